@@ -1,0 +1,24 @@
+# The two commands a newcomer runs. Both install what they need first (Node 24, npm packages,
+# a pinned Synapse in .venv-synapse/).
+.PHONY: dev test bench typecheck lint setup clean
+
+setup:
+	@bash -c 'source scripts/env.sh && ensure_node && ensure_deps' && scripts/synapse.sh install
+
+dev:
+	@scripts/dev.sh
+
+test: setup
+	@scripts/test.sh
+
+bench: setup
+	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent bench'
+
+typecheck: setup
+	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent typecheck'
+
+lint: setup
+	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent lint'
+
+clean:
+	rm -rf .test-data

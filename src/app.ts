@@ -1,0 +1,124 @@
+// The composition root: the only module that picks concrete implementations. Tests start Parley
+// through it exactly as `parley start` does.
+import type { Server } from "node:http";
+import { createChannels } from "./domain/channels.ts";
+import { createEventLog } from "./domain/event-log.ts";
+import { createInbound } from "./domain/inbound.ts";
+import { createMembership } from "./domain/membership.ts";
+import { createMessages } from "./domain/messages.ts";
+import { createNaming } from "./domain/naming.ts";
+import { createUsers } from "./domain/users.ts";
+import { createAuthenticator } from "./auth/jwt.ts";
+import type { Config } from "./config/load.ts";
+import { createLocalFanOut } from "./fanout/local.ts";
+import { startGateway } from "./gateway/server.ts";
+import { createRouter } from "./handlers/router.ts";
+import { createLogger } from "./logging.ts";
+import { createAppservice, wireAppservice } from "./matrix/appservice.ts";
+import { createInbox } from "./matrix/inbox.ts";
+import { createMatrixPort } from "./matrix/puppets.ts";
+import { readRegistration, type Registration } from "./matrix/registration.ts";
+import { openSqliteStore } from "./store/sqlite-store.ts";
+
+export interface Parley {
+  readonly gatewayPort: number;
+  readonly gatewayUrl: string;
+  stop(): Promise<void>;
+}
+
+const PING_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+export async function startParley(config: Config, registration?: Registration): Promise<Parley> {
+  const log = createLogger("Parley");
+  const reg = registration ?? readRegistration(config.appservice.registrationPath);
+  const store = openSqliteStore(config.store.sqlitePath);
+  const naming = createNaming({
+    serverName: config.homeserver.serverName,
+    userPrefix: config.appservice.userPrefix,
+    aliasPrefix: config.appservice.aliasPrefix,
+    botLocalpart: reg.sender_localpart,
+  });
+
+  const appservice = createAppservice(
+    {
+      homeserverUrl: config.homeserver.url,
+      serverName: config.homeserver.serverName,
+      bind: config.appservice.bind,
+      port: config.appservice.port,
+      registration: reg,
+    },
+    store,
+  );
+  const matrix = createMatrixPort(appservice, config.homeserver.serverName);
+  const fanout = createLocalFanOut();
+  const eventLog = createEventLog(store, fanout);
+  const channels = createChannels(store, matrix, naming);
+  const users = createUsers(store, matrix, naming);
+  const membership = createMembership(store, matrix, channels, users, eventLog);
+  const messages = createMessages(matrix, channels, membership, eventLog);
+  const inbox = createInbox(store, createInbound(store, channels, users, eventLog, naming), createLogger("Inbox"));
+  wireAppservice(appservice, { inbox, channels, naming, log: createLogger("Appservice") });
+
+  // Events recorded before a crash are processed before anything new.
+  await inbox.drain();
+  // begin() listens, then registers the bot; the latter fails while the homeserver is down, which
+  // must not keep Parley from starting (the ping below retries until it is back).
+  await appservice.begin().catch((error: unknown) => log.warn("bot registration failed; will retry", error));
+  log.info(`appservice listening on ${config.appservice.bind}:${config.appservice.port}`);
+
+  // A successful ping makes Synapse deliver its backlog at once instead of after its back-off.
+  let stopped = false;
+  let pingTimer: NodeJS.Timeout | undefined;
+  const ping = (attempt: number) => {
+    appservice
+      .pingHomeserver()
+      .then(() => log.info("homeserver ping ok"))
+      .catch((error: unknown) => {
+        if (stopped) return;
+        const delay = PING_RETRY_MS[Math.min(attempt, PING_RETRY_MS.length - 1)] ?? 30_000;
+        log.warn(`homeserver ping failed (${error instanceof Error ? error.message : "error"}); retrying in ${delay} ms`);
+        pingTimer = setTimeout(() => ping(attempt + 1), delay);
+      });
+  };
+  ping(0);
+
+  const router = createRouter(
+    {
+      authenticator: createAuthenticator(config.auth.jwtSecret, config.auth.guests),
+      users,
+      membership,
+      messages,
+      fanout,
+    },
+    createLogger("Router"),
+  );
+  const gateway = await startGateway(
+    {
+      bind: config.gateway.bind,
+      port: config.gateway.port,
+      path: config.gateway.path,
+      maxPayloadBytes: config.gateway.maxPayloadBytes,
+      maxBufferedBytes: config.gateway.maxBufferedBytes,
+      authTimeoutMs: config.gateway.authTimeoutMs,
+      maxPendingRequests: config.gateway.maxPendingRequests,
+    },
+    router,
+    fanout,
+    createLogger("Gateway"),
+  );
+
+  return {
+    gatewayPort: gateway.port,
+    gatewayUrl: `ws://${config.gateway.bind}:${gateway.port}${config.gateway.path}`,
+    async stop() {
+      stopped = true;
+      clearTimeout(pingTimer);
+      await gateway.close();
+      appservice.stop();
+      // The homeserver keeps connections alive; close them so a restarted Parley gets the next ones.
+      (appservice as unknown as { appServer?: Server }).appServer?.closeAllConnections();
+      await inbox.drain();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Client authentication: HS256 JWTs from the app's backend, or guests by a client-kept id.
+import { createHmac } from "node:crypto";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import { ProtocolError } from "../protocol/errors.ts";
+import { NATIVE_NAME_PATTERN } from "../protocol/ids.ts";
+
+export interface Identity {
+  readonly localpart: string;
+  readonly isGuest: boolean;
+  readonly admin: boolean;
+  readonly displayName?: string | undefined;
+}
+
+const ALGORITHMS = ["HS256"];
+
+const claimsSchema = z.object({
+  sub: z.string().regex(NATIVE_NAME_PATTERN, "sub must be 1-64 of a-z 0-9 . _ = -"),
+  exp: z.number(),
+  name: z.string().trim().min(1).max(100).optional(),
+  admin: z.boolean().optional(),
+});
+
+export interface Authenticator {
+  verifyToken(token: string): Promise<Identity>;
+  guest(clientId: string): Identity;
+}
+
+export function createAuthenticator(secret: string, guestsAllowed: boolean): Authenticator {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async verifyToken(token) {
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, key, { algorithms: ALGORITHMS, requiredClaims: ["exp", "sub"] }));
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw new ProtocolError("auth.expired_token");
+        throw new ProtocolError("auth.invalid_token");
+      }
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) {
+        throw new ProtocolError("auth.invalid_token", "The token's claims are invalid: sub must be 1-64 of a-z 0-9 . _ = -");
+      }
+      return {
+        localpart: claims.data.sub,
+        isGuest: false,
+        admin: claims.data.admin === true,
+        displayName: claims.data.name,
+      };
+    },
+    guest(clientId) {
+      if (!guestsAllowed) throw new ProtocolError("auth.denied", "Guests are not allowed here; log in with a token.");
+      // The client_id is the guest's only credential: never put it in a public user id.
+      const digest = createHmac("sha256", key).update(clientId).digest("hex").slice(0, 20);
+      return { localpart: `guest-${digest}`, isGuest: true, admin: false };
+    },
+  };
+}
+
+/** Signs a token the way an app's backend would; for `parley token` and the tests. */
+export async function signToken(
+  secret: string,
+  claims: { sub: string; name?: string; admin?: boolean },
+  ttlSeconds = 24 * 3600,
+): Promise<string> {
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}

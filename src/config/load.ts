@@ -1,0 +1,95 @@
+// Loads, validates and freezes the configuration once. Relative paths are resolved against the
+// directory of the config file, so Parley behaves the same whatever directory it starts in.
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { configSchema } from "./schema.ts";
+
+export interface Config {
+  readonly homeserver: { readonly url: string; readonly serverName: string };
+  readonly appservice: {
+    readonly registrationPath: string;
+    readonly id: string;
+    readonly bind: string;
+    readonly port: number;
+    readonly url: string;
+    readonly botLocalpart: string;
+    readonly userPrefix: string;
+    readonly aliasPrefix: string;
+  };
+  readonly gateway: {
+    readonly bind: string;
+    readonly port: number;
+    readonly path: string;
+    readonly maxPayloadBytes: number;
+    readonly maxBufferedBytes: number;
+    readonly authTimeoutMs: number;
+    readonly maxPendingRequests: number;
+  };
+  readonly auth: { readonly jwtSecret: string; readonly guests: boolean };
+  readonly store: { readonly sqlitePath: string };
+  readonly log: { readonly level: "debug" | "info" | "warn" | "error" };
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function parseConfig(raw: unknown, baseDir: string): Config {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const c = parsed.data;
+  const path = (p: string) => (isAbsolute(p) || p === ":memory:" ? p : resolve(baseDir, p));
+  let jwtSecret = c.auth.jwt_secret;
+  if (c.auth.jwt_secret_file !== undefined) {
+    const file = path(c.auth.jwt_secret_file);
+    try {
+      jwtSecret = readFileSync(file, "utf8").trim();
+    } catch {
+      throw new ConfigError(`auth.jwt_secret_file: cannot read ${file}`);
+    }
+    if (jwtSecret.length < 32) throw new ConfigError(`auth.jwt_secret_file: ${file} holds fewer than 32 characters`);
+  }
+  return Object.freeze({
+    homeserver: { url: c.homeserver.url.replace(/\/+$/, ""), serverName: c.homeserver.server_name },
+    appservice: {
+      registrationPath: path(c.appservice.registration),
+      id: c.appservice.id,
+      bind: c.appservice.bind,
+      port: c.appservice.port,
+      url: c.appservice.url,
+      botLocalpart: c.appservice.bot_localpart,
+      userPrefix: c.appservice.user_prefix,
+      aliasPrefix: c.appservice.alias_prefix,
+    },
+    gateway: {
+      bind: c.gateway.bind,
+      port: c.gateway.port,
+      path: c.gateway.path,
+      maxPayloadBytes: c.gateway.max_payload_bytes,
+      maxBufferedBytes: c.gateway.max_buffered_bytes,
+      authTimeoutMs: c.gateway.auth_timeout_ms,
+      maxPendingRequests: c.gateway.max_pending_requests,
+    },
+    auth: { jwtSecret: jwtSecret as string, guests: c.auth.guests },
+    store: { sqlitePath: path(c.store.sqlite_path) },
+    log: c.log,
+  });
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(`cannot read config file ${file}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, dirname(resolve(file)));
+}

@@ -1,0 +1,48 @@
+// Channels: created on first use (a native join or subscribe, or a Matrix user joining the alias),
+// each mapped to exactly one Matrix room for good.
+import type { ChannelName, RoomId } from "../protocol/ids.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { Naming } from "./naming.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+
+export interface ChannelState {
+  readonly name: ChannelName;
+  readonly room_id: RoomId;
+  readonly alias: string;
+}
+
+export interface Channels {
+  find(name: ChannelName): ChannelRow | undefined;
+  /** The channel, creating its room when it has none yet. Concurrent calls share one creation. */
+  ensure(name: ChannelName): Promise<ChannelRow>;
+  /** Records a room that already exists (created for an alias query, or found by alias). */
+  adopt(name: ChannelName, roomId: RoomId): ChannelRow;
+  state(channel: ChannelRow): ChannelState;
+}
+
+export function createChannels(store: Store, matrix: MatrixPort, naming: Naming): Channels {
+  const inFlight = new Map<ChannelName, Promise<ChannelRow>>();
+
+  const adopt = (name: ChannelName, roomId: RoomId) => store.insertChannel(name, roomId, naming.alias(name));
+
+  const create = async (name: ChannelName): Promise<ChannelRow> => {
+    const roomId = await matrix.ensureRoom(naming.aliasLocalpart(name), name);
+    return adopt(name, roomId);
+  };
+
+  return {
+    find: (name) => store.channelByName(name),
+    adopt,
+    async ensure(name) {
+      const existing = store.channelByName(name);
+      if (existing) return existing;
+      let pending = inFlight.get(name);
+      if (!pending) {
+        pending = create(name).finally(() => inFlight.delete(name));
+        inFlight.set(name, pending);
+      }
+      return pending;
+    },
+    state: (channel) => ({ name: channel.name, room_id: channel.roomId, alias: channel.alias }),
+  };
+}

@@ -1,0 +1,67 @@
+// The per-channel event log: the one place events get their `event_id` and are fanned out. Both
+// paths (a native action's Matrix response, and the Matrix transaction echo) end here, and the
+// Matrix event id makes them converge: whichever comes first logs and broadcasts, the other reads.
+import { pushFrame } from "../protocol/frames.ts";
+import type { ChatEvent, MemberContent, MessageContent } from "../protocol/events.ts";
+import type { MatrixEventId, UserId } from "../protocol/ids.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { ChannelRow, MemberChange, Store, StoredEvent } from "./store-port.ts";
+
+export type LoggedContent =
+  | { readonly eventType: "channel.message"; readonly content: MessageContent }
+  | { readonly eventType: "channel.member"; readonly content: MemberContent };
+
+export interface LogRequest {
+  readonly channel: ChannelRow;
+  readonly matrixEventId: MatrixEventId;
+  readonly sender: UserId | null;
+  readonly ts: number;
+  readonly entry: LoggedContent;
+  /** Applied in the same transaction, only if the event is new. */
+  readonly memberChange?: MemberChange;
+}
+
+export interface EventLog {
+  /** Logs and broadcasts the event once; returns it as clients see it, whether new or not. */
+  record(request: LogRequest): { event: ChatEvent; fresh: boolean };
+  toChatEvent(channel: ChannelRow, stored: StoredEvent): ChatEvent;
+}
+
+export function createEventLog(store: Store, fanout: FanOut): EventLog {
+  const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent =>
+    ({
+      channel: channel.name,
+      event_type: stored.eventType,
+      content: stored.content,
+      ...(stored.sender === null ? {} : { sender: stored.sender }),
+      event_id: stored.seq,
+      ts: stored.ts,
+    }) as ChatEvent;
+
+  return {
+    toChatEvent,
+    record(request) {
+      const stored = store.transaction(() => {
+        const appended = store.appendEvent({
+          channelId: request.channel.id,
+          matrixEventId: request.matrixEventId,
+          eventType: request.entry.eventType,
+          sender: request.sender,
+          content: request.entry.content,
+          ts: request.ts,
+        });
+        if (appended && request.memberChange) store.setMember(request.memberChange);
+        return appended;
+      });
+      if (stored) {
+        const event = toChatEvent(request.channel, stored);
+        // Published synchronously right after the commit, so pushes leave in event_id order.
+        fanout.publish(request.channel.name, pushFrame("chat.event", event));
+        return { event, fresh: true };
+      }
+      const existing = store.eventByMatrixId(request.matrixEventId);
+      if (!existing) throw new Error(`event ${request.matrixEventId} neither appended nor found`);
+      return { event: toChatEvent(request.channel, existing), fresh: false };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// The fan-out port: who is listening where, and delivery to them. The in-process implementation is
+// src/fanout/local.ts; a Redis-backed one would implement the same interface across processes.
+import type { OutgoingFrame } from "../protocol/frames.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+
+/** One client connection as the domain sees it: an identity and a way to hand it encoded frames. */
+export interface Subscriber {
+  readonly id: number;
+  readonly userId: UserId;
+  /** Must not block: called on the fan-out path with one shared encoded frame. */
+  deliver(encoded: string): void;
+}
+
+export interface FanOut {
+  addConnection(subscriber: Subscriber): void;
+  removeConnection(subscriber: Subscriber): void;
+  subscribe(channel: ChannelName, subscriber: Subscriber): void;
+  unsubscribe(channel: ChannelName, subscriber: Subscriber): void;
+  isSubscribed(channel: ChannelName, subscriber: Subscriber): boolean;
+  /** Encodes the frame once and hands it to every subscriber of the channel, in call order. */
+  publish(channel: ChannelName, frame: OutgoingFrame): void;
+  /** To every connection of a user, except the one with id `exceptId`. */
+  sendToUser(userId: UserId, frame: OutgoingFrame, exceptId?: number): void;
+  isOnline(userId: UserId): boolean;
+}

@@ -1,0 +1,40 @@
+// The Matrix port: what the chat domain asks of the homeserver. src/matrix implements it with
+// matrix-bot-sdk intents. Implementations throw the errors below, never library-specific ones.
+import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+import type { Profile } from "../protocol/events.ts";
+
+/** The homeserver could not be reached or answered 5xx: nothing was done. */
+export class UpstreamUnavailableError extends Error {
+  override readonly name = "UpstreamUnavailableError";
+}
+
+/** The homeserver refused (403 and the like); `errcode` is the Matrix error code. */
+export class UpstreamRejectedError extends Error {
+  override readonly name = "UpstreamRejectedError";
+  readonly errcode: string;
+  readonly status: number;
+  constructor(errcode: string, status: number, message: string) {
+    super(message);
+    this.errcode = errcode;
+    this.status = status;
+  }
+}
+
+export type MatrixMessageContent = {
+  readonly msgtype: "m.text" | "m.emote" | "m.notice";
+  readonly body: string;
+};
+
+export interface MatrixPort {
+  /** Creates the room with this alias, or resolves and returns the one that already has it. */
+  ensureRoom(aliasLocalpart: string, name: string): Promise<RoomId>;
+  /** Registers the puppet once (idempotent, remembered across restarts). */
+  ensurePuppet(userId: UserId): Promise<void>;
+  setDisplayName(userId: UserId, displayName: string): Promise<void>;
+  joinRoom(roomId: RoomId, userId: UserId, profile: Profile): Promise<MatrixEventId>;
+  leaveRoom(roomId: RoomId, userId: UserId): Promise<MatrixEventId>;
+  /** `txnId` must be globally unique per logical send: a retry with the same one posts once. */
+  sendMessage(roomId: RoomId, userId: UserId, content: MatrixMessageContent, txnId: string): Promise<MatrixEventId>;
+  /** A user's global profile, or undefined when the user does not exist. */
+  getProfile(userId: UserId): Promise<Profile | undefined>;
+}

@@ -1,0 +1,103 @@
+// The storage port: what the chat domain needs from a store. The SQLite implementation lives in
+// src/store; a PostgreSQL one would implement the same interface.
+import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+import type { Membership, Profile } from "../protocol/events.ts";
+
+export interface ChannelRow {
+  readonly id: number;
+  readonly name: ChannelName;
+  readonly roomId: RoomId;
+  readonly alias: string;
+  readonly createdAt: number;
+}
+
+export interface NativeUserRow {
+  readonly userId: UserId;
+  readonly localpart: string;
+  readonly displayName: string | null;
+  readonly avatarUrl: string | null;
+  readonly isGuest: boolean;
+  /** The display name last pushed to the homeserver, to skip needless profile writes. */
+  readonly matrixDisplayName: string | null;
+}
+
+export interface MemberRow {
+  readonly userId: UserId;
+  readonly membership: Membership | "invite";
+  readonly displayName: string | null;
+  readonly avatarUrl: string | null;
+  readonly updatedAt: number;
+}
+
+export interface StoredEvent {
+  readonly channelId: number;
+  readonly seq: EventSeq;
+  readonly matrixEventId: MatrixEventId;
+  readonly eventType: string;
+  readonly sender: UserId | null;
+  readonly content: unknown;
+  readonly ts: number;
+}
+
+export interface NewEvent {
+  readonly channelId: number;
+  readonly matrixEventId: MatrixEventId;
+  readonly eventType: string;
+  readonly sender: UserId | null;
+  readonly content: unknown;
+  readonly ts: number;
+}
+
+export interface MemberChange {
+  readonly channelId: number;
+  readonly userId: UserId;
+  readonly membership: MemberRow["membership"];
+  readonly profile: Profile;
+  readonly at: number;
+}
+
+export interface InboxEntry {
+  readonly id: number;
+  readonly matrixEventId: string;
+  readonly roomId: string;
+  readonly body: unknown;
+}
+
+export type InboxOutcome = "done" | "skipped" | "failed";
+
+export interface Store {
+  /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */
+  transaction<T>(work: () => T): T;
+
+  channelByName(name: ChannelName): ChannelRow | undefined;
+  channelByRoom(roomId: RoomId): ChannelRow | undefined;
+  /** Inserts the mapping, or returns the existing one for that name. */
+  insertChannel(name: ChannelName, roomId: RoomId, alias: string): ChannelRow;
+
+  nativeUser(userId: UserId): NativeUserRow | undefined;
+  upsertNativeUser(user: { userId: UserId; localpart: string; isGuest: boolean }): NativeUserRow;
+  setNativeProfile(userId: UserId, profile: Profile): void;
+  setMatrixDisplayName(userId: UserId, displayName: string): void;
+
+  member(channelId: number, userId: UserId): MemberRow | undefined;
+  joinedMembers(channelId: number): MemberRow[];
+  /** The latest profile any channel recorded for a (Matrix) user. */
+  lastKnownProfile(userId: UserId): Profile | undefined;
+  setMember(change: MemberChange): void;
+  channelsJoinedBy(userId: UserId): ChannelRow[];
+
+  /** Appends with the channel's next seq; returns undefined when that Matrix event is already logged. */
+  appendEvent(event: NewEvent): StoredEvent | undefined;
+  eventByMatrixId(matrixEventId: MatrixEventId): StoredEvent | undefined;
+  nextSeq(channelId: number): EventSeq;
+
+  /** Records transaction events; ones already seen (by Matrix event id) are ignored. */
+  recordInbox(events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number;
+  pendingInbox(limit: number): InboxEntry[];
+  finishInbox(id: number, outcome: InboxOutcome, note?: string): void;
+
+  isPuppetRegistered(userId: string): boolean;
+  addRegisteredPuppet(userId: string): void;
+
+  close(): void;
+}

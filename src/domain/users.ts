@@ -1,0 +1,88 @@
+// Users: native users (puppets we own, with profiles kept here) and Matrix users (profiles as the
+// homeserver reports them). Everyone is addressed by Matrix user id.
+import type { Profile, UserView } from "../protocol/events.ts";
+import type { UserId } from "../protocol/ids.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { Naming } from "./naming.ts";
+import type { NativeUserRow, Store } from "./store-port.ts";
+
+export interface NativeIdentity {
+  readonly localpart: string;
+  readonly isGuest: boolean;
+  /** A display name the token vouches for (JWT `name`); replaces the stored one. */
+  readonly displayName?: string | undefined;
+}
+
+export interface Users {
+  /** Creates or refreshes the native user behind a login. */
+  login(identity: NativeIdentity): NativeUserRow;
+  native(userId: UserId): NativeUserRow | undefined;
+  /** What we know locally, without asking the homeserver. */
+  knownView(userId: UserId): UserView | undefined;
+  /** Local knowledge first, then the homeserver's profile; undefined when nobody has this id. */
+  fetch(userId: UserId): Promise<UserView | undefined>;
+  /** Sets the profile, on Matrix first (when the puppet exists there), then locally. */
+  updateProfile(userId: UserId, profile: Profile): Promise<UserView>;
+  /** Registers the puppet and brings its Matrix display name up to date. */
+  preparePuppet(user: NativeUserRow): Promise<void>;
+}
+
+const NO_PROFILE: Profile = { display_name: null, avatar_url: null };
+
+export const nativeView = (user: NativeUserRow): UserView => ({
+  id: user.userId,
+  profile: { display_name: user.displayName, avatar_url: user.avatarUrl },
+});
+
+export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): Users {
+  const native = (userId: UserId) => store.nativeUser(userId);
+
+  const knownView = (userId: UserId): UserView | undefined => {
+    const user = native(userId);
+    if (user) return nativeView(user);
+    const profile = store.lastKnownProfile(userId);
+    return profile && { id: userId, profile };
+  };
+
+  const syncDisplayName = async (user: NativeUserRow, displayName: string) => {
+    await matrix.setDisplayName(user.userId, displayName);
+    store.setMatrixDisplayName(user.userId, displayName);
+  };
+
+  return {
+    login(identity) {
+      const userId = naming.nativeUserId(identity.localpart);
+      let user = store.upsertNativeUser({ userId, localpart: identity.localpart, isGuest: identity.isGuest });
+      if (identity.displayName !== undefined && identity.displayName !== user.displayName) {
+        // The Matrix side catches up in preparePuppet, the next time the user acts there.
+        store.setNativeProfile(userId, { display_name: identity.displayName, avatar_url: user.avatarUrl });
+        user = native(userId) ?? user;
+      }
+      return user;
+    },
+    native,
+    knownView,
+    async fetch(userId) {
+      const known = knownView(userId);
+      if (known) return known;
+      if (naming.isNativeUser(userId) || userId === naming.botUserId) return undefined;
+      const profile = await matrix.getProfile(userId);
+      return profile && { id: userId, profile: { ...NO_PROFILE, ...profile } };
+    },
+    async updateProfile(userId, profile) {
+      const user = native(userId);
+      if (!user) throw new Error(`updateProfile for unknown native user ${userId}`);
+      if (store.isPuppetRegistered(userId) && profile.display_name !== null) {
+        await syncDisplayName(user, profile.display_name);
+      }
+      store.setNativeProfile(userId, profile);
+      return { id: userId, profile };
+    },
+    async preparePuppet(user) {
+      await matrix.ensurePuppet(user.userId);
+      if (user.displayName !== null && user.displayName !== user.matrixDisplayName) {
+        await syncDisplayName(user, user.displayName);
+      }
+    },
+  };
+}

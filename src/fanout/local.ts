@@ -1,0 +1,54 @@
+// In-process fan-out: subscriber sets per channel and connection sets per user. One encoded string
+// per broadcast, shared by every recipient.
+import type { FanOut, Subscriber } from "../domain/fanout-port.ts";
+import { encodeFrame } from "../protocol/frames.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+
+export function createLocalFanOut(): FanOut {
+  const byChannel = new Map<ChannelName, Set<Subscriber>>();
+  const byUser = new Map<UserId, Set<Subscriber>>();
+  const channelsOf = new Map<Subscriber, Set<ChannelName>>();
+
+  const unsubscribe = (channel: ChannelName, subscriber: Subscriber) => {
+    const set = byChannel.get(channel);
+    if (set?.delete(subscriber) && set.size === 0) byChannel.delete(channel);
+    channelsOf.get(subscriber)?.delete(channel);
+  };
+
+  return {
+    addConnection(subscriber) {
+      let set = byUser.get(subscriber.userId);
+      if (!set) byUser.set(subscriber.userId, (set = new Set()));
+      set.add(subscriber);
+    },
+    removeConnection(subscriber) {
+      for (const channel of [...(channelsOf.get(subscriber) ?? [])]) unsubscribe(channel, subscriber);
+      channelsOf.delete(subscriber);
+      const set = byUser.get(subscriber.userId);
+      if (set?.delete(subscriber) && set.size === 0) byUser.delete(subscriber.userId);
+    },
+    subscribe(channel, subscriber) {
+      let set = byChannel.get(channel);
+      if (!set) byChannel.set(channel, (set = new Set()));
+      set.add(subscriber);
+      let mine = channelsOf.get(subscriber);
+      if (!mine) channelsOf.set(subscriber, (mine = new Set()));
+      mine.add(channel);
+    },
+    unsubscribe,
+    isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,
+    publish(channel, frame) {
+      const set = byChannel.get(channel);
+      if (!set || set.size === 0) return;
+      const encoded = encodeFrame(frame);
+      for (const subscriber of set) subscriber.deliver(encoded);
+    },
+    sendToUser(userId, frame, exceptId) {
+      const set = byUser.get(userId);
+      if (!set) return;
+      const encoded = encodeFrame(frame);
+      for (const subscriber of set) if (subscriber.id !== exceptId) subscriber.deliver(encoded);
+    },
+    isOnline: (userId) => (byUser.get(userId)?.size ?? 0) > 0,
+  };
+}

@@ -1,0 +1,34 @@
+// The authenticate handshake: a JWT or, where allowed, a guest client_id.
+import type { z } from "zod";
+import { ProtocolError } from "../protocol/errors.ts";
+import { authenticatePayload, failingFields } from "../protocol/schemas.ts";
+import type { Payload } from "../protocol/frames.ts";
+import { nativeView } from "../domain/users.ts";
+import type { Services, Session } from "./context.ts";
+
+export async function authenticate(session: Session, services: Services, payload: Payload): Promise<unknown> {
+  if (session.user) throw new ProtocolError("auth.already_authenticated");
+  if (typeof payload.token !== "string" && typeof payload.client_id !== "string") {
+    throw new ProtocolError("auth.missing_id_or_token");
+  }
+  const parsed = authenticatePayload.safeParse(payload);
+  if (!parsed.success) {
+    throw new ProtocolError("protocol.invalid_payload", "authenticate takes a token or a client_id of 8-128 characters.", {
+      fields: failingFields(parsed.error),
+    });
+  }
+  const credentials: z.infer<typeof authenticatePayload> = parsed.data;
+  const identity =
+    "token" in credentials
+      ? await services.authenticator.verifyToken(credentials.token)
+      : services.authenticator.guest(credentials.client_id);
+  const user = services.users.login(identity);
+  session.authenticate({ userId: user.userId, isGuest: identity.isGuest, admin: identity.admin });
+  return {
+    user: nativeView(user),
+    // Read state arrives with history (protocol section 3); until then pointers are null and counts empty.
+    "chat.channels": services.membership.joinedChannels(user.userId).map((name) => ({ id: name, unread_pointer: null })),
+    "chat.read_pointers": {},
+    "chat.notification_counts": {},
+  };
+}

@@ -1,0 +1,36 @@
+// chat.join, chat.leave, chat.subscribe, chat.unsubscribe.
+import { channelPayload } from "../protocol/schemas.ts";
+import { action } from "./context.ts";
+
+export const channelActions = {
+  // Join implies subscribe: the joiner sees its own join event.
+  "chat.join": action(channelPayload, async ({ session, user, services }, { channel }) => {
+    const wasSubscribed = session.isSubscribed(channel);
+    session.subscribe(channel);
+    try {
+      return await services.membership.join(user.userId, channel);
+    } catch (error) {
+      if (!wasSubscribed) session.unsubscribe(channel);
+      throw error;
+    }
+  }),
+
+  // Leaving keeps this connection's subscription: the user stops being visible, not listening.
+  "chat.leave": action(channelPayload, async ({ user, services }, { channel }) => {
+    await services.membership.leave(user.userId, channel);
+    return {};
+  }),
+
+  "chat.subscribe": action(channelPayload, async ({ session, services }, { channel }) => {
+    const snapshot = await services.membership.open(channel);
+    session.subscribe(channel);
+    return snapshot;
+  }),
+
+  // Unsubscribe implies leave (the seed's rule). Closing a socket only drops its subscriptions.
+  "chat.unsubscribe": action(channelPayload, async ({ session, user, services }, { channel }) => {
+    await services.membership.leave(user.userId, channel);
+    session.unsubscribe(channel);
+    return {};
+  }),
+};

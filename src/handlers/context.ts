@@ -1,0 +1,48 @@
+// What a handler sees: its session (never the socket) and the domain services.
+import type { z } from "zod";
+import type { Authenticator } from "../auth/jwt.ts";
+import type { FanOut } from "../domain/fanout-port.ts";
+import type { Membership } from "../domain/membership.ts";
+import type { Messages } from "../domain/messages.ts";
+import type { Users } from "../domain/users.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+
+export interface AuthUser {
+  readonly userId: UserId;
+  readonly isGuest: boolean;
+  readonly admin: boolean;
+}
+
+export interface Session {
+  readonly connectionId: number;
+  readonly user: AuthUser | undefined;
+  /** Marks the connection authenticated; from then on it can receive user-addressed pushes. */
+  authenticate(user: AuthUser): void;
+  subscribe(channel: ChannelName): void;
+  unsubscribe(channel: ChannelName): void;
+  isSubscribed(channel: ChannelName): boolean;
+}
+
+export interface Services {
+  readonly authenticator: Authenticator;
+  readonly users: Users;
+  readonly membership: Membership;
+  readonly messages: Messages;
+  readonly fanout: FanOut;
+}
+
+export interface HandlerContext {
+  readonly session: Session;
+  readonly user: AuthUser;
+  readonly services: Services;
+}
+
+export interface Action<S extends z.ZodType> {
+  readonly schema: S;
+  handle(ctx: HandlerContext, payload: z.infer<S>): Promise<unknown>;
+}
+
+export const action = <S extends z.ZodType>(
+  schema: S,
+  handle: (ctx: HandlerContext, payload: z.infer<S>) => Promise<unknown>,
+): Action<S> => ({ schema, handle });

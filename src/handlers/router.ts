@@ -1,0 +1,86 @@
+// The router: frame in, exactly one frame out. Auth guard, payload validation, and the mapping of
+// every failure to an error code happen here, once, so handlers stay plain functions.
+import type { Logger } from "../logging.ts";
+import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/matrix-port.ts";
+import { isProtocolError, ProtocolError } from "../protocol/errors.ts";
+import {
+  errorFrame,
+  type IncomingFrame,
+  type OutgoingFrame,
+  pushFrame,
+  type Ref,
+  successFrame,
+} from "../protocol/frames.ts";
+import { failingFields } from "../protocol/schemas.ts";
+import { authenticate } from "./authenticate.ts";
+import { channelActions } from "./channels.ts";
+import type { Action, Services, Session } from "./context.ts";
+import { messageActions } from "./messages.ts";
+import { userActions } from "./users.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: the table holds actions of different payload types
+const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
+  Object.entries({ ...channelActions, ...messageActions, ...userActions }),
+);
+
+export const ACTION_NAMES: readonly string[] = [...ACTIONS.keys()];
+
+export interface Router {
+  /** Never rejects: every outcome is a frame to send back (or none, for nothing). */
+  handle(session: Session, frame: IncomingFrame): Promise<OutgoingFrame>;
+}
+
+export function createRouter(services: Services, log: Logger): Router {
+  const toErrorPayload = (error: unknown, context: string): Record<string, unknown> => {
+    if (isProtocolError(error)) return error.toPayload();
+    if (error instanceof UpstreamUnavailableError) {
+      return new ProtocolError("upstream.unavailable").toPayload();
+    }
+    if (error instanceof UpstreamRejectedError && error.status === 403) {
+      return new ProtocolError("chat.denied", "The homeserver refused this action.").toPayload();
+    }
+    log.error(`${context} failed`, error);
+    return new ProtocolError("server.fatal").toPayload();
+  };
+
+  const request = async (session: Session, action: string, ref: Ref, payload: Record<string, unknown>) => {
+    const definition = ACTIONS.get(action);
+    if (!definition) {
+      return errorFrame(ref, new ProtocolError("protocol.unknown_command", `Unknown action ${action}.`).toPayload());
+    }
+    const user = session.user;
+    if (!user) return errorFrame(ref, new ProtocolError("protocol.unauthenticated").toPayload());
+    const parsed = definition.schema.safeParse(payload);
+    if (!parsed.success) {
+      const fields = failingFields(parsed.error);
+      return errorFrame(
+        ref,
+        new ProtocolError("protocol.invalid_payload", `Invalid payload: ${fields.join(", ")}.`, { fields }).toPayload(),
+      );
+    }
+    try {
+      return successFrame(ref, await definition.handle({ session, user, services }, parsed.data));
+    } catch (error) {
+      return errorFrame(ref, toErrorPayload(error, action));
+    }
+  };
+
+  return {
+    async handle(session, frame) {
+      switch (frame.kind) {
+        case "ping":
+          return pushFrame("pong", frame.ts);
+        case "bad":
+          return errorFrame(frame.ref, new ProtocolError("protocol.bad_frame", `Bad frame: ${frame.reason}.`).toPayload());
+        case "authenticate":
+          try {
+            return pushFrame("authenticated", await authenticate(session, services, frame.payload));
+          } catch (error) {
+            return errorFrame(undefined, toErrorPayload(error, "authenticate"));
+          }
+        case "request":
+          return request(session, frame.action, frame.ref, frame.payload);
+      }
+    },
+  };
+}

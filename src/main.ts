@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// The command line: reads argv, env and signals, and nothing else.
+import { existsSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { signToken } from "./auth/jwt.ts";
+import { ConfigError, loadConfig } from "./config/load.ts";
+import { buildRegistration, registrationYaml } from "./matrix/registration.ts";
+
+const USAGE = `usage: parley <command> [options]
+
+commands:
+  start                      run Parley
+  registration [--force]     write the appservice registration file named in the config
+  token <name> [--name N] [--admin] [--ttl SECONDS]
+                             print a JWT for native user <name>, signed with the config's secret
+  config check               validate the config file and exit
+
+options:
+  --config FILE              the config file (default: $PARLEY_CONFIG or config/parley.yaml)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      force: { type: "boolean", default: false },
+      name: { type: "string" },
+      admin: { type: "boolean", default: false },
+      ttl: { type: "string", default: "86400" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const configPath = values.config ?? process.env.PARLEY_CONFIG ?? "config/parley.yaml";
+  const config = loadConfig(configPath);
+
+  switch (command) {
+    case "config":
+      if (rest[0] !== "check") break;
+      process.stdout.write(`${configPath}: ok\n`);
+      return 0;
+    case "registration": {
+      const path = config.appservice.registrationPath;
+      if (existsSync(path) && !values.force) {
+        process.stdout.write(`${path} exists; keeping it (use --force for new tokens, then restart the homeserver)\n`);
+        return 0;
+      }
+      writeFileSync(path, registrationYaml(buildRegistration(config)), { mode: 0o600 });
+      process.stdout.write(`wrote ${path}\n`);
+      return 0;
+    }
+    case "token": {
+      const name = rest[0];
+      if (!name) break;
+      const ttl = Number(values.ttl);
+      if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigError("--ttl takes a whole number of seconds");
+      const claims = { sub: name, ...(values.name ? { name: values.name } : {}), ...(values.admin ? { admin: true } : {}) };
+      process.stdout.write(`${await signToken(config.auth.jwtSecret, claims, ttl)}\n`);
+      return 0;
+    }
+    case "start": {
+      const { configureLogging } = await import("./logging.ts");
+      configureLogging(config.log.level);
+      // Loaded only here, so the small commands do not pull in the whole Matrix stack.
+      const { startParley } = await import("./app.ts");
+      const parley = await startParley(config);
+      process.stdout.write(`parley: native clients connect to ${parley.gatewayUrl}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await parley.stop();
+      return 0;
+    }
+  }
+  process.stderr.write(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || (error instanceof Error && error.name === "TypeError" && "code" in error)) {
+      process.stderr.write(`parley: ${error.message}\n`);
+    } else {
+      process.stderr.write(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

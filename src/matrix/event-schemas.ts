@@ -1,0 +1,34 @@
+// The Matrix events Parley reads, validated: anything else in a transaction is recorded and skipped.
+import { z } from "zod";
+
+export const roomEventSchema = z.object({
+  event_id: z.string().min(1),
+  room_id: z.string().min(1),
+  sender: z.string().min(1),
+  type: z.string().min(1),
+  origin_server_ts: z.number(),
+  content: z.record(z.string(), z.unknown()),
+  state_key: z.string().optional(),
+});
+export type RoomEvent = z.infer<typeof roomEventSchema>;
+
+export const memberContentSchema = z.object({
+  membership: z.enum(["join", "leave", "ban", "invite", "knock"]),
+  displayname: z.string().nullish(),
+  avatar_url: z.string().nullish(),
+  reason: z.string().optional(),
+});
+
+export const messageContentSchema = z.object({
+  msgtype: z.string(),
+  body: z.string(),
+  "m.relates_to": z.object({ rel_type: z.string().optional() }).loose().optional(),
+});
+
+export const canonicalAliasContentSchema = z.object({
+  alias: z.string().nullish(),
+  alt_aliases: z.array(z.string()).optional(),
+});
+
+/** The parts every transaction event must have for us to record it at all. */
+export const transactionEventSchema = z.object({ event_id: z.string().min(1), room_id: z.string().min(1) }).loose();

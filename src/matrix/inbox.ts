@@ -1,0 +1,72 @@
+// The durable transaction inbox. Synapse retries a transaction forever until it gets a 2xx, so we
+// write its events to disk (deduplicated by Matrix event id, never by txnId), answer 200, and only
+// then process them, in arrival order. An event we cannot process is marked and passed over.
+import type { Inbound } from "../domain/inbound.ts";
+import type { Store } from "../domain/store-port.ts";
+import type { Logger } from "../logging.ts";
+import { transactionEventSchema } from "./event-schemas.ts";
+import { translateEvent } from "./translate.ts";
+
+const BATCH = 200;
+
+export interface Inbox {
+  /** Synchronous: when it returns, the events are on disk. Throws if they could not be written. */
+  record(events: readonly unknown[]): void;
+  /** Processes everything pending; safe to call any time, runs one drain at a time. */
+  drain(): Promise<void>;
+}
+
+export function createInbox(store: Store, inbound: Inbound, log: Logger): Inbox {
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const processPending = () => {
+    for (;;) {
+      const batch = store.pendingInbox(BATCH);
+      if (batch.length === 0) return;
+      for (const entry of batch) {
+        try {
+          const result = translateEvent(entry.body, inbound);
+          store.finishInbox(entry.id, result.outcome, result.outcome === "skipped" ? result.why : undefined);
+        } catch (error) {
+          log.error(`event ${entry.matrixEventId} in ${entry.roomId} failed; passing over it`, error);
+          store.finishInbox(entry.id, "failed", error instanceof Error ? error.message : String(error));
+        }
+      }
+    }
+  };
+
+  const drain = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        // Yield first so a burst of transactions is processed in one pass.
+        await new Promise((resolve) => setImmediate(resolve));
+        processPending();
+      } while (again);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  return {
+    record(events) {
+      const rows = [];
+      for (const raw of events) {
+        const parsed = transactionEventSchema.safeParse(raw);
+        if (!parsed.success) {
+          log.warn("transaction event without event_id/room_id ignored");
+          continue;
+        }
+        rows.push({ matrixEventId: parsed.data.event_id, roomId: parsed.data.room_id, body: raw });
+      }
+      store.recordInbox(rows);
+    },
+    drain,
+  };
+}

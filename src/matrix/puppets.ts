@@ -1,0 +1,111 @@
+// The Matrix port implemented with matrix-bot-sdk intents: the bot creates rooms, puppets act as
+// native users (`?user_id=` impersonation with the appservice token).
+import type { Appservice } from "@vector-im/matrix-bot-sdk";
+import { UpstreamRejectedError, type MatrixPort } from "../domain/matrix-port.ts";
+import type { Profile } from "../protocol/events.ts";
+import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
+import { isRejectedWith, upstream } from "./errors.ts";
+import { roomCreationOptions } from "./rooms.ts";
+
+/** Sends should fail fast when the homeserver hangs; a retry with the same txn_id is safe. */
+const SEND_TIMEOUT_MS = 15_000;
+
+const eventIdOf = (response: unknown): MatrixEventId => {
+  const id = (response as { event_id?: unknown } | null)?.event_id;
+  if (typeof id !== "string") throw new Error("homeserver response without event_id");
+  return asMatrixEventId(id);
+};
+
+export function createMatrixPort(appservice: Appservice, serverName: string): MatrixPort {
+  const bot = appservice.botIntent;
+  const clientOf = (userId: UserId) => appservice.getIntentForUserId(userId).underlyingClient;
+  let botReady: Promise<unknown> | undefined;
+  const ensureBot = () => {
+    botReady ??= upstream(() => bot.ensureRegistered()).catch((error: unknown) => {
+      botReady = undefined;
+      throw error;
+    });
+    return botReady;
+  };
+
+  const setMembership = (roomId: RoomId, userId: UserId, content: Record<string, unknown>) =>
+    upstream(async () =>
+      eventIdOf(
+        await clientOf(userId).doRequest(
+          "PUT",
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`,
+          null,
+          content,
+          SEND_TIMEOUT_MS,
+        ),
+      ),
+    );
+
+  return {
+    async ensureRoom(aliasLocalpart, name) {
+      await ensureBot();
+      try {
+        return asRoomId(
+          await upstream(() =>
+            bot.underlyingClient.createRoom({
+              ...roomCreationOptions(name),
+              room_alias_name: aliasLocalpart,
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!isRejectedWith(error, "M_ROOM_IN_USE")) throw error;
+        // The alias exists already (created earlier, or by a racing alias query): adopt its room.
+        const roomId = await upstream(() => bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`));
+        await upstream(() => bot.underlyingClient.joinRoom(roomId));
+        return asRoomId(roomId);
+      }
+    },
+    async ensurePuppet(userId) {
+      await upstream(() => appservice.getIntentForUserId(userId).ensureRegistered());
+    },
+    async setDisplayName(userId, displayName) {
+      await upstream(() => clientOf(userId).setDisplayName(displayName));
+    },
+    joinRoom(roomId, userId, profile: Profile) {
+      return setMembership(roomId, userId, {
+        membership: "join",
+        displayname: profile.display_name,
+        ...(profile.avatar_url ? { avatar_url: profile.avatar_url } : {}),
+      });
+    },
+    leaveRoom(roomId, userId) {
+      return setMembership(roomId, userId, { membership: "leave" });
+    },
+    sendMessage(roomId, userId, content, txnId) {
+      return upstream(async () =>
+        eventIdOf(
+          await clientOf(userId).doRequest(
+            "PUT",
+            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`,
+            null,
+            content,
+            SEND_TIMEOUT_MS,
+          ),
+        ),
+      );
+    },
+    async getProfile(userId) {
+      try {
+        const profile = (await upstream(() => bot.underlyingClient.getUserProfile(userId))) as {
+          displayname?: unknown;
+          avatar_url?: unknown;
+        };
+        return {
+          display_name: typeof profile.displayname === "string" ? profile.displayname : null,
+          avatar_url: typeof profile.avatar_url === "string" ? profile.avatar_url : null,
+        };
+      } catch (error) {
+        if (error instanceof UpstreamRejectedError && (error.status === 404 || error.errcode === "M_NOT_FOUND")) {
+          return undefined;
+        }
+        throw error;
+      }
+    },
+  };
+}

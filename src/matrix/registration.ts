@@ -1,0 +1,75 @@
+// The appservice registration: generated from the config with fresh tokens, written as YAML by us
+// (matrix-appservice-bridge's getOutput() drops receive_ephemeral and the MSC2409 flag), read back
+// with validation.
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { stringify as toYaml, parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { Config } from "../config/load.ts";
+
+const namespaceSchema = z.array(z.object({ exclusive: z.boolean(), regex: z.string() }));
+
+export const registrationSchema = z
+  .object({
+    id: z.string().min(1),
+    url: z.string().nullable(),
+    as_token: z.string().min(16),
+    hs_token: z.string().min(16),
+    sender_localpart: z.string().min(1),
+    rate_limited: z.boolean().optional(),
+    namespaces: z.object({
+      users: namespaceSchema.default([]),
+      aliases: namespaceSchema.default([]),
+      rooms: namespaceSchema.default([]),
+    }),
+    receive_ephemeral: z.boolean().optional(),
+    "de.sorunome.msc2409.push_ephemeral": z.boolean().optional(),
+    ip_range_whitelist: z.array(z.string()).optional(),
+  })
+  .loose();
+
+export type Registration = z.infer<typeof registrationSchema>;
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+export function buildRegistration(config: Config): Registration {
+  const server = escapeRegex(config.homeserver.serverName);
+  const token = () => randomBytes(32).toString("base64url");
+  const loopback = LOOPBACK_HOSTS.has(new URL(config.appservice.url).hostname);
+  return {
+    id: config.appservice.id,
+    url: config.appservice.url,
+    as_token: token(),
+    hs_token: token(),
+    sender_localpart: config.appservice.botLocalpart,
+    // Puppets post at human rates times many users: the homeserver must not throttle them.
+    rate_limited: false,
+    namespaces: {
+      users: [{ exclusive: true, regex: `@${escapeRegex(config.appservice.userPrefix)}.*:${server}` }],
+      aliases: [{ exclusive: true, regex: `#${escapeRegex(config.appservice.aliasPrefix)}.*:${server}` }],
+      rooms: [],
+    },
+    // Both flags: the stable key, and the unstable one the Matrix libraries still read.
+    receive_ephemeral: true,
+    "de.sorunome.msc2409.push_ephemeral": true,
+    // On one machine the as_token is only good from loopback.
+    ...(loopback ? { ip_range_whitelist: ["127.0.0.0/8", "::1/128"] } : {}),
+  };
+}
+
+export const registrationYaml = (registration: Registration): string =>
+  `# Parley application service registration: give this file to Synapse (app_service_config_files).\n` +
+  `# It holds secrets (as_token, hs_token): keep it out of version control.\n${toYaml(registration)}`;
+
+export function readRegistration(path: string): Registration {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new Error(`cannot read the registration ${path}; generate it with "parley registration"`);
+  }
+  const parsed = registrationSchema.safeParse(parseYaml(text));
+  if (!parsed.success) throw new Error(`invalid registration ${path}:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,61 @@
+// One payload schema per action, compiled once. The schema is the type: handlers get z.infer of it.
+import { z } from "zod";
+import { CHANNEL_NAME_PATTERN, type ChannelName, type UserId } from "./ids.ts";
+
+export const channelNameSchema = z
+  .string()
+  .regex(CHANNEL_NAME_PATTERN, "a channel name is 1-64 of A-Z a-z 0-9 . _ = -")
+  .transform((value) => value as ChannelName);
+
+export const userIdSchema = z
+  .string()
+  .regex(/^@[^:\s]+:\S+$/, "a user id looks like @name:server")
+  .max(255)
+  .transform((value) => value as UserId);
+
+export const MAX_BODY_LENGTH = 16_000;
+
+export const channelPayload = z.object({ channel: channelNameSchema });
+
+export const sendPayload = z.object({
+  channel: channelNameSchema,
+  event_type: z.string().min(1).max(64),
+  content: z.object({ type: z.string().min(1).max(64), body: z.unknown().optional() }).passthrough(),
+  txn_id: z.string().min(1).max(64).optional(),
+});
+
+export const profileSchema = z.object({
+  display_name: z.string().trim().min(1).max(100),
+  avatar_url: z
+    .string()
+    .regex(/^mxc:\/\/[^/\s]+\/[^/\s]+$/, "an avatar is an mxc:// URL")
+    .nullable()
+    .optional(),
+});
+
+export const userUpdatePayload = z.object({ profile: profileSchema });
+
+export const userFetchPayload = z.union([
+  z.object({ id: userIdSchema }),
+  z.object({ ids: z.array(userIdSchema).min(1).max(100) }),
+]);
+
+export const authenticatePayload = z.union([
+  z.object({ token: z.string().min(1).max(8192) }),
+  z.object({ client_id: z.string().min(8).max(128) }),
+]);
+
+/** Field paths of a failed parse, e.g. ["channel", "content.body"], for `protocol.invalid_payload`. */
+export function failingFields(error: z.ZodError): string[] {
+  const fields = new Set<string>();
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join(".");
+    fields.add(path === "" ? "(payload)" : path);
+    if (issue.code === "invalid_union") {
+      for (const branch of issue.errors) {
+        for (const inner of branch) fields.add([...issue.path, ...inner.path].map(String).join("."));
+      }
+    }
+  }
+  return [...fields].filter((field) => field !== "");
+}
