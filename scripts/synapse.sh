@@ -37,7 +37,7 @@ yq() {
 
 installed_version() {
   [ -x "$PY" ] || return 0
-  "$PY" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || true
+  "$PY" -c 'import importlib.metadata as m; print(m.version("matrix-synapse"))' 2>/dev/null || true
 }
 
 cmd_install() {

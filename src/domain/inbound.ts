@@ -41,11 +41,15 @@ const done: Outcome = { outcome: "done" };
 const skip = (why: string): Outcome => ({ outcome: "skipped", why });
 
 export function createInbound(store: Store, channels: Channels, users: Users, log: EventLog, naming: Naming): Inbound {
-  const profileOf = (event: MemberEvent): Profile => {
-    // A native user's profile is ours; Matrix users' comes from their member event.
+  const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
+    // A native user's profile is ours; Matrix users' comes from their member event, and leave
+    // and ban events carry none, so the name they had while in the room is kept.
     const nativeUser = users.native(event.target);
     if (nativeUser) return { display_name: nativeUser.displayName, avatar_url: nativeUser.avatarUrl };
-    return { display_name: event.displayName, avatar_url: event.avatarUrl };
+    if (event.membership === "join" || event.displayName !== null) {
+      return { display_name: event.displayName, avatar_url: event.avatarUrl };
+    }
+    return { display_name: known?.displayName ?? null, avatar_url: known?.avatarUrl ?? null };
   };
 
   return {
@@ -54,8 +58,9 @@ export function createInbound(store: Store, channels: Channels, users: Users, lo
       if (!channel) return skip("room is not a channel");
       if (event.target === naming.botUserId) return skip("the bridge bot is not a member");
       if (event.membership === "knock") return skip("knocks are not shown");
-      const previous = store.member(channel.id, event.target)?.membership;
-      const profile = profileOf(event);
+      const known = store.member(channel.id, event.target);
+      const previous = known?.membership;
+      const profile = profileOf(event, known);
       const memberChange = {
         channelId: channel.id,
         userId: event.target,

@@ -1,0 +1,147 @@
+// A native test client speaking the wire protocol over a real WebSocket.
+import WebSocket from "ws";
+
+export type Frame = unknown[];
+export type Reply = { ok: true; result: Record<string, unknown> } | { ok: false; error: Record<string, unknown> };
+
+interface Waiter {
+  predicate: (frame: Frame) => boolean;
+  resolve: (frame: Frame) => void;
+}
+
+export class TestClient {
+  readonly received: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly #ws: WebSocket;
+  #waiters: Waiter[] = [];
+  #nextRef = 1;
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      this.received.push(frame);
+      this.#waiters = this.#waiters.filter((waiter) => {
+        if (!waiter.predicate(frame)) return true;
+        waiter.resolve(frame);
+        return false;
+      });
+    });
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    return new TestClient(ws);
+  }
+
+  /** Connects and authenticates; throws unless the reply is `authenticated`. */
+  static async login(url: string, credentials: { token: string } | { client_id: string }): Promise<TestClient> {
+    const client = await TestClient.connect(url);
+    const reply = await client.authenticate(credentials);
+    if (reply[0] !== "authenticated") throw new Error(`login failed: ${JSON.stringify(reply)}`);
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.#ws.send(data);
+  }
+
+  send(frame: Frame): void {
+    this.#ws.send(JSON.stringify(frame));
+  }
+
+  waitFor(predicate: (frame: Frame) => boolean, timeoutMs = 10_000, description = "a frame"): Promise<Frame> {
+    const seen = this.received.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${description}; received ${JSON.stringify(this.received.slice(-5))}`)),
+        timeoutMs,
+      );
+      this.#waiters.push({
+        predicate,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+      });
+    });
+  }
+
+  /** Waits for a frame that arrives from now on (ignores what was already received). */
+  waitForNext(predicate: (frame: Frame) => boolean, timeoutMs = 10_000, description = "a frame"): Promise<Frame> {
+    const already = this.received.length;
+    return this.waitFor((frame) => this.received.indexOf(frame) >= already && predicate(frame), timeoutMs, description);
+  }
+
+  async authenticate(payload: Record<string, unknown>): Promise<Frame> {
+    const already = this.received.length;
+    this.send(["authenticate", payload]);
+    return this.waitFor(
+      (frame) => this.received.indexOf(frame) >= already && (frame[0] === "authenticated" || (frame[0] === "error" && frame.length === 2)),
+      10_000,
+      "the authenticate reply",
+    );
+  }
+
+  /** Sends a request and resolves with its reply (success or error), matched by ref. */
+  async request(action: string, payload: Record<string, unknown>, timeoutMs = 15_000): Promise<Reply> {
+    const ref = this.#nextRef++;
+    this.send([action, ref, payload]);
+    const frame = await this.waitFor(
+      (f) => (f[0] === "success" || f[0] === "error") && f[1] === ref,
+      timeoutMs,
+      `the reply to ${action} #${ref}`,
+    );
+    return frame[0] === "success"
+      ? { ok: true, result: frame[2] as Record<string, unknown> }
+      : { ok: false, error: frame[2] as Record<string, unknown> };
+  }
+
+  /** A request that must succeed; returns its result. */
+  async ok(action: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const reply = await this.request(action, payload);
+    if (!reply.ok) throw new Error(`${action} failed: ${JSON.stringify(reply.error)}`);
+    return reply.result;
+  }
+
+  /** A request that must fail; returns its error code. */
+  async errorCode(action: string, payload: Record<string, unknown>): Promise<string> {
+    const reply = await this.request(action, payload);
+    if (reply.ok) throw new Error(`${action} unexpectedly succeeded: ${JSON.stringify(reply.result)}`);
+    return String(reply.error.code);
+  }
+
+  /** The chat.event pushes received so far, optionally for one channel. */
+  events(channel?: string): Array<Record<string, unknown>> {
+    return this.received
+      .filter((f) => f[0] === "chat.event")
+      .map((f) => f[1] as Record<string, unknown>)
+      .filter((e) => channel === undefined || e.channel === channel);
+  }
+
+  waitForEvent(predicate: (event: Record<string, unknown>) => boolean, timeoutMs = 10_000, description = "a chat.event") {
+    return this.waitFor((f) => f[0] === "chat.event" && predicate(f[1] as Record<string, unknown>), timeoutMs, description).then(
+      (f) => f[1] as Record<string, unknown>,
+    );
+  }
+
+  async ping(): Promise<void> {
+    const ts = Date.now() + Math.random();
+    this.send(["ping", ts]);
+    await this.waitFor((f) => f[0] === "pong" && f[1] === ts, 5_000, "pong");
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}

@@ -1,0 +1,65 @@
+// Runs a real Parley (the same composition root as `parley start`) against the run's Synapse.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { inject } from "vitest";
+import { startParley, type Parley } from "../../src/app.ts";
+import { signToken } from "../../src/auth/jwt.ts";
+import { type Config, parseConfig } from "../../src/config/load.ts";
+import { configureLogging } from "../../src/logging.ts";
+import type { E2EEnv } from "./e2e-env.ts";
+
+export function testConfig(env: E2EEnv, dbName: string, overrides: { guests?: boolean } = {}): Config {
+  return parseConfig(
+    {
+      homeserver: { url: env.homeserverUrl, server_name: env.serverName },
+      appservice: {
+        registration: env.registrationPath,
+        port: env.appservicePort,
+        url: `http://127.0.0.1:${env.appservicePort}`,
+      },
+      gateway: { port: 0, auth_timeout_ms: 10_000 },
+      auth: { jwt_secret: env.jwtSecret, guests: overrides.guests ?? true },
+      store: { sqlite_path: join(env.root, `${dbName}.db`) },
+      log: { level: process.env.PARLEY_TEST_LOG === "1" ? "info" : "error" },
+    },
+    env.root,
+  );
+}
+
+export interface TestParley {
+  readonly env: E2EEnv;
+  readonly config: Config;
+  url(): string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  token(name: string, displayName?: string, ttlSeconds?: number): Promise<string>;
+}
+
+/** A unique suffix so tests sharing one Synapse never collide on names. */
+export const unique = (prefix: string): string => `${prefix}_${randomBytes(4).toString("hex")}`;
+
+export async function startTestParley(options: { guests?: boolean } = {}): Promise<TestParley> {
+  const env = inject("e2e");
+  const config = testConfig(env, unique("parley"), options);
+  configureLogging(config.log.level);
+  let parley: Parley | undefined = await startParley(config);
+  return {
+    env,
+    config,
+    url: () => {
+      if (!parley) throw new Error("Parley is stopped");
+      return parley.gatewayUrl;
+    },
+    async restart() {
+      await parley?.stop();
+      parley = undefined;
+      parley = await startParley(config);
+    },
+    async stop() {
+      await parley?.stop();
+      parley = undefined;
+    },
+    token: (name, displayName, ttlSeconds) =>
+      signToken(env.jwtSecret, { sub: name, ...(displayName ? { name: displayName } : {}) }, ttlSeconds),
+  };
+}
