@@ -1,6 +1,7 @@
 // The composition root: the only module that picks concrete implementations. Tests start Parley
 // through it exactly as `parley start` does.
 import type { Server } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { createChannels } from "./domain/channels.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createInbound } from "./domain/inbound.ts";
@@ -26,10 +27,20 @@ export interface Parley {
   stop(): Promise<void>;
 }
 
+/** The bot-sdk's listen() has no error path (it would crash later): fail early and clearly. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", () => reject(new Error(`the appservice port ${host}:${port} is in use (another Parley running?)`)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 const PING_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 export async function startParley(config: Config, registration?: Registration): Promise<Parley> {
   const log = createLogger("Parley");
+  await assertPortFree(config.appservice.bind, config.appservice.port);
   const reg = registration ?? readRegistration(config.appservice.registrationPath);
   const store = openSqliteStore(config.store.sqlitePath);
   const naming = createNaming({

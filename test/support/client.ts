@@ -95,10 +95,11 @@ export class TestClient {
 
   /** Sends a request and resolves with its reply (success or error), matched by ref. */
   async request(action: string, payload: Record<string, unknown>, timeoutMs = 15_000): Promise<Reply> {
-    const ref = this.#nextRef++;
+    const ref = `r${this.#nextRef++}`;
+    const already = this.received.length;
     this.send([action, ref, payload]);
     const frame = await this.waitFor(
-      (f) => (f[0] === "success" || f[0] === "error") && f[1] === ref,
+      (f) => (f[0] === "success" || f[0] === "error") && f[1] === ref && this.received.indexOf(f) >= already,
       timeoutMs,
       `the reply to ${action} #${ref}`,
     );
