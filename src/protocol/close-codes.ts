@@ -5,7 +5,6 @@ export const CLOSE_CODES = {
   messageTooBig: { code: 1009, reason: "message too big", reconnect: true },
   authTimeout: { code: 4001, reason: "no authenticate frame in time", reconnect: true },
   slowConsumer: { code: 4008, reason: "send buffer full: the client is not reading", reconnect: true },
-  tooManyRequests: { code: 4029, reason: "too many requests in flight", reconnect: true },
 } as const satisfies Record<string, { code: number; reason: string; reconnect: boolean }>;
 
 export type CloseCodeName = keyof typeof CLOSE_CODES;

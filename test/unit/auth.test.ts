@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { createAuthenticator, signToken } from "../../src/auth/jwt.ts";
+import { isProtocolError } from "../../src/protocol/errors.ts";
+
+const secret = "k".repeat(40);
+
+const codeOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    return isProtocolError(error) ? error.code : "other";
+  }
+};
+
+describe("the authenticator", () => {
+  it("accepts a signed token and reads its claims", async () => {
+    const auth = createAuthenticator(secret, false);
+    const identity = await auth.verifyToken(await signToken(secret, { sub: "alice", name: "Alice", admin: true }));
+    expect(identity).toEqual({ localpart: "alice", isGuest: false, admin: true, displayName: "Alice" });
+  });
+
+  it("refuses expired tokens and foreign secrets with distinct codes", async () => {
+    const auth = createAuthenticator(secret, false);
+    expect(await codeOf(auth.verifyToken(await signToken(secret, { sub: "a" }, -10)))).toBe("auth.expired_token");
+    expect(await codeOf(auth.verifyToken(await signToken("o".repeat(40), { sub: "a" })))).toBe("auth.invalid_token");
+    expect(await codeOf(auth.verifyToken(await signToken(secret, { sub: "UPPER" })))).toBe("auth.invalid_token");
+  });
+
+  it("derives a stable guest name that does not reveal the client id", () => {
+    const auth = createAuthenticator(secret, true);
+    const a = auth.guest("client-id-0001");
+    expect(a).toEqual(auth.guest("client-id-0001"));
+    expect(a.localpart).not.toContain("client");
+    expect(auth.guest("client-id-0002").localpart).not.toBe(a.localpart);
+    expect(createAuthenticator("z".repeat(40), true).guest("client-id-0001").localpart).not.toBe(a.localpart);
+  });
+
+  it("refuses guests when they are off", () => {
+    expect(() => createAuthenticator(secret, false).guest("client-id-0001")).toThrow(/Guests are not allowed/);
+  });
+});

@@ -1,0 +1,51 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.ts";
+import { buildRegistration, readRegistration, registrationYaml } from "../../src/matrix/registration.ts";
+
+const config = (url: string) =>
+  parseConfig(
+    {
+      homeserver: { url: "http://127.0.0.1:8008", server_name: "chat.example.org" },
+      appservice: { registration: "reg.yaml", url },
+      auth: { jwt_secret: "x".repeat(32) },
+      store: { sqlite_path: "p.db" },
+    },
+    "/tmp",
+  );
+
+describe("the registration", () => {
+  it("has fresh tokens, exclusive namespaces, no rate limit and both ephemeral flags", () => {
+    const a = buildRegistration(config("http://127.0.0.1:9009"));
+    const b = buildRegistration(config("http://127.0.0.1:9009"));
+    expect(a.as_token).not.toBe(b.as_token);
+    expect(a.hs_token).not.toBe(a.as_token);
+    expect(a).toMatchObject({
+      id: "parley",
+      sender_localpart: "parley",
+      rate_limited: false,
+      receive_ephemeral: true,
+      "de.sorunome.msc2409.push_ephemeral": true,
+      namespaces: {
+        users: [{ exclusive: true, regex: "@chat_.*:chat\\.example\\.org" }],
+        aliases: [{ exclusive: true, regex: "#chat_.*:chat\\.example\\.org" }],
+      },
+      ip_range_whitelist: ["127.0.0.0/8", "::1/128"],
+    });
+    expect(new RegExp(`^${a.namespaces.users[0]?.regex}$`).test("@chat_alice:chat.example.org")).toBe(true);
+    expect(new RegExp(`^${a.namespaces.users[0]?.regex}$`).test("@chat_alice:chatXexample.org")).toBe(false);
+  });
+
+  it("only restricts the token to loopback when Parley is reached over loopback", () => {
+    expect(buildRegistration(config("http://parley:9009")).ip_range_whitelist).toBeUndefined();
+  });
+
+  it("round-trips through YAML with every field intact", () => {
+    const registration = buildRegistration(config("http://127.0.0.1:9009"));
+    const path = join(mkdtempSync(join(tmpdir(), "parley-reg-")), "reg.yaml");
+    writeFileSync(path, registrationYaml(registration));
+    expect(readRegistration(path)).toEqual(registration);
+  });
+});
