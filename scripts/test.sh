@@ -9,4 +9,5 @@ ensure_deps
 scripts/synapse.sh install
 export NODE_OPTIONS="--disable-warning=DEP0060 ${NODE_OPTIONS:-}"
 npm run --silent typecheck
+npm run --silent lint
 npx vitest run "$@"

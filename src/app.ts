@@ -2,6 +2,8 @@
 // through it exactly as `parley start` does.
 import type { Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
+import { createAuthenticator } from "./auth/jwt.ts";
+import type { Config } from "./config/load.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createInbound } from "./domain/inbound.ts";
@@ -9,8 +11,6 @@ import { createMembership } from "./domain/membership.ts";
 import { createMessages } from "./domain/messages.ts";
 import { createNaming } from "./domain/naming.ts";
 import { createUsers } from "./domain/users.ts";
-import { createAuthenticator } from "./auth/jwt.ts";
-import type { Config } from "./config/load.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
 import { startGateway } from "./gateway/server.ts";
 import { createRouter } from "./handlers/router.ts";
@@ -18,7 +18,7 @@ import { createLogger } from "./logging.ts";
 import { createAppservice, wireAppservice } from "./matrix/appservice.ts";
 import { createInbox } from "./matrix/inbox.ts";
 import { createMatrixPort } from "./matrix/puppets.ts";
-import { readRegistration, type Registration } from "./matrix/registration.ts";
+import { type Registration, readRegistration } from "./matrix/registration.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 
 export interface Parley {
@@ -31,7 +31,9 @@ export interface Parley {
 async function assertPortFree(host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createNetServer();
-    probe.once("error", () => reject(new Error(`the appservice port ${host}:${port} is in use (another Parley running?)`)));
+    probe.once("error", () =>
+      reject(new Error(`the appservice port ${host}:${port} is in use (another Parley running?)`)),
+    );
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
 }
@@ -67,7 +69,11 @@ export async function startParley(config: Config, registration?: Registration): 
   const users = createUsers(store, matrix, naming);
   const membership = createMembership(store, matrix, channels, users, eventLog);
   const messages = createMessages(matrix, channels, membership, eventLog);
-  const inbox = createInbox(store, createInbound(store, channels, users, eventLog, naming), createLogger("Inbox"));
+  const inbox = createInbox(
+    store,
+    createInbound(store, channels, users, eventLog, naming),
+    createLogger("Inbox"),
+  );
   wireAppservice(appservice, { inbox, channels, naming, log: createLogger("Appservice") });
 
   // Events recorded before a crash are processed before anything new.
@@ -87,7 +93,9 @@ export async function startParley(config: Config, registration?: Registration): 
       .catch((error: unknown) => {
         if (stopped) return;
         const delay = PING_RETRY_MS[Math.min(attempt, PING_RETRY_MS.length - 1)] ?? 30_000;
-        log.warn(`homeserver ping failed (${error instanceof Error ? error.message : "error"}); retrying in ${delay} ms`);
+        log.warn(
+          `homeserver ping failed (${error instanceof Error ? error.message : "error"}); retrying in ${delay} ms`,
+        );
         pingTimer = setTimeout(() => ping(attempt + 1), delay);
       });
   };

@@ -48,7 +48,9 @@ async function main(argv: string[]): Promise<number> {
     case "registration": {
       const path = config.appservice.registrationPath;
       if (existsSync(path) && !values.force) {
-        process.stdout.write(`${path} exists; keeping it (use --force for new tokens, then restart the homeserver)\n`);
+        process.stdout.write(
+          `${path} exists; keeping it (use --force for new tokens, then restart the homeserver)\n`,
+        );
         return 0;
       }
       writeFileSync(path, registrationYaml(buildRegistration(config)), { mode: 0o600 });
@@ -60,7 +62,11 @@ async function main(argv: string[]): Promise<number> {
       if (!name) break;
       const ttl = Number(values.ttl);
       if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigError("--ttl takes a whole number of seconds");
-      const claims = { sub: name, ...(values.name ? { name: values.name } : {}), ...(values.admin ? { admin: true } : {}) };
+      const claims = {
+        sub: name,
+        ...(values.name ? { name: values.name } : {}),
+        ...(values.admin ? { admin: true } : {}),
+      };
       process.stdout.write(`${await signToken(config.auth.jwtSecret, claims, ttl)}\n`);
       return 0;
     }
@@ -89,10 +95,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError || (error instanceof Error && error.name === "TypeError" && "code" in error)) {
+    if (
+      error instanceof ConfigError ||
+      (error instanceof Error && error.name === "TypeError" && "code" in error)
+    ) {
       process.stderr.write(`parley: ${error.message}\n`);
     } else {
-      process.stderr.write(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exitCode = 1;
   },

@@ -32,14 +32,20 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
     async verifyToken(token) {
       let payload: unknown;
       try {
-        ({ payload } = await jwtVerify(token, key, { algorithms: ALGORITHMS, requiredClaims: ["exp", "sub"] }));
+        ({ payload } = await jwtVerify(token, key, {
+          algorithms: ALGORITHMS,
+          requiredClaims: ["exp", "sub"],
+        }));
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw new ProtocolError("auth.expired_token");
         throw new ProtocolError("auth.invalid_token");
       }
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) {
-        throw new ProtocolError("auth.invalid_token", "The token's claims are invalid: sub must be 1-64 of a-z 0-9 . _ = -");
+        throw new ProtocolError(
+          "auth.invalid_token",
+          "The token's claims are invalid: sub must be 1-64 of a-z 0-9 . _ = -",
+        );
       }
       return {
         localpart: claims.data.sub,
@@ -49,7 +55,8 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
       };
     },
     guest(clientId) {
-      if (!guestsAllowed) throw new ProtocolError("auth.denied", "Guests are not allowed here; log in with a token.");
+      if (!guestsAllowed)
+        throw new ProtocolError("auth.denied", "Guests are not allowed here; log in with a token.");
       // The client_id is the guest's only credential: never put it in a public user id.
       const digest = createHmac("sha256", key).update(clientId).digest("hex").slice(0, 20);
       return { localpart: `guest-${digest}`, isGuest: true, admin: false };

@@ -49,7 +49,8 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
     } catch {
       throw new ConfigError(`auth.jwt_secret_file: cannot read ${file}`);
     }
-    if (jwtSecret.length < 32) throw new ConfigError(`auth.jwt_secret_file: ${file} holds fewer than 32 characters`);
+    if (jwtSecret.length < 32)
+      throw new ConfigError(`auth.jwt_secret_file: ${file} holds fewer than 32 characters`);
   }
   return Object.freeze({
     homeserver: { url: c.homeserver.url.replace(/\/+$/, ""), serverName: c.homeserver.server_name },

@@ -36,9 +36,18 @@ export const configSchema = z
         port: port.default(8080),
         path: z.string().startsWith("/").default("/chat"),
         /** Frames larger than this close the connection with 1009. */
-        max_payload_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+        max_payload_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
         /** A client that lets this much pile up unread is disconnected (4008). */
-        max_buffered_bytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
+        max_buffered_bytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(4 * 1024 * 1024),
         /** Time a connection has to authenticate before it is closed (4001). */
         auth_timeout_ms: z.number().int().min(100).default(30_000),
         /** Requests one connection may have waiting; beyond it the reply is `rate_limited`. */

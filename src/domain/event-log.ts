@@ -1,8 +1,9 @@
 // The per-channel event log: the one place events get their `event_id` and are fanned out. Both
 // paths (a native action's Matrix response, and the Matrix transaction echo) end here, and the
 // Matrix event id makes them converge: whichever comes first logs and broadcasts, the other reads.
-import { pushFrame } from "../protocol/frames.ts";
+
 import type { ChatEvent, MemberContent, MessageContent } from "../protocol/events.ts";
+import { pushFrame } from "../protocol/frames.ts";
 import type { MatrixEventId, UserId } from "../protocol/ids.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { ChannelRow, MemberChange, Store, StoredEvent } from "./store-port.ts";

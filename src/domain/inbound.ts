@@ -40,7 +40,13 @@ export interface Inbound {
 const done: Outcome = { outcome: "done" };
 const skip = (why: string): Outcome => ({ outcome: "skipped", why });
 
-export function createInbound(store: Store, channels: Channels, users: Users, log: EventLog, naming: Naming): Inbound {
+export function createInbound(
+  store: Store,
+  channels: Channels,
+  users: Users,
+  log: EventLog,
+  naming: Naming,
+): Inbound {
   const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
     // and ban events carry none, so the name they had while in the room is kept.
@@ -69,7 +75,8 @@ export function createInbound(store: Store, channels: Channels, users: Users, lo
         at: event.ts,
       };
       const shown = event.membership === "join" || event.membership === "ban" || event.membership === "leave";
-      const changesMembership = previous !== event.membership && !(event.membership === "leave" && previous !== "join");
+      const changesMembership =
+        previous !== event.membership && !(event.membership === "leave" && previous !== "join");
       if (!shown || !changesMembership) {
         // Profile changes, invites, and leaves of non-members only update what we know.
         store.setMember(memberChange);

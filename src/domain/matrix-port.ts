@@ -1,7 +1,8 @@
 // The Matrix port: what the chat domain asks of the homeserver. src/matrix implements it with
 // matrix-bot-sdk intents. Implementations throw the errors below, never library-specific ones.
-import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+
 import type { Profile } from "../protocol/events.ts";
+import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 
 /** The homeserver could not be reached or answered 5xx: nothing was done. */
 export class UpstreamUnavailableError extends Error {
@@ -34,7 +35,12 @@ export interface MatrixPort {
   joinRoom(roomId: RoomId, userId: UserId, profile: Profile): Promise<MatrixEventId>;
   leaveRoom(roomId: RoomId, userId: UserId): Promise<MatrixEventId>;
   /** `txnId` must be globally unique per logical send: a retry with the same one posts once. */
-  sendMessage(roomId: RoomId, userId: UserId, content: MatrixMessageContent, txnId: string): Promise<MatrixEventId>;
+  sendMessage(
+    roomId: RoomId,
+    userId: UserId,
+    content: MatrixMessageContent,
+    txnId: string,
+  ): Promise<MatrixEventId>;
   /** A user's global profile, or undefined when the user does not exist. */
   getProfile(userId: UserId): Promise<Profile | undefined>;
 }

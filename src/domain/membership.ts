@@ -2,7 +2,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
-import type { Channels, ChannelState } from "./channels.ts";
+import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { ChannelRow, Store } from "./store-port.ts";
@@ -35,7 +35,10 @@ export function createMembership(
     store.joinedMembers(channel.id).map((member) => {
       const nativeUser = users.native(member.userId);
       if (nativeUser) return nativeView(nativeUser);
-      return { id: member.userId, profile: { display_name: member.displayName, avatar_url: member.avatarUrl } };
+      return {
+        id: member.userId,
+        profile: { display_name: member.displayName, avatar_url: member.avatarUrl },
+      };
     });
 
   const snapshot = (channel: ChannelRow): ChannelSnapshot => ({
@@ -44,7 +47,8 @@ export function createMembership(
     members: members(channel),
   });
 
-  const isJoined = (userId: UserId, channel: ChannelRow) => store.member(channel.id, userId)?.membership === "join";
+  const isJoined = (userId: UserId, channel: ChannelRow) =>
+    store.member(channel.id, userId)?.membership === "join";
 
   return {
     members,
@@ -70,7 +74,10 @@ export function createMembership(
           matrixEventId,
           sender: userId,
           ts: now,
-          entry: { eventType: "channel.member", content: { membership: "join", user: { id: userId, profile } } },
+          entry: {
+            eventType: "channel.member",
+            content: { membership: "join", user: { id: userId, profile } },
+          },
           memberChange: { channelId: channel.id, userId, membership: "join", profile, at: now },
         });
       }
@@ -88,7 +95,10 @@ export function createMembership(
         matrixEventId,
         sender: userId,
         ts: now,
-        entry: { eventType: "channel.member", content: { membership: "leave", user: { id: userId, profile } } },
+        entry: {
+          eventType: "channel.member",
+          content: { membership: "leave", user: { id: userId, profile } },
+        },
         memberChange: { channelId: channel.id, userId, membership: "leave", profile, at: now },
       });
     },

@@ -35,25 +35,39 @@ export function matrixTxnId(userId: UserId, clientTxnId: string | undefined): st
 
 export function validateMessage(request: SendRequest): MessageContent {
   if (request.event_type !== "channel.message") {
-    throw new ProtocolError("chat.unsupported_event_type", `Cannot send events of type ${request.event_type}.`);
+    throw new ProtocolError(
+      "chat.unsupported_event_type",
+      `Cannot send events of type ${request.event_type}.`,
+    );
   }
   const { type, body } = request.content;
   if (!isTextualType(type)) {
     throw new ProtocolError("chat.unsupported_content_type", `Content type ${type} is not supported.`);
   }
   if (typeof body !== "string") {
-    throw new ProtocolError("protocol.invalid_payload", "content.body must be a string.", { fields: ["content.body"] });
+    throw new ProtocolError("protocol.invalid_payload", "content.body must be a string.", {
+      fields: ["content.body"],
+    });
   }
   if (body.trim() === "") throw new ProtocolError("chat.empty");
   if (body.length > MAX_BODY_LENGTH) {
-    throw new ProtocolError("protocol.invalid_payload", `content.body is longer than ${MAX_BODY_LENGTH} characters.`, {
-      fields: ["content.body"],
-    });
+    throw new ProtocolError(
+      "protocol.invalid_payload",
+      `content.body is longer than ${MAX_BODY_LENGTH} characters.`,
+      {
+        fields: ["content.body"],
+      },
+    );
   }
   return { type, body };
 }
 
-export function createMessages(matrix: MatrixPort, channels: Channels, membership: Membership, log: EventLog): Messages {
+export function createMessages(
+  matrix: MatrixPort,
+  channels: Channels,
+  membership: Membership,
+  log: EventLog,
+): Messages {
   return {
     async send(userId, request) {
       const content = validateMessage(request);

@@ -1,6 +1,12 @@
 // How protocol names map onto Matrix ids: native user `alice` is `@chat_alice:server`, channel
 // `room_0` is `#chat_room_0:server`. Prefixes are configurable.
-import { asUserId, type ChannelName, isChannelName, NATIVE_NAME_PATTERN, type UserId } from "../protocol/ids.ts";
+import {
+  asUserId,
+  type ChannelName,
+  isChannelName,
+  NATIVE_NAME_PATTERN,
+  type UserId,
+} from "../protocol/ids.ts";
 
 export interface NamingConfig {
   readonly serverName: string;

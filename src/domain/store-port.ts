@@ -1,7 +1,8 @@
 // The storage port: what the chat domain needs from a store. The SQLite implementation lives in
 // src/store; a PostgreSQL one would implement the same interface.
-import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+
 import type { Membership, Profile } from "../protocol/events.ts";
+import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 
 export interface ChannelRow {
   readonly id: number;

@@ -4,6 +4,15 @@ import type { FanOut, Subscriber } from "../domain/fanout-port.ts";
 import { encodeFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 
+function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
+}
+
 export function createLocalFanOut(): FanOut {
   const byChannel = new Map<ChannelName, Set<Subscriber>>();
   const byUser = new Map<UserId, Set<Subscriber>>();
@@ -17,9 +26,7 @@ export function createLocalFanOut(): FanOut {
 
   return {
     addConnection(subscriber) {
-      let set = byUser.get(subscriber.userId);
-      if (!set) byUser.set(subscriber.userId, (set = new Set()));
-      set.add(subscriber);
+      setIn(byUser, subscriber.userId).add(subscriber);
     },
     removeConnection(subscriber) {
       for (const channel of [...(channelsOf.get(subscriber) ?? [])]) unsubscribe(channel, subscriber);
@@ -28,12 +35,8 @@ export function createLocalFanOut(): FanOut {
       if (set?.delete(subscriber) && set.size === 0) byUser.delete(subscriber.userId);
     },
     subscribe(channel, subscriber) {
-      let set = byChannel.get(channel);
-      if (!set) byChannel.set(channel, (set = new Set()));
-      set.add(subscriber);
-      let mine = channelsOf.get(subscriber);
-      if (!mine) channelsOf.set(subscriber, (mine = new Set()));
-      mine.add(channel);
+      setIn(byChannel, channel).add(subscriber);
+      setIn(channelsOf, subscriber).add(channel);
     },
     unsubscribe,
     isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,

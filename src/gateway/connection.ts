@@ -66,7 +66,10 @@ export class Connection implements Session {
 
   #onMessage(text: string, isBinary: boolean): void {
     if (isBinary) {
-      const error = new ProtocolError("protocol.bad_frame", "Binary (MessagePack) frames are not supported yet; send JSON text.");
+      const error = new ProtocolError(
+        "protocol.bad_frame",
+        "Binary (MessagePack) frames are not supported yet; send JSON text.",
+      );
       this.#send(errorFrame(undefined, error.toPayload()));
       return;
     }
@@ -77,7 +80,9 @@ export class Connection implements Session {
     }
     if (this.#pending >= this.#limits.maxPendingRequests) {
       const ref = frame.kind === "request" || frame.kind === "bad" ? frame.ref : undefined;
-      const error = new ProtocolError("rate_limited", "Too many requests waiting on this connection.", { retry_after: 1000 });
+      const error = new ProtocolError("rate_limited", "Too many requests waiting on this connection.", {
+        retry_after: 1000,
+      });
       this.#send(errorFrame(ref, error.toPayload()));
       return;
     }

@@ -21,7 +21,12 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: GatewayOptions, router: Router, fanout: FanOut, log: Logger): Promise<Gateway> {
+export async function startGateway(
+  options: GatewayOptions,
+  router: Router,
+  fanout: FanOut,
+  log: Logger,
+): Promise<Gateway> {
   const http: Server = createServer((req, res) => {
     if (req.url === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');

@@ -1,9 +1,9 @@
 // The authenticate handshake: a JWT or, where allowed, a guest client_id.
 import type { z } from "zod";
-import { ProtocolError } from "../protocol/errors.ts";
-import { authenticatePayload, failingFields } from "../protocol/schemas.ts";
-import type { Payload } from "../protocol/frames.ts";
 import { nativeView } from "../domain/users.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import type { Payload } from "../protocol/frames.ts";
+import { authenticatePayload, failingFields } from "../protocol/schemas.ts";
 import type { Services, Session } from "./context.ts";
 
 export async function authenticate(session: Session, services: Services, payload: Payload): Promise<unknown> {
@@ -13,9 +13,13 @@ export async function authenticate(session: Session, services: Services, payload
   }
   const parsed = authenticatePayload.safeParse(payload);
   if (!parsed.success) {
-    throw new ProtocolError("protocol.invalid_payload", "authenticate takes a token or a client_id of 8-128 characters.", {
-      fields: failingFields(parsed.error),
-    });
+    throw new ProtocolError(
+      "protocol.invalid_payload",
+      "authenticate takes a token or a client_id of 8-128 characters.",
+      {
+        fields: failingFields(parsed.error),
+      },
+    );
   }
   const credentials: z.infer<typeof authenticatePayload> = parsed.data;
   const identity =
@@ -27,7 +31,9 @@ export async function authenticate(session: Session, services: Services, payload
   return {
     user: nativeView(user),
     // Read state arrives with history (protocol section 3); until then pointers are null and counts empty.
-    "chat.channels": services.membership.joinedChannels(user.userId).map((name) => ({ id: name, unread_pointer: null })),
+    "chat.channels": services.membership
+      .joinedChannels(user.userId)
+      .map((name) => ({ id: name, unread_pointer: null })),
     "chat.read_pointers": {},
     "chat.notification_counts": {},
   };

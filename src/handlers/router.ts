@@ -1,7 +1,8 @@
 // The router: frame in, exactly one frame out. Auth guard, payload validation, and the mapping of
 // every failure to an error code happen here, once, so handlers stay plain functions.
-import type { Logger } from "../logging.ts";
+
 import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/matrix-port.ts";
+import type { Logger } from "../logging.ts";
 import { isProtocolError, ProtocolError } from "../protocol/errors.ts";
 import {
   errorFrame,
@@ -46,7 +47,10 @@ export function createRouter(services: Services, log: Logger): Router {
   const request = async (session: Session, action: string, ref: Ref, payload: Record<string, unknown>) => {
     const definition = ACTIONS.get(action);
     if (!definition) {
-      return errorFrame(ref, new ProtocolError("protocol.unknown_command", `Unknown action ${action}.`).toPayload());
+      return errorFrame(
+        ref,
+        new ProtocolError("protocol.unknown_command", `Unknown action ${action}.`).toPayload(),
+      );
     }
     const user = session.user;
     if (!user) return errorFrame(ref, new ProtocolError("protocol.unauthenticated").toPayload());
@@ -55,7 +59,9 @@ export function createRouter(services: Services, log: Logger): Router {
       const fields = failingFields(parsed.error);
       return errorFrame(
         ref,
-        new ProtocolError("protocol.invalid_payload", `Invalid payload: ${fields.join(", ")}.`, { fields }).toPayload(),
+        new ProtocolError("protocol.invalid_payload", `Invalid payload: ${fields.join(", ")}.`, {
+          fields,
+        }).toPayload(),
       );
     }
     try {
@@ -71,7 +77,10 @@ export function createRouter(services: Services, log: Logger): Router {
         case "ping":
           return pushFrame("pong", frame.ts);
         case "bad":
-          return errorFrame(frame.ref, new ProtocolError("protocol.bad_frame", `Bad frame: ${frame.reason}.`).toPayload());
+          return errorFrame(
+            frame.ref,
+            new ProtocolError("protocol.bad_frame", `Bad frame: ${frame.reason}.`).toPayload(),
+          );
         case "authenticate":
           try {
             return pushFrame("authenticated", await authenticate(session, services, frame.payload));

@@ -1,7 +1,7 @@
 // user.update and user.fetch.
 import { ProtocolError } from "../protocol/errors.ts";
-import { pushFrame } from "../protocol/frames.ts";
 import type { UserView } from "../protocol/events.ts";
+import { pushFrame } from "../protocol/frames.ts";
 import { userFetchPayload, userUpdatePayload } from "../protocol/schemas.ts";
 import { action } from "./context.ts";
 

@@ -1,6 +1,10 @@
 // The appservice endpoint (matrix-bot-sdk's Appservice): transactions go into the durable inbox
 // before Synapse gets its 200; alias queries for `#chat_*` create the channel's room on demand.
-import { Appservice, type IAppserviceRegistration, type IAppserviceStorageProvider } from "@vector-im/matrix-bot-sdk";
+import {
+  Appservice,
+  type IAppserviceRegistration,
+  type IAppserviceStorageProvider,
+} from "@vector-im/matrix-bot-sdk";
 import type { Channels } from "../domain/channels.ts";
 import type { Naming } from "../domain/naming.ts";
 import type { Store } from "../domain/store-port.ts";

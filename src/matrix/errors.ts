@@ -30,7 +30,12 @@ export function translateMatrixError(error: unknown): Error {
     if (status >= 500) return new UpstreamUnavailableError(`homeserver answered ${status}`);
     return new UpstreamRejectedError("M_UNKNOWN", status, `homeserver answered ${status}`);
   }
-  if (typeof error === "object" && error !== null && "code" in error && NETWORK_CODES.has(String(error.code))) {
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    NETWORK_CODES.has(String(error.code))
+  ) {
     return new UpstreamUnavailableError(`homeserver unreachable (${String(error.code)})`);
   }
   return error instanceof Error ? error : new Error(String(error));

@@ -31,4 +31,6 @@ export const canonicalAliasContentSchema = z.object({
 });
 
 /** The parts every transaction event must have for us to record it at all. */
-export const transactionEventSchema = z.object({ event_id: z.string().min(1), room_id: z.string().min(1) }).loose();
+export const transactionEventSchema = z
+  .object({ event_id: z.string().min(1), room_id: z.string().min(1) })
+  .loose();

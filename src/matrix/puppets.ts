@@ -1,7 +1,7 @@
 // The Matrix port implemented with matrix-bot-sdk intents: the bot creates rooms, puppets act as
 // native users (`?user_id=` impersonation with the appservice token).
 import type { Appservice } from "@vector-im/matrix-bot-sdk";
-import { UpstreamRejectedError, type MatrixPort } from "../domain/matrix-port.ts";
+import { type MatrixPort, UpstreamRejectedError } from "../domain/matrix-port.ts";
 import type { Profile } from "../protocol/events.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { isRejectedWith, upstream } from "./errors.ts";
@@ -56,7 +56,9 @@ export function createMatrixPort(appservice: Appservice, serverName: string): Ma
       } catch (error) {
         if (!isRejectedWith(error, "M_ROOM_IN_USE")) throw error;
         // The alias exists already (created earlier, or by a racing alias query): adopt its room.
-        const roomId = await upstream(() => bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`));
+        const roomId = await upstream(() =>
+          bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`),
+        );
         await upstream(() => bot.underlyingClient.joinRoom(roomId));
         return asRoomId(roomId);
       }
@@ -101,7 +103,10 @@ export function createMatrixPort(appservice: Appservice, serverName: string): Ma
           avatar_url: typeof profile.avatar_url === "string" ? profile.avatar_url : null,
         };
       } catch (error) {
-        if (error instanceof UpstreamRejectedError && (error.status === 404 || error.errcode === "M_NOT_FOUND")) {
+        if (
+          error instanceof UpstreamRejectedError &&
+          (error.status === 404 || error.errcode === "M_NOT_FOUND")
+        ) {
           return undefined;
         }
         throw error;

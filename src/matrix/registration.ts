@@ -3,7 +3,7 @@
 // with validation.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { stringify as toYaml, parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { z } from "zod";
 import type { Config } from "../config/load.ts";
 

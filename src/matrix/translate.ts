@@ -40,7 +40,8 @@ export function translateEvent(raw: unknown, inbound: Inbound): Outcome {
       const content = messageContentSchema.safeParse(event.content);
       if (!content.success) return skipped("malformed or redacted message");
       if (content.data["m.relates_to"]?.rel_type === "m.replace") return skipped("edits are not bridged yet");
-      if (!isTextual(content.data.msgtype)) return skipped(`msgtype ${content.data.msgtype} is not bridged yet`);
+      if (!isTextual(content.data.msgtype))
+        return skipped(`msgtype ${content.data.msgtype} is not bridged yet`);
       return inbound.message({ ...base, type: MSGTYPES[content.data.msgtype], body: content.data.body });
     }
     case "m.room.canonical_alias": {

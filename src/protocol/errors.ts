@@ -16,10 +16,12 @@ export const ERROR_CODES = {
   "chat.unknown": "No such channel.",
   "chat.empty": "The message body is empty.",
   "chat.unsupported_event_type": "Only `channel.message` events can be sent.",
-  "chat.unsupported_content_type": "This content type is not supported (yet): use `text`, `emote` or `notice`.",
+  "chat.unsupported_content_type":
+    "This content type is not supported (yet): use `text`, `emote` or `notice`.",
   "user.not_found": "No such user.",
   rate_limited: "Too many requests; retry after `retry_after` milliseconds.",
-  "upstream.unavailable": "The homeserver could not be reached; nothing was posted. Retry with the same `txn_id`.",
+  "upstream.unavailable":
+    "The homeserver could not be reached; nothing was posted. Retry with the same `txn_id`.",
   "server.fatal": "An unexpected server error; it was logged. Nothing more is disclosed.",
 } as const;
 

@@ -31,12 +31,12 @@ export function decodeFrame(text: string): IncomingFrame {
     return bad("the first element must be the action name");
   }
   if (action === "ping") {
-    return parsed.length === 2 ? { kind: "ping", ts: second } : bad("ping is [\"ping\", ts]");
+    return parsed.length === 2 ? { kind: "ping", ts: second } : bad('ping is ["ping", ts]');
   }
   if (action === "authenticate") {
     // Tolerate a ref in the middle: ["authenticate", ref, {...}] reads the same.
     const payload = parsed.length === 3 ? third : second;
-    if (parsed.length > 3 || !isPlainObject(payload)) return bad("authenticate is [\"authenticate\", {...}]");
+    if (parsed.length > 3 || !isPlainObject(payload)) return bad('authenticate is ["authenticate", {...}]');
     return { kind: "authenticate", payload };
   }
   const ref = refSchema.safeParse(second);

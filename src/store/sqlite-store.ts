@@ -126,7 +126,8 @@ const SQL = {
   eventByMatrixId: `SELECT ${EVENT_COLUMNS} FROM events WHERE matrix_event_id = ?`,
   insertInbox:
     "INSERT INTO inbox (matrix_event_id, room_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-  pendingInbox: "SELECT id, matrix_event_id, room_id, body FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?",
+  pendingInbox:
+    "SELECT id, matrix_event_id, room_id, body FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?",
   finishInbox: "UPDATE inbox SET status = ?, note = ? WHERE id = ?",
   isPuppetRegistered: "SELECT 1 FROM registered_puppets WHERE user_id = ?",
   addRegisteredPuppet: "INSERT INTO registered_puppets (user_id) VALUES (?) ON CONFLICT DO NOTHING",
@@ -142,9 +143,10 @@ export function openSqliteStore(path: string): Store {
   db.pragma("busy_timeout = 5000");
   migrate(db);
 
-  const q = Object.fromEntries(
-    Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)]),
-  ) as Record<keyof typeof SQL, Database.Statement>;
+  const q = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Record<
+    keyof typeof SQL,
+    Database.Statement
+  >;
 
   const channelByName = (name: ChannelName) => {
     const row = q.channelByName.get(name) as ChannelRecord | undefined;
@@ -176,7 +178,8 @@ export function openSqliteStore(path: string): Store {
     (events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number => {
       const now = Date.now();
       let added = 0;
-      for (const e of events) added += q.insertInbox.run(e.matrixEventId, e.roomId, JSON.stringify(e.body), now).changes;
+      for (const e of events)
+        added += q.insertInbox.run(e.matrixEventId, e.roomId, JSON.stringify(e.body), now).changes;
       return added;
     },
   );
@@ -215,7 +218,9 @@ export function openSqliteStore(path: string): Store {
       return (q.joinedMembers.all(channelId) as MemberRecord[]).map(toMember);
     },
     lastKnownProfile(userId) {
-      const row = q.lastKnownProfile.get(userId) as { display_name: string | null; avatar_url: string | null } | undefined;
+      const row = q.lastKnownProfile.get(userId) as
+        | { display_name: string | null; avatar_url: string | null }
+        | undefined;
       return row && { display_name: row.display_name, avatar_url: row.avatar_url };
     },
     setMember(change: MemberChange) {
@@ -240,8 +245,18 @@ export function openSqliteStore(path: string): Store {
     recordInbox: (events) => recordInbox(events),
     pendingInbox(limit) {
       return (
-        q.pendingInbox.all(limit) as Array<{ id: number; matrix_event_id: string; room_id: string; body: string }>
-      ).map((r) => ({ id: r.id, matrixEventId: r.matrix_event_id, roomId: r.room_id, body: JSON.parse(r.body) as unknown }));
+        q.pendingInbox.all(limit) as Array<{
+          id: number;
+          matrix_event_id: string;
+          room_id: string;
+          body: string;
+        }>
+      ).map((r) => ({
+        id: r.id,
+        matrixEventId: r.matrix_event_id,
+        roomId: r.room_id,
+        body: JSON.parse(r.body) as unknown,
+      }));
     },
     finishInbox(id: number, outcome: InboxOutcome, note?: string) {
       q.finishInbox.run(outcome, note ?? null, id);

@@ -46,13 +46,17 @@ describe("authenticate", () => {
     client.close();
     const again = await TestClient.connect(parley.url());
     const second = await again.authenticate({ token: await parley.token(name) });
-    expect((second[1] as Record<string, unknown>)["chat.channels"]).toEqual([{ id: channel, unread_pointer: null }]);
+    expect((second[1] as Record<string, unknown>)["chat.channels"]).toEqual([
+      { id: channel, unread_pointer: null },
+    ]);
     // Without a name claim the stored profile stays.
     expect((second[1] as { user: unknown }).user).toEqual({
       id: `@chat_${name}:localhost`,
       profile: { display_name: "Token User", avatar_url: null },
     });
-    expect(await again.errorCode("chat.join", { channel: "" }).catch(() => "x")).toBe("protocol.invalid_payload");
+    expect(await again.errorCode("chat.join", { channel: "" }).catch(() => "x")).toBe(
+      "protocol.invalid_payload",
+    );
     const replay = await again.authenticate({ token: await parley.token(name) });
     expect(replay).toEqual(["error", expect.objectContaining({ code: "auth.already_authenticated" })]);
     again.close();
@@ -62,8 +66,10 @@ describe("authenticate", () => {
     const clientId = crypto.randomUUID();
     const first = await TestClient.login(parley.url(), { client_id: clientId });
     const second = await TestClient.login(parley.url(), { client_id: clientId });
-    const id1 = ((first.received[0]?.[1] as { user: { id: string } }).user).id;
-    const id2 = ((second.received[0]?.[1] as { user: { id: string } }).user).id;
+    const userIdOf = (client: TestClient) =>
+      (client.received[0] as [string, { user: { id: string } }])[1].user.id;
+    const id1 = userIdOf(first);
+    const id2 = userIdOf(second);
     expect(id1).toBe(id2);
     expect(id1).toMatch(/^@chat_guest-[0-9a-f]{20}:localhost$/);
     expect(id1).not.toContain(clientId.slice(0, 8));
@@ -76,21 +82,27 @@ describe("authenticate", () => {
   });
 
   it("a bad signature, a wrong algorithm, garbage, or a bad sub: auth.invalid_token", async () => {
-    expect(await authError({ token: await sign({ sub: "mallory", exp: inAnHour() }, "x".repeat(40)) })).toBe("auth.invalid_token");
-    expect(await authError({ token: await sign({ sub: "mallory", exp: inAnHour() }, parley.env.jwtSecret, "HS512") })).toBe(
+    expect(await authError({ token: await sign({ sub: "mallory", exp: inAnHour() }, "x".repeat(40)) })).toBe(
       "auth.invalid_token",
     );
+    expect(
+      await authError({
+        token: await sign({ sub: "mallory", exp: inAnHour() }, parley.env.jwtSecret, "HS512"),
+      }),
+    ).toBe("auth.invalid_token");
     expect(await authError({ token: "not.a.jwt" })).toBe("auth.invalid_token");
-    expect(await authError({ token: await sign({ sub: "Mallory Upper", exp: inAnHour() }) })).toBe("auth.invalid_token");
+    expect(await authError({ token: await sign({ sub: "Mallory Upper", exp: inAnHour() }) })).toBe(
+      "auth.invalid_token",
+    );
     expect(await authError({ token: await sign({ sub: "noexp" }) })).toBe("auth.invalid_token");
     const unsigned = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(`{"sub":"x","exp":${inAnHour()}}`).toString("base64url")}.`;
     expect(await authError({ token: unsigned })).toBe("auth.invalid_token");
   });
 
   it("an expired token: auth.expired_token", async () => {
-    expect(await authError({ token: await sign({ sub: "late", exp: Math.floor(Date.now() / 1000) - 60 }) })).toBe(
-      "auth.expired_token",
-    );
+    expect(
+      await authError({ token: await sign({ sub: "late", exp: Math.floor(Date.now() / 1000) - 60 }) }),
+    ).toBe("auth.expired_token");
   });
 
   it("guests where guests are off: auth.denied", async () => {

@@ -44,7 +44,7 @@ describe("malformed frames get protocol.bad_frame", () => {
     ["not JSON", "{nope", undefined],
     ["not an array", '{"action":"chat.join"}', undefined],
     ["an empty array", "[]", undefined],
-    ["a number as action", '[42, 1, {}]', undefined],
+    ["a number as action", "[42, 1, {}]", undefined],
     ["a payload that is not an object", '["chat.join", 7, "room_0"]', 7],
     ["a missing payload", '["chat.join", 8]', 8],
     ["too many elements", '["chat.join", 9, {}, {}]', 9],
@@ -56,7 +56,8 @@ describe("malformed frames get protocol.bad_frame", () => {
         const error = lastError(alice);
         alice.sendRaw(text);
         const frame = await error;
-        if (ref === undefined) expect(frame).toEqual(["error", expect.objectContaining({ code: "protocol.bad_frame" })]);
+        if (ref === undefined)
+          expect(frame).toEqual(["error", expect.objectContaining({ code: "protocol.bad_frame" })]);
         else expect(frame).toEqual(["error", ref, expect.objectContaining({ code: "protocol.bad_frame" })]);
       });
     });
@@ -80,7 +81,11 @@ describe("requests that are well-formed but wrong", () => {
 
   it("an invalid payload gets protocol.invalid_payload naming the fields", async () => {
     await changesNothing(alice, async () => {
-      const reply = await alice.request("chat.send", { channel: 5, event_type: "channel.message", content: "hi" });
+      const reply = await alice.request("chat.send", {
+        channel: 5,
+        event_type: "channel.message",
+        content: "hi",
+      });
       expect(reply.ok).toBe(false);
       if (reply.ok) return;
       expect(reply.error.code).toBe("protocol.invalid_payload");
@@ -93,7 +98,10 @@ describe("requests that are well-formed but wrong", () => {
       for (const action of ["chat.join", "chat.subscribe", "chat.leave", "chat.unsubscribe"]) {
         await changesNothing(alice, async () => {
           const reply = await alice.request(action, { channel: name });
-          expect(reply).toMatchObject({ ok: false, error: { code: "protocol.invalid_payload", fields: ["channel"] } });
+          expect(reply).toMatchObject({
+            ok: false,
+            error: { code: "protocol.invalid_payload", fields: ["channel"] },
+          });
         });
       }
     }
@@ -113,11 +121,18 @@ describe("requests that are well-formed but wrong", () => {
   it("an empty body gets chat.empty; unknown types get chat.unsupported_*", async () => {
     await changesNothing(alice, async () => {
       const send = (extra: Record<string, unknown>) =>
-        alice.errorCode("chat.send", { channel, event_type: "channel.message", content: { type: "text", body: "x" }, ...extra });
+        alice.errorCode("chat.send", {
+          channel,
+          event_type: "channel.message",
+          content: { type: "text", body: "x" },
+          ...extra,
+        });
       expect(await send({ content: { type: "text", body: "   " } })).toBe("chat.empty");
       expect(await send({ content: { type: "hologram", body: "x" } })).toBe("chat.unsupported_content_type");
       expect(await send({ event_type: "channel.party" })).toBe("chat.unsupported_event_type");
-      expect(await send({ content: { type: "text", body: "x".repeat(16_001) } })).toBe("protocol.invalid_payload");
+      expect(await send({ content: { type: "text", body: "x".repeat(16_001) } })).toBe(
+        "protocol.invalid_payload",
+      );
     });
   });
 
@@ -138,7 +153,11 @@ describe("before authentication", () => {
     const anonymous = await TestClient.connect(parley.url());
     await changesNothing(anonymous, async () => {
       for (const action of ["chat.join", "chat.send", "user.update", "chat.subscribe"]) {
-        const reply = await anonymous.request(action, { channel, event_type: "channel.message", content: {} });
+        const reply = await anonymous.request(action, {
+          channel,
+          event_type: "channel.message",
+          content: {},
+        });
         expect(reply).toMatchObject({ ok: false, error: { code: "protocol.unauthenticated" } });
       }
     });
@@ -159,7 +178,11 @@ describe("size limits", () => {
     await big.ok("chat.join", { channel });
     const before = await snapshot();
     const eventsBefore = watcher.events(channel).length;
-    big.send(["chat.send", 1, { channel, event_type: "channel.message", content: { type: "text", body: "x".repeat(70_000) } }]);
+    big.send([
+      "chat.send",
+      1,
+      { channel, event_type: "channel.message", content: { type: "text", body: "x".repeat(70_000) } },
+    ]);
     expect((await big.closed).code).toBe(1009);
     const after = await snapshot();
     expect(after.next_event_id).toBe(before.next_event_id);

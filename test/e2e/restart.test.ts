@@ -30,7 +30,9 @@ it("restarting Parley mid-conversation loses and duplicates nothing", async () =
   await alice.waitForEvent((e) => e.sender === carol.userId && e.event_type === "channel.member");
   await send(alice, channel, "before 1");
   await carol.sendText(roomId, "carol before");
-  const lastBefore = await alice.waitForEvent((e) => (e.content as { body?: string }).body === "carol before");
+  const lastBefore = await alice.waitForEvent(
+    (e) => (e.content as { body?: string }).body === "carol before",
+  );
 
   // Parley goes away; Carol keeps talking. Synapse cannot deliver and backs off.
   alice.close();
@@ -44,7 +46,10 @@ it("restarting Parley mid-conversation loses and duplicates nothing", async () =
   // The restarted Parley pings Synapse, which then delivers its backlog at once.
   const expectedNext = (lastBefore.event_id as number) + 1 + whileDown.length;
   await expect
-    .poll(async () => (await alice.ok("chat.subscribe", { channel })).next_event_id, { timeout: 15_000, interval: 200 })
+    .poll(async () => (await alice.ok("chat.subscribe", { channel })).next_event_id, {
+      timeout: 15_000,
+      interval: 200,
+    })
     .toBe(expectedNext);
 
   // Same room, same membership: joining again is a no-op and changes nothing.
@@ -73,13 +78,18 @@ it("restarting Parley mid-conversation loses and duplicates nothing", async () =
       .filter((r) => r.event_type === "channel.message")
       .map((r) => (JSON.parse(r.content) as { body: string }).body);
     expect(bodies).toEqual(["before 1", "carol before", ...whileDown, "after restart", "carol after"]);
-    const channels = db.prepare("SELECT COUNT(*) AS n FROM channels WHERE name = ?").get(channel) as { n: number };
+    const channels = db.prepare("SELECT COUNT(*) AS n FROM channels WHERE name = ?").get(channel) as {
+      n: number;
+    };
     expect(channels.n).toBe(1);
   } finally {
     db.close();
   }
   // Matrix saw each native message once.
-  expect(carol.messages(roomId).filter((b) => b === "before 1" || b === "after restart")).toEqual(["before 1", "after restart"]);
+  expect(carol.messages(roomId).filter((b) => b === "before 1" || b === "after restart")).toEqual([
+    "before 1",
+    "after restart",
+  ]);
   alice.close();
 });
 
@@ -93,18 +103,36 @@ it("a transaction Synapse replays changes nothing", async () => {
   const first = await alice.waitForEvent((e) => (e.content as { body?: string }).body === "say it once");
 
   // Replay the same event the way Synapse retries a transaction (any txnId, even a used one).
-  const registration = (await import("../../src/matrix/registration.ts")).readRegistration(parley.env.registrationPath);
-  const event = { event_id: eventId, room_id: roomId, sender: carol.userId, type: "m.room.message", origin_server_ts: Date.now(), content: { msgtype: "m.text", body: "say it once" } };
+  const registration = (await import("../../src/matrix/registration.ts")).readRegistration(
+    parley.env.registrationPath,
+  );
+  const event = {
+    event_id: eventId,
+    room_id: roomId,
+    sender: carol.userId,
+    type: "m.room.message",
+    origin_server_ts: Date.now(),
+    content: { msgtype: "m.text", body: "say it once" },
+  };
   for (const txnId of ["1", "999999", "1"]) {
-    const response = await fetch(`http://127.0.0.1:${parley.env.appservicePort}/_matrix/app/v1/transactions/${txnId}`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", authorization: `Bearer ${registration.hs_token}` },
-      body: JSON.stringify({ events: [event] }),
-    });
+    const response = await fetch(
+      `http://127.0.0.1:${parley.env.appservicePort}/_matrix/app/v1/transactions/${txnId}`,
+      {
+        method: "PUT",
+        headers: { "content-type": "application/json", authorization: `Bearer ${registration.hs_token}` },
+        body: JSON.stringify({ events: [event] }),
+      },
+    );
     expect(response.status).toBe(200);
   }
-  await alice.ok("chat.send", { channel, event_type: "channel.message", content: { type: "text", body: "marker" } });
+  await alice.ok("chat.send", {
+    channel,
+    event_type: "channel.message",
+    content: { type: "text", body: "marker" },
+  });
   await alice.waitForEvent((e) => (e.content as { body?: string }).body === "marker");
-  expect(alice.events(channel).filter((e) => (e.content as { body?: string }).body === "say it once")).toEqual([first]);
+  expect(
+    alice.events(channel).filter((e) => (e.content as { body?: string }).body === "say it once"),
+  ).toEqual([first]);
   alice.close();
 });

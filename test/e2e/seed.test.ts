@@ -22,13 +22,20 @@ describe("the seed protocol", () => {
     alice.send(["chat.join", 1234, { channel }]);
     const reply = await alice.waitFor((f) => f[0] === "success" && f[1] === 1234);
     expect(reply).toHaveLength(3);
-    expect(reply[2]).toMatchObject({ next_event_id: expect.any(Number), members: expect.any(Array), state: expect.any(Object) });
+    expect(reply[2]).toMatchObject({
+      next_event_id: expect.any(Number),
+      members: expect.any(Array),
+      state: expect.any(Object),
+    });
     // Join implies subscribe: the joiner gets its own join event.
     const join = await alice.waitForEvent((e) => e.channel === channel && e.event_type === "channel.member");
     expect(join).toMatchObject({
       channel,
       event_type: "channel.member",
-      content: { membership: "join", user: { id: expect.stringMatching(/^@chat_alice_/), profile: { display_name: "Alice" } } },
+      content: {
+        membership: "join",
+        user: { id: expect.stringMatching(/^@chat_alice_/), profile: { display_name: "Alice" } },
+      },
       event_id: expect.any(Number),
     });
   });
@@ -64,7 +71,9 @@ describe("the seed protocol", () => {
       sender: expect.stringMatching(/^@chat_alice_.*:localhost$/),
       event_id: expect.any(Number),
     };
-    const atSender = await alice.waitForEvent((e) => e.channel === channel && e.event_type === "channel.message");
+    const atSender = await alice.waitForEvent(
+      (e) => e.channel === channel && e.event_type === "channel.message",
+    );
     const atBob = await bob.waitForEvent((e) => e.channel === channel && e.event_type === "channel.message");
     expect(atSender).toMatchObject(expected);
     expect(atBob).toEqual(atSender);
@@ -80,7 +89,10 @@ describe("the seed protocol", () => {
     const leave = await alice.waitForEvent(
       (e) => e.channel === channel && (e.content as { membership?: string }).membership === "leave",
     );
-    expect(leave).toMatchObject({ event_type: "channel.member", content: { membership: "leave", user: { profile: { display_name: "Alice" } } } });
+    expect(leave).toMatchObject({
+      event_type: "channel.member",
+      content: { membership: "leave", user: { profile: { display_name: "Alice" } } },
+    });
     const members = (await alice.ok("chat.subscribe", { channel })).members as unknown[];
     expect(members).toEqual([]);
   });
@@ -100,7 +112,9 @@ describe("the seed protocol", () => {
     expect(await guest.errorCode("chat.join", { channel })).toBe("channel.join.missing_profile");
     await guest.ok("user.update", { profile: { display_name: "Guest Star" } });
     const joined = await guest.ok("chat.join", { channel });
-    expect(joined.members).toEqual([expect.objectContaining({ profile: { display_name: "Guest Star", avatar_url: null } })]);
+    expect(joined.members).toEqual([
+      expect.objectContaining({ profile: { display_name: "Guest Star", avatar_url: null } }),
+    ]);
     guest.close();
   });
 
@@ -122,7 +136,9 @@ describe("the seed protocol", () => {
     await bob.ok("chat.subscribe", { channel });
     await alice.ok("chat.join", { channel });
     await alice.ok("chat.unsubscribe", { channel });
-    const leave = await bob.waitForEvent((e) => (e.content as { membership?: string }).membership === "leave");
+    const leave = await bob.waitForEvent(
+      (e) => (e.content as { membership?: string }).membership === "leave",
+    );
     expect(leave).toMatchObject({ channel, event_type: "channel.member" });
     expect(((await bob.ok("chat.subscribe", { channel })).members as unknown[]).length).toBe(0);
     bob.close();

@@ -20,7 +20,9 @@ afterAll(async () => {
 });
 
 const login = async (name: string, displayName: string) => {
-  const client = await TestClient.login(parley.url(), { token: await parley.token(unique(name), displayName) });
+  const client = await TestClient.login(parley.url(), {
+    token: await parley.token(unique(name), displayName),
+  });
   clients.push(client);
   return client;
 };
@@ -57,10 +59,15 @@ it("native clients and a Matrix user see each other's messages, joins and leaves
   await bob.waitForEvent(isMember("join", "Carol from Element"));
 
   // Native -> everyone.
-  await alice.ok("chat.send", { channel, event_type: "channel.message", content: { type: "text", body: "hi from alice" } });
+  await alice.ok("chat.send", {
+    channel,
+    event_type: "channel.message",
+    content: { type: "text", body: "hi from alice" },
+  });
   await bob.waitForEvent(isMessage("hi from alice"));
   const seenByCarol = await carol.waitForEvent(
-    (r) => r.roomId === roomId && r.event.type === "m.room.message" && r.event.content.body === "hi from alice",
+    (r) =>
+      r.roomId === roomId && r.event.type === "m.room.message" && r.event.content.body === "hi from alice",
   );
   expect(seenByCarol.event.sender).toBe((joined.members as Array<{ id: string }>)[0]?.id);
 
@@ -72,7 +79,11 @@ it("native clients and a Matrix user see each other's messages, joins and leaves
   expect(atAlice.sender).toBe(carol.userId);
 
   // Bob's message reaches Carol and Alice.
-  await bob.ok("chat.send", { channel, event_type: "channel.message", content: { type: "text", body: "bob here" } });
+  await bob.ok("chat.send", {
+    channel,
+    event_type: "channel.message",
+    content: { type: "text", body: "bob here" },
+  });
   await alice.waitForEvent(isMessage("bob here"));
   await carol.waitForEvent((r) => r.event.type === "m.room.message" && r.event.content.body === "bob here");
 
@@ -82,7 +93,10 @@ it("native clients and a Matrix user see each other's messages, joins and leaves
   await bob.ok("chat.leave", { channel });
   await alice.waitForEvent(isMember("leave", "Bob"));
   await carol.join(roomId);
-  await alice.waitForEvent((e) => isMember("join", "Carol from Element")(e) && (e.event_id as number) > (carolJoin.event_id as number));
+  await alice.waitForEvent(
+    (e) =>
+      isMember("join", "Carol from Element")(e) && (e.event_id as number) > (carolJoin.event_id as number),
+  );
 
   // Everyone who was subscribed saw the same events, with increasing event_ids.
   const ids = alice.events(channel).map((e) => e.event_id as number);
@@ -96,7 +110,9 @@ it("native clients and a Matrix user see each other's messages, joins and leaves
 
   // The member list now has Alice and Carol, with their names.
   const snapshot = await alice.ok("chat.subscribe", { channel });
-  const names = (snapshot.members as Array<{ profile: { display_name: string } }>).map((m) => m.profile.display_name);
+  const names = (snapshot.members as Array<{ profile: { display_name: string } }>).map(
+    (m) => m.profile.display_name,
+  );
   expect(names.sort()).toEqual(["Alice", "Carol from Element"]);
 });
 
@@ -108,7 +124,9 @@ it("a Matrix user who joins the alias first creates the channel", async () => {
     const alice = await login("alice", "Alice");
     const joined = await alice.ok("chat.join", { channel });
     expect((joined.state as { room_id: string }).room_id).toBe(roomId);
-    const names = (joined.members as Array<{ profile: { display_name: string } }>).map((m) => m.profile.display_name);
+    const names = (joined.members as Array<{ profile: { display_name: string } }>).map(
+      (m) => m.profile.display_name,
+    );
     expect(names.sort()).toEqual(["Alice", "Dave"]);
     await dave.sendText(roomId, "first!");
     await alice.waitForEvent(isMessage("first!"));
@@ -130,13 +148,19 @@ it("a display name change reaches the other connections and Matrix", async () =>
 
   await first.ok("user.update", { profile: { display_name: "Erin the DJ" } });
   const pushed = await second.waitFor((f) => f[0] === "user.updated");
-  expect(pushed[1]).toEqual({ id: `@chat_${name}:localhost`, profile: { display_name: "Erin the DJ", avatar_url: null } });
+  expect(pushed[1]).toEqual({
+    id: `@chat_${name}:localhost`,
+    profile: { display_name: "Erin the DJ", avatar_url: null },
+  });
   expect(first.received.some((f) => f[0] === "user.updated")).toBe(false);
   const fetched = await second.ok("user.fetch", { id: `@chat_${name}:localhost` });
   expect(fetched.profile).toEqual({ display_name: "Erin the DJ", avatar_url: null });
   // Synapse rewrites the puppet's member event in every room it is in.
   await carol.waitForEvent(
-    (r) => r.roomId === roomId && r.event.type === "m.room.member" && r.event.content.displayname === "Erin the DJ",
+    (r) =>
+      r.roomId === roomId &&
+      r.event.type === "m.room.member" &&
+      r.event.content.displayname === "Erin the DJ",
   );
   // A Matrix user can be fetched too.
   const carolView = await first.ok("user.fetch", { ids: [carol.userId, "@nobody_here:localhost"] });

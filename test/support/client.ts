@@ -2,7 +2,9 @@
 import WebSocket from "ws";
 
 export type Frame = unknown[];
-export type Reply = { ok: true; result: Record<string, unknown> } | { ok: false; error: Record<string, unknown> };
+export type Reply =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; error: Record<string, unknown> };
 
 interface Waiter {
   predicate: (frame: Frame) => boolean;
@@ -18,7 +20,9 @@ export class TestClient {
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
-    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on("message", (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
       this.received.push(frame);
@@ -40,7 +44,10 @@ export class TestClient {
   }
 
   /** Connects and authenticates; throws unless the reply is `authenticated`. */
-  static async login(url: string, credentials: { token: string } | { client_id: string }): Promise<TestClient> {
+  static async login(
+    url: string,
+    credentials: { token: string } | { client_id: string },
+  ): Promise<TestClient> {
     const client = await TestClient.connect(url);
     const reply = await client.authenticate(credentials);
     if (reply[0] !== "authenticated") throw new Error(`login failed: ${JSON.stringify(reply)}`);
@@ -64,7 +71,12 @@ export class TestClient {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${description}; received ${JSON.stringify(this.received.slice(-5))}`)),
+        () =>
+          reject(
+            new Error(
+              `timed out waiting for ${description}; received ${JSON.stringify(this.received.slice(-5))}`,
+            ),
+          ),
         timeoutMs,
       );
       this.#waiters.push({
@@ -78,16 +90,26 @@ export class TestClient {
   }
 
   /** Waits for a frame that arrives from now on (ignores what was already received). */
-  waitForNext(predicate: (frame: Frame) => boolean, timeoutMs = 10_000, description = "a frame"): Promise<Frame> {
+  waitForNext(
+    predicate: (frame: Frame) => boolean,
+    timeoutMs = 10_000,
+    description = "a frame",
+  ): Promise<Frame> {
     const already = this.received.length;
-    return this.waitFor((frame) => this.received.indexOf(frame) >= already && predicate(frame), timeoutMs, description);
+    return this.waitFor(
+      (frame) => this.received.indexOf(frame) >= already && predicate(frame),
+      timeoutMs,
+      description,
+    );
   }
 
   async authenticate(payload: Record<string, unknown>): Promise<Frame> {
     const already = this.received.length;
     this.send(["authenticate", payload]);
     return this.waitFor(
-      (frame) => this.received.indexOf(frame) >= already && (frame[0] === "authenticated" || (frame[0] === "error" && frame.length === 2)),
+      (frame) =>
+        this.received.indexOf(frame) >= already &&
+        (frame[0] === "authenticated" || (frame[0] === "error" && frame.length === 2)),
       10_000,
       "the authenticate reply",
     );
@@ -130,10 +152,16 @@ export class TestClient {
       .filter((e) => channel === undefined || e.channel === channel);
   }
 
-  waitForEvent(predicate: (event: Record<string, unknown>) => boolean, timeoutMs = 10_000, description = "a chat.event") {
-    return this.waitFor((f) => f[0] === "chat.event" && predicate(f[1] as Record<string, unknown>), timeoutMs, description).then(
-      (f) => f[1] as Record<string, unknown>,
-    );
+  waitForEvent(
+    predicate: (event: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+    description = "a chat.event",
+  ) {
+    return this.waitFor(
+      (f) => f[0] === "chat.event" && predicate(f[1] as Record<string, unknown>),
+      timeoutMs,
+      description,
+    ).then((f) => f[1] as Record<string, unknown>);
   }
 
   async ping(): Promise<void> {

@@ -22,7 +22,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     jwtSecret: randomBytes(32).toString("hex"),
   };
   writeFileSync(env.registrationPath, registrationYaml(buildRegistration(testConfig(env, "unused"))));
-  const synapse = await startSynapse({ dataDir: join(root, "synapse"), port: homeserverPort, registrationPath: env.registrationPath });
+  const synapse = await startSynapse({
+    dataDir: join(root, "synapse"),
+    port: homeserverPort,
+    registrationPath: env.registrationPath,
+  });
   project.provide("e2e", env);
   return async () => {
     await synapse.stop();

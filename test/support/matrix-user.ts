@@ -35,7 +35,11 @@ export class MatrixUser {
   }
 
   static async register(homeserverUrl: string, username: string, displayName: string): Promise<MatrixUser> {
-    const { userId, accessToken } = await registerMatrixUser(homeserverUrl, username, "a-long-test-password-1");
+    const { userId, accessToken } = await registerMatrixUser(
+      homeserverUrl,
+      username,
+      "a-long-test-password-1",
+    );
     const client = new MatrixClient(homeserverUrl, accessToken);
     await client.setDisplayName(displayName);
     const user = new MatrixUser(client, userId);
@@ -59,7 +63,10 @@ export class MatrixUser {
     const seen = this.events.find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise<RoomEventRecord>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Matrix user timed out waiting for ${description}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`Matrix user timed out waiting for ${description}`)),
+        timeoutMs,
+      );
       this.#waiters.push({
         predicate,
         resolve: (r) => {

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { inject } from "vitest";
-import { startParley, type Parley } from "../../src/app.ts";
+import { type Parley, startParley } from "../../src/app.ts";
 import { signToken } from "../../src/auth/jwt.ts";
 import { type Config, parseConfig } from "../../src/config/load.ts";
 import { configureLogging } from "../../src/logging.ts";

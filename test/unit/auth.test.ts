@@ -16,15 +16,23 @@ const codeOf = async (promise: Promise<unknown>) => {
 describe("the authenticator", () => {
   it("accepts a signed token and reads its claims", async () => {
     const auth = createAuthenticator(secret, false);
-    const identity = await auth.verifyToken(await signToken(secret, { sub: "alice", name: "Alice", admin: true }));
+    const identity = await auth.verifyToken(
+      await signToken(secret, { sub: "alice", name: "Alice", admin: true }),
+    );
     expect(identity).toEqual({ localpart: "alice", isGuest: false, admin: true, displayName: "Alice" });
   });
 
   it("refuses expired tokens and foreign secrets with distinct codes", async () => {
     const auth = createAuthenticator(secret, false);
-    expect(await codeOf(auth.verifyToken(await signToken(secret, { sub: "a" }, -10)))).toBe("auth.expired_token");
-    expect(await codeOf(auth.verifyToken(await signToken("o".repeat(40), { sub: "a" })))).toBe("auth.invalid_token");
-    expect(await codeOf(auth.verifyToken(await signToken(secret, { sub: "UPPER" })))).toBe("auth.invalid_token");
+    expect(await codeOf(auth.verifyToken(await signToken(secret, { sub: "a" }, -10)))).toBe(
+      "auth.expired_token",
+    );
+    expect(await codeOf(auth.verifyToken(await signToken("o".repeat(40), { sub: "a" })))).toBe(
+      "auth.invalid_token",
+    );
+    expect(await codeOf(auth.verifyToken(await signToken(secret, { sub: "UPPER" })))).toBe(
+      "auth.invalid_token",
+    );
   });
 
   it("derives a stable guest name that does not reveal the client id", () => {
@@ -37,6 +45,8 @@ describe("the authenticator", () => {
   });
 
   it("refuses guests when they are off", () => {
-    expect(() => createAuthenticator(secret, false).guest("client-id-0001")).toThrow(/Guests are not allowed/);
+    expect(() => createAuthenticator(secret, false).guest("client-id-0001")).toThrow(
+      /Guests are not allowed/,
+    );
   });
 });

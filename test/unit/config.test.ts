@@ -1,12 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/load.ts";
 import { configSchema } from "../../src/config/schema.ts";
 
-const sample = parse(readFileSync(new URL("../../config/parley.sample.yaml", import.meta.url), "utf8")) as Record<string, unknown>;
+const sample = parse(
+  readFileSync(new URL("../../config/parley.sample.yaml", import.meta.url), "utf8"),
+) as Record<string, unknown>;
 
 describe("configuration", () => {
   it("the sample config is valid and sets every key the schema knows", () => {
@@ -14,7 +16,10 @@ describe("configuration", () => {
     expect(parsed.success).toBe(true);
     const shape = configSchema.shape;
     for (const [section, schema] of Object.entries(shape)) {
-      const sectionKeys = Object.keys((schema as unknown as { unwrap?: () => { shape: object }; shape?: object }).shape ?? (schema as unknown as { unwrap: () => { shape: object } }).unwrap().shape);
+      const sectionKeys = Object.keys(
+        (schema as unknown as { unwrap?: () => { shape: object }; shape?: object }).shape ??
+          (schema as unknown as { unwrap: () => { shape: object } }).unwrap().shape,
+      );
       for (const key of sectionKeys) {
         if (key === "jwt_secret") continue; // the sample uses jwt_secret_file; only one may be set
         expect(Object.keys((sample[section] ?? {}) as object), `${section}.${key}`).toContain(key);
@@ -30,7 +35,10 @@ describe("configuration", () => {
   it("resolves paths against the config file and reads the secret file", () => {
     const dir = mkdtempSync(join(tmpdir(), "parley-config-"));
     writeFileSync(join(dir, "jwt-secret"), `${"s".repeat(40)}\n`);
-    writeFileSync(join(dir, "parley.yaml"), readFileSync(new URL("../../config/parley.sample.yaml", import.meta.url)));
+    writeFileSync(
+      join(dir, "parley.yaml"),
+      readFileSync(new URL("../../config/parley.sample.yaml", import.meta.url)),
+    );
     const config = loadConfig(join(dir, "parley.yaml"));
     expect(config.auth.jwtSecret).toBe("s".repeat(40));
     expect(config.store.sqlitePath).toBe(join(dir, "data/parley.db"));
@@ -38,10 +46,23 @@ describe("configuration", () => {
   });
 
   it("refuses bad files with a readable message", () => {
-    const base = { homeserver: { url: "http://h", server_name: "h" }, appservice: { registration: "r" }, store: { sqlite_path: "p" } };
-    expect(() => parseConfig({ ...base, auth: {} }, "/")).toThrow(/exactly one of jwt_secret and jwt_secret_file/);
+    const base = {
+      homeserver: { url: "http://h", server_name: "h" },
+      appservice: { registration: "r" },
+      store: { sqlite_path: "p" },
+    };
+    expect(() => parseConfig({ ...base, auth: {} }, "/")).toThrow(
+      /exactly one of jwt_secret and jwt_secret_file/,
+    );
     expect(() => parseConfig({ ...base, auth: { jwt_secret: "short" } }, "/")).toThrow(ConfigError);
-    expect(() => parseConfig({ ...base, auth: { jwt_secret: "x".repeat(32) }, gateway: { prot: 1 } }, "/")).toThrow(/prot/);
-    expect(() => parseConfig({ ...base, homeserver: { url: "nope", server_name: "h" }, auth: { jwt_secret: "x".repeat(32) } }, "/")).toThrow(/url/);
+    expect(() =>
+      parseConfig({ ...base, auth: { jwt_secret: "x".repeat(32) }, gateway: { prot: 1 } }, "/"),
+    ).toThrow(/prot/);
+    expect(() =>
+      parseConfig(
+        { ...base, homeserver: { url: "nope", server_name: "h" }, auth: { jwt_secret: "x".repeat(32) } },
+        "/",
+      ),
+    ).toThrow(/url/);
   });
 });

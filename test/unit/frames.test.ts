@@ -13,8 +13,14 @@ describe("decodeFrame", () => {
   });
 
   it("reads authenticate with or without a ref, and ping", () => {
-    expect(decodeFrame('["authenticate", {"token": "t"}]')).toEqual({ kind: "authenticate", payload: { token: "t" } });
-    expect(decodeFrame('["authenticate", 1, {"token": "t"}]')).toEqual({ kind: "authenticate", payload: { token: "t" } });
+    expect(decodeFrame('["authenticate", {"token": "t"}]')).toEqual({
+      kind: "authenticate",
+      payload: { token: "t" },
+    });
+    expect(decodeFrame('["authenticate", 1, {"token": "t"}]')).toEqual({
+      kind: "authenticate",
+      payload: { token: "t" },
+    });
     expect(decodeFrame('["ping", 17]')).toEqual({ kind: "ping", ts: 17 });
   });
 
@@ -22,7 +28,7 @@ describe("decodeFrame", () => {
     ["{", undefined],
     ["5", undefined],
     ["[]", undefined],
-    ['[1, 2, {}]', undefined],
+    ["[1, 2, {}]", undefined],
     ['["chat.join"]', undefined],
     ['["chat.join", 1.5, {}]', undefined],
     ['["chat.join", "", {}]', undefined],

@@ -21,10 +21,23 @@ const unusedMatrix = new Proxy({} as MatrixPort, {
 function setup(wrap?: (inbound: Inbound) => Inbound) {
   const store = openSqliteStore(":memory:");
   const published: OutgoingFrame[] = [];
-  const fanout = { publish: (_c: unknown, frame: OutgoingFrame) => published.push(frame) } as unknown as FanOut;
-  const naming = createNaming({ serverName: "x", userPrefix: "chat_", aliasPrefix: "chat_", botLocalpart: "parley" });
+  const fanout = {
+    publish: (_c: unknown, frame: OutgoingFrame) => published.push(frame),
+  } as unknown as FanOut;
+  const naming = createNaming({
+    serverName: "x",
+    userPrefix: "chat_",
+    aliasPrefix: "chat_",
+    botLocalpart: "parley",
+  });
   const channels = createChannels(store, unusedMatrix, naming);
-  const inbound = createInbound(store, channels, createUsers(store, unusedMatrix, naming), createEventLog(store, fanout), naming);
+  const inbound = createInbound(
+    store,
+    channels,
+    createUsers(store, unusedMatrix, naming),
+    createEventLog(store, fanout),
+    naming,
+  );
   const inbox = createInbox(store, wrap ? wrap(inbound) : inbound, quiet);
   channels.adopt(asChannelName("room_0"), asRoomId("!room:x"));
   return { store, published, inbox };
@@ -42,16 +55,24 @@ const message = (body: string, extra: Record<string, unknown> = {}) => ({
 });
 
 const bodies = (published: OutgoingFrame[]) =>
-  published.map((f) => ((f[1] as { content: { body?: string } }).content.body));
+  published.map((f) => (f[1] as { content: { body?: string } }).content.body);
 
 describe("the transaction inbox", () => {
   it("turns Matrix text into channel.message events with increasing ids, in order", async () => {
     const { inbox, published } = setup();
-    inbox.record([message("one"), message("two"), { ...message("three"), content: { msgtype: "m.emote", body: "three" } }]);
+    inbox.record([
+      message("one"),
+      message("two"),
+      { ...message("three"), content: { msgtype: "m.emote", body: "three" } },
+    ]);
     await inbox.drain();
     expect(bodies(published)).toEqual(["one", "two", "three"]);
     expect(published.map((f) => (f[1] as { event_id: number }).event_id)).toEqual([1, 2, 3]);
-    expect(published[2]?.[1]).toMatchObject({ content: { type: "emote" }, sender: "@carol:x", channel: "room_0" });
+    expect(published[2]?.[1]).toMatchObject({
+      content: { type: "emote" },
+      sender: "@carol:x",
+      channel: "room_0",
+    });
   });
 
   it("ignores a replayed event", async () => {
@@ -70,7 +91,10 @@ describe("the transaction inbox", () => {
       message("before"),
       { event_id: "$odd", room_id: "!room:x", type: "m.room.message", content: "not an object" },
       { ...message("x"), type: "org.example.custom" },
-      { ...message("edit"), content: { msgtype: "m.text", body: "* edit", "m.relates_to": { rel_type: "m.replace" } } },
+      {
+        ...message("edit"),
+        content: { msgtype: "m.text", body: "* edit", "m.relates_to": { rel_type: "m.replace" } },
+      },
       message("elsewhere", { room_id: "!other:x" }),
       "garbage",
       message("after"),
@@ -102,11 +126,18 @@ describe("the transaction inbox", () => {
       state_key: "@carol:x",
       content: { membership, ...content },
     });
-    inbox.record([member("join", { displayname: "Carol" }), member("join", { displayname: "Carol B" }), member("leave")]);
+    inbox.record([
+      member("join", { displayname: "Carol" }),
+      member("join", { displayname: "Carol B" }),
+      member("leave"),
+    ]);
     await inbox.drain();
     expect(published.map((f) => (f[1] as { content: unknown }).content)).toEqual([
       { membership: "join", user: { id: "@carol:x", profile: { display_name: "Carol", avatar_url: null } } },
-      { membership: "leave", user: { id: "@carol:x", profile: { display_name: "Carol B", avatar_url: null } } },
+      {
+        membership: "leave",
+        user: { id: "@carol:x", profile: { display_name: "Carol B", avatar_url: null } },
+      },
     ]);
   });
 });

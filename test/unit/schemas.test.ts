@@ -21,24 +21,35 @@ describe("channel names", () => {
 
 describe("payloads", () => {
   it("chat.send needs a channel, an event type and content with a type", () => {
-    const ok = sendPayload.safeParse({ channel: "r", event_type: "channel.message", content: { type: "text", body: "hi" } });
+    const ok = sendPayload.safeParse({
+      channel: "r",
+      event_type: "channel.message",
+      content: { type: "text", body: "hi" },
+    });
     expect(ok.success).toBe(true);
     const bad = sendPayload.safeParse({ channel: "r", content: { body: "hi" }, txn_id: "" });
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(failingFields(bad.error).sort()).toEqual(["content.type", "event_type", "txn_id"]);
+    if (!bad.success)
+      expect(failingFields(bad.error).sort()).toEqual(["content.type", "event_type", "txn_id"]);
   });
 
   it("user.update wants a non-blank display name and an mxc avatar", () => {
     expect(userUpdatePayload.safeParse({ profile: { display_name: "Alice" } }).success).toBe(true);
     expect(userUpdatePayload.safeParse({ profile: { display_name: "  " } }).success).toBe(false);
-    expect(userUpdatePayload.safeParse({ profile: { display_name: "A", avatar_url: "http://x/y" } }).success).toBe(false);
-    expect(userUpdatePayload.safeParse({ profile: { display_name: "A", avatar_url: "mxc://s/m" } }).success).toBe(true);
+    expect(
+      userUpdatePayload.safeParse({ profile: { display_name: "A", avatar_url: "http://x/y" } }).success,
+    ).toBe(false);
+    expect(
+      userUpdatePayload.safeParse({ profile: { display_name: "A", avatar_url: "mxc://s/m" } }).success,
+    ).toBe(true);
   });
 
   it("user.fetch takes one id or up to 100", () => {
     expect(userFetchPayload.safeParse({ id: "@a:b" }).success).toBe(true);
     expect(userFetchPayload.safeParse({ ids: ["@a:b"] }).success).toBe(true);
-    expect(userFetchPayload.safeParse({ ids: Array.from({ length: 101 }, (_, i) => `@u${i}:b`) }).success).toBe(false);
+    expect(
+      userFetchPayload.safeParse({ ids: Array.from({ length: 101 }, (_, i) => `@u${i}:b`) }).success,
+    ).toBe(false);
     expect(userFetchPayload.safeParse({ id: "alice" }).success).toBe(false);
   });
 

@@ -58,7 +58,13 @@ describe("the SQLite store", () => {
     store.appendEvent(newEvent(channel.id, "$1"));
     store.upsertNativeUser({ userId: alice, localpart: "alice", isGuest: false });
     store.setNativeProfile(alice, { display_name: "Alice", avatar_url: null });
-    store.setMember({ channelId: channel.id, userId: alice, membership: "join", profile: { display_name: "Alice", avatar_url: null }, at: 5 });
+    store.setMember({
+      channelId: channel.id,
+      userId: alice,
+      membership: "join",
+      profile: { display_name: "Alice", avatar_url: null },
+      at: 5,
+    });
     store.addRegisteredPuppet(alice);
     store.close();
     const reopened = openSqliteStore(path);
@@ -73,7 +79,12 @@ describe("the SQLite store", () => {
 
   it("records inbox events once by event id and hands out pending ones in order", () => {
     const store = openSqliteStore(":memory:");
-    expect(store.recordInbox([{ matrixEventId: "$1", roomId: "!r", body: { n: 1 } }, { matrixEventId: "$2", roomId: "!r", body: { n: 2 } }])).toBe(2);
+    expect(
+      store.recordInbox([
+        { matrixEventId: "$1", roomId: "!r", body: { n: 1 } },
+        { matrixEventId: "$2", roomId: "!r", body: { n: 2 } },
+      ]),
+    ).toBe(2);
     expect(store.recordInbox([{ matrixEventId: "$1", roomId: "!r", body: { n: 1 } }])).toBe(0);
     const pending = store.pendingInbox(10);
     expect(pending.map((e) => e.body)).toEqual([{ n: 1 }, { n: 2 }]);
