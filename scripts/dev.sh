@@ -17,6 +17,14 @@ export NODE_OPTIONS="--disable-warning=DEP0060 ${NODE_OPTIONS:-}"
 node src/main.ts registration --config "$CONFIG" >/dev/null
 scripts/synapse.sh configure "$DEV/synapse" "$HS_PORT" "$DEV/registration.yaml"
 
+port_busy() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$HS_PORT" 8080 9009; do
+  if port_busy "$port"; then
+    echo "parley: port $port is already in use (is another 'make dev' running?); stop it first" >&2
+    exit 1
+  fi
+done
+
 scripts/synapse.sh start "$DEV/synapse" >>"$DEV/synapse/stdout.log" 2>&1 &
 SYNAPSE_PID=$!
 stop_all() {
