@@ -4,18 +4,23 @@ import type { Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { createAuthenticator } from "./auth/jwt.ts";
 import type { Config } from "./config/load.ts";
+import { createActivity } from "./domain/activity.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createEventLog } from "./domain/event-log.ts";
+import { createEventPusher } from "./domain/event-pusher.ts";
+import { createHistory } from "./domain/history.ts";
 import { createInbound } from "./domain/inbound.ts";
 import { createMembership } from "./domain/membership.ts";
 import { createMessages } from "./domain/messages.ts";
 import { createNaming } from "./domain/naming.ts";
+import { createReadState, type ReadState } from "./domain/read-state.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
 import { startGateway } from "./gateway/server.ts";
 import { createRouter } from "./handlers/router.ts";
 import { createLogger } from "./logging.ts";
 import { createAppservice, wireAppservice } from "./matrix/appservice.ts";
+import { fillGaps } from "./matrix/history.ts";
 import { createInbox } from "./matrix/inbox.ts";
 import { createMatrixPort } from "./matrix/puppets.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
@@ -64,17 +69,26 @@ export async function startParley(config: Config, registration?: Registration): 
   );
   const matrix = createMatrixPort(appservice, config.homeserver.serverName);
   const fanout = createLocalFanOut();
-  const eventLog = createEventLog(store, fanout);
   const channels = createChannels(store, matrix, naming);
+  const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId));
+  const pusher = createEventPusher(fanout, store, {
+    threshold: config.chat.memberBatchThreshold,
+    windowMs: config.chat.memberBatchWindowMs,
+  });
+  // readState is created below; the publisher reaches it late-bound, on the fan-out path.
+  let readState: ReadState | undefined;
+  const eventLog = createEventLog(store, (channel, event) => {
+    pusher.publish(channel, event);
+    readState?.onLogged(channel, event);
+  });
+  readState = createReadState(store, channels, matrix, fanout, naming, createLogger("ReadState"));
   const users = createUsers(store, matrix, naming);
-  const membership = createMembership(store, matrix, channels, users, eventLog);
-  const messages = createMessages(matrix, channels, membership, eventLog);
-  const inbox = createInbox(
-    store,
-    createInbound(store, channels, users, eventLog, naming),
-    createLogger("Inbox"),
-  );
-  wireAppservice(appservice, { inbox, channels, naming, log: createLogger("Appservice") });
+  const membership = createMembership(store, matrix, channels, users, eventLog, activity);
+  const messages = createMessages(store, matrix, channels, membership, eventLog);
+  const history = createHistory(store, channels, users, matrix, eventLog, naming);
+  const inbound = createInbound(store, channels, users, eventLog, naming, activity);
+  const inbox = createInbox(store, inbound, createLogger("Inbox"));
+  wireAppservice(appservice, { inbox, inbound, channels, naming, log: createLogger("Appservice") });
 
   // Events recorded before a crash are processed before anything new.
   await inbox.drain();
@@ -89,7 +103,10 @@ export async function startParley(config: Config, registration?: Registration): 
   const ping = (attempt: number) => {
     appservice
       .pingHomeserver()
-      .then(() => log.info("homeserver ping ok"))
+      .then(async () => {
+        log.info("homeserver ping ok");
+        await fillGaps(appservice.botClient, store, inbox, createLogger("GapFill"));
+      })
       .catch((error: unknown) => {
         if (stopped) return;
         const delay = PING_RETRY_MS[Math.min(attempt, PING_RETRY_MS.length - 1)] ?? 30_000;
@@ -104,6 +121,9 @@ export async function startParley(config: Config, registration?: Registration): 
   const router = createRouter(
     {
       authenticator: createAuthenticator(config.auth.jwtSecret, config.auth.guests),
+      history,
+      readState,
+      activity,
       users,
       membership,
       messages,
@@ -133,6 +153,7 @@ export async function startParley(config: Config, registration?: Registration): 
       stopped = true;
       clearTimeout(pingTimer);
       await gateway.close();
+      pusher.flushAll();
       appservice.stop();
       // The homeserver keeps connections alive; close them so a restarted Parley gets the next ones.
       (appservice as unknown as { appServer?: Server }).appServer?.closeAllConnections();

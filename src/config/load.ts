@@ -29,6 +29,7 @@ export interface Config {
   };
   readonly auth: { readonly jwtSecret: string; readonly guests: boolean };
   readonly store: { readonly sqlitePath: string };
+  readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" };
 }
 
@@ -75,6 +76,10 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
     },
     auth: { jwtSecret: jwtSecret as string, guests: c.auth.guests },
     store: { sqlitePath: path(c.store.sqlite_path) },
+    chat: {
+      memberBatchThreshold: c.chat.member_batch_threshold,
+      memberBatchWindowMs: c.chat.member_batch_window_ms,
+    },
     log: c.log,
   });
 }

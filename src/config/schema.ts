@@ -81,6 +81,15 @@ export const configSchema = z
         sqlite_path: z.string().min(1),
       })
       .strict(),
+    chat: z
+      .object({
+        /** Channels with more joined members than this batch join/leave pushes (`chat.events`). */
+        member_batch_threshold: z.number().int().min(0).default(100),
+        /** How long a batch of join/leave pushes waits, at most. */
+        member_batch_window_ms: z.number().int().min(10).max(60_000).default(1000),
+      })
+      .strict()
+      .default({ member_batch_threshold: 100, member_batch_window_ms: 1000 }),
     log: z
       .object({ level: z.enum(["debug", "info", "warn", "error"]).default("info") })
       .strict()

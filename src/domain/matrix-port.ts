@@ -3,6 +3,7 @@
 
 import type { Profile } from "../protocol/events.ts";
 import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+import type { ParsedRoomEvent } from "./room-events.ts";
 
 /** The homeserver could not be reached or answered 5xx: nothing was done. */
 export class UpstreamUnavailableError extends Error {
@@ -41,6 +42,20 @@ export interface MatrixPort {
     content: MatrixMessageContent,
     txnId: string,
   ): Promise<MatrixEventId>;
+  /** Marks `eventId` read for a puppet (an `m.read` receipt). */
+  sendReceipt(roomId: RoomId, userId: UserId, eventId: MatrixEventId): Promise<void>;
+  /** The pagination tokens around an event: `start` pages back from it, `end` forward. */
+  eventContext(roomId: RoomId, eventId: MatrixEventId): Promise<{ start: string; end: string }>;
+  /**
+   * One page of room history read by the bot, parsed. `from` null starts at the newest event
+   * (backwards) ; `next` is null when there is nothing more in that direction.
+   */
+  roomMessages(
+    roomId: RoomId,
+    from: string | null,
+    direction: "b" | "f",
+    limit: number,
+  ): Promise<{ events: ParsedRoomEvent[]; next: string | null }>;
   /** A user's global profile, or undefined when the user does not exist. */
   getProfile(userId: UserId): Promise<Profile | undefined>;
 }

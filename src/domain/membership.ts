@@ -2,6 +2,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { Activity } from "./activity.ts";
 import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { MatrixPort } from "./matrix-port.ts";
@@ -14,6 +15,15 @@ export interface ChannelSnapshot {
   readonly members: UserView[];
 }
 
+export interface MemberList {
+  readonly members: UserView[];
+  readonly online: UserId[];
+  readonly seen: Array<{ id: UserId; last_seen: number }>;
+}
+
+/** The most recently seen users `chat.members` lists; older ones are left out. */
+export const SEEN_LIMIT = 1000;
+
 export interface Membership {
   join(userId: UserId, channel: ChannelName): Promise<ChannelSnapshot>;
   leave(userId: UserId, channel: ChannelName): Promise<void>;
@@ -22,6 +32,9 @@ export interface Membership {
   isJoined(userId: UserId, channel: ChannelRow): boolean;
   members(channel: ChannelRow): UserView[];
   joinedChannels(userId: UserId): ChannelName[];
+  /** Members now, those of them online, and everyone seen in the channel with when. */
+  list(channel: ChannelName): MemberList;
+  find(channel: ChannelName): ChannelRow | undefined;
 }
 
 export function createMembership(
@@ -30,6 +43,7 @@ export function createMembership(
   channels: Channels,
   users: Users,
   log: EventLog,
+  activity: Activity,
 ): Membership {
   const members = (channel: ChannelRow): UserView[] =>
     store.joinedMembers(channel.id).map((member) => {
@@ -54,6 +68,23 @@ export function createMembership(
     members,
     isJoined,
     joinedChannels: (userId) => store.channelsJoinedBy(userId).map((channel) => channel.name),
+    find: (name) => channels.find(name),
+    list(name) {
+      const channel = channels.find(name);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      const now = Date.now();
+      const current = members(channel);
+      const online = current.filter((m) => activity.isOnline(m.id, now)).map((m) => m.id);
+      const onlineNow = new Set(online);
+      return {
+        members: current,
+        online,
+        seen: store.seenMembers(channel.id, SEEN_LIMIT).map((m) => ({
+          id: m.userId,
+          last_seen: onlineNow.has(m.userId) ? now : (m.lastSeen ?? m.updatedAt),
+        })),
+      };
+    },
     async open(name) {
       return snapshot(await channels.ensure(name));
     },

@@ -8,6 +8,7 @@ import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { MatrixMessageContent, MatrixPort } from "./matrix-port.ts";
 import type { Membership } from "./membership.ts";
+import type { Store } from "./store-port.ts";
 
 export interface SendRequest {
   readonly channel: ChannelName;
@@ -63,6 +64,7 @@ export function validateMessage(request: SendRequest): MessageContent {
 }
 
 export function createMessages(
+  store: Store,
   matrix: MatrixPort,
   channels: Channels,
   membership: Membership,
@@ -76,6 +78,10 @@ export function createMessages(
       if (!membership.isJoined(userId, channel)) {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
       }
+      // A retry of a send that went through returns the original event, however late it comes.
+      const earlier = request.txn_id === undefined ? undefined : store.sentTxn(userId, request.txn_id);
+      const earlierEvent = earlier && store.eventByMatrixId(earlier);
+      if (earlierEvent) return log.toChatEvent(channel, earlierEvent);
       const matrixContent: MatrixMessageContent = { msgtype: MSGTYPES[content.type], body: content.body };
       const matrixEventId = await matrix.sendMessage(
         channel.roomId,
@@ -83,6 +89,7 @@ export function createMessages(
         matrixContent,
         matrixTxnId(userId, request.txn_id),
       );
+      if (request.txn_id !== undefined) store.recordSentTxn(userId, request.txn_id, matrixEventId);
       return log.record({
         channel,
         matrixEventId,

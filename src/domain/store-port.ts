@@ -10,6 +10,15 @@ export interface ChannelRow {
   readonly roomId: RoomId;
   readonly alias: string;
   readonly createdAt: number;
+  /** The room's join rule; only `public` channels can be read without subscribing or joining. */
+  readonly joinRule: string;
+}
+
+/** How far history before Parley's own log has been fetched from the homeserver. */
+export interface BackfillState {
+  /** The `/messages` token to continue backwards from; null before the first page. */
+  readonly token: string | null;
+  readonly done: boolean;
 }
 
 export interface NativeUserRow {
@@ -28,6 +37,8 @@ export interface MemberRow {
   readonly displayName: string | null;
   readonly avatarUrl: string | null;
   readonly updatedAt: number;
+  /** The last time the user was active in the channel (ms); null if never seen active. */
+  readonly lastSeen: number | null;
 }
 
 export interface StoredEvent {
@@ -72,6 +83,7 @@ export interface Store {
 
   channelByName(name: ChannelName): ChannelRow | undefined;
   channelByRoom(roomId: RoomId): ChannelRow | undefined;
+  channelById(id: number): ChannelRow | undefined;
   /** Inserts the mapping, or returns the existing one for that name. */
   insertChannel(name: ChannelName, roomId: RoomId, alias: string): ChannelRow;
 
@@ -86,11 +98,45 @@ export interface Store {
   lastKnownProfile(userId: UserId): Profile | undefined;
   setMember(change: MemberChange): void;
   channelsJoinedBy(userId: UserId): ChannelRow[];
+  allChannels(): ChannelRow[];
+  setJoinRule(channelId: number, joinRule: string): void;
+  joinedCount(channelId: number): number;
+  /** Everyone who has been in the channel, most recently seen first. */
+  seenMembers(channelId: number, limit: number): MemberRow[];
+  /** Records activity of a member (any membership) in one channel. */
+  touchMember(channelId: number, userId: UserId, at: number): void;
+  /** Records activity of a user in every channel they have joined. */
+  touchJoinedMember(userId: UserId, at: number): void;
 
   /** Appends with the channel's next seq; returns undefined when that Matrix event is already logged. */
   appendEvent(event: NewEvent): StoredEvent | undefined;
+  /** Logs a Matrix event older than everything logged, with the seq below the lowest. */
+  prependEvent(event: NewEvent): StoredEvent | undefined;
   eventByMatrixId(matrixEventId: MatrixEventId): StoredEvent | undefined;
+  eventBySeq(channelId: number, seq: EventSeq): StoredEvent | undefined;
   nextSeq(channelId: number): EventSeq;
+  /** Up to `count` events with before > seq > after, oldest first; the newest ones when paging back. */
+  eventsBetween(
+    channelId: number,
+    range: { after?: number; before?: number },
+    count: number,
+    newest: boolean,
+  ): StoredEvent[];
+  oldestEvent(channelId: number): StoredEvent | undefined;
+  newestEvent(channelId: number): StoredEvent | undefined;
+  /** The highest seq of a channel.message, or 0: what a member's unread pointer points at. */
+  latestMessageSeq(channelId: number): number;
+  backfill(channelId: number): BackfillState;
+  setBackfill(channelId: number, state: BackfillState): void;
+
+  readPointers(userId: UserId): Array<{ channelId: number; seq: number }>;
+  readPointer(userId: UserId, channelId: number): number | undefined;
+  /** Moves the pointer forward only; returns whether it moved. */
+  advanceReadPointer(userId: UserId, channelId: number, seq: number, at: number): boolean;
+
+  /** The Matrix event a user's earlier send with this txn_id produced, if any. */
+  sentTxn(userId: UserId, txnId: string): MatrixEventId | undefined;
+  recordSentTxn(userId: UserId, txnId: string, matrixEventId: MatrixEventId): void;
 
   /** Records transaction events; ones already seen (by Matrix event id) are ignored. */
   recordInbox(events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number;

@@ -113,5 +113,6 @@ export class Connection implements Session {
     clearTimeout(this.#authTimer);
     // Closing a socket drops its subscriptions; the user's memberships stay.
     if (this.#subscriber) this.#fanout.removeConnection(this.#subscriber);
+    this.#router.closed(this);
   }
 }

@@ -28,13 +28,12 @@ export async function authenticate(session: Session, services: Services, payload
       : services.authenticator.guest(credentials.client_id);
   const user = services.users.login(identity);
   session.authenticate({ userId: user.userId, isGuest: identity.isGuest, admin: identity.admin });
+  services.activity.connectionOpened(user.userId);
+  const read = services.readState.summary(user.userId);
   return {
     user: nativeView(user),
-    // Read state arrives with history (protocol section 3); until then pointers are null and counts empty.
-    "chat.channels": services.membership
-      .joinedChannels(user.userId)
-      .map((name) => ({ id: name, unread_pointer: null })),
-    "chat.read_pointers": {},
-    "chat.notification_counts": {},
+    "chat.channels": read.channels,
+    "chat.read_pointers": read.readPointers,
+    "chat.notification_counts": read.notificationCounts,
   };
 }

@@ -1,9 +1,12 @@
 // What a handler sees: its session (never the socket) and the domain services.
 import type { z } from "zod";
 import type { Authenticator } from "../auth/jwt.ts";
+import type { Activity } from "../domain/activity.ts";
 import type { FanOut } from "../domain/fanout-port.ts";
+import type { History } from "../domain/history.ts";
 import type { Membership } from "../domain/membership.ts";
 import type { Messages } from "../domain/messages.ts";
+import type { ReadState } from "../domain/read-state.ts";
 import type { Users } from "../domain/users.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 
@@ -25,6 +28,9 @@ export interface Session {
 
 export interface Services {
   readonly authenticator: Authenticator;
+  readonly history: History;
+  readonly readState: ReadState;
+  readonly activity: Activity;
   readonly users: Users;
   readonly membership: Membership;
   readonly messages: Messages;

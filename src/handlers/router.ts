@@ -16,12 +16,13 @@ import { failingFields } from "../protocol/schemas.ts";
 import { authenticate } from "./authenticate.ts";
 import { channelActions } from "./channels.ts";
 import type { Action, Services, Session } from "./context.ts";
+import { historyActions } from "./history.ts";
 import { messageActions } from "./messages.ts";
 import { userActions } from "./users.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: the table holds actions of different payload types
 const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
-  Object.entries({ ...channelActions, ...messageActions, ...userActions }),
+  Object.entries({ ...channelActions, ...messageActions, ...userActions, ...historyActions }),
 );
 
 export const ACTION_NAMES: readonly string[] = [...ACTIONS.keys()];
@@ -29,6 +30,8 @@ export const ACTION_NAMES: readonly string[] = [...ACTIONS.keys()];
 export interface Router {
   /** Never rejects: every outcome is a frame to send back (or none, for nothing). */
   handle(session: Session, frame: IncomingFrame): Promise<OutgoingFrame>;
+  /** The connection is gone (its subscriptions are already dropped). */
+  closed(session: Session): void;
 }
 
 export function createRouter(services: Services, log: Logger): Router {
@@ -72,6 +75,9 @@ export function createRouter(services: Services, log: Logger): Router {
   };
 
   return {
+    closed(session) {
+      if (session.user) services.activity.connectionClosed(session.user.userId);
+    },
     async handle(session, frame) {
       switch (frame.kind) {
         case "ping":

@@ -6,10 +6,12 @@ import {
   type IAppserviceStorageProvider,
 } from "@vector-im/matrix-bot-sdk";
 import type { Channels } from "../domain/channels.ts";
+import type { Inbound } from "../domain/inbound.ts";
 import type { Naming } from "../domain/naming.ts";
 import type { Store } from "../domain/store-port.ts";
 import type { Logger } from "../logging.ts";
 import { asRoomId } from "../protocol/ids.ts";
+import { activeUsersOf } from "./ephemeral.ts";
 import type { Inbox } from "./inbox.ts";
 import type { Registration } from "./registration.ts";
 import { roomCreationOptions } from "./rooms.ts";
@@ -51,14 +53,19 @@ type AliasAnswer = (result: false | Record<string, unknown>) => Promise<void>;
 
 export function wireAppservice(
   appservice: Appservice,
-  deps: { inbox: Inbox; channels: Channels; naming: Naming; log: Logger },
+  deps: { inbox: Inbox; inbound: Inbound; channels: Channels; naming: Naming; log: Logger },
 ): void {
-  const { inbox, channels, naming, log } = deps;
+  const { inbox, inbound, channels, naming, log } = deps;
   // Runs synchronously inside the bot-sdk's transaction handler: the 200 goes out only after this
   // returned for every event, and a throw here makes it answer 500 so Synapse retries.
   appservice.on("room.event", (_roomId: string, event: unknown) => {
     inbox.record([event]);
     void inbox.drain();
+  });
+
+  // Both ephemeral keys deliver the same EDUs; counting a user twice as active is harmless.
+  appservice.on("ephemeral.event", (edu: unknown) => {
+    inbound.activeUsers(activeUsersOf(edu), Date.now());
   });
 
   appservice.on("query.room", (alias: string, answer: AliasAnswer) => {

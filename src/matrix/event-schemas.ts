@@ -34,3 +34,12 @@ export const canonicalAliasContentSchema = z.object({
 export const transactionEventSchema = z
   .object({ event_id: z.string().min(1), room_id: z.string().min(1) })
   .loose();
+
+export const joinRulesContentSchema = z.object({ join_rule: z.string().min(1) });
+
+/** Typing, receipts and presence: we only read who they are about. */
+export const ephemeralSchema = z.object({
+  type: z.string(),
+  content: z.record(z.string(), z.unknown()).optional(),
+  sender: z.string().optional(),
+});

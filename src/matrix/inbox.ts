@@ -5,13 +5,16 @@ import type { Inbound } from "../domain/inbound.ts";
 import type { Store } from "../domain/store-port.ts";
 import type { Logger } from "../logging.ts";
 import { transactionEventSchema } from "./event-schemas.ts";
-import { translateEvent } from "./translate.ts";
+import { parseRoomEvent } from "./parse.ts";
 
 const BATCH = 200;
 
 export interface Inbox {
-  /** Synchronous: when it returns, the events are on disk. Throws if they could not be written. */
-  record(events: readonly unknown[]): void;
+  /**
+   * Synchronous: when it returns, the events are on disk. Throws if they could not be written.
+   * Returns how many were new.
+   */
+  record(events: readonly unknown[]): number;
   /** Processes everything pending; safe to call any time, runs one drain at a time. */
   drain(): Promise<void>;
 }
@@ -26,7 +29,11 @@ export function createInbox(store: Store, inbound: Inbound, log: Logger): Inbox 
       if (batch.length === 0) return;
       for (const entry of batch) {
         try {
-          const result = translateEvent(entry.body, inbound);
+          const parsed = parseRoomEvent(entry.body);
+          const result =
+            parsed.kind === "skip"
+              ? { outcome: "skipped" as const, why: parsed.why }
+              : inbound.handle(parsed);
           store.finishInbox(entry.id, result.outcome, result.outcome === "skipped" ? result.why : undefined);
         } catch (error) {
           log.error(`event ${entry.matrixEventId} in ${entry.roomId} failed; passing over it`, error);
@@ -65,7 +72,7 @@ export function createInbox(store: Store, inbound: Inbound, log: Logger): Inbox 
         }
         rows.push({ matrixEventId: parsed.data.event_id, roomId: parsed.data.room_id, body: raw });
       }
-      store.recordInbox(rows);
+      return store.recordInbox(rows);
     },
     drain,
   };

@@ -5,6 +5,8 @@ import { type MatrixPort, UpstreamRejectedError } from "../domain/matrix-port.ts
 import type { Profile } from "../protocol/events.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { isRejectedWith, upstream } from "./errors.ts";
+import { eventContext, roomMessagesRaw } from "./history.ts";
+import { parseRoomEvent } from "./parse.ts";
 import { roomCreationOptions } from "./rooms.ts";
 
 /** Sends should fail fast when the homeserver hangs; a retry with the same txn_id is safe. */
@@ -91,6 +93,21 @@ export function createMatrixPort(appservice: Appservice, serverName: string): Ma
           ),
         ),
       );
+    },
+    async sendReceipt(roomId, userId, eventId) {
+      await upstream(() =>
+        clientOf(userId).doRequest(
+          "POST",
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(eventId)}`,
+          null,
+          {},
+        ),
+      );
+    },
+    eventContext: (roomId, eventId) => eventContext(bot.underlyingClient, roomId, eventId),
+    async roomMessages(roomId, from, direction, limit) {
+      const page = await roomMessagesRaw(bot.underlyingClient, roomId, from, direction, limit);
+      return { events: page.raw.map(parseRoomEvent), next: page.next };
     },
     async getProfile(userId) {
       try {

@@ -59,3 +59,14 @@ export function failingFields(error: z.ZodError): string[] {
   }
   return [...fields].filter((field) => field !== "");
 }
+
+const eventIdSchema = z.number().int().safe();
+
+export const fetchPayload = z.object({
+  channel: channelNameSchema,
+  count: z.number().int().min(1).max(200).default(50),
+  before_id: eventIdSchema.optional(),
+  after_id: eventIdSchema.optional(),
+});
+
+export const markReadPayload = z.object({ channel: channelNameSchema, id: eventIdSchema });

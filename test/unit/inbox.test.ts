@@ -1,14 +1,15 @@
 // The inbox with the real store and domain, and a recording fan-out instead of sockets.
 import { describe, expect, it } from "vitest";
+import type { Activity } from "../../src/domain/activity.ts";
 import { createChannels } from "../../src/domain/channels.ts";
 import { createEventLog } from "../../src/domain/event-log.ts";
-import type { FanOut } from "../../src/domain/fanout-port.ts";
 import { createInbound, type Inbound } from "../../src/domain/inbound.ts";
 import type { MatrixPort } from "../../src/domain/matrix-port.ts";
 import { createNaming } from "../../src/domain/naming.ts";
 import { createUsers } from "../../src/domain/users.ts";
 import type { Logger } from "../../src/logging.ts";
 import { createInbox } from "../../src/matrix/inbox.ts";
+import type { ChatEvent } from "../../src/protocol/events.ts";
 import type { OutgoingFrame } from "../../src/protocol/frames.ts";
 import { asChannelName, asRoomId } from "../../src/protocol/ids.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
@@ -21,9 +22,15 @@ const unusedMatrix = new Proxy({} as MatrixPort, {
 function setup(wrap?: (inbound: Inbound) => Inbound) {
   const store = openSqliteStore(":memory:");
   const published: OutgoingFrame[] = [];
-  const fanout = {
-    publish: (_c: unknown, frame: OutgoingFrame) => published.push(frame),
-  } as unknown as FanOut;
+  const publish = (_channel: unknown, event: ChatEvent) => {
+    published.push(["chat.event", event]);
+  };
+  const activity: Activity = {
+    touch() {},
+    isOnline: () => false,
+    connectionOpened() {},
+    connectionClosed() {},
+  };
   const naming = createNaming({
     serverName: "x",
     userPrefix: "chat_",
@@ -35,8 +42,9 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     store,
     channels,
     createUsers(store, unusedMatrix, naming),
-    createEventLog(store, fanout),
+    createEventLog(store, publish),
     naming,
+    activity,
   );
   const inbox = createInbox(store, wrap ? wrap(inbound) : inbound, quiet);
   channels.adopt(asChannelName("room_0"), asRoomId("!room:x"));
@@ -107,9 +115,9 @@ describe("the transaction inbox", () => {
   it("marks an event whose processing throws as failed and goes on", async () => {
     const { inbox, published, store } = setup((inbound) => ({
       ...inbound,
-      message: (event) => {
-        if (event.body === "boom") throw new Error("boom");
-        return inbound.message(event);
+      handle: (input) => {
+        if (input.kind === "message" && input.event.body === "boom") throw new Error("boom");
+        return inbound.handle(input);
       },
     }));
     inbox.record([message("boom"), message("fine")]);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { asChannelName, asMatrixEventId, asRoomId, asUserId } from "../../src/protocol/ids.ts";
-import { loadMigrations, migrate } from "../../src/store/migrate.ts";
+import { loadMigrations, migrate } from "../../src/store/sqlite/migrate.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 
 const alice = asUserId("@chat_alice:example.org");

@@ -1,0 +1,60 @@
+// Pushes logged events to subscribers. In a big channel, joins and leaves would flood everyone
+// (a live event gains hundreds of members a minute), so there they are batched: member events
+// without a moderator (`by`) wait up to `windowMs` and go out together as one `chat.events` push.
+// Any other event of the channel first flushes the batch, so pushes stay in event_id order.
+
+import type { ChatEvent } from "../protocol/events.ts";
+import { pushFrame } from "../protocol/frames.ts";
+import type { ChannelName } from "../protocol/ids.ts";
+import type { EventPublisher } from "./event-log.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { Store } from "./store-port.ts";
+
+export interface MemberBatching {
+  /** Channels with more joined members than this batch their join/leave pushes. */
+  readonly threshold: number;
+  readonly windowMs: number;
+}
+
+export interface EventPusher {
+  readonly publish: EventPublisher;
+  /** Sends what is waiting; called on shutdown. */
+  flushAll(): void;
+}
+
+export function createEventPusher(fanout: FanOut, store: Store, batching: MemberBatching): EventPusher {
+  const pending = new Map<ChannelName, { events: ChatEvent[]; timer: NodeJS.Timeout }>();
+
+  const flush = (channel: ChannelName) => {
+    const batch = pending.get(channel);
+    if (!batch) return;
+    pending.delete(channel);
+    clearTimeout(batch.timer);
+    fanout.publish(channel, pushFrame("chat.events", { channel, events: batch.events }));
+  };
+
+  const batchable = (channelId: number, event: ChatEvent) =>
+    event.event_type === "channel.member" &&
+    event.content.by === undefined &&
+    store.joinedCount(channelId) > batching.threshold;
+
+  return {
+    publish(channel, event) {
+      if (batchable(channel.id, event)) {
+        const batch = pending.get(channel.name);
+        if (batch) batch.events.push(event);
+        else
+          pending.set(channel.name, {
+            events: [event],
+            timer: setTimeout(() => flush(channel.name), batching.windowMs),
+          });
+        return;
+      }
+      flush(channel.name);
+      fanout.publish(channel.name, pushFrame("chat.event", event));
+    },
+    flushAll() {
+      for (const channel of [...pending.keys()]) flush(channel);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// History: paging through a channel's log, and reaching back into the Matrix room for what was
+// said before Parley logged the channel (a room that already had messages when it was adopted).
+// Backfilled events get event_ids below the oldest known one: 0, -1, -2, ...
+import { ProtocolError } from "../protocol/errors.ts";
+import type { ChatEvent, UserView } from "../protocol/events.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { Channels } from "./channels.ts";
+import { type EventLog, toChatEvent } from "./event-log.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { Naming } from "./naming.ts";
+import { isShownMembership, memberContent, type RoomEventInput } from "./room-events.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+import type { Users } from "./users.ts";
+
+export interface FetchRequest {
+  readonly channel: ChannelName;
+  readonly count: number;
+  readonly before_id?: number | undefined;
+  readonly after_id?: number | undefined;
+}
+
+export interface FetchResult {
+  readonly results: ChatEvent[];
+  readonly users: Record<string, UserView>;
+}
+
+export interface History {
+  /** `canRead` tells whether the caller subscribes to or is a member of the channel. */
+  fetch(request: FetchRequest, canRead: (channel: ChannelRow) => boolean): Promise<FetchResult>;
+}
+
+/** Pages of Matrix history read per backfill, at most, so one fetch cannot run away. */
+const BACKFILL_PAGES = 5;
+const BACKFILL_PAGE_SIZE = 100;
+
+export function createHistory(
+  store: Store,
+  channels: Channels,
+  users: Users,
+  matrix: MatrixPort,
+  log: EventLog,
+  naming: Naming,
+): History {
+  const inFlight = new Map<number, Promise<void>>();
+
+  const prepend = (channel: ChannelRow, input: RoomEventInput): boolean => {
+    if (input.kind === "message") {
+      const e = input.event;
+      if (e.sender === naming.botUserId) return false;
+      return log.prepend({
+        channel,
+        matrixEventId: e.matrixEventId,
+        sender: e.sender,
+        ts: e.ts,
+        entry: { eventType: "channel.message", content: { type: e.type, body: e.body } },
+      });
+    }
+    if (input.kind === "member") {
+      const e = input.event;
+      if (e.target === naming.botUserId || !isShownMembership(e.membership)) return false;
+      const profile = { display_name: e.displayName, avatar_url: e.avatarUrl };
+      return log.prepend({
+        channel,
+        matrixEventId: e.matrixEventId,
+        sender: e.sender,
+        ts: e.ts,
+        entry: { eventType: "channel.member", content: memberContent(e, profile) },
+      });
+    }
+    return false;
+  };
+
+  const backfill = async (channel: ChannelRow, wanted: number): Promise<void> => {
+    const state = store.backfill(channel.id);
+    if (state.done) return;
+    let token = state.token;
+    if (token === null) {
+      const oldest = store.oldestEvent(channel.id);
+      token = oldest ? (await matrix.eventContext(channel.roomId, oldest.matrixEventId)).start : null;
+    }
+    let added = 0;
+    let done = false;
+    for (let page = 0; page < BACKFILL_PAGES && added < wanted; page++) {
+      const result = await matrix.roomMessages(channel.roomId, token, "b", BACKFILL_PAGE_SIZE);
+      for (const input of result.events) if (input.kind !== "skip" && prepend(channel, input)) added++;
+      if (result.next === null || result.events.length === 0) {
+        done = true;
+        break;
+      }
+      token = result.next;
+    }
+    store.setBackfill(channel.id, { token, done });
+  };
+
+  const backfillOnce = (channel: ChannelRow, wanted: number) => {
+    let pending = inFlight.get(channel.id);
+    if (!pending) {
+      pending = backfill(channel, wanted).finally(() => inFlight.delete(channel.id));
+      inFlight.set(channel.id, pending);
+    }
+    return pending;
+  };
+
+  const usersOf = (events: ChatEvent[]): Record<string, UserView> => {
+    const ids = new Set<UserId>();
+    for (const event of events) {
+      if (event.sender) ids.add(event.sender);
+      if (event.event_type === "channel.member") ids.add(event.content.user.id);
+    }
+    const map: Record<string, UserView> = {};
+    for (const id of ids) {
+      const view = users.knownView(id);
+      if (view) map[id] = view;
+    }
+    return map;
+  };
+
+  return {
+    async fetch(request, canRead) {
+      const channel = channels.find(request.channel);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
+      if (channel.joinRule !== "public" && !canRead(channel)) {
+        throw new ProtocolError("chat.denied", "Subscribe to or join this channel to read its history.");
+      }
+      const forward = request.after_id !== undefined && request.before_id === undefined;
+      const range = {
+        ...(request.after_id === undefined ? {} : { after: request.after_id }),
+        ...(request.before_id === undefined ? {} : { before: request.before_id }),
+      };
+      let stored = store.eventsBetween(channel.id, range, request.count, !forward);
+      if (!forward && stored.length < request.count && request.after_id === undefined) {
+        await backfillOnce(channel, request.count - stored.length);
+        stored = store.eventsBetween(channel.id, range, request.count, true);
+      }
+      const results = stored.map((event) => toChatEvent(channel, event));
+      return { results, users: usersOf(results) };
+    },
+  };
+}

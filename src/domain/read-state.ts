@@ -1,0 +1,103 @@
+// Read state: per user and channel, the last event_id they have read. Members are told when a
+// channel they are in has something new (`chat.unread_pointers`), at most once between two reads,
+// so a busy channel costs each member one push, not one per message.
+import type { Logger } from "../logging.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { pushFrame } from "../protocol/frames.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+import { asEventSeq } from "../protocol/ids.ts";
+import type { Channels } from "./channels.ts";
+import type { EventPublisher } from "./event-log.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { Naming } from "./naming.ts";
+import type { Store } from "./store-port.ts";
+
+export interface ReadSummary {
+  readonly channels: Array<{ id: ChannelName; unread_pointer: number }>;
+  readonly readPointers: Record<string, number>;
+  readonly notificationCounts: Record<string, number>;
+}
+
+export interface ReadState {
+  summary(userId: UserId): ReadSummary;
+  /** Moves the user's pointer forward (never back) and mirrors it as a Matrix read receipt. */
+  markRead(userId: UserId, connectionId: number, channel: ChannelName, id: number): Promise<void>;
+  /** Hook for newly logged events: sends unread pointers to members. */
+  readonly onLogged: EventPublisher;
+}
+
+export function createReadState(
+  store: Store,
+  channels: Channels,
+  matrix: MatrixPort,
+  fanout: FanOut,
+  naming: Naming,
+  log: Logger,
+): ReadState {
+  /** Per channel id: members already told about unread events since their last read. */
+  const notified = new Map<number, Set<UserId>>();
+  const notifiedIn = (channelId: number) => {
+    let set = notified.get(channelId);
+    if (!set) {
+      set = new Set();
+      notified.set(channelId, set);
+    }
+    return set;
+  };
+
+  return {
+    summary(userId) {
+      const readPointers: Record<string, number> = {};
+      for (const pointer of store.readPointers(userId)) {
+        const channel = store.channelById(pointer.channelId);
+        if (channel) readPointers[channel.name] = pointer.seq;
+      }
+      return {
+        channels: store
+          .channelsJoinedBy(userId)
+          .map((channel) => ({ id: channel.name, unread_pointer: store.latestMessageSeq(channel.id) })),
+        readPointers,
+        // Mentions and direct messages arrive with rich messaging; until then there is nothing to count.
+        notificationCounts: {},
+      };
+    },
+
+    async markRead(userId, connectionId, name, id) {
+      const channel = channels.find(name);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      const newest = store.nextSeq(channel.id) - 1;
+      const seq = Math.min(id, newest);
+      if (!store.advanceReadPointer(userId, channel.id, seq, Date.now())) return;
+      notified.get(channel.id)?.delete(userId);
+      fanout.sendToUser(userId, pushFrame("chat.read_pointers", { [name]: seq }), connectionId);
+      const event = store.eventBySeq(channel.id, asEventSeq(seq));
+      if (!event || store.member(channel.id, userId)?.membership !== "join") return;
+      try {
+        await matrix.sendReceipt(channel.roomId, userId, event.matrixEventId);
+      } catch (error) {
+        // The pointer is ours and stored; the receipt is a courtesy to Matrix clients.
+        log.warn(`read receipt for ${userId} in ${name} failed`, error);
+      }
+    },
+
+    onLogged(channel, event) {
+      if (event.event_type !== "channel.message") return;
+      const told = notifiedIn(channel.id);
+      const frame = pushFrame("chat.unread_pointers", { [channel.name]: event.event_id });
+      for (const member of store.joinedMembers(channel.id)) {
+        const userId = member.userId;
+        if (
+          userId === event.sender ||
+          told.has(userId) ||
+          !naming.isNativeUser(userId) ||
+          !fanout.isOnline(userId)
+        ) {
+          continue;
+        }
+        told.add(userId);
+        fanout.sendToUser(userId, frame);
+      }
+    },
+  };
+}

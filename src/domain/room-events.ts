@@ -1,0 +1,49 @@
+// Matrix room events as the domain understands them: the Matrix side parses raw events into
+// these, for live transactions and for history pages alike.
+import type { MemberContent, Profile } from "../protocol/events.ts";
+import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+import type { MemberRow } from "./store-port.ts";
+
+interface RoomEventBase {
+  readonly roomId: RoomId;
+  readonly matrixEventId: MatrixEventId;
+  readonly sender: UserId;
+  readonly ts: number;
+}
+
+export interface MemberEvent extends RoomEventBase {
+  readonly target: UserId;
+  readonly membership: MemberRow["membership"] | "knock";
+  readonly displayName: string | null;
+  readonly avatarUrl: string | null;
+  readonly reason: string | null;
+}
+
+export interface MessageEvent extends RoomEventBase {
+  readonly type: "text" | "emote" | "notice";
+  readonly body: string;
+}
+
+export type RoomEventInput =
+  | { readonly kind: "member"; readonly event: MemberEvent }
+  | { readonly kind: "message"; readonly event: MessageEvent }
+  | { readonly kind: "alias"; readonly roomId: RoomId; readonly alias: string }
+  | { readonly kind: "join_rule"; readonly roomId: RoomId; readonly joinRule: string };
+
+export type ParsedRoomEvent = RoomEventInput | { readonly kind: "skip"; readonly why: string };
+
+/** Memberships that are shown as `channel.member` events. */
+export const isShownMembership = (
+  membership: MemberEvent["membership"],
+): membership is MemberContent["membership"] =>
+  membership === "join" || membership === "leave" || membership === "ban";
+
+export function memberContent(event: MemberEvent, profile: Profile): MemberContent {
+  const byOther = event.sender !== event.target;
+  return {
+    membership: event.membership as MemberContent["membership"],
+    user: { id: event.target, profile },
+    ...(byOther ? { by: event.sender } : {}),
+    ...(byOther && event.reason !== null ? { reason: event.reason } : {}),
+  };
+}

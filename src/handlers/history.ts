@@ -1,0 +1,21 @@
+// chat.fetch, chat.mark_read and chat.members.
+import { channelPayload, fetchPayload, markReadPayload } from "../protocol/schemas.ts";
+import { action } from "./context.ts";
+
+export const historyActions = {
+  "chat.fetch": action(fetchPayload, async ({ session, user, services }, payload) =>
+    services.history.fetch(
+      payload,
+      (channel) => session.isSubscribed(channel.name) || services.membership.isJoined(user.userId, channel),
+    ),
+  ),
+
+  "chat.mark_read": action(markReadPayload, async ({ session, user, services }, { channel, id }) => {
+    await services.readState.markRead(user.userId, session.connectionId, channel, id);
+    return {};
+  }),
+
+  "chat.members": action(channelPayload, async ({ services }, { channel }) =>
+    services.membership.list(channel),
+  ),
+};

@@ -1,0 +1,84 @@
+// Reading room history as the bot: /context for pagination tokens, /messages for pages. Used for
+// backfill (through the Matrix port) and for filling gaps at start-up.
+import type { MatrixClient } from "@vector-im/matrix-bot-sdk";
+import { z } from "zod";
+import type { Store } from "../domain/store-port.ts";
+import type { Logger } from "../logging.ts";
+import type { MatrixEventId, RoomId } from "../protocol/ids.ts";
+import { upstream } from "./errors.ts";
+import type { Inbox } from "./inbox.ts";
+
+const contextSchema = z.object({ start: z.string(), end: z.string() });
+const messagesSchema = z.object({
+  chunk: z.array(z.unknown()),
+  end: z.string().optional(),
+});
+
+export async function eventContext(client: MatrixClient, roomId: RoomId, eventId: MatrixEventId) {
+  const response = await upstream(() =>
+    client.doRequest(
+      "GET",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/context/${encodeURIComponent(eventId)}`,
+      { limit: 0 },
+    ),
+  );
+  return contextSchema.parse(response);
+}
+
+export async function roomMessagesRaw(
+  client: MatrixClient,
+  roomId: RoomId,
+  from: string | null,
+  direction: "b" | "f",
+  limit: number,
+): Promise<{ raw: unknown[]; next: string | null }> {
+  const response = await upstream(() =>
+    client.doRequest("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, {
+      dir: direction,
+      limit,
+      ...(from === null ? {} : { from }),
+    }),
+  );
+  const page = messagesSchema.parse(response);
+  return { raw: page.chunk, next: page.chunk.length === 0 ? null : (page.end ?? null) };
+}
+
+/** Pages forward per channel from the newest event we logged; bounded so start-up cannot hang. */
+const GAP_PAGES = 10;
+const GAP_PAGE_SIZE = 100;
+
+/**
+ * Synapse can lose appservice transactions across its own restarts (synapse#11637). At start-up,
+ * read each channel's room forward from the newest event we logged and put whatever comes into
+ * the inbox: events we already have are ignored there by event id, the rest are processed.
+ */
+export async function fillGaps(
+  client: MatrixClient,
+  store: Store,
+  inbox: Inbox,
+  log: Logger,
+): Promise<number> {
+  let recorded = 0;
+  for (const channel of store.allChannels()) {
+    const newest = store.newestEvent(channel.id);
+    if (!newest) continue;
+    try {
+      let token: string | null = (await eventContext(client, channel.roomId, newest.matrixEventId)).end;
+      for (let page = 0; page < GAP_PAGES && token !== null; page++) {
+        const result = await roomMessagesRaw(client, channel.roomId, token, "f", GAP_PAGE_SIZE);
+        recorded += inbox.record(result.raw);
+        token = result.next;
+      }
+    } catch (error) {
+      log.warn(
+        `gap fill for ${channel.name} failed; events missing there arrive when Synapse delivers them`,
+        error,
+      );
+    }
+  }
+  if (recorded > 0) {
+    log.info(`gap fill found ${recorded} events Synapse had not delivered`);
+    await inbox.drain();
+  }
+  return recorded;
+}

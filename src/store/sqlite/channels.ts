@@ -1,0 +1,143 @@
+// Channels and their members.
+import type Database from "better-sqlite3";
+import type { ChannelRow, MemberChange, MemberRow, Store } from "../../domain/store-port.ts";
+import type { Membership } from "../../protocol/events.ts";
+import { asChannelName, asRoomId, asUserId, type ChannelName, type RoomId } from "../../protocol/ids.ts";
+import { prepareAll } from "./prepare.ts";
+
+interface ChannelRecord {
+  id: number;
+  name: string;
+  room_id: string;
+  alias: string;
+  created_at: number;
+  join_rule: string;
+}
+const CHANNEL_COLUMNS = "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule";
+const toChannel = (r: ChannelRecord): ChannelRow => ({
+  id: r.id,
+  name: asChannelName(r.name),
+  roomId: asRoomId(r.room_id),
+  alias: r.alias,
+  createdAt: r.created_at,
+  joinRule: r.join_rule,
+});
+
+interface MemberRecord {
+  user_id: string;
+  membership: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  updated_at: number;
+  last_seen: number | null;
+}
+const MEMBER_COLUMNS = "user_id, membership, display_name, avatar_url, updated_at, last_seen";
+const toMember = (r: MemberRecord): MemberRow => ({
+  userId: asUserId(r.user_id),
+  membership: r.membership as Membership | "invite",
+  displayName: r.display_name,
+  avatarUrl: r.avatar_url,
+  updatedAt: r.updated_at,
+  lastSeen: r.last_seen,
+});
+
+const SQL = {
+  channelByName: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE c.name = ?`,
+  channelByRoom: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE c.room_id = ?`,
+  channelById: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE c.id = ?`,
+  allChannels: `SELECT ${CHANNEL_COLUMNS} FROM channels c ORDER BY c.id`,
+  insertChannel:
+    "INSERT INTO channels (name, room_id, alias, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  setJoinRule: "UPDATE channels SET join_rule = ? WHERE id = ?",
+  member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND user_id = ?`,
+  joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND membership = 'join' ORDER BY updated_at, user_id`,
+  joinedCount: "SELECT COUNT(*) AS n FROM members WHERE channel_id = ? AND membership = 'join'",
+  seenMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND membership != 'invite'
+    ORDER BY COALESCE(last_seen, updated_at) DESC, user_id LIMIT ?`,
+  lastKnownProfile:
+    "SELECT display_name, avatar_url FROM members WHERE user_id = ? ORDER BY updated_at DESC LIMIT 1",
+  setMember: `INSERT INTO members (channel_id, user_id, membership, display_name, avatar_url, updated_at, last_seen)
+    VALUES (@channelId, @userId, @membership, @displayName, @avatarUrl, @at, @at)
+    ON CONFLICT (channel_id, user_id) DO UPDATE SET membership = excluded.membership,
+      display_name = excluded.display_name, avatar_url = excluded.avatar_url, updated_at = excluded.updated_at,
+      last_seen = MAX(COALESCE(last_seen, 0), excluded.last_seen)`,
+  touchMember:
+    "UPDATE members SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE channel_id = ? AND user_id = ?",
+  touchJoinedMember:
+    "UPDATE members SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE user_id = ? AND membership = 'join'",
+  channelsJoinedBy: `SELECT ${CHANNEL_COLUMNS} FROM channels c
+    JOIN members m ON m.channel_id = c.id WHERE m.user_id = ? AND m.membership = 'join' ORDER BY c.name`,
+} as const;
+
+export type ChannelQueries = Pick<
+  Store,
+  | "channelByName"
+  | "channelByRoom"
+  | "channelById"
+  | "allChannels"
+  | "insertChannel"
+  | "setJoinRule"
+  | "member"
+  | "joinedMembers"
+  | "joinedCount"
+  | "seenMembers"
+  | "lastKnownProfile"
+  | "setMember"
+  | "touchMember"
+  | "touchJoinedMember"
+  | "channelsJoinedBy"
+>;
+
+export function channelQueries(db: Database.Database): ChannelQueries {
+  const q = prepareAll(db, SQL);
+  const one = (statement: Database.Statement, ...args: unknown[]) => {
+    const row = statement.get(...args) as ChannelRecord | undefined;
+    return row && toChannel(row);
+  };
+  const channelByName = (name: ChannelName) => one(q.channelByName, name);
+  return {
+    channelByName,
+    channelByRoom: (roomId: RoomId) => one(q.channelByRoom, roomId),
+    channelById: (id) => one(q.channelById, id),
+    allChannels: () => (q.allChannels.all() as ChannelRecord[]).map(toChannel),
+    insertChannel(name, roomId, alias) {
+      q.insertChannel.run(name, roomId, alias, Date.now());
+      const row = channelByName(name);
+      if (!row) throw new Error(`channel ${name} vanished while being inserted`);
+      return row;
+    },
+    setJoinRule(channelId, joinRule) {
+      q.setJoinRule.run(joinRule, channelId);
+    },
+    member(channelId, userId) {
+      const row = q.member.get(channelId, userId) as MemberRecord | undefined;
+      return row && toMember(row);
+    },
+    joinedMembers: (channelId) => (q.joinedMembers.all(channelId) as MemberRecord[]).map(toMember),
+    joinedCount: (channelId) => (q.joinedCount.get(channelId) as { n: number }).n,
+    seenMembers: (channelId, limit) => (q.seenMembers.all(channelId, limit) as MemberRecord[]).map(toMember),
+    lastKnownProfile(userId) {
+      const row = q.lastKnownProfile.get(userId) as
+        | { display_name: string | null; avatar_url: string | null }
+        | undefined;
+      return row && { display_name: row.display_name, avatar_url: row.avatar_url };
+    },
+    setMember(change: MemberChange) {
+      q.setMember.run({
+        channelId: change.channelId,
+        userId: change.userId,
+        membership: change.membership,
+        displayName: change.profile.display_name,
+        avatarUrl: change.profile.avatar_url,
+        at: change.at,
+      });
+    },
+    touchMember(channelId, userId, at) {
+      q.touchMember.run(at, channelId, userId);
+    },
+    touchJoinedMember(userId, at) {
+      q.touchJoinedMember.run(at, userId);
+    },
+    channelsJoinedBy: (userId) => (q.channelsJoinedBy.all(userId) as ChannelRecord[]).map(toChannel),
+  };
+}

@@ -1,0 +1,109 @@
+// The per-channel event log and how far backfill from the homeserver has gone.
+import type Database from "better-sqlite3";
+import type { NewEvent, Store, StoredEvent } from "../../domain/store-port.ts";
+import { asEventSeq, asMatrixEventId, asUserId, type EventSeq } from "../../protocol/ids.ts";
+import { prepareAll } from "./prepare.ts";
+
+interface EventRecord {
+  channel_id: number;
+  seq: number;
+  matrix_event_id: string;
+  event_type: string;
+  sender: string | null;
+  content: string;
+  ts: number;
+}
+const EVENT_COLUMNS = "channel_id, seq, matrix_event_id, event_type, sender, content, ts";
+const toEvent = (r: EventRecord): StoredEvent => ({
+  channelId: r.channel_id,
+  seq: asEventSeq(r.seq),
+  matrixEventId: asMatrixEventId(r.matrix_event_id),
+  eventType: r.event_type,
+  sender: r.sender === null ? null : asUserId(r.sender),
+  content: JSON.parse(r.content) as unknown,
+  ts: r.ts,
+});
+
+const SQL = {
+  maxSeq: "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ?",
+  minSeq: "SELECT MIN(seq) AS seq FROM events WHERE channel_id = ?",
+  insertEvent: `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
+  eventByMatrixId: `SELECT ${EVENT_COLUMNS} FROM events WHERE matrix_event_id = ?`,
+  eventBySeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq = ?`,
+  // Paging back: the newest `count` below `before`, returned newest first and reversed in code.
+  pageBack: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+  pageForward: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`,
+  oldest: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? ORDER BY seq LIMIT 1`,
+  newest: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? ORDER BY seq DESC LIMIT 1`,
+  latestMessageSeq:
+    "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ? AND event_type = 'channel.message'",
+  backfill: "SELECT backfill_token, backfill_done FROM channels WHERE id = ?",
+  setBackfill: "UPDATE channels SET backfill_token = ?, backfill_done = ? WHERE id = ?",
+} as const;
+
+export type EventQueries = Pick<
+  Store,
+  | "appendEvent"
+  | "prependEvent"
+  | "eventByMatrixId"
+  | "eventBySeq"
+  | "nextSeq"
+  | "eventsBetween"
+  | "oldestEvent"
+  | "newestEvent"
+  | "latestMessageSeq"
+  | "backfill"
+  | "setBackfill"
+>;
+
+export function eventQueries(db: Database.Database): EventQueries {
+  const q = prepareAll(db, SQL);
+  const nextSeq = (channelId: number): EventSeq =>
+    asEventSeq((q.maxSeq.get(channelId) as { seq: number }).seq + 1);
+  const optional = (row: unknown) => (row === undefined ? undefined : toEvent(row as EventRecord));
+
+  const insertAt = (event: NewEvent, seq: EventSeq): StoredEvent | undefined => {
+    const result = q.insertEvent.run(
+      event.channelId,
+      seq,
+      event.matrixEventId,
+      event.eventType,
+      event.sender,
+      JSON.stringify(event.content),
+      event.ts,
+    );
+    return result.changes === 0 ? undefined : { ...event, seq };
+  };
+  const appendEvent = db.transaction((event: NewEvent) => insertAt(event, nextSeq(event.channelId)));
+  const prependEvent = db.transaction((event: NewEvent) => {
+    const min = (q.minSeq.get(event.channelId) as { seq: number | null }).seq;
+    return insertAt(event, asEventSeq((min ?? 1) - 1));
+  });
+
+  return {
+    appendEvent: (event) => appendEvent(event),
+    prependEvent: (event) => prependEvent(event),
+    eventByMatrixId: (matrixEventId) => optional(q.eventByMatrixId.get(matrixEventId)),
+    eventBySeq: (channelId, seq) => optional(q.eventBySeq.get(channelId, seq)),
+    nextSeq,
+    eventsBetween(channelId, range, count, newest) {
+      const after = range.after ?? Number.MIN_SAFE_INTEGER;
+      const before = range.before ?? Number.MAX_SAFE_INTEGER;
+      if (newest)
+        return (q.pageBack.all(channelId, after, before, count) as EventRecord[]).map(toEvent).reverse();
+      return (q.pageForward.all(channelId, after, before, count) as EventRecord[]).map(toEvent);
+    },
+    oldestEvent: (channelId) => optional(q.oldest.get(channelId)),
+    newestEvent: (channelId) => optional(q.newest.get(channelId)),
+    latestMessageSeq: (channelId) => (q.latestMessageSeq.get(channelId) as { seq: number }).seq,
+    backfill(channelId) {
+      const row = q.backfill.get(channelId) as
+        | { backfill_token: string | null; backfill_done: number }
+        | undefined;
+      return { token: row?.backfill_token ?? null, done: row?.backfill_done === 1 };
+    },
+    setBackfill(channelId, state) {
+      q.setBackfill.run(state.token, state.done ? 1 : 0, channelId);
+    },
+  };
+}

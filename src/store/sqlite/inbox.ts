@@ -1,0 +1,47 @@
+// The durable transaction inbox.
+import type Database from "better-sqlite3";
+import type { Store } from "../../domain/store-port.ts";
+import { prepareAll } from "./prepare.ts";
+
+const SQL = {
+  insertInbox:
+    "INSERT INTO inbox (matrix_event_id, room_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  pendingInbox:
+    "SELECT id, matrix_event_id, room_id, body FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?",
+  finishInbox: "UPDATE inbox SET status = ?, note = ? WHERE id = ?",
+} as const;
+
+export type InboxQueries = Pick<Store, "recordInbox" | "pendingInbox" | "finishInbox">;
+
+export function inboxQueries(db: Database.Database): InboxQueries {
+  const q = prepareAll(db, SQL);
+  const recordInbox = db.transaction(
+    (events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number => {
+      const now = Date.now();
+      let added = 0;
+      for (const e of events)
+        added += q.insertInbox.run(e.matrixEventId, e.roomId, JSON.stringify(e.body), now).changes;
+      return added;
+    },
+  );
+  return {
+    recordInbox: (events) => recordInbox(events),
+    pendingInbox: (limit) =>
+      (
+        q.pendingInbox.all(limit) as Array<{
+          id: number;
+          matrix_event_id: string;
+          room_id: string;
+          body: string;
+        }>
+      ).map((r) => ({
+        id: r.id,
+        matrixEventId: r.matrix_event_id,
+        roomId: r.room_id,
+        body: JSON.parse(r.body) as unknown,
+      })),
+    finishInbox(id, outcome, note) {
+      q.finishInbox.run(outcome, note ?? null, id);
+    },
+  };
+}
