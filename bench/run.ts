@@ -15,7 +15,7 @@ import { TestClient } from "../test/support/client.ts";
 import type { SynapseHandle } from "../test/support/synapse.ts";
 import { freePort, registerMatrixUser, startSynapse } from "../test/support/synapse.ts";
 import { matrixRequest, RoomSync } from "./matrix-sync.ts";
-import { logTail, startParleyProcess } from "./parley-process.ts";
+import { logTail, startParleyProcess } from "../test/support/parley-process.ts";
 import { formatTable, type Summary, summarize } from "./stats.ts";
 
 const WARMUP = 20;

@@ -47,7 +47,7 @@ describe("authenticate", () => {
     const again = await TestClient.connect(parley.url());
     const second = await again.authenticate({ token: await parley.token(name) });
     expect((second[1] as Record<string, unknown>)["chat.channels"]).toEqual([
-      { id: channel, unread_pointer: null },
+      { id: channel, unread_pointer: 0 },
     ]);
     // Without a name claim the stored profile stays.
     expect((second[1] as { user: unknown }).user).toEqual({

@@ -1,5 +1,6 @@
-// Parley as a child process (`node src/main.ts start --config FILE`), so it has its own event loop
-// and the benchmark's clients do not share it. Its output goes to a log file in the scratch dir.
+// Parley as a child process (`node src/main.ts start --config FILE`), exactly as operators run it:
+// its own event loop for benchmarks, and a real process to SIGKILL in fault tests. Its output goes
+// to a log file.
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
@@ -7,13 +8,16 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 15_000;
 
 export interface ParleyProcess {
   readonly pid: number;
+  /** SIGTERM, then SIGKILL after a grace period. */
   stop(): Promise<void>;
+  /** SIGKILL at once: a crash, no clean shutdown. */
+  kill(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -78,7 +82,7 @@ export async function startParleyProcess(
       ]);
       if (timedOut) {
         process.stderr.write(
-          `bench: Parley did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it\n`,
+          `Parley did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it\n`,
         );
         child.kill("SIGKILL");
         await exited(child);
@@ -98,7 +102,12 @@ export async function startParleyProcess(
     }
     try {
       await probe(gatewayUrl);
-      return { pid: child.pid ?? -1, stop };
+      const kill = async () => {
+        if (!hasExited(child)) child.kill("SIGKILL");
+        await exited(child);
+        process.off("exit", killOnExit);
+      };
+      return { pid: child.pid ?? -1, stop, kill };
     } catch (error) {
       lastError = (error as Error).message;
     }
