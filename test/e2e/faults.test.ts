@@ -99,11 +99,17 @@ describe("faults", () => {
     const lastCarol = fromCarol.at(-1) as string;
     await back.ok("chat.subscribe", { channel });
     await expect
-      .poll(async () => (await fetchAll(back, channel)).some((e) => bodyOf(e) === lastCarol), { timeout: 20_000 })
+      .poll(async () => (await fetchAll(back, channel)).some((e) => bodyOf(e) === lastCarol), {
+        timeout: 20_000,
+      })
       .toBe(true);
 
     const log = (await fetchAll(back, channel)).filter((e) => e.event_type === "channel.message").map(bodyOf);
-    for (const body of [...acknowledged, ...fromCarol]) expect(log.filter((b) => b === body), body).toHaveLength(1);
+    for (const body of [...acknowledged, ...fromCarol])
+      expect(
+        log.filter((b) => b === body),
+        body,
+      ).toHaveLength(1);
     expect(new Set(log).size).toBe(log.length);
     const ids = (await fetchAll(back, channel)).map((e) => e.event_id as number);
     expect(ids).toEqual(ids.map((_, i) => (ids[0] as number) + i));
@@ -111,7 +117,11 @@ describe("faults", () => {
     // Matrix has every acknowledged native message exactly once.
     await carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === acknowledged.at(-1));
     const seenByCarol = carol.messages(roomId);
-    for (const body of acknowledged) expect(seenByCarol.filter((b) => b === body), body).toHaveLength(1);
+    for (const body of acknowledged)
+      expect(
+        seenByCarol.filter((b) => b === body),
+        body,
+      ).toHaveLength(1);
     back.close();
     alice.close();
   });
@@ -171,12 +181,17 @@ describe("faults", () => {
   it("an event Parley cannot understand is recorded, skipped, and the stream keeps flowing", async () => {
     const { channel, alice, roomId } = await setUp("odd");
     const odd = await carol.client.sendEvent(roomId, "org.example.unknown", { anything: [1, 2, 3] });
-    const weird = await carol.client.sendMessage(roomId, { msgtype: "org.example.hologram", body: "a hologram" });
+    const weird = await carol.client.sendMessage(roomId, {
+      msgtype: "org.example.hologram",
+      body: "a hologram",
+    });
     await carol.sendText(roomId, "still flowing");
     await alice.waitForEvent((e) => bodyOf(e) === "still flowing");
     const db = new Database(stack.config.store.sqlitePath, { readonly: true });
     try {
-      const rows = db.prepare("SELECT matrix_event_id, status FROM inbox WHERE matrix_event_id IN (?, ?)").all(odd, weird);
+      const rows = db
+        .prepare("SELECT matrix_event_id, status FROM inbox WHERE matrix_event_id IN (?, ?)")
+        .all(odd, weird);
       expect(rows).toEqual(
         expect.arrayContaining([
           { matrix_event_id: odd, status: "skipped" },

@@ -81,9 +81,7 @@ export async function startParleyProcess(
         sleep(STOP_GRACE_MS).then(() => true),
       ]);
       if (timedOut) {
-        process.stderr.write(
-          `Parley did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it\n`,
-        );
+        process.stderr.write(`Parley did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it\n`);
         child.kill("SIGKILL");
         await exited(child);
       }

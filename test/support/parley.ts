@@ -8,7 +8,12 @@ import { type Config, parseConfig } from "../../src/config/load.ts";
 import { configureLogging } from "../../src/logging.ts";
 import type { E2EEnv } from "./e2e-env.ts";
 
-export function testConfig(env: E2EEnv, dbName: string, overrides: { guests?: boolean } = {}): Config {
+export interface TestOverrides {
+  readonly guests?: boolean;
+  readonly memberBatchThreshold?: number;
+}
+
+export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides = {}): Config {
   return parseConfig(
     {
       homeserver: { url: env.homeserverUrl, server_name: env.serverName },
@@ -20,6 +25,7 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: { guests?: bo
       gateway: { port: 0, auth_timeout_ms: 10_000 },
       auth: { jwt_secret: env.jwtSecret, guests: overrides.guests ?? true },
       store: { sqlite_path: join(env.root, `${dbName}.db`) },
+      chat: { member_batch_threshold: overrides.memberBatchThreshold ?? 100, member_batch_window_ms: 300 },
       log: { level: process.env.PARLEY_TEST_LOG === "1" ? "info" : "error" },
     },
     env.root,
@@ -38,7 +44,7 @@ export interface TestParley {
 /** A unique suffix so tests sharing one Synapse never collide on names. */
 export const unique = (prefix: string): string => `${prefix}_${randomBytes(4).toString("hex")}`;
 
-export async function startTestParley(options: { guests?: boolean } = {}): Promise<TestParley> {
+export async function startTestParley(options: TestOverrides = {}): Promise<TestParley> {
   const env = inject("e2e");
   const config = testConfig(env, unique("parley"), options);
   configureLogging(config.log.level);

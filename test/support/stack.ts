@@ -2,8 +2,8 @@
 // SIGKILLed), and optionally a proxy between Synapse and Parley's appservice port that can lose
 // transactions the way Synapse sometimes does (answering 200 without delivering).
 import { randomBytes } from "node:crypto";
-import { createServer, request, type Server } from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { signToken } from "../../src/auth/jwt.ts";
@@ -27,7 +27,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function startProxy(listenPort: number, targetPort: number, stack: { dropTransactions: boolean }): Promise<Server> {
+function startProxy(
+  listenPort: number,
+  targetPort: number,
+  stack: { dropTransactions: boolean },
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (stack.dropTransactions && req.method === "PUT" && req.url?.includes("/transactions/")) {
       req.resume();
@@ -44,7 +48,9 @@ function startProxy(listenPort: number, targetPort: number, stack: { dropTransac
     upstream.on("error", () => res.writeHead(502).end());
     req.pipe(upstream);
   });
-  return new Promise((resolvePromise) => server.listen(listenPort, "127.0.0.1", () => resolvePromise(server)));
+  return new Promise((resolvePromise) =>
+    server.listen(listenPort, "127.0.0.1", () => resolvePromise(server)),
+  );
 }
 
 export async function startStack(name: string, options: { proxy?: boolean } = {}): Promise<Stack> {
@@ -107,7 +113,8 @@ export async function startStack(name: string, options: { proxy?: boolean } = {}
       await parley?.stop();
       parley = undefined;
     },
-    token: (user, displayName) => signToken(jwtSecret, { sub: user, ...(displayName ? { name: displayName } : {}) }),
+    token: (user, displayName) =>
+      signToken(jwtSecret, { sub: user, ...(displayName ? { name: displayName } : {}) }),
     async stop() {
       await parley?.stop();
       proxy?.closeAllConnections();
