@@ -1,32 +1,14 @@
 // History: chat.fetch both ways, recovering a gap after a reconnect, access to non-public
 // channels, and backfill of a room's history from before Parley logged it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestClient } from "../support/client.ts";
-import { MatrixUser } from "../support/matrix-user.ts";
-import { startTestParley, type TestParley, unique } from "../support/parley.ts";
+import { describe, expect, it } from "vitest";
+import { bodyOf, type TestClient } from "../support/client.ts";
+import { chatFixture } from "../support/fixture.ts";
+import { unique } from "../support/parley.ts";
 
-let parley: TestParley;
-let carol: MatrixUser;
-const open: TestClient[] = [];
-
-beforeAll(async () => {
-  parley = await startTestParley();
-  carol = await MatrixUser.register(parley.env.homeserverUrl, unique("carol"), "Carol");
-});
-afterAll(async () => {
-  for (const c of open) c.close();
-  carol?.stop();
-  await parley?.stop();
-});
-
-const login = async (name: string, displayName?: string) => {
-  const client = await TestClient.login(parley.url(), { token: await parley.token(name, displayName) });
-  open.push(client);
-  return client;
-};
+const fixture = chatFixture();
+const login = fixture.login;
 const say = (client: TestClient, channel: string, body: string) =>
-  client.ok("chat.send", { channel, event_type: "channel.message", content: { type: "text", body } });
-const bodyOf = (e: Record<string, unknown>) => (e.content as { body?: string }).body;
+  client.say(channel, body).then((event) => ({ event }));
 const results = (r: Record<string, unknown>) => r.results as Array<Record<string, unknown>>;
 
 describe("chat.fetch", () => {
@@ -36,19 +18,19 @@ describe("chat.fetch", () => {
     const joined = await alice.ok("chat.join", { channel });
     const roomId = (joined.state as { room_id: string }).room_id;
     for (let i = 1; i <= 12; i++) await say(alice, channel, `m${i}`);
-    await carol.join(roomId);
-    await carol.sendText(roomId, "from carol");
+    await fixture.carol.join(roomId);
+    await fixture.carol.sendText(roomId, "from carol");
     await alice.waitForEvent((e) => bodyOf(e) === "from carol");
     const next = (await alice.ok("chat.subscribe", { channel })).next_event_id as number;
-    expect(next).toBe(16); // alice's join, 12 messages, carol's join, carol's message
+    expect(next).toBe(16); // alice's join, 12 messages, fixture.carol's join, fixture.carol's message
 
     const latest = await alice.ok("chat.fetch", { channel, count: 5 });
     expect(results(latest).map((e) => e.event_id)).toEqual([11, 12, 13, 14, 15]);
     expect(results(latest).map(bodyOf)).toEqual(["m10", "m11", "m12", undefined, "from carol"]);
     expect(Object.keys(latest.users as object).sort()).toEqual(
-      [results(latest)[0]?.sender, carol.userId].sort(),
+      [results(latest)[0]?.sender, fixture.carol.userId].sort(),
     );
-    expect((latest.users as Record<string, { profile: unknown }>)[carol.userId]?.profile).toEqual({
+    expect((latest.users as Record<string, { profile: unknown }>)[fixture.carol.userId]?.profile).toEqual({
       display_name: "Carol",
       avatar_url: null,
     });
@@ -88,23 +70,23 @@ describe("chat.fetch", () => {
     const joined = await alice.ok("chat.join", { channel });
     const roomId = (joined.state as { room_id: string }).room_id;
     await bob.ok("chat.join", { channel });
-    await carol.join(roomId);
+    await fixture.carol.join(roomId);
     await say(alice, channel, "before");
     const lastSeen = (await bob.waitForEvent((e) => bodyOf(e) === "before")).event_id as number;
     bob.close();
 
     // Meanwhile: messages and membership changes from both worlds.
     await say(alice, channel, "while away 1");
-    await carol.sendText(roomId, "carol while away");
-    await carol.leave(roomId);
-    await carol.join(roomId);
+    await fixture.carol.sendText(roomId, "carol while away");
+    await fixture.carol.leave(roomId);
+    await fixture.carol.join(roomId);
     await say(alice, channel, "while away 2");
     await alice.ok("chat.leave", { channel });
     await alice.waitForEvent(
       (e) =>
         e.sender !== undefined &&
         (e.content as { membership?: string }).membership === "leave" &&
-        (e.content as { user: { id: string } }).user.id !== carol.userId,
+        (e.content as { user: { id: string } }).user.id !== fixture.carol.userId,
     );
 
     bob = await login(bobName);
@@ -136,10 +118,10 @@ describe("access and backfill", () => {
     await say(alice, channel, "members only");
     // Make the room invite-only the way a room admin would, as the bot that owns it.
     const registration = (await import("../../src/matrix/registration.ts")).readRegistration(
-      parley.env.registrationPath,
+      fixture.parley.env.registrationPath,
     );
     const response = await fetch(
-      `${parley.env.homeserverUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.join_rules/`,
+      `${fixture.parley.env.homeserverUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.join_rules/`,
       {
         method: "PUT",
         headers: { authorization: `Bearer ${registration.as_token}`, "content-type": "application/json" },
@@ -164,13 +146,12 @@ describe("access and backfill", () => {
     const roomId = (joined.state as { room_id: string }).room_id;
     await say(alice, channel, "ancient 1");
     await say(alice, channel, "ancient 2");
-    await carol.join(roomId);
-    await carol.sendText(roomId, "ancient carol");
+    await fixture.carol.join(roomId);
+    await fixture.carol.sendText(roomId, "ancient carol");
     await alice.waitForEvent((e) => bodyOf(e) === "ancient carol");
 
     // A Parley that has never seen this channel (its database is new) adopts the existing room.
-    await parley.stop();
-    parley = await startTestParley();
+    await fixture.replaceParley();
     const dave = await login(unique("dave"), "Dave");
     const adopted = await dave.ok("chat.join", { channel });
     expect((adopted.state as { room_id: string }).room_id).toBe(roomId);

@@ -1,36 +1,20 @@
 // Read state and member lists: pointers, unread pushes, Matrix read receipts, who is online and
 // who was seen, and batched member pushes in big channels.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestClient } from "../support/client.ts";
-import { MatrixUser } from "../support/matrix-user.ts";
-import { startTestParley, type TestParley, unique } from "../support/parley.ts";
+import { describe, expect, it } from "vitest";
+import { bodyOf, TestClient } from "../support/client.ts";
+import { chatFixture } from "../support/fixture.ts";
+import type { MatrixUser } from "../support/matrix-user.ts";
+import { unique } from "../support/parley.ts";
 
-let parley: TestParley;
-let carol: MatrixUser;
-const open: TestClient[] = [];
-
-beforeAll(async () => {
-  parley = await startTestParley();
-  carol = await MatrixUser.register(parley.env.homeserverUrl, unique("carol"), "Carol");
-});
-afterAll(async () => {
-  for (const c of open) c.close();
-  carol?.stop();
-  await parley?.stop();
-});
-
-const login = async (name: string, displayName?: string) => {
-  const client = await TestClient.login(parley.url(), { token: await parley.token(name, displayName) });
-  open.push(client);
-  return client;
-};
+const fixture = chatFixture();
+const login = fixture.login;
 const say = (client: TestClient, channel: string, body: string) =>
-  client.ok("chat.send", { channel, event_type: "channel.message", content: { type: "text", body } });
+  client.say(channel, body).then((event) => ({ event }));
 
 /** The m.read receipts of a room as an ordinary Matrix client sees them in /sync. */
 async function receipts(user: MatrixUser, roomId: string): Promise<Record<string, string>> {
   const token = (user.client as unknown as { accessToken: string }).accessToken;
-  const response = await fetch(`${parley.env.homeserverUrl}/_matrix/client/v3/sync?timeout=0`, {
+  const response = await fetch(`${fixture.parley.env.homeserverUrl}/_matrix/client/v3/sync?timeout=0`, {
     headers: { authorization: `Bearer ${token}` },
   });
   const body = (await response.json()) as {
@@ -63,7 +47,7 @@ describe("read state", () => {
     const aliceOnPhone = await login(name);
     const joined = await alice.ok("chat.join", { channel });
     const roomId = (joined.state as { room_id: string }).room_id;
-    await carol.join(roomId);
+    await fixture.carol.join(roomId);
     const sent = [];
     for (const body of ["one", "two", "three"])
       sent.push(((await say(alice, channel, body)).event as { event_id: number }).event_id);
@@ -76,23 +60,27 @@ describe("read state", () => {
 
     // Backwards is ignored; a new connection sees pointers and unread pointers.
     await alice.ok("chat.mark_read", { channel, id: 1 });
-    const fresh = await TestClient.connect(parley.url());
-    open.push(fresh);
-    const auth = (await fresh.authenticate({ token: await parley.token(name) }))[1] as Record<
+    const fresh = await TestClient.connect(fixture.parley.url());
+    const auth = (await fresh.authenticate({ token: await fixture.parley.token(name) }))[1] as Record<
       string,
       unknown
     >;
     expect(auth["chat.read_pointers"]).toEqual({ [channel]: second });
     expect(auth["chat.channels"]).toEqual([{ id: channel, unread_pointer: third }]);
     expect(auth["chat.notification_counts"]).toEqual({});
+    fresh.close();
 
     // Matrix users see the puppet's read receipt on the event.
     const secondEvent = alice.events(channel).find((e) => e.event_id === second);
     expect(secondEvent).toBeDefined();
     const puppet = (joined.members as Array<{ id: string }>)[0]?.id as string;
-    await expect.poll(async () => (await receipts(carol, roomId))[puppet], { timeout: 10_000 }).toBeTruthy();
-    const onMatrix = await receipts(carol, roomId);
-    const sentOnMatrix = carol.events.find((r) => r.roomId === roomId && r.event.content.body === "two");
+    await expect
+      .poll(async () => (await receipts(fixture.carol, roomId))[puppet], { timeout: 10_000 })
+      .toBeTruthy();
+    const onMatrix = await receipts(fixture.carol, roomId);
+    const sentOnMatrix = fixture.carol.events.find(
+      (r) => r.roomId === roomId && r.event.content.body === "two",
+    );
     expect(onMatrix[puppet]).toBe(sentOnMatrix?.event.event_id);
     expect(await alice.errorCode("chat.mark_read", { channel: unique("nope"), id: 1 })).toBe("chat.unknown");
   });
@@ -129,8 +117,8 @@ describe("chat.members", () => {
     const joined = await alice.ok("chat.join", { channel });
     const roomId = (joined.state as { room_id: string }).room_id;
     await bob.ok("chat.join", { channel });
-    await carol.join(roomId);
-    await carol.sendText(roomId, "hello from element");
+    await fixture.carol.join(roomId);
+    await fixture.carol.sendText(roomId, "hello from element");
     await alice.waitForEvent((e) => (e.content as { body?: string }).body === "hello from element");
     const aliceId = (joined.members as Array<{ id: string }>)[0]?.id as string;
     const bobId = (
@@ -142,16 +130,16 @@ describe("chat.members", () => {
 
     const everyone = await alice.ok("chat.members", { channel });
     expect((everyone.members as Array<{ id: string }>).map((m) => m.id).sort()).toEqual(
-      [aliceId, bobId, carol.userId].sort(),
+      [aliceId, bobId, fixture.carol.userId].sort(),
     );
-    expect((everyone.online as string[]).sort()).toEqual([aliceId, bobId, carol.userId].sort());
+    expect((everyone.online as string[]).sort()).toEqual([aliceId, bobId, fixture.carol.userId].sort());
 
     const before = Date.now();
     bob.close();
     await expect
       .poll(async () => (await alice.ok("chat.members", { channel })).online as string[], { timeout: 5_000 })
       .not.toContain(bobId);
-    await carol.leave(roomId);
+    await fixture.carol.leave(roomId);
     await alice.waitForEvent(
       (e) => (e.content as { membership?: string; user?: { id: string } }).membership === "leave",
     );
@@ -159,7 +147,7 @@ describe("chat.members", () => {
     expect((later.members as Array<{ id: string }>).map((m) => m.id).sort()).toEqual([aliceId, bobId].sort());
     expect(later.online).toEqual([aliceId]);
     const seen = later.seen as Array<{ id: string; last_seen: number }>;
-    expect(seen.map((s) => s.id).sort()).toEqual([aliceId, bobId, carol.userId].sort());
+    expect(seen.map((s) => s.id).sort()).toEqual([aliceId, bobId, fixture.carol.userId].sort());
     const bobSeen = seen.find((s) => s.id === bobId)?.last_seen as number;
     expect(bobSeen).toBeGreaterThanOrEqual(before - 1000);
     expect(bobSeen).toBeLessThanOrEqual(Date.now());
@@ -167,8 +155,7 @@ describe("chat.members", () => {
   });
 
   it("in a big channel joins and leaves arrive batched, in order, none lost", async () => {
-    await parley.stop();
-    parley = await startTestParley({ memberBatchThreshold: 2 });
+    await fixture.replaceParley({ memberBatchThreshold: 2 });
     try {
       const channel = unique("big");
       const watcher = await login(unique("watcher"), "Watcher");
@@ -205,8 +192,7 @@ describe("chat.members", () => {
       >;
       expect(fetched).toEqual(inOrder);
     } finally {
-      await parley.stop();
-      parley = await startTestParley();
+      await fixture.replaceParley();
     }
   });
 });

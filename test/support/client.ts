@@ -11,6 +11,10 @@ interface Waiter {
   resolve: (frame: Frame) => void;
 }
 
+/** The body of a message event (undefined for member events). */
+export const bodyOf = (event: Record<string, unknown>): string | undefined =>
+  (event.content as { body?: string } | undefined)?.body;
+
 export class TestClient {
   readonly received: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -162,6 +166,21 @@ export class TestClient {
       timeoutMs,
       description,
     ).then((f) => f[1] as Record<string, unknown>);
+  }
+
+  /** Sends a text message that must succeed; returns the event as broadcast. */
+  async say(
+    channel: string,
+    body: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
+    const result = await this.ok("chat.send", {
+      channel,
+      event_type: "channel.message",
+      content: { type: "text", body },
+      ...extra,
+    });
+    return result.event as Record<string, unknown>;
   }
 
   async ping(): Promise<void> {
