@@ -10,10 +10,14 @@ import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
 import { createHistory } from "./domain/history.ts";
 import { createInbound } from "./domain/inbound.ts";
+import { createMediaUrls } from "./domain/media-urls.ts";
 import { createMembership } from "./domain/membership.ts";
 import { createMessages } from "./domain/messages.ts";
 import { createNaming } from "./domain/naming.ts";
+import { createNotifications } from "./domain/notifications.ts";
+import { createReactions } from "./domain/reactions.ts";
 import { createReadState, type ReadState } from "./domain/read-state.ts";
+import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
 import { startGateway } from "./gateway/server.ts";
@@ -67,7 +71,8 @@ export async function startParley(config: Config, registration?: Registration): 
     },
     store,
   );
-  const matrix = createMatrixPort(appservice, config.homeserver.serverName);
+  const media = createMediaUrls(config.gateway.publicUrl);
+  const matrix = createMatrixPort(appservice, config.homeserver.serverName, media);
   const fanout = createLocalFanOut();
   const channels = createChannels(store, matrix, naming);
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId));
@@ -81,13 +86,24 @@ export async function startParley(config: Config, registration?: Registration): 
     pusher.publish(channel, event);
     readState?.onLogged(channel, event);
   });
-  readState = createReadState(store, channels, matrix, fanout, naming, createLogger("ReadState"));
   const users = createUsers(store, matrix, naming);
+  const notifications = createNotifications(store, fanout, users, naming);
+  readState = createReadState(
+    store,
+    channels,
+    matrix,
+    fanout,
+    naming,
+    notifications,
+    createLogger("ReadState"),
+  );
   const membership = createMembership(store, matrix, channels, users, eventLog, activity);
-  const messages = createMessages(store, matrix, channels, membership, eventLog);
+  const messages = createMessages(store, matrix, channels, membership, eventLog, notifications);
+  const reactions = createReactions(store, matrix, channels, membership, eventLog);
+  const typing = createTyping(store, channels, membership, matrix, fanout, naming, createLogger("Typing"));
   const history = createHistory(store, channels, users, matrix, eventLog, naming);
-  const inbound = createInbound(store, channels, users, eventLog, naming, activity);
-  const inbox = createInbox(store, inbound, createLogger("Inbox"));
+  const inbound = createInbound(store, channels, users, eventLog, naming, activity, notifications, typing);
+  const inbox = createInbox(store, inbound, media, createLogger("Inbox"));
   wireAppservice(appservice, { inbox, inbound, channels, naming, log: createLogger("Appservice") });
 
   // Events recorded before a crash are processed before anything new.
@@ -124,6 +140,8 @@ export async function startParley(config: Config, registration?: Registration): 
       history,
       readState,
       activity,
+      reactions,
+      typing,
       users,
       membership,
       messages,

@@ -22,6 +22,7 @@ export interface Config {
     readonly bind: string;
     readonly port: number;
     readonly path: string;
+    readonly publicUrl: string;
     readonly maxPayloadBytes: number;
     readonly maxBufferedBytes: number;
     readonly authTimeoutMs: number;
@@ -69,6 +70,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       bind: c.gateway.bind,
       port: c.gateway.port,
       path: c.gateway.path,
+      publicUrl: (c.gateway.public_url ?? `http://${c.gateway.bind}:${c.gateway.port}`).replace(/\/+$/, ""),
       maxPayloadBytes: c.gateway.max_payload_bytes,
       maxBufferedBytes: c.gateway.max_buffered_bytes,
       authTimeoutMs: c.gateway.auth_timeout_ms,

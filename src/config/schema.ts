@@ -35,6 +35,8 @@ export const configSchema = z
         bind: z.string().default("127.0.0.1"),
         port: port.default(8080),
         path: z.string().startsWith("/").default("/chat"),
+        /** How clients reach this server over HTTP, for media URLs; default http://<bind>:<port>. */
+        public_url: z.url().optional(),
         /** Frames larger than this close the connection with 1009. */
         max_payload_bytes: z
           .number()

@@ -1,22 +1,29 @@
 // The per-channel event log: the one place events get their `event_id`. Both paths (a native
 // action's Matrix response, and the Matrix transaction echo) end here, and the Matrix event id
-// makes them converge: whichever comes first logs and publishes, the other reads.
-import type { ChatEvent, MemberContent, MessageContent } from "../protocol/events.ts";
+// makes them converge: whichever comes first logs, applies its side effects and publishes; the
+// other only reads.
+import type { ChatEvent, MemberContent, MessageContent, ReactionContent } from "../protocol/events.ts";
 import type { MatrixEventId, UserId } from "../protocol/ids.ts";
 import type { ChannelRow, MemberChange, Store, StoredEvent } from "./store-port.ts";
 
 export type LoggedContent =
   | { readonly eventType: "channel.message"; readonly content: MessageContent }
-  | { readonly eventType: "channel.member"; readonly content: MemberContent };
+  | { readonly eventType: "channel.member"; readonly content: MemberContent }
+  | { readonly eventType: "channel.reaction"; readonly content: ReactionContent };
 
 export interface LogRequest {
   readonly channel: ChannelRow;
   readonly matrixEventId: MatrixEventId;
   readonly sender: UserId | null;
   readonly ts: number;
-  readonly entry: LoggedContent;
+  /** The content, or a function computing it after `apply` (a reaction summary). */
+  readonly entry: LoggedContent | (() => LoggedContent);
+  readonly replyTo?: number | undefined;
+  readonly replaces?: number | undefined;
   /** Applied in the same transaction, only if the event is new. */
   readonly memberChange?: MemberChange;
+  /** Side effects of a new event (an edit's rewrite, a reaction), in the same transaction. */
+  readonly apply?: () => void;
 }
 
 /** Receives each newly logged event, right after its commit, in event_id order per channel. */
@@ -38,36 +45,43 @@ export const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent
     ...(stored.sender === null ? {} : { sender: stored.sender }),
     event_id: stored.seq,
     ts: stored.ts,
+    ...(stored.replyTo === null ? {} : { reply_to: stored.replyTo }),
+    ...(stored.replaces === null ? {} : { replaces: stored.replaces }),
+    ...(stored.edited ? { edited: true } : {}),
   }) as ChatEvent;
 
-const newEvent = (request: LogRequest) => ({
+const newEvent = (request: LogRequest, entry: LoggedContent) => ({
   channelId: request.channel.id,
   matrixEventId: request.matrixEventId,
-  eventType: request.entry.eventType,
+  eventType: entry.eventType,
   sender: request.sender,
-  content: request.entry.content,
+  content: entry.content,
   ts: request.ts,
+  replyTo: request.replyTo,
+  replaces: request.replaces,
 });
+
+const entryOf = (request: LogRequest) =>
+  typeof request.entry === "function" ? request.entry() : request.entry;
 
 export function createEventLog(store: Store, publish: EventPublisher): EventLog {
   return {
     toChatEvent,
     record(request) {
-      const stored = store.transaction(() => {
-        const appended = store.appendEvent(newEvent(request));
-        if (appended && request.memberChange) store.setMember(request.memberChange);
-        if (appended && request.sender) store.touchMember(request.channel.id, request.sender, request.ts);
-        return appended;
+      const outcome = store.transaction(() => {
+        const existing = store.eventByMatrixId(request.matrixEventId);
+        if (existing) return { stored: existing, fresh: false };
+        request.apply?.();
+        const appended = store.appendEvent(newEvent(request, entryOf(request)));
+        if (!appended) throw new Error(`event ${request.matrixEventId} could not be appended`);
+        if (request.memberChange) store.setMember(request.memberChange);
+        if (request.sender) store.touchMember(request.channel.id, request.sender, request.ts);
+        return { stored: appended, fresh: true };
       });
-      if (stored) {
-        const event = toChatEvent(request.channel, stored);
-        publish(request.channel, event);
-        return { event, fresh: true };
-      }
-      const existing = store.eventByMatrixId(request.matrixEventId);
-      if (!existing) throw new Error(`event ${request.matrixEventId} neither appended nor found`);
-      return { event: toChatEvent(request.channel, existing), fresh: false };
+      const event = toChatEvent(request.channel, outcome.stored);
+      if (outcome.fresh) publish(request.channel, event);
+      return { event, fresh: outcome.fresh };
     },
-    prepend: (request) => store.prependEvent(newEvent(request)) !== undefined,
+    prepend: (request) => store.prependEvent(newEvent(request, entryOf(request))) !== undefined,
   };
 }

@@ -51,6 +51,18 @@ export function createEventPusher(fanout: FanOut, store: Store, batching: Member
         return;
       }
       flush(channel.name);
+      if (event.event_type === "channel.reaction") {
+        const { event: target, reactions } = event.content;
+        const payload = {
+          channel: channel.name,
+          event: target,
+          reactions,
+          event_id: event.event_id,
+          sender: event.sender,
+        };
+        fanout.publish(channel.name, pushFrame("chat.event.reaction", payload));
+        return;
+      }
       fanout.publish(channel.name, pushFrame("chat.event", event));
     },
     flushAll() {

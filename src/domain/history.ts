@@ -46,13 +46,14 @@ export function createHistory(
   const prepend = (channel: ChannelRow, input: RoomEventInput): boolean => {
     if (input.kind === "message") {
       const e = input.event;
-      if (e.sender === naming.botUserId) return false;
+      // Old edits are not replayed onto old messages: backfilled history shows them as first sent.
+      if (e.sender === naming.botUserId || e.replaces !== null) return false;
       return log.prepend({
         channel,
         matrixEventId: e.matrixEventId,
         sender: e.sender,
         ts: e.ts,
-        entry: { eventType: "channel.message", content: { type: e.type, body: e.body } },
+        entry: { eventType: "channel.message", content: e.content },
       });
     }
     if (input.kind === "member") {
@@ -132,7 +133,15 @@ export function createHistory(
         await backfillOnce(channel, request.count - stored.length);
         stored = store.eventsBetween(channel.id, range, request.count, true);
       }
-      const results = stored.map((event) => toChatEvent(channel, event));
+      const summaries = store.reactionSummaries(
+        channel.id,
+        stored.filter((e) => e.eventType === "channel.message").map((e) => e.seq),
+      );
+      const results = stored.map((event) => {
+        const chatEvent = toChatEvent(channel, event);
+        const reactions = summaries.get(event.seq);
+        return reactions ? { ...chatEvent, reactions } : chatEvent;
+      });
       return { results, users: usersOf(results) };
     },
   };

@@ -6,14 +6,19 @@ import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Naming } from "./naming.ts";
+import type { Notifications } from "./notifications.ts";
+import { reactionEntry } from "./reactions.ts";
 import {
   isShownMembership,
   type MemberEvent,
   type MessageEvent,
   memberContent,
+  type ReactionEvent,
+  type RedactionEvent,
   type RoomEventInput,
 } from "./room-events.ts";
 import type { MemberRow, Store } from "./store-port.ts";
+import type { Typing } from "./typing.ts";
 import type { Users } from "./users.ts";
 
 export type Outcome = { readonly outcome: "done" } | { readonly outcome: "skipped"; readonly why: string };
@@ -22,6 +27,8 @@ export interface Inbound {
   handle(input: RoomEventInput): Outcome;
   /** Typing, receipts, presence: best effort, they only tell us who is active. */
   activeUsers(userIds: readonly UserId[], at: number): void;
+  /** The complete list of who is typing in a room (an m.typing EDU). */
+  typing(roomId: RoomId, userIds: readonly UserId[]): void;
 }
 
 const done: Outcome = { outcome: "done" };
@@ -34,6 +41,8 @@ export function createInbound(
   log: EventLog,
   naming: Naming,
   activity: Activity,
+  notifications: Notifications,
+  typing: Typing,
 ): Inbound {
   const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
@@ -85,12 +94,79 @@ export function createInbound(
     if (!channel) return skip("room is not a channel");
     if (event.sender === naming.botUserId) return skip("bridge bot messages are not shown");
     activity.touch(event.sender, event.ts);
+    const original = event.replaces === null ? undefined : store.eventByMatrixId(event.replaces);
+    if (event.replaces !== null) {
+      // Matrix only honours edits by the original sender; so do we.
+      if (!original || original.channelId !== channel.id || original.sender !== event.sender) {
+        return skip("edit of an unknown message or by someone else");
+      }
+    }
+    const repliedTo = event.replyTo === null ? undefined : store.eventByMatrixId(event.replyTo);
+    const { event: logged, fresh } = log.record({
+      channel,
+      matrixEventId: event.matrixEventId,
+      sender: event.sender,
+      ts: event.ts,
+      entry: { eventType: "channel.message", content: event.content },
+      replyTo: repliedTo?.channelId === channel.id ? repliedTo.seq : undefined,
+      replaces: original?.seq,
+      ...(original ? { apply: () => store.replaceContent(channel.id, original.seq, event.content) } : {}),
+    });
+    if (fresh && !original) notifications.mentioned(channel, logged, event.mentions);
+    return done;
+  };
+
+  const reaction = (event: ReactionEvent): Outcome => {
+    const target = store.eventByMatrixId(event.target);
+    const channel = store.channelByRoom(event.roomId);
+    if (!channel || !target || target.channelId !== channel.id || target.eventType !== "channel.message") {
+      return skip("reaction to something that is not a message of a channel");
+    }
+    activity.touch(event.sender, event.ts);
     log.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
       ts: event.ts,
-      entry: { eventType: "channel.message", content: { type: event.type, body: event.body } },
+      entry: reactionEntry(store, channel.id, target.seq),
+      apply: () => {
+        store.addReaction({
+          channelId: channel.id,
+          targetSeq: target.seq,
+          userId: event.sender,
+          reaction: event.key,
+          matrixEventId: event.matrixEventId,
+        });
+      },
+    });
+    return done;
+  };
+
+  const redaction = (event: RedactionEvent): Outcome => {
+    const channel = store.channelByRoom(event.roomId);
+    if (!channel) return skip("room is not a channel");
+    const base = { channel, matrixEventId: event.matrixEventId, sender: event.sender, ts: event.ts };
+    const reacted = store.reactionByMatrixId(event.redacts);
+    if (reacted && reacted.channelId === channel.id) {
+      log.record({
+        ...base,
+        entry: reactionEntry(store, channel.id, reacted.targetSeq),
+        apply: () => {
+          store.removeReaction(channel.id, reacted.targetSeq, reacted.userId, reacted.reaction);
+        },
+      });
+      return done;
+    }
+    const original = store.eventByMatrixId(event.redacts);
+    if (!original || original.channelId !== channel.id || original.eventType !== "channel.message") {
+      return skip("redaction of something not shown");
+    }
+    const deleted = { type: "deleted" } as const;
+    log.record({
+      ...base,
+      entry: { eventType: "channel.message", content: deleted },
+      replaces: original.seq,
+      apply: () => store.replaceContent(channel.id, original.seq, deleted),
     });
     return done;
   };
@@ -111,6 +187,16 @@ export function createInbound(
           return member(input.event);
         case "message":
           return message(input.event);
+        case "reaction":
+          return reaction(input.event);
+        case "redaction":
+          return redaction(input.event);
+        case "power_levels": {
+          const channel = store.channelByRoom(input.roomId);
+          if (!channel) return skip("room is not a channel");
+          store.setPowerLevels(channel.id, input.content);
+          return done;
+        }
         case "alias":
           return alias(input.roomId, input.alias);
         case "join_rule": {
@@ -124,5 +210,6 @@ export function createInbound(
     activeUsers(userIds, at) {
       for (const userId of userIds) activity.touch(userId, at);
     },
+    typing: (roomId, userIds) => typing.matrixTyping(roomId, userIds),
   };
 }

@@ -1,7 +1,7 @@
 // The Matrix port: what the chat domain asks of the homeserver. src/matrix implements it with
 // matrix-bot-sdk intents. Implementations throw the errors below, never library-specific ones.
 
-import type { Profile } from "../protocol/events.ts";
+import type { MessageContent, Profile } from "../protocol/events.ts";
 import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 import type { ParsedRoomEvent } from "./room-events.ts";
 
@@ -22,10 +22,15 @@ export class UpstreamRejectedError extends Error {
   }
 }
 
-export type MatrixMessageContent = {
-  readonly msgtype: "m.text" | "m.emote" | "m.notice";
-  readonly body: string;
-};
+/** A native message as the Matrix side should post it. */
+export interface OutgoingMessage {
+  readonly content: Exclude<MessageContent, { type: "deleted" }>;
+  /** The Matrix event this message replies to. */
+  readonly replyTo?: MatrixEventId | undefined;
+  /** The Matrix event this message edits (an m.replace). */
+  readonly replaces?: MatrixEventId | undefined;
+  readonly mentions: readonly UserId[];
+}
 
 export interface MatrixPort {
   /** Creates the room with this alias, or resolves and returns the one that already has it. */
@@ -39,9 +44,26 @@ export interface MatrixPort {
   sendMessage(
     roomId: RoomId,
     userId: UserId,
-    content: MatrixMessageContent,
+    message: OutgoingMessage,
     txnId: string,
   ): Promise<MatrixEventId>;
+  /** Redacts an event as `userId`; returns the redaction's event id. */
+  redact(
+    roomId: RoomId,
+    userId: UserId,
+    eventId: MatrixEventId,
+    txnId: string,
+    reason?: string,
+  ): Promise<MatrixEventId>;
+  /** An m.reaction annotation; returns its event id. */
+  react(
+    roomId: RoomId,
+    userId: UserId,
+    eventId: MatrixEventId,
+    key: string,
+    txnId: string,
+  ): Promise<MatrixEventId>;
+  setTyping(roomId: RoomId, userId: UserId, typing: boolean, timeoutMs: number): Promise<void>;
   /** Marks `eventId` read for a puppet (an `m.read` receipt). */
   sendReceipt(roomId: RoomId, userId: UserId, eventId: MatrixEventId): Promise<void>;
   /** The pagination tokens around an event: `start` pages back from it, `end` forward. */

@@ -1,29 +1,31 @@
-// Sending messages as a native user: validated here, posted through the puppet, then logged.
+// Sending as a native user: messages, replies, edits and deletes. Validated here, posted through
+// the puppet, then logged; an edit or delete also rewrites the original so fetch shows the latest.
 import { createHash, randomUUID } from "node:crypto";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChatEvent, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
-import { MAX_BODY_LENGTH } from "../protocol/schemas.ts";
+import { asEventSeq } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
-import type { MatrixMessageContent, MatrixPort } from "./matrix-port.ts";
+import type { MatrixPort } from "./matrix-port.ts";
 import type { Membership } from "./membership.ts";
-import type { Store } from "./store-port.ts";
+import { mentionsIn, parseMessageContent } from "./message-content.ts";
+import type { Notifications } from "./notifications.ts";
+import { readPowerLevels } from "./power-levels.ts";
+import type { ChannelRow, Store, StoredEvent } from "./store-port.ts";
 
 export interface SendRequest {
   readonly channel: ChannelName;
   readonly event_type: string;
-  readonly content: { readonly type: string; readonly body?: unknown };
+  readonly content: { readonly type: string; readonly [key: string]: unknown };
   readonly txn_id?: string | undefined;
+  readonly reply_to?: number | undefined;
+  readonly replaces?: number | undefined;
 }
 
 export interface Messages {
   send(userId: UserId, request: SendRequest): Promise<ChatEvent>;
 }
-
-const MSGTYPES = { text: "m.text", emote: "m.emote", notice: "m.notice" } as const;
-type TextualType = keyof typeof MSGTYPES;
-const isTextualType = (type: string): type is TextualType => Object.hasOwn(MSGTYPES, type);
 
 /**
  * The Matrix transaction id for a send. Synapse's idempotency key ignores which puppet sends, so
@@ -34,69 +36,104 @@ export function matrixTxnId(userId: UserId, clientTxnId: string | undefined): st
   return `parley.${createHash("sha256").update(`${userId}\n${clientTxnId}`).digest("base64url")}`;
 }
 
-export function validateMessage(request: SendRequest): MessageContent {
-  if (request.event_type !== "channel.message") {
-    throw new ProtocolError(
-      "chat.unsupported_event_type",
-      `Cannot send events of type ${request.event_type}.`,
-    );
-  }
-  const { type, body } = request.content;
-  if (!isTextualType(type)) {
-    throw new ProtocolError("chat.unsupported_content_type", `Content type ${type} is not supported.`);
-  }
-  if (typeof body !== "string") {
-    throw new ProtocolError("protocol.invalid_payload", "content.body must be a string.", {
-      fields: ["content.body"],
-    });
-  }
-  if (body.trim() === "") throw new ProtocolError("chat.empty");
-  if (body.length > MAX_BODY_LENGTH) {
-    throw new ProtocolError(
-      "protocol.invalid_payload",
-      `content.body is longer than ${MAX_BODY_LENGTH} characters.`,
-      {
-        fields: ["content.body"],
-      },
-    );
-  }
-  return { type, body };
-}
-
 export function createMessages(
   store: Store,
   matrix: MatrixPort,
   channels: Channels,
   membership: Membership,
   log: EventLog,
+  notifications: Notifications,
 ): Messages {
+  const target = (channel: ChannelRow, seq: number, field: string): StoredEvent => {
+    const event = store.eventBySeq(channel.id, asEventSeq(seq));
+    if (event?.eventType !== "channel.message") {
+      throw new ProtocolError("chat.unknown_event", `No message ${seq} in ${channel.name}.`, {
+        fields: [field],
+      });
+    }
+    return event;
+  };
+
+  /** Who may replace `original` with `content`: its sender; for deletes also moderators. */
+  const checkReplace = (
+    channel: ChannelRow,
+    userId: UserId,
+    original: StoredEvent,
+    content: MessageContent,
+  ) => {
+    if ((original.content as MessageContent).type === "deleted") {
+      throw new ProtocolError("chat.unknown_event", "That message was deleted.", { fields: ["replaces"] });
+    }
+    if (original.sender === userId) return;
+    const levels = readPowerLevels(channel.powerLevels);
+    if (content.type === "deleted" && levels.of(userId) >= levels.redact) return;
+    throw new ProtocolError(
+      "chat.denied",
+      content.type === "deleted"
+        ? "Only the sender or a moderator can delete a message."
+        : "You can only edit your own messages.",
+    );
+  };
+
   return {
     async send(userId, request) {
-      const content = validateMessage(request);
+      if (request.event_type !== "channel.message") {
+        throw new ProtocolError(
+          "chat.unsupported_event_type",
+          `Cannot send events of type ${request.event_type}.`,
+        );
+      }
+      const content = parseMessageContent(request.content);
+      if (content.type === "deleted" && request.replaces === undefined) {
+        throw new ProtocolError("protocol.invalid_payload", "A deleted message needs `replaces`.", {
+          fields: ["replaces"],
+        });
+      }
       const channel = channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
       if (!membership.isJoined(userId, channel)) {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
       }
+      const original =
+        request.replaces === undefined ? undefined : target(channel, request.replaces, "replaces");
+      if (original) checkReplace(channel, userId, original, content);
+      const repliedTo =
+        request.reply_to === undefined ? undefined : target(channel, request.reply_to, "reply_to");
+
       // A retry of a send that went through returns the original event, however late it comes.
       const earlier = request.txn_id === undefined ? undefined : store.sentTxn(userId, request.txn_id);
       const earlierEvent = earlier && store.eventByMatrixId(earlier);
       if (earlierEvent) return log.toChatEvent(channel, earlierEvent);
-      const matrixContent: MatrixMessageContent = { msgtype: MSGTYPES[content.type], body: content.body };
-      const matrixEventId = await matrix.sendMessage(
-        channel.roomId,
-        userId,
-        matrixContent,
-        matrixTxnId(userId, request.txn_id),
-      );
+
+      const txnId = matrixTxnId(userId, request.txn_id);
+      const mentions = mentionsIn(content);
+      const matrixEventId =
+        content.type === "deleted" && original
+          ? await matrix.redact(channel.roomId, userId, original.matrixEventId, txnId)
+          : await matrix.sendMessage(
+              channel.roomId,
+              userId,
+              {
+                content: content as Exclude<MessageContent, { type: "deleted" }>,
+                replyTo: repliedTo?.matrixEventId,
+                replaces: original?.matrixEventId,
+                mentions,
+              },
+              txnId,
+            );
       if (request.txn_id !== undefined) store.recordSentTxn(userId, request.txn_id, matrixEventId);
-      return log.record({
+      const { event, fresh } = log.record({
         channel,
         matrixEventId,
         sender: userId,
         ts: Date.now(),
         entry: { eventType: "channel.message", content },
-      }).event;
+        replyTo: repliedTo?.seq,
+        replaces: original?.seq,
+        ...(original ? { apply: () => store.replaceContent(channel.id, original.seq, content) } : {}),
+      });
+      if (fresh && !original) notifications.mentioned(channel, event, mentions);
+      return event;
     },
   };
 }

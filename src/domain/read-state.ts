@@ -11,6 +11,7 @@ import type { EventPublisher } from "./event-log.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
+import type { Notifications } from "./notifications.ts";
 import type { Store } from "./store-port.ts";
 
 export interface ReadSummary {
@@ -33,6 +34,7 @@ export function createReadState(
   matrix: MatrixPort,
   fanout: FanOut,
   naming: Naming,
+  notifications: Notifications,
   log: Logger,
 ): ReadState {
   /** Per channel id: members already told about unread events since their last read. */
@@ -58,8 +60,7 @@ export function createReadState(
           .channelsJoinedBy(userId)
           .map((channel) => ({ id: channel.name, unread_pointer: store.latestMessageSeq(channel.id) })),
         readPointers,
-        // Mentions and direct messages arrive with rich messaging; until then there is nothing to count.
-        notificationCounts: {},
+        notificationCounts: notifications.counts(userId),
       };
     },
 
@@ -70,6 +71,7 @@ export function createReadState(
       const seq = Math.min(id, newest);
       if (!store.advanceReadPointer(userId, channel.id, seq, Date.now())) return;
       notified.get(channel.id)?.delete(userId);
+      notifications.read(userId, channel, seq);
       fanout.sendToUser(userId, pushFrame("chat.read_pointers", { [name]: seq }), connectionId);
       const event = store.eventBySeq(channel.id, asEventSeq(seq));
       if (!event || store.member(channel.id, userId)?.membership !== "join") return;

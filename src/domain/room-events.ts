@@ -1,6 +1,6 @@
 // Matrix room events as the domain understands them: the Matrix side parses raw events into
 // these, for live transactions and for history pages alike.
-import type { MemberContent, Profile } from "../protocol/events.ts";
+import type { MemberContent, MessageContent, Profile } from "../protocol/events.ts";
 import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 import type { MemberRow } from "./store-port.ts";
 
@@ -20,13 +20,29 @@ export interface MemberEvent extends RoomEventBase {
 }
 
 export interface MessageEvent extends RoomEventBase {
-  readonly type: "text" | "emote" | "notice";
-  readonly body: string;
+  readonly content: Exclude<MessageContent, { type: "deleted" }>;
+  readonly replyTo: MatrixEventId | null;
+  /** Set on an edit (m.replace): the message it edits; `content` is the new content. */
+  readonly replaces: MatrixEventId | null;
+  readonly mentions: readonly UserId[];
+}
+
+export interface RedactionEvent extends RoomEventBase {
+  readonly redacts: MatrixEventId;
+  readonly reason: string | null;
+}
+
+export interface ReactionEvent extends RoomEventBase {
+  readonly target: MatrixEventId;
+  readonly key: string;
 }
 
 export type RoomEventInput =
   | { readonly kind: "member"; readonly event: MemberEvent }
   | { readonly kind: "message"; readonly event: MessageEvent }
+  | { readonly kind: "redaction"; readonly event: RedactionEvent }
+  | { readonly kind: "reaction"; readonly event: ReactionEvent }
+  | { readonly kind: "power_levels"; readonly roomId: RoomId; readonly content: unknown }
   | { readonly kind: "alias"; readonly roomId: RoomId; readonly alias: string }
   | { readonly kind: "join_rule"; readonly roomId: RoomId; readonly joinRule: string };
 

@@ -12,6 +12,8 @@ export interface ChannelRow {
   readonly createdAt: number;
   /** The room's join rule; only `public` channels can be read without subscribing or joining. */
   readonly joinRule: string;
+  /** The content of the room's m.room.power_levels event, as last seen. */
+  readonly powerLevels: unknown;
 }
 
 /** How far history before Parley's own log has been fetched from the homeserver. */
@@ -49,6 +51,10 @@ export interface StoredEvent {
   readonly sender: UserId | null;
   readonly content: unknown;
   readonly ts: number;
+  readonly replyTo: number | null;
+  readonly replaces: number | null;
+  /** The content was replaced by a later edit or delete. */
+  readonly edited: boolean;
 }
 
 export interface NewEvent {
@@ -58,7 +64,20 @@ export interface NewEvent {
   readonly sender: UserId | null;
   readonly content: unknown;
   readonly ts: number;
+  readonly replyTo?: number | null | undefined;
+  readonly replaces?: number | null | undefined;
 }
+
+export interface ReactionRow {
+  readonly channelId: number;
+  readonly targetSeq: number;
+  readonly userId: UserId;
+  readonly reaction: string;
+  readonly matrixEventId: MatrixEventId;
+}
+
+/** Who reacted with what to one message, in the order they reacted. */
+export type ReactionSummary = Record<string, UserId[]>;
 
 export interface MemberChange {
   readonly channelId: number;
@@ -100,6 +119,7 @@ export interface Store {
   channelsJoinedBy(userId: UserId): ChannelRow[];
   allChannels(): ChannelRow[];
   setJoinRule(channelId: number, joinRule: string): void;
+  setPowerLevels(channelId: number, content: unknown): void;
   joinedCount(channelId: number): number;
   /** Everyone who has been in the channel, most recently seen first. */
   seenMembers(channelId: number, limit: number): MemberRow[];
@@ -126,8 +146,33 @@ export interface Store {
   newestEvent(channelId: number): StoredEvent | undefined;
   /** The highest seq of a channel.message, or 0: what a member's unread pointer points at. */
   latestMessageSeq(channelId: number): number;
+  /** Rewrites a logged event's content (an edit or delete) and marks it edited. */
+  replaceContent(channelId: number, seq: number, content: unknown): void;
   backfill(channelId: number): BackfillState;
   setBackfill(channelId: number, state: BackfillState): void;
+
+  /** Adds one user's reaction; false when they already reacted so (or the Matrix event is known). */
+  addReaction(reaction: ReactionRow): boolean;
+  /** Removes it; returns the removed row (its Matrix event is what a redaction must target). */
+  removeReaction(
+    channelId: number,
+    targetSeq: number,
+    userId: UserId,
+    reaction: string,
+  ): ReactionRow | undefined;
+  reactionByMatrixId(matrixEventId: MatrixEventId): ReactionRow | undefined;
+  findReaction(
+    channelId: number,
+    targetSeq: number,
+    userId: UserId,
+    reaction: string,
+  ): ReactionRow | undefined;
+  reactionSummaries(channelId: number, targetSeqs: readonly number[]): Map<number, ReactionSummary>;
+
+  addNotification(userId: UserId, channelId: number, seq: number): void;
+  /** Drops the user's notifications in the channel up to and including `seq`. */
+  clearNotifications(userId: UserId, channelId: number, seq: number): void;
+  notificationCounts(userId: UserId): Array<{ channelId: number; count: number }>;
 
   readPointers(userId: UserId): Array<{ channelId: number; seq: number }>;
   readPointer(userId: UserId, channelId: number): number | undefined;

@@ -6,7 +6,9 @@ import type { FanOut } from "../domain/fanout-port.ts";
 import type { History } from "../domain/history.ts";
 import type { Membership } from "../domain/membership.ts";
 import type { Messages } from "../domain/messages.ts";
+import type { Reactions } from "../domain/reactions.ts";
 import type { ReadState } from "../domain/read-state.ts";
+import type { Typing } from "../domain/typing.ts";
 import type { Users } from "../domain/users.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 
@@ -29,6 +31,8 @@ export interface Session {
 export interface Services {
   readonly authenticator: Authenticator;
   readonly history: History;
+  readonly reactions: Reactions;
+  readonly typing: Typing;
   readonly readState: ReadState;
   readonly activity: Activity;
   readonly users: Users;

@@ -76,7 +76,9 @@ export function createRouter(services: Services, log: Logger): Router {
 
   return {
     closed(session) {
-      if (session.user) services.activity.connectionClosed(session.user.userId);
+      if (!session.user) return;
+      services.activity.connectionClosed(session.user.userId);
+      if (!services.fanout.isOnline(session.user.userId)) services.typing.userGone(session.user.userId);
     },
     async handle(session, frame) {
       switch (frame.kind) {

@@ -11,7 +11,7 @@ import type { Naming } from "../domain/naming.ts";
 import type { Store } from "../domain/store-port.ts";
 import type { Logger } from "../logging.ts";
 import { asRoomId } from "../protocol/ids.ts";
-import { activeUsersOf } from "./ephemeral.ts";
+import { activeUsersOf, typingOf } from "./ephemeral.ts";
 import type { Inbox } from "./inbox.ts";
 import type { Registration } from "./registration.ts";
 import { roomCreationOptions } from "./rooms.ts";
@@ -66,6 +66,8 @@ export function wireAppservice(
   // Both ephemeral keys deliver the same EDUs; counting a user twice as active is harmless.
   appservice.on("ephemeral.event", (edu: unknown) => {
     inbound.activeUsers(activeUsersOf(edu), Date.now());
+    const typing = typingOf(edu);
+    if (typing) inbound.typing(typing.roomId, typing.userIds);
   });
 
   appservice.on("query.room", (alias: string, answer: AliasAnswer) => {

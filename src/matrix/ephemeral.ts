@@ -1,9 +1,21 @@
 // Typing, receipts and presence (EDUs): not stored by Synapse, lost while we are down, so best
 // effort by nature. Today they only tell us which Matrix users are active.
-import { asUserId, type UserId } from "../protocol/ids.ts";
+import { asRoomId, asUserId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { ephemeralSchema } from "./event-schemas.ts";
 
 const isUserId = (value: unknown): value is string => typeof value === "string" && value.startsWith("@");
+
+/** The room and full typer list of an m.typing EDU, or undefined for anything else. */
+export function typingOf(raw: unknown): { roomId: RoomId; userIds: UserId[] } | undefined {
+  const parsed = ephemeralSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.type !== "m.typing" || parsed.data.room_id === undefined)
+    return undefined;
+  const ids = parsed.data.content?.user_ids;
+  return {
+    roomId: asRoomId(parsed.data.room_id),
+    userIds: Array.isArray(ids) ? ids.filter(isUserId).map(asUserId) : [],
+  };
+}
 
 export function activeUsersOf(raw: unknown): UserId[] {
   const parsed = ephemeralSchema.safeParse(raw);

@@ -19,11 +19,46 @@ export const memberContentSchema = z.object({
   reason: z.string().optional(),
 });
 
-export const messageContentSchema = z.object({
-  msgtype: z.string(),
-  body: z.string(),
-  "m.relates_to": z.object({ rel_type: z.string().optional() }).loose().optional(),
+const relatesToSchema = z
+  .object({
+    rel_type: z.string().optional(),
+    event_id: z.string().optional(),
+    key: z.string().optional(),
+    "m.in_reply_to": z.object({ event_id: z.string() }).loose().optional(),
+  })
+  .loose();
+
+export const messageContentSchema = z
+  .object({
+    msgtype: z.string(),
+    body: z.string(),
+    format: z.string().optional(),
+    formatted_body: z.string().optional(),
+    url: z.string().optional(),
+    filename: z.string().optional(),
+    info: z.object({ mimetype: z.string().optional() }).loose().optional(),
+    "m.relates_to": relatesToSchema.optional(),
+    "m.mentions": z
+      .object({ user_ids: z.array(z.string()).optional() })
+      .loose()
+      .optional(),
+    "m.new_content": z.record(z.string(), z.unknown()).optional(),
+  })
+  .loose();
+
+export const reactionContentSchema = z.object({
+  "m.relates_to": z
+    .object({ rel_type: z.literal("m.annotation"), event_id: z.string(), key: z.string().min(1) })
+    .loose(),
 });
+
+/** Room v11 puts `redacts` at the top level and in the content; older versions only at the top. */
+export const redactionSchema = z
+  .object({
+    redacts: z.string().optional(),
+    content: z.object({ redacts: z.string().optional(), reason: z.string().optional() }).loose(),
+  })
+  .loose();
 
 export const canonicalAliasContentSchema = z.object({
   alias: z.string().nullish(),
@@ -40,6 +75,7 @@ export const joinRulesContentSchema = z.object({ join_rule: z.string().min(1) })
 /** Typing, receipts and presence: we only read who they are about. */
 export const ephemeralSchema = z.object({
   type: z.string(),
+  room_id: z.string().optional(),
   content: z.record(z.string(), z.unknown()).optional(),
   sender: z.string().optional(),
 });

@@ -2,6 +2,7 @@
 // write its events to disk (deduplicated by Matrix event id, never by txnId), answer 200, and only
 // then process them, in arrival order. An event we cannot process is marked and passed over.
 import type { Inbound } from "../domain/inbound.ts";
+import type { MediaUrls } from "../domain/media-urls.ts";
 import type { Store } from "../domain/store-port.ts";
 import type { Logger } from "../logging.ts";
 import { transactionEventSchema } from "./event-schemas.ts";
@@ -19,7 +20,7 @@ export interface Inbox {
   drain(): Promise<void>;
 }
 
-export function createInbox(store: Store, inbound: Inbound, log: Logger): Inbox {
+export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, log: Logger): Inbox {
   let running: Promise<void> | undefined;
   let again = false;
 
@@ -29,7 +30,7 @@ export function createInbox(store: Store, inbound: Inbound, log: Logger): Inbox 
       if (batch.length === 0) return;
       for (const entry of batch) {
         try {
-          const parsed = parseRoomEvent(entry.body);
+          const parsed = parseRoomEvent(entry.body, media);
           const result =
             parsed.kind === "skip"
               ? { outcome: "skipped" as const, why: parsed.why }

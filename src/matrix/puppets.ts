@@ -2,10 +2,12 @@
 // native users (`?user_id=` impersonation with the appservice token).
 import type { Appservice } from "@vector-im/matrix-bot-sdk";
 import { type MatrixPort, UpstreamRejectedError } from "../domain/matrix-port.ts";
+import type { MediaUrls } from "../domain/media-urls.ts";
 import type { Profile } from "../protocol/events.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { isRejectedWith, upstream } from "./errors.ts";
 import { eventContext, roomMessagesRaw } from "./history.ts";
+import { buildMessageContent } from "./message-build.ts";
 import { parseRoomEvent } from "./parse.ts";
 import { roomCreationOptions } from "./rooms.ts";
 
@@ -18,7 +20,7 @@ const eventIdOf = (response: unknown): MatrixEventId => {
   return asMatrixEventId(id);
 };
 
-export function createMatrixPort(appservice: Appservice, serverName: string): MatrixPort {
+export function createMatrixPort(appservice: Appservice, serverName: string, media: MediaUrls): MatrixPort {
   const bot = appservice.botIntent;
   const clientOf = (userId: UserId) => appservice.getIntentForUserId(userId).underlyingClient;
   let botReady: Promise<unknown> | undefined;
@@ -29,6 +31,25 @@ export function createMatrixPort(appservice: Appservice, serverName: string): Ma
     });
     return botReady;
   };
+
+  const send = (
+    roomId: RoomId,
+    userId: UserId,
+    type: string,
+    content: Record<string, unknown>,
+    txnId: string,
+  ) =>
+    upstream(async () =>
+      eventIdOf(
+        await clientOf(userId).doRequest(
+          "PUT",
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${encodeURIComponent(txnId)}`,
+          null,
+          content,
+          SEND_TIMEOUT_MS,
+        ),
+      ),
+    );
 
   const setMembership = (roomId: RoomId, userId: UserId, content: Record<string, unknown>) =>
     upstream(async () =>
@@ -81,16 +102,34 @@ export function createMatrixPort(appservice: Appservice, serverName: string): Ma
     leaveRoom(roomId, userId) {
       return setMembership(roomId, userId, { membership: "leave" });
     },
-    sendMessage(roomId, userId, content, txnId) {
+    sendMessage(roomId, userId, message, txnId) {
+      return send(roomId, userId, "m.room.message", buildMessageContent(message, media), txnId);
+    },
+    react(roomId, userId, eventId, key, txnId) {
+      const content = { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } };
+      return send(roomId, userId, "m.reaction", content, txnId);
+    },
+    redact(roomId, userId, eventId, txnId, reason) {
       return upstream(async () =>
         eventIdOf(
           await clientOf(userId).doRequest(
             "PUT",
-            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`,
+            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/redact/${encodeURIComponent(eventId)}/${encodeURIComponent(txnId)}`,
             null,
-            content,
+            reason === undefined ? {} : { reason },
             SEND_TIMEOUT_MS,
           ),
+        ),
+      );
+    },
+    async setTyping(roomId, userId, typing, timeoutMs) {
+      await upstream(() =>
+        clientOf(userId).doRequest(
+          "PUT",
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(userId)}`,
+          null,
+          typing ? { typing, timeout: timeoutMs } : { typing },
+          SEND_TIMEOUT_MS,
         ),
       );
     },
@@ -107,7 +146,7 @@ export function createMatrixPort(appservice: Appservice, serverName: string): Ma
     eventContext: (roomId, eventId) => eventContext(bot.underlyingClient, roomId, eventId),
     async roomMessages(roomId, from, direction, limit) {
       const page = await roomMessagesRaw(bot.underlyingClient, roomId, from, direction, limit);
-      return { events: page.raw.map(parseRoomEvent), next: page.next };
+      return { events: page.raw.map((raw) => parseRoomEvent(raw, media)), next: page.next };
     },
     async getProfile(userId) {
       try {

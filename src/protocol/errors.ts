@@ -15,9 +15,10 @@ export const ERROR_CODES = {
   "chat.denied": "The user lacks the right to do this, e.g. sending to a channel they have not joined.",
   "chat.unknown": "No such channel.",
   "chat.empty": "The message body is empty.",
+  "chat.unknown_event": "No such message in this channel (for replies, edits, deletes and reactions).",
   "chat.unsupported_event_type": "Only `channel.message` events can be sent.",
   "chat.unsupported_content_type":
-    "This content type is not supported (yet): use `text`, `emote` or `notice`.",
+    "This content type is not supported: use text, emote, notice, files or deleted.",
   "user.not_found": "No such user.",
   rate_limited: "Too many requests; retry after `retry_after` milliseconds.",
   "upstream.unavailable":

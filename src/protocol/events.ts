@@ -13,9 +13,27 @@ export interface UserView {
 
 export type Membership = "join" | "leave" | "ban";
 
-export interface MessageContent {
-  readonly type: "text" | "emote" | "notice";
-  readonly body: string;
+export interface FileRef {
+  /** An HTTP(S) URL a client can load; Parley's own media URLs map to the homeserver's media. */
+  readonly url: string;
+  readonly name: string;
+  readonly mimeType: string;
+}
+
+export type TextualType = "text" | "emote" | "notice";
+
+export type MessageContent =
+  | { readonly type: TextualType; readonly body: string }
+  | { readonly type: "files"; readonly files: readonly FileRef[]; readonly body?: string }
+  | { readonly type: "deleted" };
+
+/** Who reacted with what: reaction key -> user ids, in the order they reacted. */
+export type Reactions = Readonly<Record<string, readonly UserId[]>>;
+
+export interface ReactionContent {
+  /** The event_id of the message reacted to. */
+  readonly event: EventSeq;
+  readonly reactions: Reactions;
 }
 
 export interface MemberContent {
@@ -31,10 +49,19 @@ interface EventBase {
   readonly event_id: EventSeq;
   /** Milliseconds since the epoch, from the homeserver. */
   readonly ts: number;
+  /** The message this one answers. */
+  readonly reply_to?: EventSeq;
+  /** The message this one edits or deletes. */
+  readonly replaces?: EventSeq;
+  /** Set on a message whose content a later edit or delete replaced (as fetched). */
+  readonly edited?: true;
+  /** On fetched messages that have reactions. */
+  readonly reactions?: Reactions;
 }
 
 export type ChatEvent =
   | (EventBase & { readonly event_type: "channel.message"; readonly content: MessageContent })
-  | (EventBase & { readonly event_type: "channel.member"; readonly content: MemberContent });
+  | (EventBase & { readonly event_type: "channel.member"; readonly content: MemberContent })
+  | (EventBase & { readonly event_type: "channel.reaction"; readonly content: ReactionContent });
 
 export type ChatEventType = ChatEvent["event_type"];

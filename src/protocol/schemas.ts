@@ -15,13 +15,17 @@ export const userIdSchema = z
 
 export const MAX_BODY_LENGTH = 16_000;
 
+const eventIdSchema = z.number().int().safe();
+
 export const channelPayload = z.object({ channel: channelNameSchema });
 
 export const sendPayload = z.object({
   channel: channelNameSchema,
   event_type: z.string().min(1).max(64),
-  content: z.object({ type: z.string().min(1).max(64), body: z.unknown().optional() }).passthrough(),
+  content: z.object({ type: z.string().min(1).max(64) }).loose(),
   txn_id: z.string().min(1).max(64).optional(),
+  reply_to: eventIdSchema.optional(),
+  replaces: eventIdSchema.optional(),
 });
 
 export const profileSchema = z.object({
@@ -60,8 +64,6 @@ export function failingFields(error: z.ZodError): string[] {
   return [...fields].filter((field) => field !== "");
 }
 
-const eventIdSchema = z.number().int().safe();
-
 export const fetchPayload = z.object({
   channel: channelNameSchema,
   count: z.number().int().min(1).max(200).default(50),
@@ -70,3 +72,12 @@ export const fetchPayload = z.object({
 });
 
 export const markReadPayload = z.object({ channel: channelNameSchema, id: eventIdSchema });
+
+export const reactPayload = z.object({
+  channel: channelNameSchema,
+  event: eventIdSchema,
+  reaction: z.string().min(1).max(64),
+  delete: z.boolean().optional(),
+});
+
+export const typingPayload = z.object({ channel: channelNameSchema, typing: z.boolean() });

@@ -8,6 +8,7 @@ import { channelQueries } from "./sqlite/channels.ts";
 import { eventQueries } from "./sqlite/events.ts";
 import { inboxQueries } from "./sqlite/inbox.ts";
 import { migrate } from "./sqlite/migrate.ts";
+import { reactionQueries } from "./sqlite/reactions.ts";
 import { userQueries } from "./sqlite/users.ts";
 
 export function openSqliteStore(path: string): Store {
@@ -25,6 +26,7 @@ export function openSqliteStore(path: string): Store {
     ...eventQueries(db),
     ...userQueries(db),
     ...inboxQueries(db),
+    ...reactionQueries(db),
     close() {
       db.close();
     },

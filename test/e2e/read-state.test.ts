@@ -1,7 +1,7 @@
 // Read state and member lists: pointers, unread pushes, Matrix read receipts, who is online and
 // who was seen, and batched member pushes in big channels.
 import { describe, expect, it } from "vitest";
-import { bodyOf, TestClient } from "../support/client.ts";
+import { TestClient } from "../support/client.ts";
 import { chatFixture } from "../support/fixture.ts";
 import type { MatrixUser } from "../support/matrix-user.ts";
 import { unique } from "../support/parley.ts";

@@ -5,7 +5,10 @@ import { createChannels } from "../../src/domain/channels.ts";
 import { createEventLog } from "../../src/domain/event-log.ts";
 import { createInbound, type Inbound } from "../../src/domain/inbound.ts";
 import type { MatrixPort } from "../../src/domain/matrix-port.ts";
+import { createMediaUrls } from "../../src/domain/media-urls.ts";
 import { createNaming } from "../../src/domain/naming.ts";
+import type { Notifications } from "../../src/domain/notifications.ts";
+import type { Typing } from "../../src/domain/typing.ts";
 import { createUsers } from "../../src/domain/users.ts";
 import type { Logger } from "../../src/logging.ts";
 import { createInbox } from "../../src/matrix/inbox.ts";
@@ -38,6 +41,8 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     botLocalpart: "parley",
   });
   const channels = createChannels(store, unusedMatrix, naming);
+  const notifications: Notifications = { mentioned() {}, counts: () => ({}), read() {} };
+  const typing: Typing = { setNative: async () => {}, matrixTyping() {}, userGone() {} };
   const inbound = createInbound(
     store,
     channels,
@@ -45,8 +50,15 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     createEventLog(store, publish),
     naming,
     activity,
+    notifications,
+    typing,
   );
-  const inbox = createInbox(store, wrap ? wrap(inbound) : inbound, quiet);
+  const inbox = createInbox(
+    store,
+    wrap ? wrap(inbound) : inbound,
+    createMediaUrls("http://parley.test"),
+    quiet,
+  );
   channels.adopt(asChannelName("room_0"), asRoomId("!room:x"));
   return { store, published, inbox };
 }
@@ -116,7 +128,8 @@ describe("the transaction inbox", () => {
     const { inbox, published, store } = setup((inbound) => ({
       ...inbound,
       handle: (input) => {
-        if (input.kind === "message" && input.event.body === "boom") throw new Error("boom");
+        if (input.kind === "message" && "body" in input.event.content && input.event.content.body === "boom")
+          throw new Error("boom");
         return inbound.handle(input);
       },
     }));

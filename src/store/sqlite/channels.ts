@@ -12,8 +12,9 @@ interface ChannelRecord {
   alias: string;
   created_at: number;
   join_rule: string;
+  power_levels: string | null;
 }
-const CHANNEL_COLUMNS = "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule";
+const CHANNEL_COLUMNS = "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels";
 const toChannel = (r: ChannelRecord): ChannelRow => ({
   id: r.id,
   name: asChannelName(r.name),
@@ -21,6 +22,7 @@ const toChannel = (r: ChannelRecord): ChannelRow => ({
   alias: r.alias,
   createdAt: r.created_at,
   joinRule: r.join_rule,
+  powerLevels: r.power_levels === null ? null : (JSON.parse(r.power_levels) as unknown),
 });
 
 interface MemberRecord {
@@ -49,6 +51,7 @@ const SQL = {
   insertChannel:
     "INSERT INTO channels (name, room_id, alias, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   setJoinRule: "UPDATE channels SET join_rule = ? WHERE id = ?",
+  setPowerLevels: "UPDATE channels SET power_levels = ? WHERE id = ?",
   member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND user_id = ?`,
   joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND membership = 'join' ORDER BY updated_at, user_id`,
   joinedCount: "SELECT COUNT(*) AS n FROM members WHERE channel_id = ? AND membership = 'join'",
@@ -77,6 +80,7 @@ export type ChannelQueries = Pick<
   | "allChannels"
   | "insertChannel"
   | "setJoinRule"
+  | "setPowerLevels"
   | "member"
   | "joinedMembers"
   | "joinedCount"
@@ -108,6 +112,9 @@ export function channelQueries(db: Database.Database): ChannelQueries {
     },
     setJoinRule(channelId, joinRule) {
       q.setJoinRule.run(joinRule, channelId);
+    },
+    setPowerLevels(channelId, content) {
+      q.setPowerLevels.run(JSON.stringify(content), channelId);
     },
     member(channelId, userId) {
       const row = q.member.get(channelId, userId) as MemberRecord | undefined;

@@ -12,8 +12,12 @@ interface EventRecord {
   sender: string | null;
   content: string;
   ts: number;
+  reply_to: number | null;
+  replaces: number | null;
+  edited: number;
 }
-const EVENT_COLUMNS = "channel_id, seq, matrix_event_id, event_type, sender, content, ts";
+const EVENT_COLUMNS =
+  "channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, edited";
 const toEvent = (r: EventRecord): StoredEvent => ({
   channelId: r.channel_id,
   seq: asEventSeq(r.seq),
@@ -22,12 +26,17 @@ const toEvent = (r: EventRecord): StoredEvent => ({
   sender: r.sender === null ? null : asUserId(r.sender),
   content: JSON.parse(r.content) as unknown,
   ts: r.ts,
+  replyTo: r.reply_to,
+  replaces: r.replaces,
+  edited: r.edited === 1,
 });
 
 const SQL = {
   maxSeq: "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ?",
   minSeq: "SELECT MIN(seq) AS seq FROM events WHERE channel_id = ?",
-  insertEvent: `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
+  insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
+  replaceContent: "UPDATE events SET content = ?, edited = 1 WHERE channel_id = ? AND seq = ?",
   eventByMatrixId: `SELECT ${EVENT_COLUMNS} FROM events WHERE matrix_event_id = ?`,
   eventBySeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq = ?`,
   // Paging back: the newest `count` below `before`, returned newest first and reversed in code.
@@ -54,6 +63,7 @@ export type EventQueries = Pick<
   | "latestMessageSeq"
   | "backfill"
   | "setBackfill"
+  | "replaceContent"
 >;
 
 export function eventQueries(db: Database.Database): EventQueries {
@@ -71,8 +81,11 @@ export function eventQueries(db: Database.Database): EventQueries {
       event.sender,
       JSON.stringify(event.content),
       event.ts,
+      event.replyTo ?? null,
+      event.replaces ?? null,
     );
-    return result.changes === 0 ? undefined : { ...event, seq };
+    if (result.changes === 0) return undefined;
+    return { ...event, seq, replyTo: event.replyTo ?? null, replaces: event.replaces ?? null, edited: false };
   };
   const appendEvent = db.transaction((event: NewEvent) => insertAt(event, nextSeq(event.channelId)));
   const prependEvent = db.transaction((event: NewEvent) => {
@@ -96,6 +109,9 @@ export function eventQueries(db: Database.Database): EventQueries {
     oldestEvent: (channelId) => optional(q.oldest.get(channelId)),
     newestEvent: (channelId) => optional(q.newest.get(channelId)),
     latestMessageSeq: (channelId) => (q.latestMessageSeq.get(channelId) as { seq: number }).seq,
+    replaceContent(channelId, seq, content) {
+      q.replaceContent.run(JSON.stringify(content), channelId, seq);
+    },
     backfill(channelId) {
       const row = q.backfill.get(channelId) as
         | { backfill_token: string | null; backfill_done: number }

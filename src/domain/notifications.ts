@@ -1,0 +1,52 @@
+// Mentions notify: a native member mentioned in a message gets `chat.notification` on all their
+// connections, and the channel's notification count grows until they mark it read.
+
+import type { ChatEvent } from "../protocol/events.ts";
+import { pushFrame } from "../protocol/frames.ts";
+import type { UserId } from "../protocol/ids.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { Naming } from "./naming.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+import type { Users } from "./users.ts";
+
+export interface Notifications {
+  /** `mentions` are user ids the message mentions; only joined native members are notified. */
+  mentioned(channel: ChannelRow, event: ChatEvent, mentions: readonly UserId[]): void;
+  counts(userId: UserId): Record<string, number>;
+  /** After a read: drops notifications up to `seq` and tells all the user's connections. */
+  read(userId: UserId, channel: ChannelRow, seq: number): void;
+}
+
+export function createNotifications(
+  store: Store,
+  fanout: FanOut,
+  users: Users,
+  naming: Naming,
+): Notifications {
+  const counts = (userId: UserId): Record<string, number> => {
+    const result: Record<string, number> = {};
+    for (const { channelId, count } of store.notificationCounts(userId)) {
+      const channel = store.channelById(channelId);
+      if (channel) result[channel.name] = count;
+    }
+    return result;
+  };
+  return {
+    counts,
+    mentioned(channel, event, mentions) {
+      const sender = event.sender && users.knownView(event.sender);
+      for (const userId of mentions) {
+        if (userId === event.sender || !naming.isNativeUser(userId)) continue;
+        if (store.member(channel.id, userId)?.membership !== "join") continue;
+        store.addNotification(userId, channel.id, event.event_id);
+        fanout.sendToUser(userId, pushFrame("chat.notification", { event, sender: sender ?? null }));
+        fanout.sendToUser(userId, pushFrame("chat.notification_counts", counts(userId)));
+      }
+    },
+    read(userId, channel, seq) {
+      const before = store.notificationCounts(userId).find((c) => c.channelId === channel.id)?.count ?? 0;
+      store.clearNotifications(userId, channel.id, seq);
+      if (before > 0) fanout.sendToUser(userId, pushFrame("chat.notification_counts", counts(userId)));
+    },
+  };
+}

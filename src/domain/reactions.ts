@@ -1,0 +1,98 @@
+// Reactions: one per user per key on a message, kept with who reacted, mirrored as Matrix
+// m.reaction annotations (un-reacting redacts the annotation). Each change is logged as a
+// `channel.reaction` event carrying the message's full summary, pushed as `chat.event.reaction`.
+import { ProtocolError } from "../protocol/errors.ts";
+import type { MessageContent } from "../protocol/events.ts";
+import { asEventSeq, type ChannelName, type MatrixEventId, type UserId } from "../protocol/ids.ts";
+import type { Channels } from "./channels.ts";
+import type { EventLog, LoggedContent } from "./event-log.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { Membership } from "./membership.ts";
+import { matrixTxnId } from "./messages.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+
+export interface ReactRequest {
+  readonly channel: ChannelName;
+  readonly event: number;
+  readonly reaction: string;
+  readonly delete?: boolean | undefined;
+}
+
+export interface Reactions {
+  react(userId: UserId, request: ReactRequest): Promise<void>;
+}
+
+/** The log entry for a reaction change: the message's summary after it. */
+export const reactionEntry = (store: Store, channelId: number, targetSeq: number) => (): LoggedContent => ({
+  eventType: "channel.reaction",
+  content: {
+    event: asEventSeq(targetSeq),
+    reactions: store.reactionSummaries(channelId, [targetSeq]).get(targetSeq) ?? {},
+  },
+});
+
+export function createReactions(
+  store: Store,
+  matrix: MatrixPort,
+  channels: Channels,
+  membership: Membership,
+  log: EventLog,
+): Reactions {
+  const record = (
+    channel: ChannelRow,
+    userId: UserId,
+    matrixEventId: MatrixEventId,
+    targetSeq: number,
+    apply: () => void,
+  ) =>
+    log.record({
+      channel,
+      matrixEventId,
+      sender: userId,
+      ts: Date.now(),
+      entry: reactionEntry(store, channel.id, targetSeq),
+      apply,
+    });
+
+  return {
+    async react(userId, request) {
+      const channel = channels.find(request.channel);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
+      if (!membership.isJoined(userId, channel))
+        throw new ProtocolError("chat.denied", "Join the channel to react.");
+      const target = store.eventBySeq(channel.id, asEventSeq(request.event));
+      if (target?.eventType !== "channel.message" || (target.content as MessageContent).type === "deleted") {
+        throw new ProtocolError("chat.unknown_event", `No message ${request.event} to react to.`, {
+          fields: ["event"],
+        });
+      }
+      const existing = store.findReaction(channel.id, target.seq, userId, request.reaction);
+      const txnId = matrixTxnId(userId, undefined);
+      if (request.delete) {
+        if (!existing) return; // nothing to take back
+        const redactionId = await matrix.redact(channel.roomId, userId, existing.matrixEventId, txnId);
+        record(channel, userId, redactionId, target.seq, () => {
+          store.removeReaction(channel.id, target.seq, userId, request.reaction);
+        });
+        return;
+      }
+      if (existing) return; // one reaction per user per key
+      const reactionId = await matrix.react(
+        channel.roomId,
+        userId,
+        target.matrixEventId,
+        request.reaction,
+        txnId,
+      );
+      record(channel, userId, reactionId, target.seq, () => {
+        store.addReaction({
+          channelId: channel.id,
+          targetSeq: target.seq,
+          userId,
+          reaction: request.reaction,
+          matrixEventId: reactionId,
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// Reactions per message and mention notifications per user.
+import type Database from "better-sqlite3";
+import type { ReactionRow, ReactionSummary, Store } from "../../domain/store-port.ts";
+import { asMatrixEventId, asUserId, type UserId } from "../../protocol/ids.ts";
+import { prepareAll } from "./prepare.ts";
+
+interface ReactionRecord {
+  channel_id: number;
+  target_seq: number;
+  user_id: string;
+  reaction: string;
+  matrix_event_id: string;
+}
+const REACTION_COLUMNS = "channel_id, target_seq, user_id, reaction, matrix_event_id";
+const toReaction = (r: ReactionRecord): ReactionRow => ({
+  channelId: r.channel_id,
+  targetSeq: r.target_seq,
+  userId: asUserId(r.user_id),
+  reaction: r.reaction,
+  matrixEventId: asMatrixEventId(r.matrix_event_id),
+});
+
+const SQL = {
+  addReaction: `INSERT INTO reactions (${REACTION_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  findReaction: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq = ? AND user_id = ? AND reaction = ?`,
+  deleteReaction: "DELETE FROM reactions WHERE matrix_event_id = ?",
+  reactionByMatrixId: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE matrix_event_id = ?`,
+  reactionsOf: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq = ? ORDER BY created_at, rowid`,
+  addNotification:
+    "INSERT INTO notifications (user_id, channel_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  clearNotifications: "DELETE FROM notifications WHERE user_id = ? AND channel_id = ? AND seq <= ?",
+  notificationCounts:
+    "SELECT channel_id, COUNT(*) AS n FROM notifications WHERE user_id = ? GROUP BY channel_id",
+} as const;
+
+export type ReactionQueries = Pick<
+  Store,
+  | "addReaction"
+  | "removeReaction"
+  | "reactionByMatrixId"
+  | "findReaction"
+  | "reactionSummaries"
+  | "addNotification"
+  | "clearNotifications"
+  | "notificationCounts"
+>;
+
+export function reactionQueries(db: Database.Database): ReactionQueries {
+  const q = prepareAll(db, SQL);
+  return {
+    addReaction: (r) =>
+      q.addReaction.run(r.channelId, r.targetSeq, r.userId, r.reaction, r.matrixEventId, Date.now()).changes >
+      0,
+    removeReaction(channelId, targetSeq, userId, reaction) {
+      const row = q.findReaction.get(channelId, targetSeq, userId, reaction) as ReactionRecord | undefined;
+      if (!row) return undefined;
+      q.deleteReaction.run(row.matrix_event_id);
+      return toReaction(row);
+    },
+    findReaction(channelId, targetSeq, userId, reaction) {
+      const row = q.findReaction.get(channelId, targetSeq, userId, reaction) as ReactionRecord | undefined;
+      return row && toReaction(row);
+    },
+    reactionByMatrixId(matrixEventId) {
+      const row = q.reactionByMatrixId.get(matrixEventId) as ReactionRecord | undefined;
+      return row && toReaction(row);
+    },
+    reactionSummaries(channelId, targetSeqs) {
+      const summaries = new Map<number, ReactionSummary>();
+      for (const seq of new Set(targetSeqs)) {
+        const rows = q.reactionsOf.all(channelId, seq) as ReactionRecord[];
+        if (rows.length === 0) continue;
+        const summary: Record<string, UserId[]> = {};
+        for (const row of rows)
+          summary[row.reaction] = [...(summary[row.reaction] ?? []), asUserId(row.user_id)];
+        summaries.set(seq, summary);
+      }
+      return summaries;
+    },
+    addNotification(userId, channelId, seq) {
+      q.addNotification.run(userId, channelId, seq);
+    },
+    clearNotifications(userId, channelId, seq) {
+      q.clearNotifications.run(userId, channelId, seq);
+    },
+    notificationCounts: (userId) =>
+      (q.notificationCounts.all(userId) as Array<{ channel_id: number; n: number }>).map((r) => ({
+        channelId: r.channel_id,
+        count: r.n,
+      })),
+  };
+}
