@@ -10,6 +10,7 @@ import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
 import { createHistory } from "./domain/history.ts";
 import { createInbound } from "./domain/inbound.ts";
+import { createMedia } from "./domain/media.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createMembership } from "./domain/membership.ts";
 import { createMessages } from "./domain/messages.ts";
@@ -20,6 +21,7 @@ import { createReadState, type ReadState } from "./domain/read-state.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
+import { mediaRoutes } from "./gateway/media-http.ts";
 import { startGateway } from "./gateway/server.ts";
 import { createRouter } from "./handlers/router.ts";
 import { createLogger } from "./logging.ts";
@@ -71,7 +73,8 @@ export async function startParley(config: Config, registration?: Registration): 
     },
     store,
   );
-  const media = createMediaUrls(config.gateway.publicUrl);
+  let publicUrl = config.gateway.publicUrl ?? `http://${config.gateway.bind}:${config.gateway.port}`;
+  const media = createMediaUrls(() => publicUrl);
   const matrix = createMatrixPort(appservice, config.homeserver.serverName, media);
   const fanout = createLocalFanOut();
   const channels = createChannels(store, matrix, naming);
@@ -101,6 +104,7 @@ export async function startParley(config: Config, registration?: Registration): 
   const messages = createMessages(store, matrix, channels, membership, eventLog, notifications);
   const reactions = createReactions(store, matrix, channels, membership, eventLog);
   const typing = createTyping(store, channels, membership, matrix, fanout, naming, createLogger("Typing"));
+  const mediaService = createMedia(store, matrix, channels, users, media, config.media);
   const history = createHistory(store, channels, users, matrix, eventLog, naming);
   const inbound = createInbound(store, channels, users, eventLog, naming, activity, notifications, typing);
   const inbox = createInbox(store, inbound, media, createLogger("Inbox"));
@@ -134,14 +138,16 @@ export async function startParley(config: Config, registration?: Registration): 
   };
   ping(0);
 
+  const authenticator = createAuthenticator(config.auth.jwtSecret, config.auth.guests);
   const router = createRouter(
     {
-      authenticator: createAuthenticator(config.auth.jwtSecret, config.auth.guests),
+      authenticator,
       history,
       readState,
       activity,
       reactions,
       typing,
+      media: mediaService,
       users,
       membership,
       messages,
@@ -162,7 +168,10 @@ export async function startParley(config: Config, registration?: Registration): 
     router,
     fanout,
     createLogger("Gateway"),
+    [mediaRoutes({ authenticator, users, media: mediaService, log: createLogger("Media") })],
   );
+
+  if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;
 
   return {
     gatewayPort: gateway.port,

@@ -22,7 +22,8 @@ export interface Config {
     readonly bind: string;
     readonly port: number;
     readonly path: string;
-    readonly publicUrl: string;
+    /** Explicitly configured; otherwise http://<bind>:<actual port>, known once listening. */
+    readonly publicUrl: string | undefined;
     readonly maxPayloadBytes: number;
     readonly maxBufferedBytes: number;
     readonly authTimeoutMs: number;
@@ -31,6 +32,7 @@ export interface Config {
   readonly auth: { readonly jwtSecret: string; readonly guests: boolean };
   readonly store: { readonly sqlitePath: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
+  readonly media: { readonly maxUploadBytes: number; readonly allowedTypes: readonly string[] };
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" };
 }
 
@@ -70,7 +72,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       bind: c.gateway.bind,
       port: c.gateway.port,
       path: c.gateway.path,
-      publicUrl: (c.gateway.public_url ?? `http://${c.gateway.bind}:${c.gateway.port}`).replace(/\/+$/, ""),
+      publicUrl: c.gateway.public_url?.replace(/\/+$/, ""),
       maxPayloadBytes: c.gateway.max_payload_bytes,
       maxBufferedBytes: c.gateway.max_buffered_bytes,
       authTimeoutMs: c.gateway.auth_timeout_ms,
@@ -78,6 +80,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
     },
     auth: { jwtSecret: jwtSecret as string, guests: c.auth.guests },
     store: { sqlitePath: path(c.store.sqlite_path) },
+    media: { maxUploadBytes: c.media.max_upload_bytes, allowedTypes: c.media.allowed_types },
     chat: {
       memberBatchThreshold: c.chat.member_batch_threshold,
       memberBatchWindowMs: c.chat.member_batch_window_ms,

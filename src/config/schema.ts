@@ -92,6 +92,24 @@ export const configSchema = z
       })
       .strict()
       .default({ member_batch_threshold: 100, member_batch_window_ms: 1000 }),
+    media: z
+      .object({
+        /** The largest file a native user may upload. */
+        max_upload_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(10 * 1024 * 1024),
+        /** Allowed MIME types; `type/*` allows a whole family. */
+        allowed_types: z
+          .array(z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/))
+          .default(["image/*", "audio/*", "video/*", "application/pdf", "text/plain"]),
+      })
+      .strict()
+      .default({
+        max_upload_bytes: 10 * 1024 * 1024,
+        allowed_types: ["image/*", "audio/*", "video/*", "application/pdf", "text/plain"],
+      }),
     log: z
       .object({ level: z.enum(["debug", "info", "warn", "error"]).default("info") })
       .strict()

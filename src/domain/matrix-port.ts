@@ -78,6 +78,10 @@ export interface MatrixPort {
     direction: "b" | "f",
     limit: number,
   ): Promise<{ events: ParsedRoomEvent[]; next: string | null }>;
+  /** Stores a file in the homeserver's content repository as `userId`; returns its mxc URI. */
+  uploadMedia(userId: UserId, data: Buffer, mimeType: string, filename: string): Promise<string>;
+  /** A file from the content repository, or undefined when there is none. */
+  downloadMedia(mxc: string): Promise<{ data: Buffer; contentType: string } | undefined>;
   /** A user's global profile, or undefined when the user does not exist. */
   getProfile(userId: UserId): Promise<Profile | undefined>;
 }

@@ -10,14 +10,17 @@ export interface MediaUrls {
 
 const MXC = /^mxc:\/\/([A-Za-z0-9.:-]+)\/([A-Za-z0-9_-]+)$/;
 
-export function createMediaUrls(publicUrl: string): MediaUrls {
-  const base = `${publicUrl.replace(/\/+$/, "")}/media/`;
+/** `publicUrl` is read on each use: with port 0 it is only known once the gateway listens. */
+export function createMediaUrls(publicUrl: string | (() => string)): MediaUrls {
+  const baseOf = () => `${(typeof publicUrl === "function" ? publicUrl() : publicUrl).replace(/\/+$/, "")}/media/`;
   return {
     toHttp(mxc) {
+      const base = baseOf();
       const match = MXC.exec(mxc);
       return match ? `${base}${match[1]}/${match[2]}` : undefined;
     },
     toMxc(url) {
+      const base = baseOf();
       if (MXC.test(url)) return url;
       if (!url.startsWith(base)) return undefined;
       const [server, id, ...rest] = url.slice(base.length).split("/");

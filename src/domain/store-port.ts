@@ -144,6 +144,11 @@ export interface Store {
   ): StoredEvent[];
   oldestEvent(channelId: number): StoredEvent | undefined;
   newestEvent(channelId: number): StoredEvent | undefined;
+  /**
+   * Messages (not edits) that may hold files or links, newest first, below `beforeSeq`: the
+   * candidates for a channel's media gallery.
+   */
+  postsWithMedia(channelId: number, beforeSeq: number | undefined, count: number): StoredEvent[];
   /** The highest seq of a channel.message, or 0: what a member's unread pointer points at. */
   latestMessageSeq(channelId: number): number;
   /** Rewrites a logged event's content (an edit or delete) and marks it edited. */

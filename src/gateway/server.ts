@@ -7,6 +7,7 @@ import type { FanOut } from "../domain/fanout-port.ts";
 import type { Router } from "../handlers/router.ts";
 import type { Logger } from "../logging.ts";
 import { Connection, type ConnectionLimits } from "./connection.ts";
+import type { HttpRoute } from "./media-http.ts";
 
 export interface GatewayOptions extends ConnectionLimits {
   readonly bind: string;
@@ -26,8 +27,10 @@ export async function startGateway(
   router: Router,
   fanout: FanOut,
   log: Logger,
+  routes: readonly HttpRoute[] = [],
 ): Promise<Gateway> {
   const http: Server = createServer((req, res) => {
+    for (const route of routes) if (route(req, res)) return;
     if (req.url === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
       return;

@@ -4,6 +4,7 @@ import type { Authenticator } from "../auth/jwt.ts";
 import type { Activity } from "../domain/activity.ts";
 import type { FanOut } from "../domain/fanout-port.ts";
 import type { History } from "../domain/history.ts";
+import type { Media } from "../domain/media.ts";
 import type { Membership } from "../domain/membership.ts";
 import type { Messages } from "../domain/messages.ts";
 import type { Reactions } from "../domain/reactions.ts";
@@ -32,6 +33,7 @@ export interface Services {
   readonly authenticator: Authenticator;
   readonly history: History;
   readonly reactions: Reactions;
+  readonly media: Media;
   readonly typing: Typing;
   readonly readState: ReadState;
   readonly activity: Activity;

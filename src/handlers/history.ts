@@ -1,5 +1,5 @@
 // chat.fetch, chat.mark_read and chat.members.
-import { channelPayload, fetchPayload, markReadPayload } from "../protocol/schemas.ts";
+import { channelPayload, fetchPayload, markReadPayload, mediaPayload } from "../protocol/schemas.ts";
 import { action } from "./context.ts";
 
 export const historyActions = {
@@ -17,5 +17,13 @@ export const historyActions = {
 
   "chat.members": action(channelPayload, async ({ services }, { channel }) =>
     services.membership.list(channel),
+  ),
+
+  "chat.media": action(mediaPayload, async ({ session, user, services }, { channel, ...page }) =>
+    services.media.gallery(
+      channel,
+      page,
+      (row) => session.isSubscribed(row.name) || services.membership.isJoined(user.userId, row),
+    ),
   ),
 };

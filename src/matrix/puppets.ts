@@ -148,6 +148,23 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
       const page = await roomMessagesRaw(bot.underlyingClient, roomId, from, direction, limit);
       return { events: page.raw.map((raw) => parseRoomEvent(raw, media)), next: page.next };
     },
+    uploadMedia(userId, data, mimeType, filename) {
+      return upstream(() => clientOf(userId).uploadContent(data, mimeType, filename));
+    },
+    async downloadMedia(mxc) {
+      try {
+        const { data, contentType } = await upstream(() => bot.underlyingClient.downloadContent(mxc));
+        return { data, contentType: contentType || "application/octet-stream" };
+      } catch (error) {
+        if (
+          error instanceof UpstreamRejectedError &&
+          (error.status === 404 || error.errcode === "M_NOT_FOUND")
+        ) {
+          return undefined;
+        }
+        throw error;
+      }
+    },
     async getProfile(userId) {
       try {
         const profile = (await upstream(() => bot.underlyingClient.getUserProfile(userId))) as {

@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   "chat.unsupported_content_type":
     "This content type is not supported: use text, emote, notice, files or deleted.",
   "user.not_found": "No such user.",
+  "media.too_large": "The upload is larger than the configured limit (HTTP 413).",
+  "media.unsupported_type": "This file type is not allowed here (HTTP 415).",
+  "media.bad_request": "The upload request is malformed, e.g. without a body or filename (HTTP 400).",
+  "media.not_found": "No such media (HTTP 404).",
   rate_limited: "Too many requests; retry after `retry_after` milliseconds.",
   "upstream.unavailable":
     "The homeserver could not be reached; nothing was posted. Retry with the same `txn_id`.",

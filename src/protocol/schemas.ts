@@ -81,3 +81,9 @@ export const reactPayload = z.object({
 });
 
 export const typingPayload = z.object({ channel: channelNameSchema, typing: z.boolean() });
+
+export const mediaPayload = z.object({
+  channel: channelNameSchema,
+  before_id: eventIdSchema.optional(),
+  count: z.number().int().min(1).max(100).default(30),
+});

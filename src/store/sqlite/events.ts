@@ -46,6 +46,9 @@ const SQL = {
   newest: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? ORDER BY seq DESC LIMIT 1`,
   latestMessageSeq:
     "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ? AND event_type = 'channel.message'",
+  postsWithMedia: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq < ? AND event_type = 'channel.message'
+    AND replaces IS NULL AND (content LIKE '%"type":"files"%' OR content LIKE '%http://%' OR content LIKE '%https://%')
+    ORDER BY seq DESC LIMIT ?`,
   backfill: "SELECT backfill_token, backfill_done FROM channels WHERE id = ?",
   setBackfill: "UPDATE channels SET backfill_token = ?, backfill_done = ? WHERE id = ?",
 } as const;
@@ -61,6 +64,7 @@ export type EventQueries = Pick<
   | "oldestEvent"
   | "newestEvent"
   | "latestMessageSeq"
+  | "postsWithMedia"
   | "backfill"
   | "setBackfill"
   | "replaceContent"
@@ -108,6 +112,10 @@ export function eventQueries(db: Database.Database): EventQueries {
     },
     oldestEvent: (channelId) => optional(q.oldest.get(channelId)),
     newestEvent: (channelId) => optional(q.newest.get(channelId)),
+    postsWithMedia: (channelId, beforeSeq, count) =>
+      (q.postsWithMedia.all(channelId, beforeSeq ?? Number.MAX_SAFE_INTEGER, count) as EventRecord[]).map(
+        toEvent,
+      ),
     latestMessageSeq: (channelId) => (q.latestMessageSeq.get(channelId) as { seq: number }).seq,
     replaceContent(channelId, seq, content) {
       q.replaceContent.run(JSON.stringify(content), channelId, seq);

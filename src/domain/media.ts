@@ -1,0 +1,111 @@
+// Media: native users upload files into the homeserver's content repository through Parley, and
+// anyone loads homeserver media through Parley's media URLs. Each channel's gallery of posted
+// files and links (chat.media) is read from the log, so edits and deletes are reflected at once.
+import { ProtocolError } from "../protocol/errors.ts";
+import type { FileRef, MessageContent } from "../protocol/events.ts";
+import type { ChannelName, EventSeq, UserId } from "../protocol/ids.ts";
+import type { Channels } from "./channels.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { MediaUrls } from "./media-urls.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+import type { Users } from "./users.ts";
+
+export interface MediaLimits {
+  readonly maxUploadBytes: number;
+  readonly allowedTypes: readonly string[];
+}
+
+export interface MediaItem {
+  readonly event_id: EventSeq;
+  readonly sender: UserId | null;
+  readonly ts: number;
+  readonly kind: "file" | "link";
+  readonly url: string;
+  readonly name?: string;
+  readonly mimeType?: string;
+}
+
+export interface Media {
+  readonly limits: MediaLimits;
+  isAllowedType(mimeType: string): boolean;
+  upload(
+    userId: UserId,
+    data: Buffer,
+    mimeType: string,
+    filename: string,
+  ): Promise<FileRef & { mxc: string; size: number }>;
+  download(server: string, mediaId: string): Promise<{ data: Buffer; contentType: string }>;
+  gallery(
+    channel: ChannelName,
+    page: { before_id?: number | undefined; count: number },
+    canRead: (channel: ChannelRow) => boolean,
+  ): { items: MediaItem[]; next_before_id: number | null };
+}
+
+const LINK = /https?:\/\/[^\s<>"'`]+/g;
+const linksIn = (text: string | undefined) =>
+  (text?.match(LINK) ?? []).map((url) => url.replace(/[.,;:!?)\]]+$/, ""));
+
+function itemsOf(content: MessageContent): Array<Pick<MediaItem, "kind" | "url" | "name" | "mimeType">> {
+  if (content.type === "deleted") return [];
+  const files =
+    content.type === "files"
+      ? content.files.map((f) => ({ kind: "file" as const, url: f.url, name: f.name, mimeType: f.mimeType }))
+      : [];
+  const fileUrls = new Set(files.map((f) => f.url));
+  const links = [...new Set(linksIn(content.body))].filter((url) => !fileUrls.has(url));
+  return [...files, ...links.map((url) => ({ kind: "link" as const, url }))];
+}
+
+export function createMedia(
+  store: Store,
+  matrix: MatrixPort,
+  channels: Channels,
+  users: Users,
+  urls: MediaUrls,
+  limits: MediaLimits,
+): Media {
+  const isAllowedType = (mimeType: string) =>
+    limits.allowedTypes.some((allowed) =>
+      allowed.endsWith("/*") ? mimeType.startsWith(allowed.slice(0, -1)) : mimeType === allowed,
+    );
+  return {
+    limits,
+    isAllowedType,
+    async upload(userId, data, mimeType, filename) {
+      if (data.length > limits.maxUploadBytes) throw new ProtocolError("media.too_large");
+      if (!isAllowedType(mimeType))
+        throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
+      const user = users.native(userId);
+      if (!user) throw new Error(`upload by unknown native user ${userId}`);
+      await users.preparePuppet(user);
+      const mxc = await matrix.uploadMedia(userId, data, mimeType, filename);
+      const url = urls.toHttp(mxc);
+      if (!url) throw new Error(`homeserver returned an unusable content URI ${mxc}`);
+      return { url, mxc, name: filename, mimeType, size: data.length };
+    },
+    async download(server, mediaId) {
+      const found = await matrix.downloadMedia(`mxc://${server}/${mediaId}`);
+      if (!found) throw new ProtocolError("media.not_found");
+      return found;
+    },
+    gallery(name, { before_id: beforeId, count }, canRead) {
+      const channel = channels.find(name);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      if (channel.joinRule !== "public" && !canRead(channel)) {
+        throw new ProtocolError("chat.denied", "Subscribe to or join this channel to see its media.");
+      }
+      const events = store.postsWithMedia(channel.id, beforeId, count);
+      const items = events.flatMap((event) =>
+        itemsOf(event.content as MessageContent).map((item) => ({
+          event_id: event.seq,
+          sender: event.sender,
+          ts: event.ts,
+          ...item,
+        })),
+      );
+      const last = events.at(-1);
+      return { items, next_before_id: events.length === count && last ? last.seq : null };
+    },
+  };
+}
