@@ -12,7 +12,8 @@ const MXC = /^mxc:\/\/([A-Za-z0-9.:-]+)\/([A-Za-z0-9_-]+)$/;
 
 /** `publicUrl` is read on each use: with port 0 it is only known once the gateway listens. */
 export function createMediaUrls(publicUrl: string | (() => string)): MediaUrls {
-  const baseOf = () => `${(typeof publicUrl === "function" ? publicUrl() : publicUrl).replace(/\/+$/, "")}/media/`;
+  const baseOf = () =>
+    `${(typeof publicUrl === "function" ? publicUrl() : publicUrl).replace(/\/+$/, "")}/media/`;
   return {
     toHttp(mxc) {
       const base = baseOf();
