@@ -5,19 +5,26 @@ import { createServer as createNetServer } from "node:net";
 import { createAuthenticator } from "./auth/jwt.ts";
 import type { Config } from "./config/load.ts";
 import { createActivity } from "./domain/activity.ts";
+import { createAdmin } from "./domain/admin.ts";
+import { createAudiences } from "./domain/audiences.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
+import { createGatekeeper } from "./domain/gatekeeper.ts";
 import { createHistory } from "./domain/history.ts";
 import { createInbound } from "./domain/inbound.ts";
 import { createMedia } from "./domain/media.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createMembership } from "./domain/membership.ts";
 import { createMessages } from "./domain/messages.ts";
+import { createModChannels } from "./domain/mod-channels.ts";
+import { createModeration } from "./domain/moderation.ts";
 import { createNaming } from "./domain/naming.ts";
 import { createNotifications } from "./domain/notifications.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState, type ReadState } from "./domain/read-state.ts";
+import { createRoles } from "./domain/roles.ts";
+import { createSettings } from "./domain/settings.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
@@ -79,10 +86,14 @@ export async function startParley(config: Config, registration?: Registration): 
   const fanout = createLocalFanOut();
   const channels = createChannels(store, matrix, naming);
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId));
-  const pusher = createEventPusher(fanout, store, {
-    threshold: config.chat.memberBatchThreshold,
-    windowMs: config.chat.memberBatchWindowMs,
-  });
+  const roles = createRoles(naming);
+  const audiences = createAudiences(store, channels, roles);
+  const pusher = createEventPusher(
+    fanout,
+    store,
+    { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
+    audiences.hears,
+  );
   // readState is created below; the publisher reaches it late-bound, on the fan-out path.
   let readState: ReadState | undefined;
   const eventLog = createEventLog(store, (channel, event) => {
@@ -100,15 +111,52 @@ export async function startParley(config: Config, registration?: Registration): 
     notifications,
     createLogger("ReadState"),
   );
-  const membership = createMembership(store, matrix, channels, users, eventLog, activity);
-  const messages = createMessages(store, matrix, channels, membership, eventLog, notifications);
+  const moderation = createModeration(store, matrix, channels, roles, fanout, createLogger("Moderation"));
+  const settings = createSettings(store, channels, roles, matrix, fanout, naming);
+  const gatekeeper = createGatekeeper(store, roles, settings, moderation);
+  const membership = createMembership(store, matrix, channels, users, eventLog, activity, roles, gatekeeper);
+  const messages = createMessages(
+    store,
+    matrix,
+    channels,
+    membership,
+    eventLog,
+    notifications,
+    gatekeeper,
+    settings,
+  );
   const reactions = createReactions(store, matrix, channels, membership, eventLog);
   const typing = createTyping(store, channels, membership, matrix, fanout, naming, createLogger("Typing"));
   const mediaService = createMedia(store, matrix, channels, users, media, config.media);
+  const modChannels = createModChannels(store, matrix, channels, roles, membership);
+  const admin = createAdmin(store, matrix, fanout, createLogger("Admin"));
   const history = createHistory(store, channels, users, matrix, eventLog, naming);
-  const inbound = createInbound(store, channels, users, eventLog, naming, activity, notifications, typing);
+  const slowModeLog = createLogger("SlowMode");
+  const inbound = createInbound(
+    store,
+    channels,
+    users,
+    eventLog,
+    naming,
+    activity,
+    notifications,
+    typing,
+    settings,
+    (channel, eventId) => {
+      matrix
+        .redactAsBot(
+          channel.roomId,
+          eventId,
+          `slow mode: one message every ${store.settings(channel.id).slowMode} s`,
+        )
+        .catch((error: unknown) =>
+          slowModeLog.warn(`could not remove a too-fast message in ${channel.name}`, error),
+        );
+    },
+  );
   const inbox = createInbox(store, inbound, media, createLogger("Inbox"));
   wireAppservice(appservice, { inbox, inbound, channels, naming, log: createLogger("Appservice") });
+  moderation.resume();
 
   // Events recorded before a crash are processed before anything new.
   await inbox.drain();
@@ -148,6 +196,13 @@ export async function startParley(config: Config, registration?: Registration): 
       reactions,
       typing,
       media: mediaService,
+      moderation,
+      settings,
+      audiences,
+      modChannels,
+      admin,
+      naming,
+      moderationStatus: (userId) => store.userStatus(userId),
       users,
       membership,
       messages,
@@ -181,6 +236,7 @@ export async function startParley(config: Config, registration?: Registration): 
       clearTimeout(pingTimer);
       await gateway.close();
       pusher.flushAll();
+      moderation.stop();
       appservice.stop();
       // The homeserver keeps connections alive; close them so a restarted Parley gets the next ones.
       (appservice as unknown as { appServer?: Server }).appServer?.closeAllConnections();

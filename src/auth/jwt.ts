@@ -10,6 +10,8 @@ export interface Identity {
   readonly isGuest: boolean;
   readonly admin: boolean;
   readonly displayName?: string | undefined;
+  /** Every claim of the token, for channel join policies (`required_claim`). */
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 const ALGORITHMS = ["HS256"];
@@ -52,6 +54,7 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
         isGuest: false,
         admin: claims.data.admin === true,
         displayName: claims.data.name,
+        claims: payload as Record<string, unknown>,
       };
     },
     guest(clientId) {
@@ -59,7 +62,7 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
         throw new ProtocolError("auth.denied", "Guests are not allowed here; log in with a token.");
       // The client_id is the guest's only credential: never put it in a public user id.
       const digest = createHmac("sha256", key).update(clientId).digest("hex").slice(0, 20);
-      return { localpart: `guest-${digest}`, isGuest: true, admin: false };
+      return { localpart: `guest-${digest}`, isGuest: true, admin: false, claims: {} };
     },
   };
 }

@@ -15,6 +15,11 @@ export interface Channels {
   find(name: ChannelName): ChannelRow | undefined;
   /** The channel, creating its room when it has none yet. Concurrent calls share one creation. */
   ensure(name: ChannelName): Promise<ChannelRow>;
+  /** Like ensure, also telling whether this very call created it (its caller becomes owner). */
+  ensureNoting(
+    name: ChannelName,
+    visibility?: "public" | "private",
+  ): Promise<{ channel: ChannelRow; created: boolean }>;
   /** Records a room that already exists (created for an alias query, or found by alias). */
   adopt(name: ChannelName, roomId: RoomId): ChannelRow;
   state(channel: ChannelRow): ChannelState;
@@ -25,24 +30,28 @@ export function createChannels(store: Store, matrix: MatrixPort, naming: Naming)
 
   const adopt = (name: ChannelName, roomId: RoomId) => store.insertChannel(name, roomId, naming.alias(name));
 
-  const create = async (name: ChannelName): Promise<ChannelRow> => {
-    const roomId = await matrix.ensureRoom(naming.aliasLocalpart(name), name);
-    return adopt(name, roomId);
+  const create = async (name: ChannelName, visibility: "public" | "private"): Promise<ChannelRow> => {
+    const roomId = await matrix.ensureRoom(naming.aliasLocalpart(name), name, visibility);
+    const channel = adopt(name, roomId);
+    if (visibility === "private") store.setJoinRule(channel.id, "invite");
+    return store.channelById(channel.id) ?? channel;
+  };
+
+  const ensureNoting = async (name: ChannelName, visibility: "public" | "private" = "public") => {
+    const existing = store.channelByName(name);
+    if (existing) return { channel: existing, created: false };
+    const pending = inFlight.get(name);
+    if (pending) return { channel: await pending, created: false };
+    const creation = create(name, visibility).finally(() => inFlight.delete(name));
+    inFlight.set(name, creation);
+    return { channel: await creation, created: true };
   };
 
   return {
     find: (name) => store.channelByName(name),
     adopt,
-    async ensure(name) {
-      const existing = store.channelByName(name);
-      if (existing) return existing;
-      let pending = inFlight.get(name);
-      if (!pending) {
-        pending = create(name).finally(() => inFlight.delete(name));
-        inFlight.set(name, pending);
-      }
-      return pending;
-    },
+    ensure: async (name) => (await ensureNoting(name)).channel,
+    ensureNoting,
     state: (channel) => ({ name: channel.name, room_id: channel.roomId, alias: channel.alias }),
   };
 }

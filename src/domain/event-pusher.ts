@@ -5,10 +5,10 @@
 
 import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
-import type { ChannelName } from "../protocol/ids.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { EventPublisher } from "./event-log.ts";
 import type { FanOut } from "./fanout-port.ts";
-import type { Store } from "./store-port.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
 
 export interface MemberBatching {
   /** Channels with more joined members than this batch their join/leave pushes. */
@@ -22,7 +22,15 @@ export interface EventPusher {
   flushAll(): void;
 }
 
-export function createEventPusher(fanout: FanOut, store: Store, batching: MemberBatching): EventPusher {
+/** Whether a listener hears an event (audiences); must not block. */
+export type Hears = (channel: ChannelRow, listener: UserId, event: ChatEvent) => boolean;
+
+export function createEventPusher(
+  fanout: FanOut,
+  store: Store,
+  batching: MemberBatching,
+  hears: Hears,
+): EventPusher {
   const pending = new Map<ChannelName, { events: ChatEvent[]; timer: NodeJS.Timeout }>();
 
   const flush = (channel: ChannelName) => {
@@ -63,7 +71,9 @@ export function createEventPusher(fanout: FanOut, store: Store, batching: Member
         fanout.publish(channel.name, pushFrame("chat.event.reaction", payload));
         return;
       }
-      fanout.publish(channel.name, pushFrame("chat.event", event));
+      fanout.publish(channel.name, pushFrame("chat.event", event), (subscriber) =>
+        hears(channel, subscriber.userId, event),
+      );
     },
     flushAll() {
       for (const channel of [...pending.keys()]) flush(channel);

@@ -17,8 +17,12 @@ export interface FanOut {
   subscribe(channel: ChannelName, subscriber: Subscriber): void;
   unsubscribe(channel: ChannelName, subscriber: Subscriber): void;
   isSubscribed(channel: ChannelName, subscriber: Subscriber): boolean;
-  /** Encodes the frame once and hands it to every subscriber of the channel, in call order. */
-  publish(channel: ChannelName, frame: OutgoingFrame): void;
+  subscribers(channel: ChannelName): Subscriber[];
+  /**
+   * Encodes the frame once and hands it to every subscriber of the channel (that `filter` lets
+   * through), in call order.
+   */
+  publish(channel: ChannelName, frame: OutgoingFrame, filter?: (subscriber: Subscriber) => boolean): void;
   /** To every connection of a user, except the one with id `exceptId`. */
   sendToUser(userId: UserId, frame: OutgoingFrame, exceptId?: number): void;
   isOnline(userId: UserId): boolean;

@@ -25,8 +25,15 @@ export interface FetchResult {
 }
 
 export interface History {
-  /** `canRead` tells whether the caller subscribes to or is a member of the channel. */
-  fetch(request: FetchRequest, canRead: (channel: ChannelRow) => boolean): Promise<FetchResult>;
+  /**
+   * `canRead` tells whether the caller subscribes to or is a member of the channel; `hears`
+   * filters what the caller's audience lets them hear.
+   */
+  fetch(
+    request: FetchRequest,
+    canRead: (channel: ChannelRow) => boolean,
+    hears?: (channel: ChannelRow, event: ChatEvent) => boolean,
+  ): Promise<FetchResult>;
 }
 
 /** Pages of Matrix history read per backfill, at most, so one fetch cannot run away. */
@@ -117,7 +124,7 @@ export function createHistory(
   };
 
   return {
-    async fetch(request, canRead) {
+    async fetch(request, canRead, hears) {
       const channel = channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
       if (channel.joinRule !== "public" && !canRead(channel)) {
@@ -137,11 +144,13 @@ export function createHistory(
         channel.id,
         stored.filter((e) => e.eventType === "channel.message").map((e) => e.seq),
       );
-      const results = stored.map((event) => {
-        const chatEvent = toChatEvent(channel, event);
-        const reactions = summaries.get(event.seq);
-        return reactions ? { ...chatEvent, reactions } : chatEvent;
-      });
+      const results = stored
+        .map((event) => {
+          const chatEvent = toChatEvent(channel, event);
+          const reactions = summaries.get(event.seq);
+          return reactions ? { ...chatEvent, reactions } : chatEvent;
+        })
+        .filter((event) => !hears || hears(channel, event));
       return { results, users: usersOf(results) };
     },
   };

@@ -1,7 +1,7 @@
 // What happened on Matrix, in protocol terms. The Matrix side parses transaction events and hands
 // them here; they log, update membership and fan out exactly like native actions do.
 import type { Profile } from "../protocol/events.ts";
-import type { RoomId, UserId } from "../protocol/ids.ts";
+import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
@@ -17,7 +17,8 @@ import {
   type RedactionEvent,
   type RoomEventInput,
 } from "./room-events.ts";
-import type { MemberRow, Store } from "./store-port.ts";
+import type { Settings } from "./settings.ts";
+import type { ChannelRow, MemberRow, Store } from "./store-port.ts";
 import type { Typing } from "./typing.ts";
 import type { Users } from "./users.ts";
 
@@ -43,6 +44,8 @@ export function createInbound(
   activity: Activity,
   notifications: Notifications,
   typing: Typing,
+  settings: Settings,
+  removeTooFast: (channel: ChannelRow, matrixEventId: MatrixEventId) => void,
 ): Inbound {
   const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
@@ -94,6 +97,18 @@ export function createInbound(
     if (!channel) return skip("room is not a channel");
     if (event.sender === naming.botUserId) return skip("bridge bot messages are not shown");
     activity.touch(event.sender, event.ts);
+    if (
+      event.replaces === null &&
+      !naming.isNativeUser(event.sender) &&
+      !store.eventByMatrixId(event.matrixEventId)
+    ) {
+      // Slow mode binds Matrix users too: a post that came too fast is removed by the bot.
+      if (settings.tooFast(channel, event.sender, event.ts)) {
+        removeTooFast(channel, event.matrixEventId);
+        return skip("slow mode: removed");
+      }
+      settings.posted(channel, event.sender, event.ts);
+    }
     const original = event.replaces === null ? undefined : store.eventByMatrixId(event.replaces);
     if (event.replaces !== null) {
       // Matrix only honours edits by the original sender; so do we.

@@ -34,7 +34,24 @@ export interface OutgoingMessage {
 
 export interface MatrixPort {
   /** Creates the room with this alias, or resolves and returns the one that already has it. */
-  ensureRoom(aliasLocalpart: string, name: string): Promise<RoomId>;
+  ensureRoom(aliasLocalpart: string, name: string, visibility?: "public" | "private"): Promise<RoomId>;
+  /**
+   * Sets one user's power level as the bot (null removes their entry); returns the room's new
+   * m.room.power_levels content.
+   */
+  setPowerLevel(roomId: RoomId, userId: UserId, level: number | null): Promise<unknown>;
+  /** Membership changes done by `actor` (a puppet, or the bot when actor is null). */
+  moderate(
+    roomId: RoomId,
+    actor: UserId | null,
+    action: "kick" | "ban" | "unban",
+    target: UserId,
+    reason: string | undefined,
+  ): Promise<void>;
+  /** The bot invites a user (into invite-only rooms). */
+  invite(roomId: RoomId, userId: UserId): Promise<void>;
+  /** Redacts as the bot (slow mode), with a reason. */
+  redactAsBot(roomId: RoomId, eventId: MatrixEventId, reason: string): Promise<void>;
   /** Registers the puppet once (idempotent, remembered across restarts). */
   ensurePuppet(userId: UserId): Promise<void>;
   setDisplayName(userId: UserId, displayName: string): Promise<void>;

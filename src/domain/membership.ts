@@ -3,20 +3,26 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
+import type { Actor } from "./actor.ts";
 import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
+import type { ChannelDescription, Gatekeeper } from "./gatekeeper.ts";
 import type { MatrixPort } from "./matrix-port.ts";
+import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 import type { ChannelRow, Store } from "./store-port.ts";
 import { nativeView, type Users } from "./users.ts";
 
 export interface ChannelSnapshot {
-  readonly state: ChannelState;
+  readonly state: ChannelState & ChannelDescription;
   readonly next_event_id: number;
-  readonly members: UserView[];
+  readonly members: MemberView[];
 }
 
+/** A member as lists show them: the user and their role in the channel. */
+export type MemberView = UserView & { readonly role: Role };
+
 export interface MemberList {
-  readonly members: UserView[];
+  readonly members: MemberView[];
   readonly online: UserId[];
   readonly seen: Array<{ id: UserId; last_seen: number }>;
 }
@@ -25,12 +31,12 @@ export interface MemberList {
 export const SEEN_LIMIT = 1000;
 
 export interface Membership {
-  join(userId: UserId, channel: ChannelName): Promise<ChannelSnapshot>;
+  join(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
   leave(userId: UserId, channel: ChannelName): Promise<void>;
   /** Creates the channel if needed; for subscribers, who need no membership. */
-  open(channel: ChannelName): Promise<ChannelSnapshot>;
+  open(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
   isJoined(userId: UserId, channel: ChannelRow): boolean;
-  members(channel: ChannelRow): UserView[];
+  members(channel: ChannelRow): MemberView[];
   joinedChannels(userId: UserId): ChannelName[];
   /** Members now, those of them online, and everyone seen in the channel with when. */
   list(channel: ChannelName): MemberList;
@@ -44,25 +50,41 @@ export function createMembership(
   users: Users,
   log: EventLog,
   activity: Activity,
+  roles: Roles,
+  gatekeeper: Gatekeeper,
 ): Membership {
-  const members = (channel: ChannelRow): UserView[] =>
+  const members = (channel: ChannelRow): MemberView[] =>
     store.joinedMembers(channel.id).map((member) => {
       const nativeUser = users.native(member.userId);
-      if (nativeUser) return nativeView(nativeUser);
-      return {
-        id: member.userId,
-        profile: { display_name: member.displayName, avatar_url: member.avatarUrl },
-      };
+      const view: UserView = nativeUser
+        ? nativeView(nativeUser)
+        : { id: member.userId, profile: { display_name: member.displayName, avatar_url: member.avatarUrl } };
+      return { ...view, role: roles.role(channel, member.userId) };
     });
 
-  const snapshot = (channel: ChannelRow): ChannelSnapshot => ({
-    state: channels.state(channel),
+  const snapshot = (channel: ChannelRow, actor: Actor): ChannelSnapshot => ({
+    state: { ...channels.state(channel), ...gatekeeper.describe(channel, actor) },
     next_event_id: store.nextSeq(channel.id),
     members: members(channel),
   });
 
   const isJoined = (userId: UserId, channel: ChannelRow) =>
     store.member(channel.id, userId)?.membership === "join";
+
+  const joinMatrix = async (channel: ChannelRow, userId: UserId, profile: UserView["profile"]) => {
+    // Invite-only rooms (moderator channels) need the bot's invitation first.
+    if (channel.joinRule !== "public") await matrix.invite(channel.roomId, userId);
+    const matrixEventId = await matrix.joinRoom(channel.roomId, userId, profile);
+    const now = Date.now();
+    log.record({
+      channel,
+      matrixEventId,
+      sender: userId,
+      ts: now,
+      entry: { eventType: "channel.member", content: { membership: "join", user: { id: userId, profile } } },
+      memberChange: { channelId: channel.id, userId, membership: "join", profile, at: now },
+    });
+  };
 
   return {
     members,
@@ -85,34 +107,30 @@ export function createMembership(
         })),
       };
     },
-    async open(name) {
-      return snapshot(await channels.ensure(name));
+    async open(actor, name) {
+      const channel = await channels.ensure(name);
+      gatekeeper.checkEnter(channel, actor);
+      return snapshot(channel, actor);
     },
-    async join(userId, name) {
+    async join(actor, name) {
+      const userId = actor.userId;
       const user = users.native(userId);
       if (!user) throw new Error(`join by unknown native user ${userId}`);
       if (!user.displayName) throw new ProtocolError("channel.join.missing_profile");
-      const channel = await channels.ensure(name);
-      const current = store.member(channel.id, userId)?.membership;
-      if (current === "ban") throw new ProtocolError("chat.denied", "You are banned from this channel.");
-      if (current !== "join") {
+      const { channel, created } = await channels.ensureNoting(name);
+      gatekeeper.checkEnter(channel, actor);
+      if (!isJoined(userId, channel)) {
         await users.preparePuppet(user);
-        const profile = { display_name: user.displayName, avatar_url: user.avatarUrl };
-        const matrixEventId = await matrix.joinRoom(channel.roomId, userId, profile);
-        const now = Date.now();
-        log.record({
-          channel,
-          matrixEventId,
-          sender: userId,
-          ts: now,
-          entry: {
-            eventType: "channel.member",
-            content: { membership: "join", user: { id: userId, profile } },
-          },
-          memberChange: { channelId: channel.id, userId, membership: "join", profile, at: now },
-        });
+        await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
       }
-      return snapshot(channel);
+      if (created) {
+        // Whoever brings a channel into being owns it.
+        store.setPowerLevels(
+          channel.id,
+          await matrix.setPowerLevel(channel.roomId, userId, ROLE_LEVELS.owner),
+        );
+      }
+      return snapshot(store.channelById(channel.id) ?? channel, actor);
     },
     async leave(userId, name) {
       const channel = channels.find(name);

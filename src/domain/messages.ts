@@ -5,13 +5,16 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { ChatEvent, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { asEventSeq } from "../protocol/ids.ts";
+import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
+import type { Gatekeeper } from "./gatekeeper.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { Membership } from "./membership.ts";
 import { mentionsIn, parseMessageContent } from "./message-content.ts";
 import type { Notifications } from "./notifications.ts";
 import { readPowerLevels } from "./power-levels.ts";
+import type { Settings } from "./settings.ts";
 import type { ChannelRow, Store, StoredEvent } from "./store-port.ts";
 
 export interface SendRequest {
@@ -24,7 +27,7 @@ export interface SendRequest {
 }
 
 export interface Messages {
-  send(userId: UserId, request: SendRequest): Promise<ChatEvent>;
+  send(actor: Actor, request: SendRequest): Promise<ChatEvent>;
 }
 
 /**
@@ -43,6 +46,8 @@ export function createMessages(
   membership: Membership,
   log: EventLog,
   notifications: Notifications,
+  gatekeeper: Gatekeeper,
+  settings: Settings,
 ): Messages {
   const target = (channel: ChannelRow, seq: number, field: string): StoredEvent => {
     const event = store.eventBySeq(channel.id, asEventSeq(seq));
@@ -57,16 +62,17 @@ export function createMessages(
   /** Who may replace `original` with `content`: its sender; for deletes also moderators. */
   const checkReplace = (
     channel: ChannelRow,
-    userId: UserId,
+    actor: Actor,
     original: StoredEvent,
     content: MessageContent,
   ) => {
+    const userId = actor.userId;
     if ((original.content as MessageContent).type === "deleted") {
       throw new ProtocolError("chat.unknown_event", "That message was deleted.", { fields: ["replaces"] });
     }
     if (original.sender === userId) return;
     const levels = readPowerLevels(channel.powerLevels);
-    if (content.type === "deleted" && levels.of(userId) >= levels.redact) return;
+    if (content.type === "deleted" && (actor.admin || levels.of(userId) >= levels.redact)) return;
     throw new ProtocolError(
       "chat.denied",
       content.type === "deleted"
@@ -76,7 +82,8 @@ export function createMessages(
   };
 
   return {
-    async send(userId, request) {
+    async send(actor, request) {
+      const userId = actor.userId;
       if (request.event_type !== "channel.message") {
         throw new ProtocolError(
           "chat.unsupported_event_type",
@@ -96,7 +103,9 @@ export function createMessages(
       }
       const original =
         request.replaces === undefined ? undefined : target(channel, request.replaces, "replaces");
-      if (original) checkReplace(channel, userId, original, content);
+      if (original) checkReplace(channel, actor, original, content);
+      const isPost = original === undefined;
+      gatekeeper.checkPost(channel, actor, isPost ? "post" : "change");
       const repliedTo =
         request.reply_to === undefined ? undefined : target(channel, request.reply_to, "reply_to");
 
@@ -132,7 +141,10 @@ export function createMessages(
         replaces: original?.seq,
         ...(original ? { apply: () => store.replaceContent(channel.id, original.seq, content) } : {}),
       });
-      if (fresh && !original) notifications.mentioned(channel, event, mentions);
+      if (fresh && isPost) {
+        settings.posted(channel, userId, Date.now());
+        notifications.mentioned(channel, event, mentions);
+      }
       return event;
     },
   };

@@ -96,7 +96,70 @@ export interface InboxEntry {
 
 export type InboxOutcome = "done" | "skipped" | "failed";
 
-export interface Store {
+export interface RequiredClaim {
+  readonly name: string;
+  readonly value: string | number | boolean;
+}
+
+export interface ChannelSettings {
+  /** Seconds a user must wait between messages; 0 is off. */
+  readonly slowMode: number;
+  readonly rules: string | null;
+  readonly rulesRequired: boolean;
+  /** Grows with every change of the rules: an acceptance is for one version. */
+  readonly rulesVersion: number;
+  readonly guests: boolean;
+  readonly requiredClaim: RequiredClaim | null;
+  /** Set on a private moderator channel: the channel it belongs to. */
+  readonly parentChannelId: number | null;
+}
+
+export type SettingsPatch = Partial<
+  Pick<
+    ChannelSettings,
+    "slowMode" | "rules" | "rulesRequired" | "guests" | "requiredClaim" | "parentChannelId"
+  >
+>;
+
+export interface TimeoutRow {
+  readonly channelId: number;
+  readonly userId: UserId;
+  readonly until: number;
+  /** The power level to restore; null when the user had none of their own. */
+  readonly previousLevel: number | null;
+  readonly by: UserId;
+  readonly reason: string | null;
+}
+
+export interface UserStatus {
+  readonly banned: boolean;
+  readonly silenced: boolean;
+}
+
+/** What moderation keeps: settings, rule acceptance, timeouts, karma, audiences, user status. */
+export interface ModerationStore {
+  settings(channelId: number): ChannelSettings;
+  /** Applies the patch; a change of `rules` bumps the rules version. */
+  updateSettings(channelId: number, patch: SettingsPatch): ChannelSettings;
+  modChannelOf(parentChannelId: number): ChannelRow | undefined;
+  acceptRules(channelId: number, userId: UserId, version: number): void;
+  acceptedRulesVersion(channelId: number, userId: UserId): number | undefined;
+  putTimeout(row: TimeoutRow): void;
+  timeout(channelId: number, userId: UserId): TimeoutRow | undefined;
+  removeTimeout(channelId: number, userId: UserId): void;
+  allTimeouts(): TimeoutRow[];
+  /** Adds one timeout to the user's record; returns their karma (minus the timeouts). */
+  addKarma(userId: UserId): number;
+  karma(userId: UserId): number;
+  setAudience(channelId: number, userId: UserId, audience: string | null): void;
+  audiences(channelId: number): Map<UserId, string>;
+  userStatus(userId: UserId): UserStatus;
+  setUserStatus(userId: UserId, status: UserStatus): void;
+  setClaims(userId: UserId, claims: Readonly<Record<string, unknown>>): void;
+  claims(userId: UserId): Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface Store extends ModerationStore {
   /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */
   transaction<T>(work: () => T): T;
 

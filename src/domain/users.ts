@@ -11,6 +11,7 @@ export interface NativeIdentity {
   readonly isGuest: boolean;
   /** A display name the token vouches for (JWT `name`); replaces the stored one. */
   readonly displayName?: string | undefined;
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 export interface Users {
@@ -53,6 +54,7 @@ export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): U
     login(identity) {
       const userId = naming.nativeUserId(identity.localpart);
       let user = store.upsertNativeUser({ userId, localpart: identity.localpart, isGuest: identity.isGuest });
+      if (identity.claims) store.setClaims(userId, identity.claims);
       if (identity.displayName !== undefined && identity.displayName !== user.displayName) {
         // The Matrix side catches up in preparePuppet, the next time the user acts there.
         store.setNativeProfile(userId, { display_name: identity.displayName, avatar_url: user.avatarUrl });

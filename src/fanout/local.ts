@@ -40,11 +40,12 @@ export function createLocalFanOut(): FanOut {
     },
     unsubscribe,
     isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,
-    publish(channel, frame) {
+    subscribers: (channel) => [...(byChannel.get(channel) ?? [])],
+    publish(channel, frame, filter) {
       const set = byChannel.get(channel);
       if (!set || set.size === 0) return;
       const encoded = encodeFrame(frame);
-      for (const subscriber of set) subscriber.deliver(encoded);
+      for (const subscriber of set) if (!filter || filter(subscriber)) subscriber.deliver(encoded);
     },
     sendToUser(userId, frame, exceptId) {
       const set = byUser.get(userId);

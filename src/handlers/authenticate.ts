@@ -27,6 +27,9 @@ export async function authenticate(session: Session, services: Services, payload
       ? await services.authenticator.verifyToken(credentials.token)
       : services.authenticator.guest(credentials.client_id);
   const user = services.users.login(identity);
+  if (services.moderationStatus(user.userId).banned) {
+    throw new ProtocolError("auth.denied", "This account is banned.");
+  }
   session.authenticate({ userId: user.userId, isGuest: identity.isGuest, admin: identity.admin });
   services.activity.connectionOpened(user.userId);
   const read = services.readState.summary(user.userId);

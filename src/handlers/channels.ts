@@ -8,7 +8,7 @@ export const channelActions = {
     const wasSubscribed = session.isSubscribed(channel);
     session.subscribe(channel);
     try {
-      return await services.membership.join(user.userId, channel);
+      return await services.membership.join(user, channel);
     } catch (error) {
       if (!wasSubscribed) session.unsubscribe(channel);
       throw error;
@@ -21,8 +21,8 @@ export const channelActions = {
     return {};
   }),
 
-  "chat.subscribe": action(channelPayload, async ({ session, services }, { channel }) => {
-    const snapshot = await services.membership.open(channel);
+  "chat.subscribe": action(channelPayload, async ({ session, user, services }, { channel }) => {
+    const snapshot = await services.membership.open(user, channel);
     session.subscribe(channel);
     return snapshot;
   }),

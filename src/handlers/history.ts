@@ -7,6 +7,7 @@ export const historyActions = {
     services.history.fetch(
       payload,
       (channel) => session.isSubscribed(channel.name) || services.membership.isJoined(user.userId, channel),
+      (channel, event) => services.audiences.hears(channel, user.userId, event),
     ),
   ),
 

@@ -1,11 +1,60 @@
-// chat.send, chat.react, chat.typing.
+// chat.send (with slash commands), chat.react, chat.typing.
+import { parseSlash, type SlashCommand } from "../domain/slash.ts";
+import type { ChannelName } from "../protocol/ids.ts";
 import { reactPayload, sendPayload, typingPayload } from "../protocol/schemas.ts";
-import { action } from "./context.ts";
+import { action, type HandlerContext } from "./context.ts";
+
+async function runCommand({ user, services }: HandlerContext, channel: ChannelName, command: SlashCommand) {
+  const moderation = services.moderation;
+  switch (command.name) {
+    case "me":
+      return {
+        event: await services.messages.send(user, {
+          channel,
+          event_type: "channel.message",
+          content: { type: "emote", body: command.text },
+        }),
+      };
+    case "kick":
+    case "ban":
+      await moderation.act(user, channel, command.name, command.user, command.reason);
+      return { command: command.name };
+    case "unban":
+      await moderation.act(user, channel, "unban", command.user);
+      return { command: command.name };
+    case "timeout":
+      return {
+        command: command.name,
+        ...(await moderation.timeout(user, channel, command.user, command.seconds, command.reason)),
+      };
+    case "untimeout":
+      await moderation.untimeout(user, channel, command.user);
+      return { command: command.name };
+    case "mod":
+    case "unmod":
+      await moderation.setRole(user, channel, command.user, command.name === "mod" ? "moderator" : "user");
+      return { command: command.name };
+    case "slow":
+      return {
+        command: command.name,
+        settings: await services.settings.update(user, channel, { slow_mode: command.seconds }),
+      };
+    case "rules":
+      return {
+        command: command.name,
+        settings: await services.settings.update(user, channel, { rules: command.text || null }),
+      };
+  }
+}
 
 export const messageActions = {
-  "chat.send": action(sendPayload, async ({ user, services }, payload) => {
-    const event = await services.messages.send(user.userId, payload);
-    return { event };
+  "chat.send": action(sendPayload, async (ctx, payload) => {
+    const { content } = payload;
+    if (content.type === "text" && typeof content.body === "string" && content.body.startsWith("/")) {
+      const command = parseSlash(content.body, ctx.services.naming);
+      if (command) return runCommand(ctx, payload.channel, command);
+    }
+    return { event: await ctx.services.messages.send(ctx.user, payload) };
   }),
 
   "chat.react": action(reactPayload, async ({ user, services }, payload) => {

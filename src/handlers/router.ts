@@ -18,11 +18,18 @@ import { channelActions } from "./channels.ts";
 import type { Action, Services, Session } from "./context.ts";
 import { historyActions } from "./history.ts";
 import { messageActions } from "./messages.ts";
+import { moderationActions } from "./moderation.ts";
 import { userActions } from "./users.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: the table holds actions of different payload types
 const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
-  Object.entries({ ...channelActions, ...messageActions, ...userActions, ...historyActions }),
+  Object.entries({
+    ...channelActions,
+    ...messageActions,
+    ...userActions,
+    ...historyActions,
+    ...moderationActions,
+  }),
 );
 
 export const ACTION_NAMES: readonly string[] = [...ACTIONS.keys()];

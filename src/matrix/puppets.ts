@@ -65,13 +65,13 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
     );
 
   return {
-    async ensureRoom(aliasLocalpart, name) {
+    async ensureRoom(aliasLocalpart, name, visibility = "public") {
       await ensureBot();
       try {
         return asRoomId(
           await upstream(() =>
             bot.underlyingClient.createRoom({
-              ...roomCreationOptions(name),
+              ...roomCreationOptions(name, visibility),
               room_alias_name: aliasLocalpart,
             }),
           ),
@@ -85,6 +85,46 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
         await upstream(() => bot.underlyingClient.joinRoom(roomId));
         return asRoomId(roomId);
       }
+    },
+    async setPowerLevel(roomId, userId, level) {
+      await ensureBot();
+      const client = bot.underlyingClient;
+      const current = (await upstream(() => client.getRoomStateEvent(roomId, "m.room.power_levels", ""))) as {
+        users?: Record<string, number>;
+      };
+      const users = { ...(current.users ?? {}) };
+      if (level === null) delete users[userId];
+      else users[userId] = level;
+      const next = { ...current, users };
+      await upstream(() => client.sendStateEvent(roomId, "m.room.power_levels", "", next));
+      return next;
+    },
+    async moderate(roomId, actor, action, target, reason) {
+      const client = actor === null ? bot.underlyingClient : clientOf(actor);
+      const body = { user_id: target, ...(reason ? { reason } : {}) };
+      await upstream(() =>
+        client.doRequest(
+          "POST",
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/${action}`,
+          null,
+          body,
+          SEND_TIMEOUT_MS,
+        ),
+      );
+    },
+    async invite(roomId, userId) {
+      try {
+        await upstream(() => bot.underlyingClient.inviteUser(userId, roomId));
+      } catch (error) {
+        // Already invited or joined: the goal is reached.
+        if (
+          !(error instanceof UpstreamRejectedError && error.status === 403 && /already/i.test(error.message))
+        )
+          throw error;
+      }
+    },
+    async redactAsBot(roomId, eventId, reason) {
+      await upstream(() => bot.underlyingClient.redactEvent(roomId, eventId, reason));
     },
     async ensurePuppet(userId) {
       await upstream(() => appservice.getIntentForUserId(userId).ensureRegistered());

@@ -1,8 +1,11 @@
 // How Parley creates a channel's room. Both paths use it: a native user's first join, and a Matrix
 // user asking the homeserver for an alias nobody has created yet.
-export function roomCreationOptions(name: string): Record<string, unknown> {
+export function roomCreationOptions(
+  name: string,
+  visibility: "public" | "private" = "public",
+): Record<string, unknown> {
   return {
-    preset: "public_chat",
+    preset: visibility === "public" ? "public_chat" : "private_chat",
     visibility: "private",
     name,
     initial_state: [

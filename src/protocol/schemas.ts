@@ -87,3 +87,48 @@ export const mediaPayload = z.object({
   before_id: eventIdSchema.optional(),
   count: z.number().int().min(1).max(100).default(30),
 });
+
+const reasonSchema = z.string().max(500).optional();
+
+export const moderatePayload = z.object({
+  channel: channelNameSchema,
+  user: userIdSchema,
+  reason: reasonSchema,
+});
+
+export const timeoutPayload = z.object({
+  channel: channelNameSchema,
+  user: userIdSchema,
+  duration: z.number().int().min(120).max(600),
+  reason: reasonSchema,
+});
+
+export const untimeoutPayload = z.object({ channel: channelNameSchema, user: userIdSchema });
+
+export const setRolePayload = z.union([
+  z.object({ channel: channelNameSchema, user: userIdSchema, role: z.enum(["owner", "moderator", "user"]) }),
+  z.object({ all_channels: z.literal(true), user: userIdSchema, role: z.enum(["moderator", "user"]) }),
+]);
+
+export const settingsPayload = z.object({
+  channel: channelNameSchema,
+  slow_mode: z.number().int().min(0).max(3600).optional(),
+  rules: z.string().max(10_000).nullable().optional(),
+  rules_required: z.boolean().optional(),
+  guests: z.boolean().optional(),
+  required_claim: z
+    .object({
+      name: z.string().min(1).max(64),
+      value: z.union([z.string().max(256), z.number(), z.boolean()]),
+    })
+    .nullable()
+    .optional(),
+});
+
+export const audiencePayload = z.object({
+  channel: channelNameSchema,
+  user: userIdSchema,
+  audience: z.enum(["vip", "quiet"]).nullable(),
+});
+
+export const userIdPayload = z.object({ id: userIdSchema });

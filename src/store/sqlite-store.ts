@@ -8,6 +8,7 @@ import { channelQueries } from "./sqlite/channels.ts";
 import { eventQueries } from "./sqlite/events.ts";
 import { inboxQueries } from "./sqlite/inbox.ts";
 import { migrate } from "./sqlite/migrate.ts";
+import { moderationQueries } from "./sqlite/moderation.ts";
 import { reactionQueries } from "./sqlite/reactions.ts";
 import { userQueries } from "./sqlite/users.ts";
 
@@ -27,6 +28,7 @@ export function openSqliteStore(path: string): Store {
     ...userQueries(db),
     ...inboxQueries(db),
     ...reactionQueries(db),
+    ...moderationQueries(db),
     close() {
       db.close();
     },

@@ -19,7 +19,8 @@ describe("the authenticator", () => {
     const identity = await auth.verifyToken(
       await signToken(secret, { sub: "alice", name: "Alice", admin: true }),
     );
-    expect(identity).toEqual({ localpart: "alice", isGuest: false, admin: true, displayName: "Alice" });
+    expect(identity).toMatchObject({ localpart: "alice", isGuest: false, admin: true, displayName: "Alice" });
+    expect(identity.claims).toMatchObject({ sub: "alice", name: "Alice", admin: true });
   });
 
   it("refuses expired tokens and foreign secrets with distinct codes", async () => {

@@ -8,6 +8,7 @@ import type { MatrixPort } from "../../src/domain/matrix-port.ts";
 import { createMediaUrls } from "../../src/domain/media-urls.ts";
 import { createNaming } from "../../src/domain/naming.ts";
 import type { Notifications } from "../../src/domain/notifications.ts";
+import type { Settings } from "../../src/domain/settings.ts";
 import type { Typing } from "../../src/domain/typing.ts";
 import { createUsers } from "../../src/domain/users.ts";
 import type { Logger } from "../../src/logging.ts";
@@ -42,6 +43,7 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
   });
   const channels = createChannels(store, unusedMatrix, naming);
   const notifications: Notifications = { mentioned() {}, counts: () => ({}), read() {} };
+  const settings = { tooFast: () => false, posted() {} } as unknown as Settings;
   const typing: Typing = { setNative: async () => {}, matrixTyping() {}, userGone() {} };
   const inbound = createInbound(
     store,
@@ -52,6 +54,8 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     activity,
     notifications,
     typing,
+    settings,
+    () => {},
   );
   const inbox = createInbox(
     store,

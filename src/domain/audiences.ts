@@ -1,0 +1,53 @@
+// Audiences: a per-channel listening role on the fan-out path. A "vip" is heard only by other
+// vips (and moderators); a "quiet" listener hears no messages at all. Only message pushes (and
+// fetched messages) are filtered; membership, reactions and typing are not, and Matrix clients
+// see the whole room.
+import { ProtocolError } from "../protocol/errors.ts";
+import type { ChatEvent } from "../protocol/events.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { Actor } from "./actor.ts";
+import type { Channels } from "./channels.ts";
+import type { Roles } from "./roles.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+
+export const AUDIENCES = ["vip", "quiet"] as const;
+export type Audience = (typeof AUDIENCES)[number];
+
+export interface Audiences {
+  set(actor: Actor, channel: ChannelName, user: UserId, audience: Audience | null): void;
+  /** Must not block: called per recipient on the fan-out path. */
+  hears(channel: ChannelRow, listener: UserId, event: ChatEvent): boolean;
+}
+
+export function createAudiences(store: Store, channels: Channels, roles: Roles): Audiences {
+  const cache = new Map<number, Map<UserId, string>>();
+  const of = (channelId: number) => {
+    let map = cache.get(channelId);
+    if (!map) {
+      map = store.audiences(channelId);
+      cache.set(channelId, map);
+    }
+    return map;
+  };
+  return {
+    set(actor, name, user, audience) {
+      const channel = channels.find(name);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      if (!roles.canModerate(channel, actor.userId, actor.admin)) {
+        throw new ProtocolError("chat.denied", "Only moderators and owners can set audiences.");
+      }
+      store.setAudience(channel.id, user, audience);
+      cache.delete(channel.id);
+    },
+    hears(channel, listener, event) {
+      if (event.event_type !== "channel.message") return true;
+      const audiences = of(channel.id);
+      if (audiences.size === 0) return true;
+      const mine = audiences.get(listener);
+      if (mine === "quiet") return false;
+      const senderIsVip = event.sender !== undefined && audiences.get(event.sender) === "vip";
+      if (!senderIsVip || mine === "vip" || listener === event.sender) return true;
+      return roles.canModerate(channel, listener);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Who may enter a channel (join, subscribe, read) and who may post in it now. One place for
+// platform bans and silences, channel bans, moderator channels, join policies, timeouts, rules
+// and slow mode, so every path (native send, join, subscribe, fetch) applies the same rules.
+import { ProtocolError } from "../protocol/errors.ts";
+import type { Actor } from "./actor.ts";
+import type { Moderation } from "./moderation.ts";
+import type { Role, Roles } from "./roles.ts";
+import type { Settings, SettingsView } from "./settings.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+
+export interface ChannelDescription {
+  readonly role: Role;
+  readonly rules: string | null;
+  readonly settings: SettingsView;
+}
+
+export interface Gatekeeper {
+  checkEnter(channel: ChannelRow, actor: Actor): void;
+  /** `change`: an edit or delete, which rules and slow mode do not limit. */
+  checkPost(channel: ChannelRow, actor: Actor, kind?: "post" | "change"): void;
+  describe(channel: ChannelRow, actor: Actor): ChannelDescription;
+}
+
+export function createGatekeeper(
+  store: Store,
+  roles: Roles,
+  settings: Settings,
+  moderation: Moderation,
+): Gatekeeper {
+  const checkPlatform = (actor: Actor) => {
+    if (store.userStatus(actor.userId).banned)
+      throw new ProtocolError("chat.denied", "You are banned from this platform.");
+  };
+  return {
+    checkEnter(channel, actor) {
+      checkPlatform(actor);
+      if (store.member(channel.id, actor.userId)?.membership === "ban")
+        throw new ProtocolError("channel.banned");
+      const parentId = store.settings(channel.id).parentChannelId;
+      if (parentId !== null) {
+        const parent = store.channelById(parentId);
+        if (!parent || !roles.canModerate(parent, actor.userId, actor.admin)) {
+          throw new ProtocolError("chat.denied", "This is the moderators' channel.");
+        }
+      }
+      if (!actor.admin) settings.checkAccess(channel, actor.userId, actor.isGuest);
+    },
+    checkPost(channel, actor, kind = "post") {
+      checkPlatform(actor);
+      if (store.userStatus(actor.userId).silenced)
+        throw new ProtocolError("chat.denied", "You have been silenced.");
+      if (store.member(channel.id, actor.userId)?.membership === "ban")
+        throw new ProtocolError("channel.banned");
+      const until = moderation.timedOutUntil(channel, actor.userId);
+      if (until !== undefined) {
+        throw new ProtocolError("channel.timed_out", "You are timed out in this channel.", { until });
+      }
+      if (!actor.admin && kind === "post") settings.checkPost(channel, actor.userId);
+    },
+    describe(channel, actor) {
+      const { rules, settings: view } = settings.view(channel);
+      return { role: roles.role(channel, actor.userId, actor.admin), rules, settings: view };
+    },
+  };
+}

@@ -1,0 +1,201 @@
+// Moderation across both worlds: kicks, bans, timeouts and roles become Matrix actions (with
+// reasons) so they bind Element users too, and come back as channel.member events with `by`.
+// A native moderator acts as their puppet (whose power level they hold); an admin without one
+// acts through the bot.
+
+import type { Logger } from "../logging.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { pushFrame } from "../protocol/frames.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { Actor } from "./actor.ts";
+import type { Channels } from "./channels.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
+import type { ChannelRow, Store } from "./store-port.ts";
+
+export const MIN_TIMEOUT_S = 120;
+export const MAX_TIMEOUT_S = 600;
+const RESTORE_RETRY_MS = 30_000;
+/** A silence (user.silence) is a timeout that only user.reactivate ends. */
+export const SILENCED_UNTIL = Number.MAX_SAFE_INTEGER;
+
+export interface Moderation {
+  act(
+    actor: Actor,
+    channel: ChannelName,
+    action: "kick" | "ban" | "unban",
+    target: UserId,
+    reason?: string,
+  ): Promise<void>;
+  setRole(
+    actor: Actor,
+    channel: ChannelName | undefined,
+    target: UserId,
+    role: Role,
+  ): Promise<{ channels: ChannelName[] }>;
+  timeout(
+    actor: Actor,
+    channel: ChannelName,
+    target: UserId,
+    seconds: number,
+    reason?: string,
+  ): Promise<{ until: number }>;
+  untimeout(actor: Actor, channel: ChannelName, target: UserId): Promise<void>;
+  /** The end of a running timeout of the user in the channel, if any. */
+  timedOutUntil(channel: ChannelRow, userId: UserId): number | undefined;
+  /** Re-arms timers for timeouts stored before a restart; overdue ones end now. */
+  resume(): void;
+  stop(): void;
+}
+
+export function createModeration(
+  store: Store,
+  matrix: MatrixPort,
+  channels: Channels,
+  roles: Roles,
+  fanout: FanOut,
+  log: Logger,
+): Moderation {
+  const timers = new Map<string, NodeJS.Timeout>();
+  const key = (channelId: number, userId: UserId) => `${channelId}\n${userId}`;
+
+  const channelFor = (name: ChannelName) => {
+    const channel = channels.find(name);
+    if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+    return channel;
+  };
+  const requireModerator = (channel: ChannelRow, actor: Actor) => {
+    if (!roles.canModerate(channel, actor.userId, actor.admin)) {
+      throw new ProtocolError("chat.denied", "Only moderators and owners can do this.");
+    }
+  };
+  const requireOutranks = (channel: ChannelRow, actor: Actor, target: UserId) => {
+    if (!roles.outranks(channel, actor.userId, target, actor.admin)) {
+      throw new ProtocolError("chat.denied", "You can only moderate users below your own role.");
+    }
+  };
+  /** Acts as the puppet when its power level allows, else (admins) as the bot. */
+  const matrixActor = (channel: ChannelRow, actor: Actor) =>
+    roles.level(channel, actor.userId) >= ROLE_LEVELS.moderator ? actor.userId : null;
+
+  const setLevel = async (channel: ChannelRow, userId: UserId, level: number | null) => {
+    store.setPowerLevels(channel.id, await matrix.setPowerLevel(channel.roomId, userId, level));
+  };
+
+  const announce = (channel: ChannelRow, payload: Record<string, unknown>) =>
+    fanout.publish(channel.name, pushFrame("chat.moderation", { channel: channel.name, ...payload }));
+
+  const endTimeout = async (channelId: number, userId: UserId): Promise<void> => {
+    timers.delete(key(channelId, userId));
+    const row = store.timeout(channelId, userId);
+    const channel = store.channelById(channelId);
+    if (!row || !channel) return;
+    try {
+      await setLevel(channel, userId, row.previousLevel);
+      store.removeTimeout(channelId, userId);
+      announce(channel, { action: "untimeout", user: userId });
+    } catch (error) {
+      log.warn(`ending the timeout of ${userId} in ${channel.name} failed; retrying`, error);
+      schedule(channelId, userId, Date.now() + RESTORE_RETRY_MS);
+    }
+  };
+
+  const schedule = (channelId: number, userId: UserId, until: number) => {
+    clearTimeout(timers.get(key(channelId, userId)));
+    if (until === SILENCED_UNTIL) return;
+    const delay = Math.max(0, until - Date.now());
+    timers.set(
+      key(channelId, userId),
+      setTimeout(() => void endTimeout(channelId, userId), Math.min(delay, 2 ** 31 - 1)),
+    );
+  };
+
+  return {
+    async act(actor, name, action, target, reason) {
+      const channel = channelFor(name);
+      requireModerator(channel, actor);
+      if (action !== "unban") requireOutranks(channel, actor, target);
+      const by = matrixActor(channel, actor);
+      // Through the bot, Element would show the bot: say who it was for.
+      const why = by === null ? [reason, `by ${actor.userId}`].filter(Boolean).join(" ") : reason;
+      await matrix.moderate(channel.roomId, by, action, target, why);
+    },
+
+    async setRole(actor, name, target, role) {
+      const targets = name
+        ? [channelFor(name)]
+        : store.allChannels().filter((c) => roles.role(c, actor.userId, actor.admin) === "owner");
+      if (name) {
+        const [channel] = targets as [ChannelRow];
+        if (roles.role(channel, actor.userId, actor.admin) !== "owner") {
+          throw new ProtocolError("chat.denied", "Only owners can change roles.");
+        }
+      }
+      for (const channel of targets)
+        await setLevel(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
+      return { channels: targets.map((c) => c.name) };
+    },
+
+    async timeout(actor, name, target, seconds, reason) {
+      const channel = channelFor(name);
+      requireModerator(channel, actor);
+      requireOutranks(channel, actor, target);
+      if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_S || seconds > MAX_TIMEOUT_S) {
+        throw new ProtocolError(
+          "protocol.invalid_payload",
+          `A timeout lasts ${MIN_TIMEOUT_S}-${MAX_TIMEOUT_S} seconds.`,
+          {
+            fields: ["duration"],
+          },
+        );
+      }
+      const existing = store.timeout(channel.id, target);
+      const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[target];
+      const until = Date.now() + seconds * 1000;
+      // Below events_default: the homeserver itself refuses their messages, Element users' too.
+      await setLevel(channel, target, -1);
+      store.putTimeout({
+        channelId: channel.id,
+        userId: target,
+        until,
+        previousLevel: existing ? existing.previousLevel : (explicit ?? null),
+        by: actor.userId,
+        reason: reason ?? null,
+      });
+      const karma = store.addKarma(target);
+      schedule(channel.id, target, until);
+      announce(channel, {
+        action: "timeout",
+        user: target,
+        until,
+        by: actor.userId,
+        ...(reason ? { reason } : {}),
+        karma,
+      });
+      return { until };
+    },
+
+    async untimeout(actor, name, target) {
+      const channel = channelFor(name);
+      requireModerator(channel, actor);
+      if (!store.timeout(channel.id, target)) return;
+      clearTimeout(timers.get(key(channel.id, target)));
+      await endTimeout(channel.id, target);
+    },
+
+    timedOutUntil(channel, userId) {
+      const row = store.timeout(channel.id, userId);
+      return row && row.until > Date.now() ? row.until : undefined;
+    },
+
+    resume() {
+      for (const row of store.allTimeouts()) schedule(row.channelId, row.userId, row.until);
+    },
+
+    stop() {
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}

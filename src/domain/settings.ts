@@ -1,0 +1,177 @@
+// Channel settings and the rules that bind senders: slow mode, channel rules (optionally to be
+// accepted before posting), and join policies (no guests, or a JWT claim value), re-checked for
+// everyone present when they change.
+import { ProtocolError } from "../protocol/errors.ts";
+import { pushFrame } from "../protocol/frames.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { Actor } from "./actor.ts";
+import type { Channels } from "./channels.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { Naming } from "./naming.ts";
+import type { Roles } from "./roles.ts";
+import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "./store-port.ts";
+
+export const MAX_SLOW_MODE_S = 3600;
+
+export interface SettingsRequest {
+  readonly slow_mode?: number | undefined;
+  readonly rules?: string | null | undefined;
+  readonly rules_required?: boolean | undefined;
+  readonly guests?: boolean | undefined;
+  readonly required_claim?: RequiredClaim | null | undefined;
+}
+
+export interface SettingsView {
+  readonly slow_mode: number;
+  readonly rules_required: boolean;
+  readonly guests: boolean;
+  readonly required_claim: RequiredClaim | null;
+}
+
+export interface Settings {
+  view(channel: ChannelRow): { rules: string | null; settings: SettingsView };
+  update(actor: Actor, channel: ChannelName, request: SettingsRequest): Promise<SettingsView>;
+  acceptRules(userId: UserId, channel: ChannelName): void;
+  /** Throws unless the user may join or subscribe under the channel's policy. */
+  checkAccess(channel: ChannelRow, userId: UserId, isGuest: boolean): void;
+  /** Throws unless the user may post now (rules accepted, slow mode); moderators are exempt. */
+  checkPost(channel: ChannelRow, userId: UserId): void;
+  /** Remembers a post for slow mode. */
+  posted(channel: ChannelRow, userId: UserId, at: number): void;
+  /** For Matrix users: whether this post came too fast (the bot then removes it). */
+  tooFast(channel: ChannelRow, userId: UserId, at: number): boolean;
+}
+
+const viewOf = (s: ChannelSettings): SettingsView => ({
+  slow_mode: s.slowMode,
+  rules_required: s.rulesRequired,
+  guests: s.guests,
+  required_claim: s.requiredClaim,
+});
+
+export function createSettings(
+  store: Store,
+  channels: Channels,
+  roles: Roles,
+  matrix: MatrixPort,
+  fanout: FanOut,
+  naming: Naming,
+): Settings {
+  const lastPost = new Map<number, Map<UserId, number>>();
+
+  const failsPolicy = (settings: ChannelSettings, userId: UserId, isGuest: boolean): string | undefined => {
+    if (!settings.guests && isGuest) return "This channel is for signed-in users only.";
+    const claim = settings.requiredClaim;
+    if (claim && store.claims(userId)?.[claim.name] !== claim.value)
+      return "Your login does not give access to this channel.";
+    return undefined;
+  };
+
+  /** After a policy change: members who no longer qualify are removed, listeners unsubscribed. */
+  const recheck = async (channel: ChannelRow, settings: ChannelSettings) => {
+    const isGuest = (userId: UserId) => store.nativeUser(userId)?.isGuest ?? false;
+    for (const subscriber of fanout.subscribers(channel.name)) {
+      const why = failsPolicy(settings, subscriber.userId, isGuest(subscriber.userId));
+      if (!why) continue;
+      fanout.unsubscribe(channel.name, subscriber);
+      subscriber.deliver(
+        JSON.stringify(pushFrame("chat.unsubscribed", { channel: channel.name, reason: why })),
+      );
+    }
+    for (const member of store.joinedMembers(channel.id)) {
+      if (!naming.isNativeUser(member.userId)) continue;
+      const why = failsPolicy(settings, member.userId, isGuest(member.userId));
+      if (why) await matrix.moderate(channel.roomId, null, "kick", member.userId, `join policy: ${why}`);
+    }
+  };
+
+  return {
+    view(channel) {
+      const settings = store.settings(channel.id);
+      return { rules: settings.rules, settings: viewOf(settings) };
+    },
+
+    async update(actor, name, request) {
+      const channel = channels.find(name);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      if (!roles.canModerate(channel, actor.userId, actor.admin)) {
+        throw new ProtocolError("chat.denied", "Only moderators and owners can change settings.");
+      }
+      const policyChange = request.guests !== undefined || request.required_claim !== undefined;
+      if (policyChange && roles.role(channel, actor.userId, actor.admin) !== "owner") {
+        throw new ProtocolError("chat.denied", "Only owners can change who may join.");
+      }
+      const updated = store.updateSettings(channel.id, {
+        ...(request.slow_mode === undefined ? {} : { slowMode: request.slow_mode }),
+        ...(request.rules === undefined ? {} : { rules: request.rules }),
+        ...(request.rules_required === undefined ? {} : { rulesRequired: request.rules_required }),
+        ...(request.guests === undefined ? {} : { guests: request.guests }),
+        ...(request.required_claim === undefined ? {} : { requiredClaim: request.required_claim }),
+      });
+      fanout.publish(
+        channel.name,
+        pushFrame("chat.settings", {
+          channel: channel.name,
+          rules: updated.rules,
+          settings: viewOf(updated),
+          by: actor.userId,
+        }),
+      );
+      if (policyChange) await recheck(channel, updated);
+      return viewOf(updated);
+    },
+
+    acceptRules(userId, name) {
+      const channel = channels.find(name);
+      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      store.acceptRules(channel.id, userId, store.settings(channel.id).rulesVersion);
+    },
+
+    checkAccess(channel, userId, isGuest) {
+      const why = failsPolicy(store.settings(channel.id), userId, isGuest);
+      if (why) throw new ProtocolError("chat.denied", why);
+    },
+
+    checkPost(channel, userId) {
+      if (roles.canModerate(channel, userId)) return;
+      const settings = store.settings(channel.id);
+      if (
+        settings.rulesRequired &&
+        settings.rules &&
+        store.acceptedRulesVersion(channel.id, userId) !== settings.rulesVersion
+      ) {
+        throw new ProtocolError(
+          "channel.rules_not_accepted",
+          "Accept the channel rules (chat.accept_rules) first.",
+          {
+            rules: settings.rules,
+          },
+        );
+      }
+      const last = lastPost.get(channel.id)?.get(userId);
+      const wait = last === undefined ? 0 : last + settings.slowMode * 1000 - Date.now();
+      if (settings.slowMode > 0 && wait > 0) {
+        throw new ProtocolError("channel.slow_mode", `Slow mode: one message every ${settings.slowMode} s.`, {
+          retry_after: wait,
+        });
+      }
+    },
+
+    posted(channel, userId, at) {
+      let users = lastPost.get(channel.id);
+      if (!users) {
+        users = new Map();
+        lastPost.set(channel.id, users);
+      }
+      users.set(userId, at);
+    },
+
+    tooFast(channel, userId, at) {
+      const slowMode = store.settings(channel.id).slowMode;
+      if (slowMode === 0 || roles.canModerate(channel, userId)) return false;
+      const last = lastPost.get(channel.id)?.get(userId);
+      return last !== undefined && at - last < slowMode * 1000;
+    },
+  };
+}

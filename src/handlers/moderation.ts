@@ -1,0 +1,71 @@
+// Moderation: kick, ban, unban, timeouts, roles, settings, rules, audiences, the moderators'
+// channel, and the platform admins' user.ban / user.silence / user.reactivate.
+import {
+  audiencePayload,
+  channelPayload,
+  moderatePayload,
+  setRolePayload,
+  settingsPayload,
+  timeoutPayload,
+  untimeoutPayload,
+  userIdPayload,
+} from "../protocol/schemas.ts";
+import { action } from "./context.ts";
+
+export const moderationActions = {
+  "chat.kick": action(moderatePayload, async ({ user, services }, { channel, user: target, reason }) => {
+    await services.moderation.act(user, channel, "kick", target, reason);
+    return {};
+  }),
+  "chat.ban": action(moderatePayload, async ({ user, services }, { channel, user: target, reason }) => {
+    await services.moderation.act(user, channel, "ban", target, reason);
+    return {};
+  }),
+  "chat.unban": action(moderatePayload, async ({ user, services }, { channel, user: target, reason }) => {
+    await services.moderation.act(user, channel, "unban", target, reason);
+    return {};
+  }),
+  "chat.timeout": action(
+    timeoutPayload,
+    async ({ user, services }, { channel, user: target, duration, reason }) =>
+      services.moderation.timeout(user, channel, target, duration, reason),
+  ),
+  "chat.untimeout": action(untimeoutPayload, async ({ user, services }, { channel, user: target }) => {
+    await services.moderation.untimeout(user, channel, target);
+    return {};
+  }),
+  "chat.set_role": action(setRolePayload, async ({ user, services }, payload) =>
+    services.moderation.setRole(
+      user,
+      "channel" in payload ? payload.channel : undefined,
+      payload.user,
+      payload.role,
+    ),
+  ),
+  "chat.settings": action(settingsPayload, async ({ user, services }, { channel, ...request }) => ({
+    settings: await services.settings.update(user, channel, request),
+  })),
+  "chat.accept_rules": action(channelPayload, async ({ user, services }, { channel }) => {
+    services.settings.acceptRules(user.userId, channel);
+    return {};
+  }),
+  "chat.set_audience": action(
+    audiencePayload,
+    async ({ user, services }, { channel, user: target, audience }) => {
+      services.audiences.set(user, channel, target, audience);
+      return {};
+    },
+  ),
+  "chat.mod_channel": action(channelPayload, async ({ session, user, services }, { channel }) => {
+    const snapshot = await services.modChannels.open(user, channel);
+    session.subscribe(snapshot.id);
+    return snapshot;
+  }),
+  "user.ban": action(userIdPayload, async ({ user, services }, { id }) => services.admin.ban(user, id)),
+  "user.silence": action(userIdPayload, async ({ user, services }, { id }) =>
+    services.admin.silence(user, id),
+  ),
+  "user.reactivate": action(userIdPayload, async ({ user, services }, { id }) =>
+    services.admin.reactivate(user, id),
+  ),
+};

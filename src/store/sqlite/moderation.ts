@@ -1,0 +1,185 @@
+// Moderation state: channel settings, rules accepted, timeouts, karma, audiences, user status.
+import type Database from "better-sqlite3";
+import type { ChannelSettings, ModerationStore, RequiredClaim, TimeoutRow } from "../../domain/store-port.ts";
+import { asChannelName, asRoomId, asUserId, type UserId } from "../../protocol/ids.ts";
+import { prepareAll } from "./prepare.ts";
+
+interface SettingsRecord {
+  slow_mode: number;
+  rules: string | null;
+  rules_required: number;
+  rules_version: number;
+  guests: number;
+  required_claim: string | null;
+  parent_channel_id: number | null;
+}
+const DEFAULTS: SettingsRecord = {
+  slow_mode: 0,
+  rules: null,
+  rules_required: 0,
+  rules_version: 0,
+  guests: 1,
+  required_claim: null,
+  parent_channel_id: null,
+};
+const toSettings = (r: SettingsRecord): ChannelSettings => ({
+  slowMode: r.slow_mode,
+  rules: r.rules,
+  rulesRequired: r.rules_required === 1,
+  rulesVersion: r.rules_version,
+  guests: r.guests === 1,
+  requiredClaim: r.required_claim === null ? null : (JSON.parse(r.required_claim) as RequiredClaim),
+  parentChannelId: r.parent_channel_id,
+});
+
+interface TimeoutRecord {
+  channel_id: number;
+  user_id: string;
+  until: number;
+  previous_level: number | null;
+  by: string;
+  reason: string | null;
+}
+const toTimeout = (r: TimeoutRecord): TimeoutRow => ({
+  channelId: r.channel_id,
+  userId: asUserId(r.user_id),
+  until: r.until,
+  previousLevel: r.previous_level,
+  by: asUserId(r.by),
+  reason: r.reason,
+});
+
+const SQL = {
+  settings:
+    "SELECT slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id FROM channel_settings WHERE channel_id = ?",
+  upsertSettings: `INSERT INTO channel_settings (channel_id, slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id)
+    VALUES (@channel_id, @slow_mode, @rules, @rules_required, @rules_version, @guests, @required_claim, @parent_channel_id)
+    ON CONFLICT (channel_id) DO UPDATE SET slow_mode = excluded.slow_mode, rules = excluded.rules,
+      rules_required = excluded.rules_required, rules_version = excluded.rules_version, guests = excluded.guests,
+      required_claim = excluded.required_claim, parent_channel_id = excluded.parent_channel_id`,
+  modChannelOf: `SELECT c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels FROM channels c
+    JOIN channel_settings s ON s.channel_id = c.id WHERE s.parent_channel_id = ?`,
+  acceptRules:
+    "INSERT INTO rules_accepted (channel_id, user_id, version) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET version = excluded.version",
+  acceptedRulesVersion: "SELECT version FROM rules_accepted WHERE channel_id = ? AND user_id = ?",
+  putTimeout: `INSERT INTO timeouts (channel_id, user_id, until, previous_level, by, reason) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT DO UPDATE SET until = excluded.until, by = excluded.by, reason = excluded.reason`,
+  timeout:
+    "SELECT channel_id, user_id, until, previous_level, by, reason FROM timeouts WHERE channel_id = ? AND user_id = ?",
+  removeTimeout: "DELETE FROM timeouts WHERE channel_id = ? AND user_id = ?",
+  allTimeouts: "SELECT channel_id, user_id, until, previous_level, by, reason FROM timeouts ORDER BY until",
+  addKarma:
+    "INSERT INTO karma (user_id, timeouts) VALUES (?, 1) ON CONFLICT DO UPDATE SET timeouts = timeouts + 1",
+  karma: "SELECT timeouts FROM karma WHERE user_id = ?",
+  setAudience:
+    "INSERT INTO audiences (channel_id, user_id, audience) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET audience = excluded.audience",
+  removeAudience: "DELETE FROM audiences WHERE channel_id = ? AND user_id = ?",
+  audiences: "SELECT user_id, audience FROM audiences WHERE channel_id = ?",
+  userStatus: "SELECT banned, silenced FROM user_status WHERE user_id = ?",
+  setUserStatus: `INSERT INTO user_status (user_id, banned, silenced, updated_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT DO UPDATE SET banned = excluded.banned, silenced = excluded.silenced, updated_at = excluded.updated_at`,
+  setClaims: "UPDATE native_users SET claims = ? WHERE user_id = ?",
+  claims: "SELECT claims FROM native_users WHERE user_id = ?",
+} as const;
+
+export function moderationQueries(db: Database.Database): ModerationStore {
+  const q = prepareAll(db, SQL);
+  const record = (channelId: number) => (q.settings.get(channelId) as SettingsRecord | undefined) ?? DEFAULTS;
+  const karma = (userId: UserId) =>
+    -((q.karma.get(userId) as { timeouts: number } | undefined)?.timeouts ?? 0);
+  return {
+    settings: (channelId) => toSettings(record(channelId)),
+    updateSettings(channelId, patch) {
+      const current = record(channelId);
+      const rulesChanged = patch.rules !== undefined && patch.rules !== current.rules;
+      const next: SettingsRecord = {
+        slow_mode: patch.slowMode ?? current.slow_mode,
+        rules: patch.rules !== undefined ? patch.rules : current.rules,
+        rules_required:
+          patch.rulesRequired === undefined ? current.rules_required : patch.rulesRequired ? 1 : 0,
+        rules_version: current.rules_version + (rulesChanged ? 1 : 0),
+        guests: patch.guests === undefined ? current.guests : patch.guests ? 1 : 0,
+        required_claim:
+          patch.requiredClaim === undefined
+            ? current.required_claim
+            : patch.requiredClaim === null
+              ? null
+              : JSON.stringify(patch.requiredClaim),
+        parent_channel_id:
+          patch.parentChannelId !== undefined ? patch.parentChannelId : current.parent_channel_id,
+      };
+      q.upsertSettings.run({ channel_id: channelId, ...next });
+      return toSettings(next);
+    },
+    modChannelOf(parentChannelId) {
+      const r = q.modChannelOf.get(parentChannelId) as
+        | {
+            id: number;
+            name: string;
+            room_id: string;
+            alias: string;
+            created_at: number;
+            join_rule: string;
+            power_levels: string | null;
+          }
+        | undefined;
+      return (
+        r && {
+          id: r.id,
+          name: asChannelName(r.name),
+          roomId: asRoomId(r.room_id),
+          alias: r.alias,
+          createdAt: r.created_at,
+          joinRule: r.join_rule,
+          powerLevels: r.power_levels === null ? null : (JSON.parse(r.power_levels) as unknown),
+        }
+      );
+    },
+    acceptRules(channelId, userId, version) {
+      q.acceptRules.run(channelId, userId, version);
+    },
+    acceptedRulesVersion: (channelId, userId) =>
+      (q.acceptedRulesVersion.get(channelId, userId) as { version: number } | undefined)?.version,
+    putTimeout(row) {
+      q.putTimeout.run(row.channelId, row.userId, row.until, row.previousLevel, row.by, row.reason);
+    },
+    timeout(channelId, userId) {
+      const row = q.timeout.get(channelId, userId) as TimeoutRecord | undefined;
+      return row && toTimeout(row);
+    },
+    removeTimeout(channelId, userId) {
+      q.removeTimeout.run(channelId, userId);
+    },
+    allTimeouts: () => (q.allTimeouts.all() as TimeoutRecord[]).map(toTimeout),
+    addKarma(userId) {
+      q.addKarma.run(userId);
+      return karma(userId);
+    },
+    karma,
+    setAudience(channelId, userId, audience) {
+      if (audience === null) q.removeAudience.run(channelId, userId);
+      else q.setAudience.run(channelId, userId, audience);
+    },
+    audiences: (channelId) =>
+      new Map(
+        (q.audiences.all(channelId) as Array<{ user_id: string; audience: string }>).map((r) => [
+          asUserId(r.user_id),
+          r.audience,
+        ]),
+      ),
+    userStatus(userId) {
+      const row = q.userStatus.get(userId) as { banned: number; silenced: number } | undefined;
+      return { banned: row?.banned === 1, silenced: row?.silenced === 1 };
+    },
+    setUserStatus(userId, status) {
+      q.setUserStatus.run(userId, status.banned ? 1 : 0, status.silenced ? 1 : 0, Date.now());
+    },
+    setClaims(userId, claims) {
+      q.setClaims.run(JSON.stringify(claims), userId);
+    },
+    claims(userId) {
+      const row = q.claims.get(userId) as { claims: string | null } | undefined;
+      return row?.claims ? (JSON.parse(row.claims) as Record<string, unknown>) : undefined;
+    },
+  };
+}
