@@ -98,6 +98,7 @@ export function createMessages(
       }
       const channel = channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
+      if (store.member(channel.id, userId)?.membership === "ban") throw new ProtocolError("channel.banned");
       if (!membership.isJoined(userId, channel)) {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
       }
