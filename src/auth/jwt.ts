@@ -70,7 +70,7 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
 /** Signs a token the way an app's backend would; for `parley token` and the tests. */
 export async function signToken(
   secret: string,
-  claims: { sub: string; name?: string; admin?: boolean },
+  claims: { sub: string; name?: string; admin?: boolean; [claim: string]: unknown },
   ttlSeconds = 24 * 3600,
 ): Promise<string> {
   return new SignJWT({ ...claims })
