@@ -7,6 +7,7 @@ cd "$PARLEY_ROOT"
 ensure_node
 ensure_deps
 scripts/synapse.sh install
+scripts/browser.sh install
 export NODE_OPTIONS="--disable-warning=DEP0060 ${NODE_OPTIONS:-}"
 npm run --silent typecheck
 npm run --silent lint

@@ -10,6 +10,8 @@ import type { E2EEnv } from "./e2e-env.ts";
 
 export interface TestOverrides {
   readonly guests?: boolean;
+  /** A fixed gateway port, so clients can reconnect to the same URL after a restart. */
+  readonly gatewayPort?: number;
   readonly memberBatchThreshold?: number;
 }
 
@@ -22,7 +24,7 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
         port: env.appservicePort,
         url: `http://127.0.0.1:${env.appservicePort}`,
       },
-      gateway: { port: 0, auth_timeout_ms: 10_000 },
+      gateway: { port: overrides.gatewayPort ?? 0, auth_timeout_ms: 10_000 },
       auth: { jwt_secret: env.jwtSecret, guests: overrides.guests ?? true },
       store: { sqlite_path: join(env.root, `${dbName}.db`) },
       chat: { member_batch_threshold: overrides.memberBatchThreshold ?? 100, member_batch_window_ms: 300 },

@@ -1,0 +1,134 @@
+// One channel as the application sees it: its events exactly once and in order (recovered after
+// reconnects), reactions, typing and moderation notices, and its actions.
+import type { ParleyClient } from "./client.ts";
+import { Emitter } from "./emitter.ts";
+import type {
+  ChannelSnapshot,
+  ChatEvent,
+  FetchResult,
+  MemberList,
+  MessageContent,
+  ReactionChange,
+} from "./types.ts";
+
+export interface ChannelEvents extends Record<string, unknown> {
+  /** Every logged event (messages, member changes, reaction changes), once, in event_id order. */
+  event: ChatEvent;
+  message: ChatEvent;
+  member: ChatEvent;
+  reaction: ReactionChange;
+  typing: string[];
+  moderation: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  /** The server ended this subscription (a join policy changed). */
+  unsubscribed: { reason: string };
+}
+
+export interface SendOptions {
+  readonly reply_to?: number;
+  readonly replaces?: number;
+  /** Defaults to a fresh id, so the client can safely resend after a reconnect. */
+  readonly txn_id?: string;
+}
+
+const randomId = () =>
+  typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+
+export class Channel extends Emitter<ChannelEvents> {
+  readonly name: string;
+  readonly #client: ParleyClient;
+
+  constructor(client: ParleyClient, name: string) {
+    super();
+    this.#client = client;
+    this.name = name;
+  }
+
+  /** Called by the client with events ready for delivery. */
+  deliver(events: readonly ChatEvent[]): void {
+    for (const event of events) {
+      this.emit("event", event);
+      if (event.event_type === "channel.message") this.emit("message", event);
+      else if (event.event_type === "channel.member") this.emit("member", event);
+      else if (event.event_type === "channel.reaction") {
+        const content = event.content as { event: number; reactions: ReactionChange["reactions"] };
+        this.emit("reaction", {
+          channel: this.name,
+          event: content.event,
+          reactions: content.reactions,
+          event_id: event.event_id,
+          ...(event.sender ? { sender: event.sender } : {}),
+        });
+      }
+    }
+  }
+
+  notify<K extends "typing" | "moderation" | "settings" | "unsubscribed">(kind: K, value: ChannelEvents[K]): void {
+    this.emit(kind, value);
+  }
+
+  join(): Promise<ChannelSnapshot> {
+    return this.#client.track(this.name, "join");
+  }
+
+  subscribe(): Promise<ChannelSnapshot> {
+    return this.#client.track(this.name, "subscribe");
+  }
+
+  async leave(): Promise<void> {
+    await this.#client.request("chat.leave", { channel: this.name });
+  }
+
+  async unsubscribe(): Promise<void> {
+    await this.#client.request("chat.unsubscribe", { channel: this.name });
+    this.#client.untrack(this.name);
+  }
+
+  async send(content: MessageContent, options: SendOptions = {}): Promise<ChatEvent> {
+    const result = await this.#client.request<{ event: ChatEvent }>("chat.send", {
+      channel: this.name,
+      event_type: "channel.message",
+      content,
+      txn_id: options.txn_id ?? randomId(),
+      ...(options.reply_to === undefined ? {} : { reply_to: options.reply_to }),
+      ...(options.replaces === undefined ? {} : { replaces: options.replaces }),
+    });
+    return result.event;
+  }
+
+  sendText(body: string, options: SendOptions = {}): Promise<ChatEvent> {
+    return this.send({ type: "text", body }, options);
+  }
+
+  edit(eventId: number, body: string): Promise<ChatEvent> {
+    return this.send({ type: "text", body }, { replaces: eventId });
+  }
+
+  delete(eventId: number): Promise<ChatEvent> {
+    return this.send({ type: "deleted" }, { replaces: eventId });
+  }
+
+  fetch(options: { count?: number; before_id?: number; after_id?: number } = {}): Promise<FetchResult> {
+    return this.#client.request("chat.fetch", { channel: this.name, ...options });
+  }
+
+  async markRead(eventId: number): Promise<void> {
+    await this.#client.request("chat.mark_read", { channel: this.name, id: eventId });
+  }
+
+  members(): Promise<MemberList> {
+    return this.#client.request("chat.members", { channel: this.name });
+  }
+
+  async react(eventId: number, reaction: string, remove = false): Promise<void> {
+    await this.#client.request("chat.react", { channel: this.name, event: eventId, reaction, ...(remove ? { delete: true } : {}) });
+  }
+
+  async typing(typing: boolean): Promise<void> {
+    await this.#client.request("chat.typing", { channel: this.name, typing });
+  }
+
+  media(options: { before_id?: number; count?: number } = {}): Promise<Record<string, unknown>> {
+    return this.#client.request("chat.media", { channel: this.name, ...options });
+  }
+}

@@ -1,0 +1,394 @@
+// The connection: authenticate, typed requests with promises, pushes routed to channels, ping
+// keepalive, and after any disconnect a jittered exponential backoff, re-authentication and
+// recovery of every tracked channel (re-subscribe, fetch the gap, de-duplicate by event_id).
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { Channel } from "./channel.ts";
+import { ChannelStream } from "./channel-stream.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { Emitter } from "./emitter.ts";
+import { isFatalAuthError, ParleyError } from "./errors.ts";
+import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from "./socket.ts";
+import type { Authenticated, ChannelSnapshot, ChatEvent, FetchResult, User } from "./types.ts";
+
+export interface GuestStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface ParleyClientOptions {
+  /** The gateway, e.g. `wss://chat.example.org/chat`. */
+  readonly url: string;
+  /** A JWT from your backend, or a function that fetches a fresh one for each (re)connection. */
+  readonly token?: string | (() => string | Promise<string>);
+  /** For guests: the id to log in with. Without token or clientId, one is made and kept in `storage`. */
+  readonly clientId?: string;
+  readonly storage?: GuestStorage;
+  readonly WebSocket?: SocketFactory;
+  readonly clock?: Clock;
+  readonly backoff?: BackoffOptions;
+  readonly pingIntervalMs?: number;
+  readonly pongTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+export interface ClientEvents extends Record<string, unknown> {
+  connected: Authenticated;
+  disconnected: { code: number; reason: string };
+  reconnecting: { attempt: number; delayMs: number };
+  /** Errors not tied to a request, and a login that failed for good. */
+  error: ParleyError;
+  /** Every push as it arrives: [action, payload]. */
+  push: [string, unknown];
+  "user.updated": User;
+}
+
+type Pending = {
+  action: string;
+  payload: Record<string, unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: ParleyError) => void;
+  timer: unknown;
+};
+
+/** Actions that are not safe to send twice; if the connection drops before their reply, they fail. */
+const NOT_RETRIED = new Set(["chat.timeout", "user.ban", "user.silence", "user.reactivate"]);
+const GUEST_KEY = "parley.client_id";
+
+export class ParleyClient extends Emitter<ClientEvents> {
+  readonly #options: ParleyClientOptions;
+  readonly #clock: Clock;
+  readonly #Socket: SocketFactory;
+  #socket: SocketLike | undefined;
+  #authenticated = false;
+  #closed = false;
+  #attempt = 0;
+  #nextRef = 1;
+  #pending = new Map<number, Pending>();
+  #queue: Pending[] = [];
+  #channels = new Map<string, Channel>();
+  #tracked = new Map<string, { mode: "join" | "subscribe"; stream: ChannelStream }>();
+  #pingTimer: unknown;
+  #pongTimer: unknown;
+  #reconnectTimer: unknown;
+  #connecting: Promise<Authenticated> | undefined;
+  user: User | undefined;
+
+  constructor(options: ParleyClientOptions) {
+    super();
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#Socket = options.WebSocket ?? defaultSocketFactory();
+  }
+
+  get connected(): boolean {
+    return this.#authenticated;
+  }
+
+  /** Connects and authenticates; resolves with the `authenticated` payload. */
+  connect(): Promise<Authenticated> {
+    this.#closed = false;
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  /** Closes for good: no reconnection; waiting requests fail with `connection.closed`. */
+  close(): void {
+    this.#closed = true;
+    this.#clock.clearTimeout(this.#reconnectTimer);
+    this.#stopKeepalive();
+    this.#socket?.close(1000, "client closed");
+    this.#failAll(new ParleyError("connection.closed", "The client was closed."));
+  }
+
+  channel(name: string): Channel {
+    let channel = this.#channels.get(name);
+    if (!channel) {
+      channel = new Channel(this, name);
+      this.#channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  /** Sends a request; resolves with its result or rejects with a ParleyError carrying the code. */
+  request<T = Record<string, unknown>>(action: string, payload: Record<string, unknown>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { action, payload, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
+      this.#enqueue(pending);
+    });
+  }
+
+  /** Joins or subscribes and keeps the channel recovered across reconnects. */
+  async track(name: string, mode: "join" | "subscribe"): Promise<ChannelSnapshot> {
+    const snapshot = await this.request<ChannelSnapshot>(mode === "join" ? "chat.join" : "chat.subscribe", { channel: name });
+    const known = this.#tracked.get(name);
+    // A join implies subscribe; a later subscribe must not downgrade what we rejoin with.
+    const nextMode = known?.mode === "join" ? "join" : mode;
+    this.#tracked.set(name, { mode: nextMode, stream: known?.stream ?? new ChannelStream(snapshot.next_event_id - 1) });
+    return snapshot;
+  }
+
+  untrack(name: string): void {
+    this.#tracked.delete(name);
+  }
+
+  updateProfile(profile: { display_name: string; avatar_url?: string | null }): Promise<Record<string, never>> {
+    return this.request("user.update", { profile });
+  }
+
+  fetchUser(id: string): Promise<User> {
+    return this.request("user.fetch", { id });
+  }
+
+  // --- the connection --------------------------------------------------------------------------
+
+  async #credentials(): Promise<Record<string, string>> {
+    const { token, clientId, storage } = this.#options;
+    if (token !== undefined) return { token: typeof token === "function" ? await token() : token };
+    if (clientId !== undefined) return { client_id: clientId };
+    const store = storage ?? (globalThis as { localStorage?: GuestStorage }).localStorage;
+    let id = store?.getItem(GUEST_KEY) ?? null;
+    if (!id) {
+      id = crypto.randomUUID();
+      store?.setItem(GUEST_KEY, id);
+    }
+    return { client_id: id };
+  }
+
+  #open(): Promise<Authenticated> {
+    return new Promise<Authenticated>((resolve, reject) => {
+      let settled = false;
+      const socket = new this.#Socket(this.#options.url);
+      this.#socket = socket;
+      socket.onopen = () => {
+        this.#credentials().then(
+          (credentials) => socket.send(JSON.stringify(["authenticate", credentials])),
+          (error: unknown) => socket.close(4000, error instanceof Error ? error.message : "no credentials"),
+        );
+      };
+      socket.onmessage = (event) => {
+        const frame = this.#parse(event.data);
+        if (!frame) return;
+        if (!settled && frame[0] === "authenticated") {
+          settled = true;
+          void this.#onAuthenticated(frame[1] as Authenticated).then(resolve, reject);
+          return;
+        }
+        if (!settled && frame[0] === "error" && frame.length === 2) {
+          settled = true;
+          const error = ParleyError.from(frame[1]);
+          this.#closed ||= isFatalAuthError(error);
+          reject(error);
+          socket.close(1000, "authentication failed");
+          return;
+        }
+        this.#onFrame(frame);
+      };
+      socket.onclose = (event) => {
+        if (this.#socket === socket) this.#onClose(event.code, event.reason);
+        if (!settled) {
+          settled = true;
+          reject(new ParleyError("connection.closed", `The connection closed (${event.code}).`));
+        }
+      };
+      socket.onerror = () => {
+        // onclose follows and handles it
+      };
+    });
+  }
+
+  async #onAuthenticated(payload: Authenticated): Promise<Authenticated> {
+    this.#authenticated = true;
+    this.#attempt = 0;
+    this.user = payload.user;
+    this.#startKeepalive();
+    const recoveries = [...this.#tracked.entries()].map(([name, tracked]) => this.#recover(name, tracked));
+    for (const pending of this.#queue.splice(0)) this.#transmit(pending);
+    this.emit("connected", payload);
+    await Promise.all(recoveries);
+    return payload;
+  }
+
+  /** After a reconnect: subscribe again, fetch everything after the last delivered event. */
+  async #recover(name: string, tracked: { mode: "join" | "subscribe"; stream: ChannelStream }): Promise<void> {
+    const channel = this.channel(name);
+    tracked.stream.beginRecovery();
+    try {
+      const snapshot = await this.request<ChannelSnapshot>(tracked.mode === "join" ? "chat.join" : "chat.subscribe", { channel: name });
+      const newest = snapshot.next_event_id - 1;
+      for (let guard = 0; guard < 1000 && (tracked.stream.last ?? newest) < newest; guard++) {
+        const page = await this.request<FetchResult>("chat.fetch", { channel: name, after_id: tracked.stream.last ?? newest, count: 200 });
+        if (page.results.length === 0) break;
+        channel.deliver(tracked.stream.accept(page.results, true));
+      }
+    } catch (error) {
+      this.emit("error", error instanceof ParleyError ? error : new ParleyError("server.fatal", String(error)));
+    } finally {
+      channel.deliver(tracked.stream.endRecovery());
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    // This attempt is over; the next connect() must start a new one, even within this tick.
+    this.#connecting = undefined;
+    const wasAuthenticated = this.#authenticated;
+    this.#authenticated = false;
+    this.#socket = undefined;
+    this.#stopKeepalive();
+    // In-flight requests go back to the queue (resent after reconnecting) unless unsafe to repeat.
+    for (const pending of [...this.#pending.values()]) {
+      this.#clock.clearTimeout(pending.timer);
+      if (NOT_RETRIED.has(pending.action) || this.#closed) {
+        pending.reject(new ParleyError("connection.closed", "The connection closed before the reply."));
+      } else this.#queue.push(pending);
+    }
+    this.#pending.clear();
+    if (wasAuthenticated) this.emit("disconnected", { code, reason });
+    if (this.#closed) {
+      this.#failAll(new ParleyError("connection.closed", "The client is closed."));
+      return;
+    }
+    const delayMs = backoffDelay(this.#attempt, this.#clock.random(), this.#options.backoff ?? DEFAULT_BACKOFF);
+    this.#attempt += 1;
+    this.emit("reconnecting", { attempt: this.#attempt, delayMs });
+    this.#reconnectTimer = this.#clock.setTimeout(() => {
+      this.connect().catch((error: unknown) => {
+        if (error instanceof ParleyError && isFatalAuthError(error)) this.emit("error", error);
+      });
+    }, delayMs);
+  }
+
+  #failAll(error: ParleyError): void {
+    for (const pending of [...this.#pending.values(), ...this.#queue.splice(0)]) {
+      this.#clock.clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+  }
+
+  #enqueue(pending: Pending): void {
+    if (this.#closed) {
+      pending.reject(new ParleyError("connection.closed", "The client is closed."));
+      return;
+    }
+    if (this.#authenticated) this.#transmit(pending);
+    else this.#queue.push(pending);
+  }
+
+  #transmit(pending: Pending): void {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== OPEN) {
+      this.#queue.push(pending);
+      return;
+    }
+    const ref = this.#nextRef++;
+    this.#pending.set(ref, pending);
+    pending.timer = this.#clock.setTimeout(() => {
+      this.#pending.delete(ref);
+      pending.reject(new ParleyError("connection.timeout", `No reply to ${pending.action} in time.`));
+    }, this.#options.requestTimeoutMs ?? 30_000);
+    socket.send(JSON.stringify([pending.action, ref, pending.payload]));
+  }
+
+  #parse(data: unknown): unknown[] | undefined {
+    try {
+      const frame = JSON.parse(typeof data === "string" ? data : String(data)) as unknown;
+      return Array.isArray(frame) ? frame : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #onFrame(frame: unknown[]): void {
+    const [kind, second, third] = frame;
+    if ((kind === "success" || kind === "error") && frame.length === 3 && typeof second === "number") {
+      const pending = this.#pending.get(second);
+      if (!pending) return;
+      this.#pending.delete(second);
+      this.#clock.clearTimeout(pending.timer);
+      if (kind === "success") pending.resolve(third);
+      else pending.reject(ParleyError.from(third));
+      return;
+    }
+    if (kind === "pong") {
+      this.#clock.clearTimeout(this.#pongTimer);
+      return;
+    }
+    if (kind === "error") {
+      this.emit("error", ParleyError.from(second));
+      return;
+    }
+    if (typeof kind === "string") this.#onPush(kind, second);
+  }
+
+  #onPush(action: string, payload: unknown): void {
+    this.emit("push", [action, payload]);
+    const body = (payload ?? {}) as Record<string, unknown>;
+    const channelName = typeof body.channel === "string" ? body.channel : undefined;
+    switch (action) {
+      case "chat.event":
+        this.#deliver(payload as ChatEvent);
+        return;
+      case "chat.events":
+        for (const event of (body.events as ChatEvent[]) ?? []) this.#deliver(event);
+        return;
+      case "chat.event.reaction": {
+        const { channel, event, reactions, event_id, sender } = body as Record<string, unknown>;
+        this.#deliver({
+          channel: channel as string,
+          event_type: "channel.reaction",
+          content: { event, reactions },
+          event_id: event_id as number,
+          ts: this.#clock.now(),
+          ...(typeof sender === "string" ? { sender } : {}),
+        });
+        return;
+      }
+      case "chat.typing":
+        if (channelName) this.channel(channelName).notify("typing", (body.users as string[]) ?? []);
+        return;
+      case "chat.moderation":
+      case "chat.settings":
+        if (channelName) this.channel(channelName).notify(action === "chat.moderation" ? "moderation" : "settings", body);
+        return;
+      case "chat.unsubscribed":
+        if (channelName) {
+          this.#tracked.delete(channelName);
+          this.channel(channelName).notify("unsubscribed", { reason: String(body.reason ?? "") });
+        }
+        return;
+      case "user.updated":
+        this.emit("user.updated", payload as User);
+        return;
+    }
+  }
+
+  #deliver(event: ChatEvent): void {
+    const tracked = this.#tracked.get(event.channel);
+    const channel = this.channel(event.channel);
+    if (!tracked) {
+      channel.deliver([event]);
+      return;
+    }
+    channel.deliver(tracked.stream.accept([event]));
+  }
+
+  #startKeepalive(): void {
+    const interval = this.#options.pingIntervalMs ?? 25_000;
+    const tick = () => {
+      const socket = this.#socket;
+      if (!socket || socket.readyState !== OPEN) return;
+      socket.send(JSON.stringify(["ping", this.#clock.now()]));
+      // No pong in time: the connection is dead even if the socket has not noticed.
+      this.#pongTimer = this.#clock.setTimeout(() => socket.close(4000, "no pong"), this.#options.pongTimeoutMs ?? 10_000);
+      this.#pingTimer = this.#clock.setTimeout(tick, interval);
+    };
+    this.#pingTimer = this.#clock.setTimeout(tick, interval);
+  }
+
+  #stopKeepalive(): void {
+    this.#clock.clearTimeout(this.#pingTimer);
+    this.#clock.clearTimeout(this.#pongTimer);
+  }
+}

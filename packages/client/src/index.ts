@@ -1,0 +1,9 @@
+// @parley/client: a client for Parley's WebSocket chat protocol (see docs/getting-started.md).
+export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
+export { Channel, type ChannelEvents, type SendOptions } from "./channel.ts";
+export { ChannelStream } from "./channel-stream.ts";
+export { type ClientEvents, type GuestStorage, ParleyClient, type ParleyClientOptions } from "./client.ts";
+export { type Clock, systemClock } from "./clock.ts";
+export { ParleyError } from "./errors.ts";
+export type { SocketFactory, SocketLike } from "./socket.ts";
+export type * from "./types.ts";

@@ -1,0 +1,177 @@
+// ParleyClient against a fake socket and a fake clock: requests, reconnection with backoff,
+// recovery of the gap without duplicates, keepalive, and fatal login errors.
+import { beforeEach, describe, expect, it } from "vitest";
+import { ParleyClient } from "../../../packages/client/src/client.ts";
+import { ParleyError } from "../../../packages/client/src/errors.ts";
+import type { ChatEvent } from "../../../packages/client/src/types.ts";
+import { FakeClock, FakeSocket, flush } from "./fake.ts";
+
+const authenticated = {
+  user: { id: "@chat_a:x", profile: { display_name: "A", avatar_url: null } },
+  "chat.channels": [],
+  "chat.read_pointers": {},
+  "chat.notification_counts": {},
+};
+const ev = (id: number, body = `m${id}`): ChatEvent => ({
+  channel: "room",
+  event_type: "channel.message",
+  content: { type: "text", body },
+  event_id: id,
+  ts: id,
+});
+const snapshot = (next: number) => ({
+  state: { name: "room", room_id: "!r", alias: "#chat_room:x" },
+  next_event_id: next,
+  members: [],
+});
+
+let clock: FakeClock;
+let client: ParleyClient;
+
+async function connect(): Promise<FakeSocket> {
+  const connecting = client.connect();
+  const socket = FakeSocket.latest();
+  socket.open();
+  await flush();
+  expect(socket.sent[0]).toEqual(["authenticate", { token: "jwt" }]);
+  socket.push(["authenticated", authenticated]);
+  await connecting;
+  return socket;
+}
+
+beforeEach(() => {
+  FakeSocket.instances = [];
+  clock = new FakeClock();
+  client = new ParleyClient({
+    url: "ws://parley.test/chat",
+    token: "jwt",
+    WebSocket: FakeSocket,
+    clock,
+    backoff: { initialDelayMs: 1000, maxDelayMs: 16_000 },
+  });
+});
+
+describe("requests", () => {
+  it("resolves replies by ref and rejects errors with the protocol code", async () => {
+    const socket = await connect();
+    const joined = client.channel("room").join();
+    await flush();
+    socket.reply("chat.join", snapshot(5));
+    expect((await joined).next_event_id).toBe(5);
+    const sent = client.channel("room").sendText("hi");
+    await flush();
+    expect(socket.requests("chat.send")[0]?.payload).toMatchObject({
+      channel: "room",
+      content: { type: "text", body: "hi" },
+      txn_id: expect.any(String),
+    });
+    socket.fail("chat.send", { code: "chat.denied", message: "no" });
+    const error = await sent.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParleyError);
+    expect((error as ParleyError).code).toBe("chat.denied");
+  });
+
+  it("queues requests made before the connection is up", async () => {
+    const pending = client.request("user.fetch", { id: "@b:x" });
+    const socket = await connect();
+    await flush();
+    socket.reply("user.fetch", { id: "@b:x", profile: { display_name: "B", avatar_url: null } });
+    expect(await pending).toMatchObject({ id: "@b:x" });
+  });
+});
+
+describe("reconnection", () => {
+  it("backs off with jitter, re-authenticates, and recovers the gap exactly once, in order", async () => {
+    const socket = await connect();
+    const channel = client.channel("room");
+    const delivered: number[] = [];
+    channel.on("event", (event) => delivered.push(event.event_id));
+    const joined = channel.join();
+    await flush();
+    socket.reply("chat.join", snapshot(3)); // events 1-2 are history, not delivered
+    await joined;
+    socket.push(["chat.event", ev(3)]);
+    socket.push(["chat.event", ev(3)]); // a duplicate push changes nothing
+    expect(delivered).toEqual([3]);
+
+    const reconnecting: Array<{ attempt: number; delayMs: number }> = [];
+    client.on("reconnecting", (r) => reconnecting.push(r));
+    socket.close(1006, "gone");
+    expect(reconnecting).toEqual([{ attempt: 1, delayMs: 750 }]); // cap 1000, half fixed, half random(0.5)
+    clock.advance(749);
+    expect(FakeSocket.instances).toHaveLength(1);
+    clock.advance(1);
+    expect(FakeSocket.instances).toHaveLength(2);
+
+    // The first reconnect fails: the next delay doubles.
+    FakeSocket.latest().close(1006, "still down");
+    expect(reconnecting.at(-1)).toEqual({ attempt: 2, delayMs: 1500 });
+    clock.advance(1500);
+    const again = FakeSocket.latest();
+    again.open();
+    await flush();
+    again.push(["authenticated", authenticated]);
+    await flush();
+    // Recovery: join again, then fetch after the last delivered event (3).
+    again.push(["chat.event", ev(6)]); // arrives while the gap is fetched: must wait its turn
+    again.reply("chat.join", snapshot(7));
+    await flush();
+    expect(again.requests("chat.fetch")[0]?.payload).toMatchObject({ channel: "room", after_id: 3 });
+    again.reply("chat.fetch", { results: [ev(4), ev(5), ev(6)], users: {} });
+    await flush();
+    await flush();
+    expect(delivered).toEqual([3, 4, 5, 6]);
+    again.push(["chat.event", ev(7)]);
+    expect(delivered).toEqual([3, 4, 5, 6, 7]);
+    expect(client.connected).toBe(true);
+  });
+
+  it("resends an unanswered send after reconnecting, with the same txn_id", async () => {
+    const socket = await connect();
+    const sending = client.channel("room").sendText("important");
+    await flush();
+    const first = socket.requests("chat.send")[0]?.payload;
+    socket.close(1006, "drop");
+    clock.advance(1000);
+    const again = FakeSocket.latest();
+    again.open();
+    await flush();
+    again.push(["authenticated", authenticated]);
+    await flush();
+    expect(again.requests("chat.send")[0]?.payload).toEqual(first);
+    again.reply("chat.send", { event: ev(9, "important") });
+    expect((await sending).event_id).toBe(9);
+  });
+
+  it("a keepalive without pong closes the dead connection and reconnects", async () => {
+    const socket = await connect();
+    clock.advance(25_000);
+    expect(socket.sent.at(-1)?.[0]).toBe("ping");
+    clock.advance(10_000);
+    expect(socket.readyState).toBe(3);
+    expect(clock.pending().length).toBeGreaterThan(0); // the reconnect is scheduled
+  });
+
+  it("a refused login is final: no reconnection loop", async () => {
+    const errors: string[] = [];
+    client.on("error", (e) => errors.push(e.code));
+    const connecting = client.connect();
+    const socket = FakeSocket.latest();
+    socket.open();
+    await flush();
+    socket.push(["error", { code: "auth.expired_token" }]);
+    await expect(connecting).rejects.toMatchObject({ code: "auth.expired_token" });
+    clock.advance(60_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it("close() stops everything and fails waiting requests", async () => {
+    await connect();
+    const waiting = client.request("chat.members", { channel: "room" });
+    await flush();
+    client.close();
+    await expect(waiting).rejects.toMatchObject({ code: "connection.closed" });
+    clock.advance(60_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+});
