@@ -3,7 +3,7 @@
 .PHONY: dev test bench typecheck lint setup clean
 
 setup:
-	@bash -c 'source scripts/env.sh && ensure_node && ensure_deps' && scripts/synapse.sh install
+	@bash -c 'source scripts/env.sh && ensure_node && ensure_deps && npm run --silent build' && scripts/synapse.sh install
 
 dev:
 	@scripts/dev.sh

@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PARLEY_ROOT"
 ensure_node
 ensure_deps
+npm run --silent build
 scripts/synapse.sh install
 
 DEV="$PARLEY_ROOT/.dev"

@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PARLEY_ROOT"
 ensure_node
 ensure_deps
+npm run --silent build
 scripts/synapse.sh install
 scripts/browser.sh install
 export NODE_OPTIONS="--disable-warning=DEP0060 ${NODE_OPTIONS:-}"

@@ -30,6 +30,7 @@ import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
 import { startGateway } from "./gateway/server.ts";
+import { webRoutes } from "./gateway/web-http.ts";
 import { createRouter } from "./handlers/router.ts";
 import { createLogger } from "./logging.ts";
 import { createAppservice, wireAppservice } from "./matrix/appservice.ts";
@@ -223,7 +224,10 @@ export async function startParley(config: Config, registration?: Registration): 
     router,
     fanout,
     createLogger("Gateway"),
-    [mediaRoutes({ authenticator, users, media: mediaService, log: createLogger("Media") })],
+    [
+      mediaRoutes({ authenticator, users, media: mediaService, log: createLogger("Media") }),
+      ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
+    ],
   );
 
   if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;

@@ -22,6 +22,7 @@ export interface Config {
     readonly bind: string;
     readonly port: number;
     readonly path: string;
+    readonly webClient: boolean;
     /** Explicitly configured; otherwise http://<bind>:<actual port>, known once listening. */
     readonly publicUrl: string | undefined;
     readonly maxPayloadBytes: number;
@@ -72,6 +73,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       bind: c.gateway.bind,
       port: c.gateway.port,
       path: c.gateway.path,
+      webClient: c.gateway.web_client,
       publicUrl: c.gateway.public_url?.replace(/\/+$/, ""),
       maxPayloadBytes: c.gateway.max_payload_bytes,
       maxBufferedBytes: c.gateway.max_buffered_bytes,

@@ -35,6 +35,8 @@ export const configSchema = z
         bind: z.string().default("127.0.0.1"),
         port: port.default(8080),
         path: z.string().startsWith("/").default("/chat"),
+        /** Serve the web chat page (web/) at `/`. */
+        web_client: z.boolean().default(false),
         /** How clients reach this server over HTTP, for media URLs; default http://<bind>:<port>. */
         public_url: z.url().optional(),
         /** Frames larger than this close the connection with 1009. */
@@ -60,6 +62,7 @@ export const configSchema = z
         bind: "127.0.0.1",
         port: 8080,
         path: "/chat",
+        web_client: false,
         max_payload_bytes: 64 * 1024,
         max_buffered_bytes: 4 * 1024 * 1024,
         auth_timeout_ms: 30_000,

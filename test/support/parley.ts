@@ -24,7 +24,7 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
         port: env.appservicePort,
         url: `http://127.0.0.1:${env.appservicePort}`,
       },
-      gateway: { port: overrides.gatewayPort ?? 0, auth_timeout_ms: 10_000 },
+      gateway: { port: overrides.gatewayPort ?? 0, auth_timeout_ms: 10_000, web_client: true },
       auth: { jwt_secret: env.jwtSecret, guests: overrides.guests ?? true },
       store: { sqlite_path: join(env.root, `${dbName}.db`) },
       chat: { member_batch_threshold: overrides.memberBatchThreshold ?? 100, member_batch_window_ms: 300 },

@@ -1,0 +1,54 @@
+// The web chat page (web/), served at `/` when `gateway.web_client` is on. Its scripts are built
+// by `npm run build` into web/dist; nothing is fetched from anywhere else.
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import type { HttpRoute } from "./media-http.ts";
+
+const WEB_ROOT = resolve(import.meta.dirname, "../../web");
+const ASSETS = join(WEB_ROOT, "dist");
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".html": "text/html; charset=utf-8",
+  ".map": "application/json",
+};
+const SECURITY = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy":
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+};
+
+export function webRoutes(wsPath: string): HttpRoute {
+  return (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    const path = new URL(req.url ?? "/", "http://parley.invalid").pathname;
+    let file: string;
+    if (path === "/" || path === "/index.html") file = join(WEB_ROOT, "index.html");
+    else if (path.startsWith("/assets/")) {
+      file = normalize(join(ASSETS, decodeURIComponent(path.slice("/assets/".length))));
+      if (!file.startsWith(ASSETS + sep)) return false;
+    } else return false;
+    readFile(file).then(
+      (data) => {
+        const body =
+          extname(file) === ".html"
+            ? Buffer.from(data.toString("utf8").replace('content="/chat"', `content="${wsPath}"`))
+            : data;
+        res
+          .writeHead(200, {
+            "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+            "cache-control": "no-cache",
+            ...SECURITY,
+          })
+          .end(req.method === "HEAD" ? undefined : body);
+      },
+      () => {
+        res
+          .writeHead(404, { "content-type": "text/plain; charset=utf-8" })
+          .end(path.startsWith("/assets/") ? "not built: run `npm run build`\n" : "not found\n");
+      },
+    );
+    return true;
+  };
+}

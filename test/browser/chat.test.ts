@@ -1,0 +1,107 @@
+// The web chat page in a real browser (Debian's Chromium through Playwright): two pages and an
+// ordinary Matrix user in one channel, a Parley restart in the middle of the conversation, and a
+// screenshot whose text Tesseract reads back.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchBrowser, screenshotText } from "../support/browser.ts";
+import { MatrixUser } from "../support/matrix-user.ts";
+import { startTestParley, type TestParley, unique } from "../support/parley.ts";
+import { freePort } from "../support/synapse.ts";
+
+let parley: TestParley;
+let browser: Browser;
+let carol: MatrixUser;
+
+beforeAll(async () => {
+  parley = await startTestParley({ gatewayPort: await freePort() });
+  browser = await launchBrowser();
+  carol = await MatrixUser.register(parley.env.homeserverUrl, unique("carol"), "Carol");
+});
+afterAll(async () => {
+  carol?.stop();
+  await browser?.close();
+  await parley?.stop();
+});
+
+const pageUrl = () =>
+  parley
+    .url()
+    .replace(/^ws/, "http")
+    .replace(/\/chat$/, "/");
+
+async function openChat(name: string, channel: string): Promise<Page> {
+  // Each page is its own browser context: its own localStorage, so its own guest.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(pageUrl());
+  await page.getByRole("status").filter({ hasText: "Connected" }).waitFor();
+  await page.getByRole("textbox", { name: "Your name" }).fill(name);
+  await page.getByRole("button", { name: "Set name" }).click();
+  await page.getByRole("status").filter({ hasText: "Connected" }).waitFor();
+  await page.getByRole("textbox", { name: "Channel" }).fill(channel);
+  await page.getByRole("button", { name: "Join" }).click();
+  await page.getByRole("heading", { name: `#${channel}` }).waitFor();
+  return page;
+}
+
+const say = async (page: Page, text: string) => {
+  const input = page.getByRole("textbox", { name: "Message" });
+  await input.fill(text);
+  await input.press("Enter");
+};
+const log = (page: Page) => page.getByRole("log", { name: "Messages" });
+const expectLine = async (page: Page, text: string) => {
+  await log(page).getByText(text).waitFor({ timeout: 15_000 });
+};
+
+it("two browser pages and a Matrix user chat in one channel, across a Parley restart", async () => {
+  const channel = unique("web");
+  const ada = await openChat("Ada", channel);
+  const ben = await openChat("Ben", channel);
+  await expectLine(ada, "Ben joined");
+
+  // The Matrix user joins the same room from Element's side.
+  await carol.join(`#chat_${channel}:localhost`);
+  await expectLine(ada, "Carol joined");
+  await ada.getByRole("complementary").getByText("Carol").waitFor();
+
+  await say(ada, "hello from ada");
+  await expectLine(ben, "hello from ada");
+  const roomId = await carol.join(`#chat_${channel}:localhost`);
+  await carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === "hello from ada");
+  await carol.sendText(roomId, "hello from element");
+  await expectLine(ada, "hello from element");
+  await expectLine(ben, "hello from element");
+  expect(await log(ben).getByText("Ada:", { exact: false }).first().isVisible()).toBe(true);
+
+  // Parley restarts mid-conversation; Carol talks meanwhile; the pages reconnect and catch up.
+  await parley.stop();
+  await ada.getByRole("status").filter({ hasText: "reconnecting" }).waitFor();
+  await carol.sendText(roomId, "said while parley was away");
+  await parley.restart();
+  await ada.getByRole("status").filter({ hasText: "Connected" }).waitFor({ timeout: 20_000 });
+  await expectLine(ada, "said while parley was away");
+  await expectLine(ben, "said while parley was away");
+  await ben.getByRole("status").filter({ hasText: "Connected" }).waitFor({ timeout: 20_000 });
+  await say(ben, "ben is back");
+  await expectLine(ada, "ben is back");
+  await carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === "ben is back");
+
+  // Nothing twice.
+  const lines = await log(ada).getByRole("listitem").allTextContents();
+  for (const text of ["hello from ada", "hello from element", "said while parley was away", "ben is back"]) {
+    expect(
+      lines.filter((line) => line.includes(text)),
+      text,
+    ).toHaveLength(1);
+  }
+
+  // What a person sees: the screenshot, read back.
+  const dir = join(parley.env.root, "screenshots");
+  mkdirSync(dir, { recursive: true });
+  const text = await screenshotText(ada, join(dir, "ada.png"));
+  for (const expected of ["Parley", "hello from ada", "hello from element", "ben is back"])
+    expect(text).toContain(expected);
+});
