@@ -1,7 +1,7 @@
 // Native users joining and leaving channels: puppet membership on Matrix, then the log.
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
-import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { ChannelName, MatrixEventId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Actor } from "./actor.ts";
 import type { ChannelState, Channels } from "./channels.ts";
@@ -71,19 +71,29 @@ export function createMembership(
   const isJoined = (userId: UserId, channel: ChannelRow) =>
     store.member(channel.id, userId)?.membership === "join";
 
-  const joinMatrix = async (channel: ChannelRow, userId: UserId, profile: UserView["profile"]) => {
-    // Invite-only rooms (moderator channels) need the bot's invitation first.
-    if (channel.joinRule !== "public") await matrix.invite(channel.roomId, userId);
-    const matrixEventId = await matrix.joinRoom(channel.roomId, userId, profile);
+  /** Logs a native user's own join or leave, as the homeserver confirmed it. */
+  const recordOwn = (
+    channel: ChannelRow,
+    userId: UserId,
+    membership: "join" | "leave",
+    profile: UserView["profile"],
+    matrixEventId: MatrixEventId,
+  ) => {
     const now = Date.now();
     log.record({
       channel,
       matrixEventId,
       sender: userId,
       ts: now,
-      entry: { eventType: "channel.member", content: { membership: "join", user: { id: userId, profile } } },
-      memberChange: { channelId: channel.id, userId, membership: "join", profile, at: now },
+      entry: { eventType: "channel.member", content: { membership, user: { id: userId, profile } } },
+      memberChange: { channelId: channel.id, userId, membership, profile, at: now },
     });
+  };
+
+  const joinMatrix = async (channel: ChannelRow, userId: UserId, profile: UserView["profile"]) => {
+    // Invite-only rooms (moderator channels) need the bot's invitation first.
+    if (channel.joinRule !== "public") await matrix.invite(channel.roomId, userId);
+    recordOwn(channel, userId, "join", profile, await matrix.joinRoom(channel.roomId, userId, profile));
   };
 
   return {
@@ -137,19 +147,7 @@ export function createMembership(
       if (!channel || !isJoined(userId, channel)) return; // leaving is idempotent
       const user = users.native(userId);
       const profile = user ? nativeView(user).profile : { display_name: null, avatar_url: null };
-      const matrixEventId = await matrix.leaveRoom(channel.roomId, userId);
-      const now = Date.now();
-      log.record({
-        channel,
-        matrixEventId,
-        sender: userId,
-        ts: now,
-        entry: {
-          eventType: "channel.member",
-          content: { membership: "leave", user: { id: userId, profile } },
-        },
-        memberChange: { channelId: channel.id, userId, membership: "leave", profile, at: now },
-      });
+      recordOwn(channel, userId, "leave", profile, await matrix.leaveRoom(channel.roomId, userId));
     },
   };
 }

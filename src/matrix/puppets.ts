@@ -14,6 +14,18 @@ import { roomCreationOptions } from "./rooms.ts";
 /** Sends should fail fast when the homeserver hangs; a retry with the same txn_id is safe. */
 const SEND_TIMEOUT_MS = 15_000;
 
+/** A lookup that may find nothing: 404 / M_NOT_FOUND becomes undefined. */
+async function unlessNotFound<T>(lookup: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await lookup();
+  } catch (error) {
+    if (error instanceof UpstreamRejectedError && (error.status === 404 || error.errcode === "M_NOT_FOUND")) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
 const eventIdOf = (response: unknown): MatrixEventId => {
   const id = (response as { event_id?: unknown } | null)?.event_id;
   if (typeof id !== "string") throw new Error("homeserver response without event_id");
@@ -192,38 +204,19 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
       return upstream(() => clientOf(userId).uploadContent(data, mimeType, filename));
     },
     async downloadMedia(mxc) {
-      try {
-        const { data, contentType } = await upstream(() => bot.underlyingClient.downloadContent(mxc));
-        return { data, contentType: contentType || "application/octet-stream" };
-      } catch (error) {
-        if (
-          error instanceof UpstreamRejectedError &&
-          (error.status === 404 || error.errcode === "M_NOT_FOUND")
-        ) {
-          return undefined;
-        }
-        throw error;
-      }
+      const found = await unlessNotFound(() => upstream(() => bot.underlyingClient.downloadContent(mxc)));
+      return found && { data: found.data, contentType: found.contentType || "application/octet-stream" };
     },
     async getProfile(userId) {
-      try {
-        const profile = (await upstream(() => bot.underlyingClient.getUserProfile(userId))) as {
-          displayname?: unknown;
-          avatar_url?: unknown;
-        };
-        return {
+      const profile = (await unlessNotFound(() =>
+        upstream(() => bot.underlyingClient.getUserProfile(userId)),
+      )) as { displayname?: unknown; avatar_url?: unknown } | undefined;
+      return (
+        profile && {
           display_name: typeof profile.displayname === "string" ? profile.displayname : null,
           avatar_url: typeof profile.avatar_url === "string" ? profile.avatar_url : null,
-        };
-      } catch (error) {
-        if (
-          error instanceof UpstreamRejectedError &&
-          (error.status === 404 || error.errcode === "M_NOT_FOUND")
-        ) {
-          return undefined;
         }
-        throw error;
-      }
+      );
     },
   };
 }

@@ -7,6 +7,8 @@ import { ChannelStream } from "./channel-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Emitter } from "./emitter.ts";
 import { isFatalAuthError, ParleyError } from "./errors.ts";
+import { routePush } from "./push-router.ts";
+import { Requests } from "./requests.ts";
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from "./socket.ts";
 import type { Authenticated, ChannelSnapshot, ChatEvent, FetchResult, User } from "./types.ts";
 
@@ -42,16 +44,6 @@ export interface ClientEvents extends Record<string, unknown> {
   "user.updated": User;
 }
 
-type Pending = {
-  action: string;
-  payload: Record<string, unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: ParleyError) => void;
-  timer: unknown;
-};
-
-/** Actions that are not safe to send twice; if the connection drops before their reply, they fail. */
-const NOT_RETRIED = new Set(["chat.timeout", "user.ban", "user.silence", "user.reactivate"]);
 const GUEST_KEY = "parley.client_id";
 
 export class ParleyClient extends Emitter<ClientEvents> {
@@ -62,9 +54,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #authenticated = false;
   #closed = false;
   #attempt = 0;
-  #nextRef = 1;
-  #pending = new Map<number, Pending>();
-  #queue: Pending[] = [];
+  readonly #requests: Requests;
   #channels = new Map<string, Channel>();
   #tracked = new Map<string, { mode: "join" | "subscribe"; stream: ChannelStream }>();
   #pingTimer: unknown;
@@ -78,6 +68,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#Socket = options.WebSocket ?? defaultSocketFactory();
+    this.#requests = new Requests(this.#clock, options.requestTimeoutMs ?? 30_000);
   }
 
   get connected(): boolean {
@@ -99,7 +90,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#clock.clearTimeout(this.#reconnectTimer);
     this.#stopKeepalive();
     this.#socket?.close(1000, "client closed");
-    this.#failAll(new ParleyError("connection.closed", "The client was closed."));
+    this.#requests.failAll(new ParleyError("connection.closed", "The client was closed."));
   }
 
   channel(name: string): Channel {
@@ -113,10 +104,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Sends a request; resolves with its result or rejects with a ParleyError carrying the code. */
   request<T = Record<string, unknown>>(action: string, payload: Record<string, unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { action, payload, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
-      this.#enqueue(pending);
-    });
+    if (this.#closed) return Promise.reject(new ParleyError("connection.closed", "The client is closed."));
+    return this.#requests.add(action, payload, this.#sender()) as Promise<T>;
+  }
+
+  /** How to send now, or undefined while there is no authenticated connection. */
+  #sender(): ((frame: string) => void) | undefined {
+    const socket = this.#socket;
+    if (!this.#authenticated || !socket || socket.readyState !== OPEN) return undefined;
+    return (frame) => socket.send(frame);
   }
 
   /** Joins or subscribes and keeps the channel recovered across reconnects. */
@@ -204,7 +200,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.user = payload.user;
     this.#startKeepalive();
     const recoveries = [...this.#tracked.entries()].map(([name, tracked]) => this.#recover(name, tracked));
-    for (const pending of this.#queue.splice(0)) this.#transmit(pending);
+    const send = this.#sender();
+    if (send) this.#requests.sendWaiting(send);
     this.emit("connected", payload);
     await Promise.all(recoveries);
     return payload;
@@ -237,16 +234,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#socket = undefined;
     this.#stopKeepalive();
     // In-flight requests go back to the queue (resent after reconnecting) unless unsafe to repeat.
-    for (const pending of [...this.#pending.values()]) {
-      this.#clock.clearTimeout(pending.timer);
-      if (NOT_RETRIED.has(pending.action) || this.#closed) {
-        pending.reject(new ParleyError("connection.closed", "The connection closed before the reply."));
-      } else this.#queue.push(pending);
-    }
-    this.#pending.clear();
+    this.#requests.connectionLost();
     if (wasAuthenticated) this.emit("disconnected", { code, reason });
     if (this.#closed) {
-      this.#failAll(new ParleyError("connection.closed", "The client is closed."));
+      this.#requests.failAll(new ParleyError("connection.closed", "The client is closed."));
       return;
     }
     const delayMs = backoffDelay(this.#attempt, this.#clock.random(), this.#options.backoff ?? DEFAULT_BACKOFF);
@@ -257,38 +248,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
         if (error instanceof ParleyError && isFatalAuthError(error)) this.emit("error", error);
       });
     }, delayMs);
-  }
-
-  #failAll(error: ParleyError): void {
-    for (const pending of [...this.#pending.values(), ...this.#queue.splice(0)]) {
-      this.#clock.clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.#pending.clear();
-  }
-
-  #enqueue(pending: Pending): void {
-    if (this.#closed) {
-      pending.reject(new ParleyError("connection.closed", "The client is closed."));
-      return;
-    }
-    if (this.#authenticated) this.#transmit(pending);
-    else this.#queue.push(pending);
-  }
-
-  #transmit(pending: Pending): void {
-    const socket = this.#socket;
-    if (!socket || socket.readyState !== OPEN) {
-      this.#queue.push(pending);
-      return;
-    }
-    const ref = this.#nextRef++;
-    this.#pending.set(ref, pending);
-    pending.timer = this.#clock.setTimeout(() => {
-      this.#pending.delete(ref);
-      pending.reject(new ParleyError("connection.timeout", `No reply to ${pending.action} in time.`));
-    }, this.#options.requestTimeoutMs ?? 30_000);
-    socket.send(JSON.stringify([pending.action, ref, pending.payload]));
   }
 
   #parse(data: unknown): unknown[] | undefined {
@@ -303,12 +262,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #onFrame(frame: unknown[]): void {
     const [kind, second, third] = frame;
     if ((kind === "success" || kind === "error") && frame.length === 3 && typeof second === "number") {
-      const pending = this.#pending.get(second);
-      if (!pending) return;
-      this.#pending.delete(second);
-      this.#clock.clearTimeout(pending.timer);
-      if (kind === "success") pending.resolve(third);
-      else pending.reject(ParleyError.from(third));
+      this.#requests.settle(second, kind === "success", third);
       return;
     }
     if (kind === "pong") {
@@ -324,44 +278,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   #onPush(action: string, payload: unknown): void {
     this.emit("push", [action, payload]);
-    const body = (payload ?? {}) as Record<string, unknown>;
-    const channelName = typeof body.channel === "string" ? body.channel : undefined;
-    switch (action) {
-      case "chat.event":
-        this.#deliver(payload as ChatEvent);
-        return;
-      case "chat.events":
-        for (const event of (body.events as ChatEvent[]) ?? []) this.#deliver(event);
-        return;
-      case "chat.event.reaction": {
-        const { channel, event, reactions, event_id, sender } = body as Record<string, unknown>;
-        this.#deliver({
-          channel: channel as string,
-          event_type: "channel.reaction",
-          content: { event, reactions },
-          event_id: event_id as number,
-          ts: this.#clock.now(),
-          ...(typeof sender === "string" ? { sender } : {}),
-        });
-        return;
-      }
-      case "chat.typing":
-        if (channelName) this.channel(channelName).notify("typing", (body.users as string[]) ?? []);
-        return;
-      case "chat.moderation":
-      case "chat.settings":
-        if (channelName) this.channel(channelName).notify(action === "chat.moderation" ? "moderation" : "settings", body);
-        return;
-      case "chat.unsubscribed":
-        if (channelName) {
-          this.#tracked.delete(channelName);
-          this.channel(channelName).notify("unsubscribed", { reason: String(body.reason ?? "") });
-        }
-        return;
-      case "user.updated":
-        this.emit("user.updated", payload as User);
-        return;
-    }
+    routePush(action, payload, {
+      deliver: (event) => this.#deliver(event),
+      channel: (name) => this.channel(name),
+      forget: (name) => this.#tracked.delete(name),
+      userUpdated: (user) => this.emit("user.updated", user),
+      now: () => this.#clock.now(),
+    });
   }
 
   #deliver(event: ChatEvent): void {

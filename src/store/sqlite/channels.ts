@@ -5,7 +5,7 @@ import type { Membership } from "../../protocol/events.ts";
 import { asChannelName, asRoomId, asUserId, type ChannelName, type RoomId } from "../../protocol/ids.ts";
 import { prepareAll } from "./prepare.ts";
 
-interface ChannelRecord {
+export interface ChannelRecord {
   id: number;
   name: string;
   room_id: string;
@@ -14,8 +14,8 @@ interface ChannelRecord {
   join_rule: string;
   power_levels: string | null;
 }
-const CHANNEL_COLUMNS = "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels";
-const toChannel = (r: ChannelRecord): ChannelRow => ({
+export const CHANNEL_COLUMNS = "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels";
+export const toChannel = (r: ChannelRecord): ChannelRow => ({
   id: r.id,
   name: asChannelName(r.name),
   roomId: asRoomId(r.room_id),

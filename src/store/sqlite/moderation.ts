@@ -1,7 +1,8 @@
 // Moderation state: channel settings, rules accepted, timeouts, karma, audiences, user status.
 import type Database from "better-sqlite3";
 import type { ChannelSettings, ModerationStore, RequiredClaim, TimeoutRow } from "../../domain/store-port.ts";
-import { asChannelName, asRoomId, asUserId, type UserId } from "../../protocol/ids.ts";
+import { asUserId, type UserId } from "../../protocol/ids.ts";
+import { CHANNEL_COLUMNS, type ChannelRecord, toChannel } from "./channels.ts";
 import { prepareAll } from "./prepare.ts";
 
 interface SettingsRecord {
@@ -57,7 +58,7 @@ const SQL = {
     ON CONFLICT (channel_id) DO UPDATE SET slow_mode = excluded.slow_mode, rules = excluded.rules,
       rules_required = excluded.rules_required, rules_version = excluded.rules_version, guests = excluded.guests,
       required_claim = excluded.required_claim, parent_channel_id = excluded.parent_channel_id`,
-  modChannelOf: `SELECT c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels FROM channels c
+  modChannelOf: `SELECT ${CHANNEL_COLUMNS} FROM channels c
     JOIN channel_settings s ON s.channel_id = c.id WHERE s.parent_channel_id = ?`,
   acceptRules:
     "INSERT INTO rules_accepted (channel_id, user_id, version) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET version = excluded.version",
@@ -112,28 +113,8 @@ export function moderationQueries(db: Database.Database): ModerationStore {
       return toSettings(next);
     },
     modChannelOf(parentChannelId) {
-      const r = q.modChannelOf.get(parentChannelId) as
-        | {
-            id: number;
-            name: string;
-            room_id: string;
-            alias: string;
-            created_at: number;
-            join_rule: string;
-            power_levels: string | null;
-          }
-        | undefined;
-      return (
-        r && {
-          id: r.id,
-          name: asChannelName(r.name),
-          roomId: asRoomId(r.room_id),
-          alias: r.alias,
-          createdAt: r.created_at,
-          joinRule: r.join_rule,
-          powerLevels: r.power_levels === null ? null : (JSON.parse(r.power_levels) as unknown),
-        }
-      );
+      const row = q.modChannelOf.get(parentChannelId) as ChannelRecord | undefined;
+      return row && toChannel(row);
     },
     acceptRules(channelId, userId, version) {
       q.acceptRules.run(channelId, userId, version);

@@ -1,0 +1,56 @@
+// Server pushes -> the client's channels: events into their exactly-once streams, and the
+// notices (typing, moderation, settings, unsubscribed) straight to the channel's listeners.
+import type { Channel } from "./channel.ts";
+import type { ChatEvent, User } from "./types.ts";
+
+export interface PushTarget {
+  /** Through the channel's stream, for exactly-once, in-order delivery. */
+  deliver(event: ChatEvent): void;
+  channel(name: string): Channel;
+  /** The server ended a subscription: stop recovering it. */
+  forget(name: string): void;
+  userUpdated(user: User): void;
+  now(): number;
+}
+
+export function routePush(action: string, payload: unknown, target: PushTarget): void {
+  const body = (payload ?? {}) as Record<string, unknown>;
+  const channel = typeof body.channel === "string" ? target.channel(body.channel) : undefined;
+  switch (action) {
+    case "chat.event":
+      target.deliver(payload as ChatEvent);
+      return;
+    case "chat.events":
+      for (const event of (body.events as ChatEvent[] | undefined) ?? []) target.deliver(event);
+      return;
+    case "chat.event.reaction":
+      // A reaction change is a logged event too: it goes through the stream like the others.
+      target.deliver({
+        channel: body.channel as string,
+        event_type: "channel.reaction",
+        content: { event: body.event, reactions: body.reactions },
+        event_id: body.event_id as number,
+        ts: target.now(),
+        ...(typeof body.sender === "string" ? { sender: body.sender } : {}),
+      });
+      return;
+    case "chat.typing":
+      channel?.notify("typing", (body.users as string[] | undefined) ?? []);
+      return;
+    case "chat.moderation":
+      channel?.notify("moderation", body);
+      return;
+    case "chat.settings":
+      channel?.notify("settings", body);
+      return;
+    case "chat.unsubscribed":
+      if (channel) {
+        target.forget(channel.name);
+        channel.notify("unsubscribed", { reason: String(body.reason ?? "") });
+      }
+      return;
+    case "user.updated":
+      target.userUpdated(payload as User);
+      return;
+  }
+}
