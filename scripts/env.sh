@@ -30,7 +30,7 @@ ensure_node() {
 ensure_deps() {
   local stamp="$PARLEY_ROOT/node_modules/.parley-installed"
   if [ ! -f "$stamp" ] || [ "$PARLEY_ROOT/package-lock.json" -nt "$stamp" ] || [ "$PARLEY_ROOT/package.json" -nt "$stamp" ]; then
-    echo "parley: installing npm dependencies (native modules compile; the first run takes a few minutes)" >&2
+    echo "parley: installing npm dependencies from the lockfile" >&2
     (cd "$PARLEY_ROOT" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) >&2
     touch "$stamp"
   fi

@@ -12,4 +12,13 @@ scripts/browser.sh install
 export NODE_OPTIONS="--disable-warning=DEP0060 ${NODE_OPTIONS:-}"
 npm run --silent typecheck
 npm run --silent lint
-npx vitest run "$@"
+mkdir -p .test-data
+results=.test-data/vitest-results.json
+rm -f "$results"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# One plain closing line with the counts, whatever the runner printed above it.
+if [ -f "$results" ]; then
+  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$PARLEY_ROOT/$results"
+fi
+exit "$status"

@@ -25,6 +25,8 @@ export interface MemberList {
   readonly members: MemberView[];
   readonly online: UserId[];
   readonly seen: Array<{ id: UserId; last_seen: number }>;
+  /** Only for moderators: members' karma (minus the timeouts they ever got), when not zero. */
+  readonly karma?: Record<string, number>;
 }
 
 /** The most recently seen users `chat.members` lists; older ones are left out. */
@@ -39,7 +41,7 @@ export interface Membership {
   members(channel: ChannelRow): MemberView[];
   joinedChannels(userId: UserId): ChannelName[];
   /** Members now, those of them online, and everyone seen in the channel with when. */
-  list(channel: ChannelName): MemberList;
+  list(actor: Actor, channel: ChannelName): MemberList;
   find(channel: ChannelName): ChannelRow | undefined;
 }
 
@@ -101,14 +103,22 @@ export function createMembership(
     isJoined,
     joinedChannels: (userId) => store.channelsJoinedBy(userId).map((channel) => channel.name),
     find: (name) => channels.find(name),
-    list(name) {
+    list(actor, name) {
       const channel = channels.find(name);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
       const now = Date.now();
       const current = members(channel);
       const online = current.filter((m) => activity.isOnline(m.id, now)).map((m) => m.id);
       const onlineNow = new Set(online);
+      const karma: Record<string, number> = {};
+      if (roles.canModerate(channel, actor.userId, actor.admin)) {
+        for (const member of current) {
+          const value = store.karma(member.id);
+          if (value !== 0) karma[member.id] = value;
+        }
+      }
       return {
+        ...(roles.canModerate(channel, actor.userId, actor.admin) ? { karma } : {}),
         members: current,
         online,
         seen: store.seenMembers(channel.id, SEEN_LIMIT).map((m) => ({

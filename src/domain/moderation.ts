@@ -40,7 +40,7 @@ export interface Moderation {
     target: UserId,
     seconds: number,
     reason?: string,
-  ): Promise<{ until: number }>;
+  ): Promise<{ until: number; karma: number }>;
   untimeout(actor: Actor, channel: ChannelName, target: UserId): Promise<void>;
   /** The end of a running timeout of the user in the channel, if any. */
   timedOutUntil(channel: ChannelRow, userId: UserId): number | undefined;
@@ -171,9 +171,8 @@ export function createModeration(
         until,
         by: actor.userId,
         ...(reason ? { reason } : {}),
-        karma,
       });
-      return { until };
+      return { until, karma };
     },
 
     async untimeout(actor, name, target) {

@@ -16,8 +16,8 @@ export const historyActions = {
     return {};
   }),
 
-  "chat.members": action(channelPayload, async ({ services }, { channel }) =>
-    services.membership.list(channel),
+  "chat.members": action(channelPayload, async ({ user, services }, { channel }) =>
+    services.membership.list(user, channel),
   ),
 
   "chat.media": action(mediaPayload, async ({ session, user, services }, { channel, ...page }) =>

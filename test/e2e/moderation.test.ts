@@ -222,8 +222,14 @@ describe("timeouts", () => {
       user: s.fanId,
       by: s.djId,
       reason: "calm down",
-      karma: -1,
     });
+    expect(pushed[1]).not.toHaveProperty("karma");
+    // Karma is for moderators: in the timeout reply and in their member list, not for everyone.
+    expect(timeout.karma).toBe(-1);
+    expect(
+      ((await s.dj.ok("chat.members", { channel: s.channel })).karma as Record<string, number>)[s.fanId],
+    ).toBe(-1);
+    expect(await s.fan.ok("chat.members", { channel: s.channel })).not.toHaveProperty("karma");
     const refused = await s.fan.request("chat.send", {
       channel: s.channel,
       event_type: "channel.message",
