@@ -92,3 +92,41 @@ it("recovers across a Parley restart: every event once, in order, Matrix users' 
   const log = (await aliceChannel.fetch({ count: 200, after_id: (ids[0] as number) - 1 })).results;
   expect(seen).toEqual(log.map(({ reactions: _r, edited: _e, ...event }) => event));
 });
+
+it("has typed moderation calls whose refusals carry the protocol codes", async () => {
+  const ownerClient = newClient(unique("owner"), "Owner");
+  const fanName = unique("fan");
+  const fanClient = newClient(fanName, "Fan");
+  await ownerClient.connect();
+  await fanClient.connect();
+  const name = unique("modsdk");
+  const owned = ownerClient.channel(name);
+  await owned.join();
+  const fanSide = fanClient.channel(name);
+  await fanSide.join();
+  const fanId = `@chat_${fanName}:localhost`;
+
+  const notices: Array<Record<string, unknown>> = [];
+  fanSide.on("moderation", (notice) => notices.push(notice));
+  expect(await ownerClient.connect()).toMatchObject({ user: ownerClient.user }); // connecting twice is harmless
+  const denied = await fanSide.kick(ownerClient.user?.id ?? "").catch((e: unknown) => e);
+  expect((denied as ParleyError).code).toBe("chat.denied");
+
+  const { until, karma } = await owned.timeout(fanId, 120, "cool down");
+  expect(karma).toBe(-1);
+  expect(until).toBeGreaterThan(Date.now());
+  await expect.poll(() => notices.map((n) => n.action)).toContain("timeout");
+  const refused = await fanSide.sendText("hey").catch((e: unknown) => e);
+  expect((refused as ParleyError).code).toBe("channel.timed_out");
+  expect((refused as ParleyError).details.until).toBe(until);
+  await owned.untimeout(fanId);
+  await fanSide.sendText("thanks");
+
+  expect(await owned.setRole(fanId, "moderator")).toEqual({ channels: [name] });
+  await owned.settings({ slow_mode: 5, rules: "Be nice" });
+  expect((await fanSide.subscribe()).state).toMatchObject({ role: "moderator", rules: "Be nice" });
+  const users = await ownerClient.fetchUsers([fanId, "@nobody:localhost"]);
+  expect(Object.keys(users)).toEqual([fanId]);
+  const mods = await owned.moderatorsChannel();
+  expect(mods.name).toBe(`${name}.mods`);
+});

@@ -3,7 +3,10 @@
 import type { ParleyClient } from "./client.ts";
 import { Emitter } from "./emitter.ts";
 import type {
+  ChannelSettingsChange,
   ChannelSnapshot,
+  MediaPage,
+  Role,
   ChatEvent,
   FetchResult,
   MemberList,
@@ -128,7 +131,52 @@ export class Channel extends Emitter<ChannelEvents> {
     await this.#client.request("chat.typing", { channel: this.name, typing });
   }
 
-  media(options: { before_id?: number; count?: number } = {}): Promise<Record<string, unknown>> {
+  media(options: { before_id?: number; count?: number } = {}): Promise<MediaPage> {
     return this.#client.request("chat.media", { channel: this.name, ...options });
+  }
+
+  // --- moderation (see the protocol reference's Moderation section) ---
+
+  async kick(user: string, reason?: string): Promise<void> {
+    await this.#client.request("chat.kick", { channel: this.name, user, ...(reason ? { reason } : {}) });
+  }
+
+  async ban(user: string, reason?: string): Promise<void> {
+    await this.#client.request("chat.ban", { channel: this.name, user, ...(reason ? { reason } : {}) });
+  }
+
+  async unban(user: string): Promise<void> {
+    await this.#client.request("chat.unban", { channel: this.name, user });
+  }
+
+  /** 120-600 seconds; returns when it ends and the user's karma. */
+  timeout(user: string, seconds: number, reason?: string): Promise<{ until: number; karma: number }> {
+    return this.#client.request("chat.timeout", { channel: this.name, user, duration: seconds, ...(reason ? { reason } : {}) });
+  }
+
+  async untimeout(user: string): Promise<void> {
+    await this.#client.request("chat.untimeout", { channel: this.name, user });
+  }
+
+  setRole(user: string, role: Role): Promise<{ channels: string[] }> {
+    return this.#client.request("chat.set_role", { channel: this.name, user, role });
+  }
+
+  settings(changes: ChannelSettingsChange): Promise<{ settings: Record<string, unknown> }> {
+    return this.#client.request("chat.settings", { channel: this.name, ...changes });
+  }
+
+  async acceptRules(): Promise<void> {
+    await this.#client.request("chat.accept_rules", { channel: this.name });
+  }
+
+  async setAudience(user: string, audience: "vip" | "quiet" | null): Promise<void> {
+    await this.#client.request("chat.set_audience", { channel: this.name, user, audience });
+  }
+
+  /** Opens (creating it the first time) the private channel of this channel's moderators. */
+  async moderatorsChannel(): Promise<Channel> {
+    const opened = await this.#client.request<ChannelSnapshot & { id: string }>("chat.mod_channel", { channel: this.name });
+    return this.#client.channel(opened.id);
   }
 }

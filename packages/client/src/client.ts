@@ -62,6 +62,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #reconnectTimer: unknown;
   #connecting: Promise<Authenticated> | undefined;
   user: User | undefined;
+  #lastAuth: Authenticated | undefined;
 
   constructor(options: ParleyClientOptions) {
     super();
@@ -77,6 +78,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Connects and authenticates; resolves with the `authenticated` payload. */
   connect(): Promise<Authenticated> {
+    if (this.#authenticated && this.#lastAuth) return Promise.resolve(this.#lastAuth);
     this.#closed = false;
     this.#connecting ??= this.#open().finally(() => {
       this.#connecting = undefined;
@@ -135,6 +137,29 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   fetchUser(id: string): Promise<User> {
     return this.request("user.fetch", { id });
+  }
+
+  /** Up to 100 users at once; unknown ids are left out of the map. */
+  fetchUsers(ids: readonly string[]): Promise<Record<string, User>> {
+    return this.request("user.fetch", { ids: [...ids] });
+  }
+
+  /** Owners: the same role in every channel they own (a DJ appointing their team). */
+  setRoleEverywhere(user: string, role: "moderator" | "user"): Promise<{ channels: string[] }> {
+    return this.request("chat.set_role", { all_channels: true, user, role });
+  }
+
+  // Platform admins only.
+  banUser(id: string): Promise<{ channels: number }> {
+    return this.request("user.ban", { id });
+  }
+
+  silenceUser(id: string): Promise<{ channels: number }> {
+    return this.request("user.silence", { id });
+  }
+
+  reactivateUser(id: string): Promise<{ channels: number }> {
+    return this.request("user.reactivate", { id });
   }
 
   // --- the connection --------------------------------------------------------------------------
@@ -198,6 +223,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#authenticated = true;
     this.#attempt = 0;
     this.user = payload.user;
+    this.#lastAuth = payload;
     this.#startKeepalive();
     const recoveries = [...this.#tracked.entries()].map(([name, tracked]) => this.#recover(name, tracked));
     const send = this.#sender();

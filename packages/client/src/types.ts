@@ -9,7 +9,9 @@ export interface User {
   readonly profile: Profile;
 }
 
-export type Member = User & { readonly role?: "owner" | "moderator" | "user" };
+export type Role = "owner" | "moderator" | "user";
+
+export type Member = User & { readonly role?: Role };
 
 export interface FileRef {
   readonly url: string;
@@ -76,4 +78,25 @@ export interface ReactionChange {
   readonly reactions: Reactions;
   readonly event_id: number;
   readonly sender?: string;
+}
+
+export interface MediaPage {
+  readonly items: Array<{
+    readonly event_id: number;
+    readonly sender: string | null;
+    readonly ts: number;
+    readonly kind: "file" | "link";
+    readonly url: string;
+    readonly name?: string;
+    readonly mimeType?: string;
+  }>;
+  readonly next_before_id: number | null;
+}
+
+export interface ChannelSettingsChange {
+  readonly slow_mode?: number;
+  readonly rules?: string | null;
+  readonly rules_required?: boolean;
+  readonly guests?: boolean;
+  readonly required_claim?: { readonly name: string; readonly value: string | number | boolean } | null;
 }

@@ -175,3 +175,11 @@ describe("reconnection", () => {
     expect(FakeSocket.instances).toHaveLength(1);
   });
 });
+
+describe("connect", () => {
+  it("connecting again while connected opens no second socket", async () => {
+    await connect();
+    expect(await client.connect()).toEqual(authenticated);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+});
