@@ -1,14 +1,14 @@
 # syntax=docker/dockerfile:1
 # Parley: build with `docker build -t parley .`, or through docker-compose.yml (see deploy/README.md).
-# Node 24 runs the TypeScript sources directly (type stripping): there is no compile step, only the
-# native module better-sqlite3 to build.
+# Node 24 runs the TypeScript sources directly (type stripping): there is no compile step.
+# better-sqlite3 ships prebuilt Node-API binaries; the toolchain stays for any native addon that
+# has none for this platform (node-gyp then builds against the headers in this image).
 
-# --- build: production dependencies, with the toolchain node-gyp needs -------------------------
+# --- build: production dependencies ---------------------------------------------------------------
 FROM node:24-bookworm-slim AS build
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
-# Compile native addons against the headers shipped in this image instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 # package.json points @matrix-org/matrix-sdk-crypto-nodejs at stubs/: it must be here before npm ci.

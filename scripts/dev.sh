@@ -40,6 +40,7 @@ scripts/synapse.sh wait "http://127.0.0.1:$HS_PORT" 90
 cat <<MSG
 
   Parley is starting.
+    Web chat page:                 http://127.0.0.1:8080/
     WebSocket for native clients:  ws://127.0.0.1:8080/chat
     Homeserver for Element:        http://127.0.0.1:$HS_PORT   (server name: localhost; register any user)
     A token for native user alice: node src/main.ts token alice --name Alice --config config/dev.yaml
