@@ -241,6 +241,7 @@ export async function startParley(config: Config, registration?: Registration): 
       await gateway.close();
       pusher.flushAll();
       moderation.stop();
+      activity.stop();
       appservice.stop();
       // The homeserver keeps connections alive; close them so a restarted Parley gets the next ones.
       (appservice as unknown as { appServer?: Server }).appServer?.closeAllConnections();

@@ -13,7 +13,18 @@ export interface Activity {
   /** A native user's connection closed: they were seen in their channels until now. */
   connectionClosed(userId: UserId): void;
   connectionOpened(userId: UserId): void;
+  /** Writes the "seen" times gathered since the last flush (call before reading them). */
+  flush(): void;
+  stop(): void;
 }
+
+/**
+ * Seen-times are written in batches: one synchronous disk write per connect and disconnect would
+ * hold a reconnect storm (1,000 clients at once) to the disk's pace.
+ */
+const FLUSH_EVERY_MS = 2_000;
+/** Above this many tracked Matrix users, those inactive for the window are forgotten. */
+const PRUNE_ABOVE = 50_000;
 
 export function createActivity(
   store: Store,
@@ -21,20 +32,42 @@ export function createActivity(
   isNative: (userId: UserId) => boolean,
 ): Activity {
   const lastActive = new Map<UserId, number>();
+  const seen = new Map<UserId, number>();
+
+  const prune = (now: number) => {
+    for (const [userId, at] of lastActive) if (now - at >= RECENTLY_ACTIVE_MS) lastActive.delete(userId);
+  };
+  const flush = () => {
+    if (seen.size === 0) return;
+    const batch = [...seen];
+    seen.clear();
+    store.transaction(() => {
+      for (const [userId, at] of batch) store.touchJoinedMember(userId, at);
+    });
+  };
+  const timer = setInterval(flush, FLUSH_EVERY_MS);
+  timer.unref();
+
   return {
     touch(userId, at) {
       if (isNative(userId)) return;
       if ((lastActive.get(userId) ?? 0) < at) lastActive.set(userId, at);
+      if (lastActive.size > PRUNE_ABOVE) prune(Date.now());
     },
     isOnline(userId, now = Date.now()) {
       if (isNative(userId)) return fanout.isOnline(userId);
       return now - (lastActive.get(userId) ?? 0) < RECENTLY_ACTIVE_MS;
     },
     connectionOpened(userId) {
-      store.touchJoinedMember(userId, Date.now());
+      seen.set(userId, Date.now());
     },
     connectionClosed(userId) {
-      store.touchJoinedMember(userId, Date.now());
+      seen.set(userId, Date.now());
+    },
+    flush,
+    stop() {
+      clearInterval(timer);
+      flush();
     },
   };
 }

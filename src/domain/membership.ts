@@ -106,6 +106,7 @@ export function createMembership(
     list(actor, name) {
       const channel = channels.find(name);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      activity.flush();
       const now = Date.now();
       const current = members(channel);
       const online = current.filter((m) => activity.isOnline(m.id, now)).map((m) => m.id);

@@ -34,6 +34,8 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     isOnline: () => false,
     connectionOpened() {},
     connectionClosed() {},
+    flush() {},
+    stop() {},
   };
   const naming = createNaming({
     serverName: "x",

@@ -1,7 +1,7 @@
 // Reactions per message and mention notifications per user.
 import type Database from "better-sqlite3";
 import type { ReactionRow, ReactionSummary, Store } from "../../domain/store-port.ts";
-import { asMatrixEventId, asUserId, type UserId } from "../../protocol/ids.ts";
+import { asMatrixEventId, asUserId } from "../../protocol/ids.ts";
 import { prepareAll } from "./prepare.ts";
 
 interface ReactionRecord {
@@ -25,7 +25,9 @@ const SQL = {
   findReaction: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq = ? AND user_id = ? AND reaction = ?`,
   deleteReaction: "DELETE FROM reactions WHERE matrix_event_id = ?",
   reactionByMatrixId: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE matrix_event_id = ?`,
-  reactionsOf: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq = ? ORDER BY created_at, rowid`,
+  // One range query per page instead of one per message: a fetched page is a contiguous seq range.
+  reactionsIn: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq BETWEEN ? AND ?
+    ORDER BY created_at, rowid`,
   addNotification:
     "INSERT INTO notifications (user_id, channel_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   clearNotifications: "DELETE FROM notifications WHERE user_id = ? AND channel_id = ? AND seq <= ?",
@@ -67,13 +69,14 @@ export function reactionQueries(db: Database.Database): ReactionQueries {
     },
     reactionSummaries(channelId, targetSeqs) {
       const summaries = new Map<number, ReactionSummary>();
-      for (const seq of new Set(targetSeqs)) {
-        const rows = q.reactionsOf.all(channelId, seq) as ReactionRecord[];
-        if (rows.length === 0) continue;
-        const summary: Record<string, UserId[]> = {};
-        for (const row of rows)
-          summary[row.reaction] = [...(summary[row.reaction] ?? []), asUserId(row.user_id)];
-        summaries.set(seq, summary);
+      if (targetSeqs.length === 0) return summaries;
+      const wanted = new Set(targetSeqs);
+      const rows = q.reactionsIn.all(channelId, Math.min(...wanted), Math.max(...wanted)) as ReactionRecord[];
+      for (const row of rows) {
+        if (!wanted.has(row.target_seq)) continue;
+        const summary = summaries.get(row.target_seq) ?? {};
+        summary[row.reaction] = [...(summary[row.reaction] ?? []), asUserId(row.user_id)];
+        summaries.set(row.target_seq, summary);
       }
       return summaries;
     },
