@@ -2,7 +2,7 @@
 // accepted before posting), and join policies (no guests, or a JWT claim value), re-checked for
 // everyone present when they change.
 import { ProtocolError } from "../protocol/errors.ts";
-import { pushFrame } from "../protocol/frames.ts";
+import { EncodedFrame, pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
@@ -76,7 +76,7 @@ export function createSettings(
       if (!why) continue;
       fanout.unsubscribe(channel.name, subscriber);
       subscriber.deliver(
-        JSON.stringify(pushFrame("chat.unsubscribed", { channel: channel.name, reason: why })),
+        new EncodedFrame(pushFrame("chat.unsubscribed", { channel: channel.name, reason: why })),
       );
     }
     for (const member of store.joinedMembers(channel.id)) {

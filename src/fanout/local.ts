@@ -1,7 +1,7 @@
 // In-process fan-out: subscriber sets per channel and connection sets per user. One encoded string
 // per broadcast, shared by every recipient.
 import type { FanOut, Subscriber } from "../domain/fanout-port.ts";
-import { encodeFrame } from "../protocol/frames.ts";
+import { EncodedFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 
 function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
@@ -44,13 +44,13 @@ export function createLocalFanOut(): FanOut {
     publish(channel, frame, filter) {
       const set = byChannel.get(channel);
       if (!set || set.size === 0) return;
-      const encoded = encodeFrame(frame);
+      const encoded = new EncodedFrame(frame);
       for (const subscriber of set) if (!filter || filter(subscriber)) subscriber.deliver(encoded);
     },
     sendToUser(userId, frame, exceptId) {
       const set = byUser.get(userId);
       if (!set) return;
-      const encoded = encodeFrame(frame);
+      const encoded = new EncodedFrame(frame);
       for (const subscriber of set) if (subscriber.id !== exceptId) subscriber.deliver(encoded);
     },
     isOnline: (userId) => (byUser.get(userId)?.size ?? 0) > 0,

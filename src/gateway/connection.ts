@@ -6,7 +6,13 @@ import type { AuthUser, Session } from "../handlers/context.ts";
 import type { Router } from "../handlers/router.ts";
 import { CLOSE_CODES, type CloseCodeName } from "../protocol/close-codes.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import { decodeFrame, encodeFrame, errorFrame, type OutgoingFrame } from "../protocol/frames.ts";
+import {
+  decodeBinaryFrame,
+  decodeFrame,
+  EncodedFrame,
+  errorFrame,
+  type OutgoingFrame,
+} from "../protocol/frames.ts";
 import type { ChannelName } from "../protocol/ids.ts";
 
 export interface ConnectionLimits {
@@ -26,6 +32,8 @@ export class Connection implements Session {
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   #authTimer: NodeJS.Timeout | undefined;
+  /** Set by the first binary frame: from then on this connection is answered in MessagePack. */
+  #binary = false;
 
   constructor(id: number, ws: WebSocket, router: Router, fanout: FanOut, limits: ConnectionLimits) {
     this.connectionId = id;
@@ -34,7 +42,7 @@ export class Connection implements Session {
     this.#fanout = fanout;
     this.#limits = limits;
     this.#authTimer = setTimeout(() => this.close("authTimeout"), limits.authTimeoutMs);
-    ws.on("message", (data, isBinary) => this.#onMessage(data.toString(), isBinary));
+    ws.on("message", (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     ws.on("close", () => this.#onClose());
     ws.on("error", () => ws.terminate());
   }
@@ -42,7 +50,7 @@ export class Connection implements Session {
   authenticate(user: AuthUser): void {
     this.user = user;
     clearTimeout(this.#authTimer);
-    const deliver = (encoded: string) => this.#write(encoded);
+    const deliver = (frame: EncodedFrame) => this.#write(frame);
     this.#subscriber = { id: this.connectionId, userId: user.userId, deliver };
     this.#fanout.addConnection(this.#subscriber);
   }
@@ -64,16 +72,9 @@ export class Connection implements Session {
     this.#ws.close(code, text);
   }
 
-  #onMessage(text: string, isBinary: boolean): void {
-    if (isBinary) {
-      const error = new ProtocolError(
-        "protocol.bad_frame",
-        "Binary (MessagePack) frames are not supported yet; send JSON text.",
-      );
-      this.#send(errorFrame(undefined, error.toPayload()));
-      return;
-    }
-    const frame = decodeFrame(text);
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) this.#binary = true;
+    const frame = isBinary ? decodeBinaryFrame(data) : decodeFrame(data.toString("utf8"));
     if (frame.kind === "ping") {
       this.#send(["pong", frame.ts]); // answered at once, even behind a slow request
       return;
@@ -97,16 +98,16 @@ export class Connection implements Session {
   }
 
   #send(frame: OutgoingFrame): void {
-    this.#write(encodeFrame(frame));
+    this.#write(new EncodedFrame(frame));
   }
 
-  #write(encoded: string): void {
+  #write(frame: EncodedFrame): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     if (this.#ws.bufferedAmount > this.#limits.maxBufferedBytes) {
       this.close("slowConsumer");
       return;
     }
-    this.#ws.send(encoded);
+    this.#ws.send(this.#binary ? frame.binary : frame.text);
   }
 
   #onClose(): void {

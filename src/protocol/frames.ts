@@ -1,4 +1,5 @@
 // Reading and writing wire frames. Pure: no I/O, no knowledge of actions beyond the frame shapes.
+import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
 import { z } from "zod";
 
 export const refSchema = z.union([z.number().int().safe(), z.string().min(1).max(64)]);
@@ -17,7 +18,7 @@ const isPlainObject = (value: unknown): value is Payload =>
 
 const bad = (reason: string, ref?: Ref): IncomingFrame => ({ kind: "bad", ref, reason });
 
-/** Decodes one text message. Never throws: unreadable input becomes a `bad` frame. */
+/** Decodes one text message (JSON). Never throws: unreadable input becomes a `bad` frame. */
 export function decodeFrame(text: string): IncomingFrame {
   let parsed: unknown;
   try {
@@ -25,7 +26,22 @@ export function decodeFrame(text: string): IncomingFrame {
   } catch {
     return bad("not JSON");
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) return bad("a frame is a non-empty JSON array");
+  return decodeValue(parsed);
+}
+
+/** Decodes one binary message (MessagePack), the same frames as JSON. Never throws. */
+export function decodeBinaryFrame(data: Uint8Array): IncomingFrame {
+  let parsed: unknown;
+  try {
+    parsed = decodeMsgpack(data);
+  } catch {
+    return bad("not MessagePack");
+  }
+  return decodeValue(parsed);
+}
+
+function decodeValue(parsed: unknown): IncomingFrame {
+  if (!Array.isArray(parsed) || parsed.length === 0) return bad("a frame is a non-empty array");
   const [action, second, third] = parsed;
   if (typeof action !== "string" || action.length === 0 || action.length > 64) {
     return bad("the first element must be the action name");
@@ -49,6 +65,31 @@ export function decodeFrame(text: string): IncomingFrame {
 export type OutgoingFrame = readonly unknown[];
 
 export const encodeFrame = (frame: OutgoingFrame): string => JSON.stringify(frame);
+
+/**
+ * One outgoing frame, encoded at most once per wire format however many connections receive it:
+ * JSON for text connections, MessagePack for those that spoke MessagePack.
+ */
+export class EncodedFrame {
+  readonly #frame: OutgoingFrame;
+  #text: string | undefined;
+  #binary: Uint8Array | undefined;
+
+  constructor(frame: OutgoingFrame) {
+    this.#frame = frame;
+  }
+
+  get text(): string {
+    this.#text ??= JSON.stringify(this.#frame);
+    return this.#text;
+  }
+
+  get binary(): Uint8Array {
+    // JSON drops undefined members; so must MessagePack, or the two would differ.
+    this.#binary ??= encodeMsgpack(this.#frame, { ignoreUndefined: true });
+    return this.#binary;
+  }
+}
 
 export const successFrame = (ref: Ref, result: unknown): OutgoingFrame => ["success", ref, result ?? {}];
 

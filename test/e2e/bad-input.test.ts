@@ -63,12 +63,15 @@ describe("malformed frames get protocol.bad_frame", () => {
     });
   }
 
-  it("a binary (MessagePack) frame", async () => {
-    await changesNothing(alice, async () => {
-      const error = lastError(alice);
-      alice.sendRaw(Buffer.from([0x93, 0xa9]));
+  it("a binary frame that is not MessagePack (answered in MessagePack from then on)", async () => {
+    const client = await TestClient.login(parley.url(), { token: await parley.token(unique("bin"), "Bin") });
+    await changesNothing(client, async () => {
+      const error = lastError(client);
+      client.sendRaw(Buffer.from([0x93, 0xa9]));
       expect((await error)[1]).toMatchObject({ code: "protocol.bad_frame" });
+      expect(client.binaryFrames).toBeGreaterThan(0);
     });
+    client.close();
   });
 });
 

@@ -1,4 +1,5 @@
 // A native test client speaking the wire protocol over a real WebSocket.
+import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
 import WebSocket from "ws";
 
 export type Frame = unknown[];
@@ -17,6 +18,9 @@ export const bodyOf = (event: Record<string, unknown>): string | undefined =>
 
 export class TestClient {
   readonly received: Frame[] = [];
+  /** How many frames arrived as MessagePack (binary) rather than JSON. */
+  binaryFrames = 0;
+  #msgpack = false;
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly #ws: WebSocket;
   #waiters: Waiter[] = [];
@@ -27,8 +31,9 @@ export class TestClient {
     this.closed = new Promise((resolve) =>
       ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
     );
-    ws.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as Frame;
+    ws.on("message", (data, isBinary) => {
+      const frame = (isBinary ? decodeMsgpack(data as Buffer) : JSON.parse(data.toString())) as Frame;
+      if (isBinary) this.binaryFrames += 1;
       this.received.push(frame);
       this.#waiters = this.#waiters.filter((waiter) => {
         if (!waiter.predicate(frame)) return true;
@@ -67,7 +72,12 @@ export class TestClient {
   }
 
   send(frame: Frame): void {
-    this.#ws.send(JSON.stringify(frame));
+    this.#ws.send(this.#msgpack ? encodeMsgpack(frame) : JSON.stringify(frame));
+  }
+
+  /** From now on, send MessagePack (binary) frames, as a MessagePack client would. */
+  useMessagePack(): void {
+    this.#msgpack = true;
   }
 
   waitFor(predicate: (frame: Frame) => boolean, timeoutMs = 10_000, description = "a frame"): Promise<Frame> {

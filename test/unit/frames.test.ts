@@ -54,3 +54,27 @@ describe("encoding", () => {
     expect(encodeFrame(errorFrame(undefined, { code: "x" }))).toBe('["error",{"code":"x"}]');
   });
 });
+
+describe("MessagePack", () => {
+  it("reads the same frames from binary messages", async () => {
+    const { encode } = await import("@msgpack/msgpack");
+    const { decodeBinaryFrame } = await import("../../src/protocol/frames.ts");
+    expect(decodeBinaryFrame(encode(["chat.join", 7, { channel: "room_0" }]))).toEqual({
+      kind: "request",
+      action: "chat.join",
+      ref: 7,
+      payload: { channel: "room_0" },
+    });
+    expect(decodeBinaryFrame(new Uint8Array([0x93, 0xa9]))).toMatchObject({ kind: "bad" });
+    expect(decodeBinaryFrame(encode({ not: "an array" }))).toMatchObject({ kind: "bad" });
+  });
+
+  it("encodes a frame once per format, dropping undefined members in both", async () => {
+    const { decode } = await import("@msgpack/msgpack");
+    const { EncodedFrame } = await import("../../src/protocol/frames.ts");
+    const frame = new EncodedFrame(["chat.event", { a: 1, gone: undefined }]);
+    expect(frame.text).toBe('["chat.event",{"a":1}]');
+    expect(decode(frame.binary)).toEqual(["chat.event", { a: 1 }]);
+    expect(frame.binary).toBe(frame.binary);
+  });
+});
