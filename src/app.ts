@@ -8,6 +8,7 @@ import { createActivity } from "./domain/activity.ts";
 import { createAdmin } from "./domain/admin.ts";
 import { createAudiences } from "./domain/audiences.ts";
 import { createChannels } from "./domain/channels.ts";
+import { createDirect } from "./domain/direct.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
 import { createGatekeeper } from "./domain/gatekeeper.ts";
@@ -23,6 +24,7 @@ import { createNaming } from "./domain/naming.ts";
 import { createNotifications } from "./domain/notifications.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState, type ReadState } from "./domain/read-state.ts";
+import { createRelations } from "./domain/relations.ts";
 import { createRoles } from "./domain/roles.ts";
 import { createSettings } from "./domain/settings.ts";
 import { createTyping } from "./domain/typing.ts";
@@ -89,11 +91,13 @@ export async function startParley(config: Config, registration?: Registration): 
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId));
   const roles = createRoles(naming);
   const audiences = createAudiences(store, channels, roles);
+  const relations = createRelations(store, matrix, createLogger("Relations"));
   const pusher = createEventPusher(
     fanout,
     store,
     { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
-    audiences.hears,
+    (channel, listener, event) =>
+      audiences.hears(channel, listener, event) && !relations.hides(listener, event),
   );
   // readState is created below; the publisher reaches it late-bound, on the fan-out path.
   let readState: ReadState | undefined;
@@ -130,6 +134,17 @@ export async function startParley(config: Config, registration?: Registration): 
   const typing = createTyping(store, channels, membership, matrix, fanout, naming, createLogger("Typing"));
   const mediaService = createMedia(store, matrix, channels, users, media, config.media);
   const modChannels = createModChannels(store, matrix, channels, roles, membership);
+  const direct = createDirect(
+    store,
+    matrix,
+    channels,
+    membership,
+    relations,
+    users,
+    fanout,
+    naming,
+    createLogger("Direct"),
+  );
   const admin = createAdmin(store, matrix, fanout, createLogger("Admin"));
   const history = createHistory(store, channels, users, matrix, eventLog, naming);
   const slowModeLog = createLogger("SlowMode");
@@ -198,6 +213,8 @@ export async function startParley(config: Config, registration?: Registration): 
       typing,
       media: mediaService,
       moderation,
+      direct,
+      relations,
       settings,
       audiences,
       modChannels,

@@ -18,6 +18,8 @@ export interface FanOut {
   unsubscribe(channel: ChannelName, subscriber: Subscriber): void;
   isSubscribed(channel: ChannelName, subscriber: Subscriber): boolean;
   subscribers(channel: ChannelName): Subscriber[];
+  /** Subscribes every open connection of a user (someone opened a direct channel with them). */
+  subscribeUser(channel: ChannelName, userId: UserId): void;
   /**
    * Encodes the frame once and hands it to every subscriber of the channel (that `filter` lets
    * through), in call order.

@@ -36,6 +36,10 @@ export function createGatekeeper(
       checkPlatform(actor);
       if (store.member(channel.id, actor.userId)?.membership === "ban")
         throw new ProtocolError("channel.banned");
+      const direct = store.directMembers(channel.id);
+      if (direct.length > 0 && !direct.includes(actor.userId)) {
+        throw new ProtocolError("chat.denied", "This is a private conversation.");
+      }
       const parentId = store.settings(channel.id).parentChannelId;
       if (parentId !== null) {
         const parent = store.channelById(parentId);
@@ -51,6 +55,11 @@ export function createGatekeeper(
         throw new ProtocolError("chat.denied", "You have been silenced.");
       if (store.member(channel.id, actor.userId)?.membership === "ban")
         throw new ProtocolError("channel.banned");
+      // In a direct channel, a member who blocked you does not take your messages.
+      const blockers = store.relatedTo(actor.userId, "block");
+      if (blockers.length > 0 && store.directMembers(channel.id).some((id) => blockers.includes(id))) {
+        throw new ProtocolError("chat.denied", "Someone in this conversation does not take your messages.");
+      }
       const until = moderation.timedOutUntil(channel, actor.userId);
       if (until !== undefined) {
         throw new ProtocolError("channel.timed_out", "You are timed out in this channel.", { until });

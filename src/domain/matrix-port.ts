@@ -48,6 +48,18 @@ export interface MatrixPort {
     target: UserId,
     reason: string | undefined,
   ): Promise<void>;
+  /**
+   * A direct-message room created by `creator`'s puppet (so Matrix clients show a DM with them),
+   * with `is_direct` invites for `others` and the bot, which joins to administer it. An existing
+   * room with the alias is returned instead.
+   */
+  createDirectRoom(creator: UserId, aliasLocalpart: string, others: readonly UserId[]): Promise<RoomId>;
+  /** Merges `content` into a user's global account data of `type` (puppets only). */
+  updateAccountData(
+    userId: UserId,
+    type: string,
+    update: (current: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<void>;
   /** The bot invites a user (into invite-only rooms). */
   invite(roomId: RoomId, userId: UserId): Promise<void>;
   /** Redacts as the bot (slow mode), with a reason. */

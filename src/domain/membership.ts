@@ -42,6 +42,8 @@ export interface Membership {
   joinedChannels(userId: UserId): ChannelName[];
   /** Members now, those of them online, and everyone seen in the channel with when. */
   list(actor: Actor, channel: ChannelName): MemberList;
+  /** Puts another native user into a channel (a direct channel someone opened with them). */
+  addMember(channel: ChannelRow, userId: UserId): Promise<void>;
   find(channel: ChannelName): ChannelRow | undefined;
 }
 
@@ -127,6 +129,12 @@ export function createMembership(
           last_seen: onlineNow.has(m.userId) ? now : (m.lastSeen ?? m.updatedAt),
         })),
       };
+    },
+    async addMember(channel, userId) {
+      const user = users.ensureNative(userId);
+      if (isJoined(userId, channel)) return;
+      await users.preparePuppet(user);
+      await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
     },
     async open(actor, name) {
       const channel = await channels.ensure(name);

@@ -10,7 +10,10 @@ import type { ChannelRow, Store } from "./store-port.ts";
 import type { Users } from "./users.ts";
 
 export interface Notifications {
-  /** `mentions` are user ids the message mentions; only joined native members are notified. */
+  /**
+   * A new message: in a direct channel everyone else is notified, elsewhere the users it
+   * mentions. Only joined native members get notifications.
+   */
   mentioned(channel: ChannelRow, event: ChatEvent, mentions: readonly UserId[]): void;
   counts(userId: UserId): Record<string, number>;
   /** After a read: drops notifications up to `seq` and tells all the user's connections. */
@@ -35,7 +38,8 @@ export function createNotifications(
     counts,
     mentioned(channel, event, mentions) {
       const sender = event.sender && users.knownView(event.sender);
-      for (const userId of mentions) {
+      const direct = store.directMembers(channel.id);
+      for (const userId of direct.length > 0 ? direct : mentions) {
         if (userId === event.sender || !naming.isNativeUser(userId)) continue;
         if (store.member(channel.id, userId)?.membership !== "join") continue;
         store.addNotification(userId, channel.id, event.event_id);

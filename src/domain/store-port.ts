@@ -159,7 +159,20 @@ export interface ModerationStore {
   claims(userId: UserId): Readonly<Record<string, unknown>> | undefined;
 }
 
-export interface Store extends ModerationStore {
+export type Relation = "block" | "ignore";
+
+/** Direct channels and users' personal controls. */
+export interface DirectStore {
+  setDirectMembers(channelId: number, userIds: readonly UserId[]): void;
+  /** The users a direct channel belongs to; empty for other channels. */
+  directMembers(channelId: number): UserId[];
+  setRelation(userId: UserId, other: UserId, relation: Relation, on: boolean): void;
+  related(userId: UserId, relation: Relation): UserId[];
+  /** Users who have `relation` to `other` (e.g. everyone who ignores them). */
+  relatedTo(other: UserId, relation: Relation): UserId[];
+}
+
+export interface Store extends ModerationStore, DirectStore {
   /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */
   transaction<T>(work: () => T): T;
 

@@ -18,6 +18,8 @@ export interface Users {
   /** Creates or refreshes the native user behind a login. */
   login(identity: NativeIdentity): NativeUserRow;
   native(userId: UserId): NativeUserRow | undefined;
+  /** The native user behind a puppet id, known or not yet logged in (no profile then). */
+  ensureNative(userId: UserId): NativeUserRow;
   /** What we know locally, without asking the homeserver. */
   knownView(userId: UserId): UserView | undefined;
   /** Local knowledge first, then the homeserver's profile; undefined when nobody has this id. */
@@ -63,6 +65,13 @@ export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): U
       return user;
     },
     native,
+    ensureNative(userId) {
+      const known = native(userId);
+      if (known) return known;
+      const localpart = naming.nativeLocalpart(userId);
+      if (localpart === undefined) throw new Error(`${userId} is not a native user`);
+      return store.upsertNativeUser({ userId, localpart, isGuest: localpart.startsWith("guest-") });
+    },
     knownView,
     async fetch(userId) {
       const known = knownView(userId);

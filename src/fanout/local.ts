@@ -41,6 +41,12 @@ export function createLocalFanOut(): FanOut {
     unsubscribe,
     isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,
     subscribers: (channel) => [...(byChannel.get(channel) ?? [])],
+    subscribeUser(channel, userId) {
+      for (const subscriber of byUser.get(userId) ?? []) {
+        setIn(byChannel, channel).add(subscriber);
+        setIn(channelsOf, subscriber).add(channel);
+      }
+    },
     publish(channel, frame, filter) {
       const set = byChannel.get(channel);
       if (!set || set.size === 0) return;

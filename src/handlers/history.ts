@@ -7,7 +7,9 @@ export const historyActions = {
     services.history.fetch(
       payload,
       (channel) => session.isSubscribed(channel.name) || services.membership.isJoined(user.userId, channel),
-      (channel, event) => services.audiences.hears(channel, user.userId, event),
+      (channel, event) =>
+        services.audiences.hears(channel, user.userId, event) &&
+        !services.relations.hides(user.userId, event),
     ),
   ),
 

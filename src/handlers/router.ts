@@ -16,6 +16,7 @@ import { failingFields } from "../protocol/schemas.ts";
 import { authenticate } from "./authenticate.ts";
 import { channelActions } from "./channels.ts";
 import type { Action, Services, Session } from "./context.ts";
+import { directActions } from "./direct.ts";
 import { historyActions } from "./history.ts";
 import { messageActions } from "./messages.ts";
 import { moderationActions } from "./moderation.ts";
@@ -29,6 +30,7 @@ const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
     ...userActions,
     ...historyActions,
     ...moderationActions,
+    ...directActions,
   }),
 );
 

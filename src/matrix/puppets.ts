@@ -124,6 +124,38 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
         ),
       );
     },
+    async createDirectRoom(creator, aliasLocalpart, others) {
+      await ensureBot();
+      const botUserId = appservice.botUserId;
+      try {
+        const roomId = await upstream(() =>
+          clientOf(creator).createRoom({
+            preset: "private_chat",
+            is_direct: true,
+            invite: [...others, botUserId],
+            room_alias_name: aliasLocalpart,
+            initial_state: [
+              { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "shared" } },
+            ],
+            power_level_content_override: { users: { [botUserId]: 100 } },
+          }),
+        );
+        await upstream(() => bot.underlyingClient.joinRoom(roomId));
+        return asRoomId(roomId);
+      } catch (error) {
+        if (!isRejectedWith(error, "M_ROOM_IN_USE")) throw error;
+        return asRoomId(
+          await upstream(() => bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`)),
+        );
+      }
+    },
+    async updateAccountData(userId, type, update) {
+      const client = clientOf(userId);
+      const current = (await unlessNotFound(() => upstream(() => client.getAccountData(type)))) as
+        | Record<string, unknown>
+        | undefined;
+      await upstream(() => client.setAccountData(type, update(current ?? {})));
+    },
     async invite(roomId, userId) {
       try {
         await upstream(() => bot.underlyingClient.inviteUser(userId, roomId));

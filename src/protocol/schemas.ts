@@ -132,3 +132,8 @@ export const audiencePayload = z.object({
 });
 
 export const userIdPayload = z.object({ id: userIdSchema });
+
+export const directCreatePayload = z.object({
+  users: z.array(userIdSchema).max(19),
+  hide: z.boolean().optional(),
+});

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Store } from "../domain/store-port.ts";
 import { channelQueries } from "./sqlite/channels.ts";
+import { directQueries } from "./sqlite/direct.ts";
 import { eventQueries } from "./sqlite/events.ts";
 import { inboxQueries } from "./sqlite/inbox.ts";
 import { migrate } from "./sqlite/migrate.ts";
@@ -29,6 +30,7 @@ export function openSqliteStore(path: string): Store {
     ...inboxQueries(db),
     ...reactionQueries(db),
     ...moderationQueries(db),
+    ...directQueries(db),
     close() {
       db.close();
     },

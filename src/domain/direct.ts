@@ -1,0 +1,95 @@
+// Direct channels: `chat.direct.create` with a set of users. The same set always reuses one
+// channel (its name is derived from the set), an empty list is a channel with oneself. On Matrix
+// it is a DM room (`is_direct`) created by the creator's puppet, which Element shows as a DM.
+import { createHash } from "node:crypto";
+import type { Logger } from "../logging.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { asChannelName, type ChannelName, type UserId } from "../protocol/ids.ts";
+import type { Actor } from "./actor.ts";
+import type { Channels } from "./channels.ts";
+import type { FanOut } from "./fanout-port.ts";
+import type { MatrixPort } from "./matrix-port.ts";
+import type { ChannelSnapshot, Membership } from "./membership.ts";
+import type { Naming } from "./naming.ts";
+import type { Relations } from "./relations.ts";
+import type { Store } from "./store-port.ts";
+import type { Users } from "./users.ts";
+
+export const MAX_DIRECT_MEMBERS = 20;
+
+export interface Direct {
+  create(actor: Actor, users: readonly UserId[]): Promise<ChannelSnapshot & { id: ChannelName }>;
+}
+
+export const directChannelName = (members: readonly UserId[]): ChannelName =>
+  asChannelName(
+    `dm.${createHash("sha256")
+      .update([...members].sort().join("\n"))
+      .digest("hex")
+      .slice(0, 32)}`,
+  );
+
+export function createDirect(
+  store: Store,
+  matrix: MatrixPort,
+  channels: Channels,
+  membership: Membership,
+  relations: Relations,
+  users: Users,
+  fanout: FanOut,
+  naming: Naming,
+  log: Logger,
+): Direct {
+  return {
+    async create(actor, wanted) {
+      const members = [...new Set([...wanted, actor.userId])].sort();
+      if (members.length > MAX_DIRECT_MEMBERS) {
+        throw new ProtocolError(
+          "protocol.invalid_payload",
+          `A direct channel has at most ${MAX_DIRECT_MEMBERS} users.`,
+          {
+            fields: ["users"],
+          },
+        );
+      }
+      const others = members.filter((id) => id !== actor.userId);
+      for (const other of others) {
+        if (relations.blocks(other, actor.userId))
+          throw new ProtocolError("chat.denied", `${other} does not take your messages.`);
+      }
+      const name = directChannelName(members);
+      let channel = channels.find(name);
+      if (!channel) {
+        // The creator's puppet creates the room, so it must exist on the homeserver first.
+        await users.preparePuppet(users.ensureNative(actor.userId));
+        const roomId = await matrix.createDirectRoom(actor.userId, naming.aliasLocalpart(name), others);
+        channel = channels.adopt(name, roomId);
+        store.setJoinRule(channel.id, "invite");
+        store.setDirectMembers(channel.id, members);
+        // Native members are in at once; Matrix members were invited and accept in their client.
+        for (const other of others) {
+          if (!naming.isNativeUser(other)) continue;
+          await membership.addMember(channel, other).then(
+            () => fanout.subscribeUser(name, other),
+            (error: unknown) => log.warn(`adding ${other} to direct channel ${name} failed`, error),
+          );
+        }
+        for (const id of members.filter((m) => naming.isNativeUser(m))) {
+          const partners = members.filter((m) => m !== id);
+          await matrix
+            .updateAccountData(id, "m.direct", (current) => {
+              const next: Record<string, unknown> = { ...current };
+              for (const partner of partners.length > 0 ? partners : [id]) {
+                const rooms = Array.isArray(next[partner]) ? (next[partner] as string[]) : [];
+                next[partner] = [...new Set([...rooms, channel?.roomId ?? ""])];
+              }
+              return next;
+            })
+            .catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
+        }
+      }
+      const snapshot = await membership.join(actor, name);
+      return { id: name, ...snapshot };
+    },
+  };
+}
