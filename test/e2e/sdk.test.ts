@@ -130,3 +130,25 @@ it("has typed moderation calls whose refusals carry the protocol codes", async (
   const mods = await owned.moderatorsChannel();
   expect(mods.name).toBe(`${name}.mods`);
 });
+
+it("opens direct channels and sets personal controls", async () => {
+  const aName = unique("a");
+  const bName = unique("b");
+  const a = newClient(aName, "A");
+  const b = newClient(bName, "B");
+  await a.connect();
+  await b.connect();
+  const bId = `@chat_${bName}:localhost`;
+  const dm = await a.directChannel([bId]);
+  expect(dm.name).toMatch(/^dm\./);
+  const heard: string[] = [];
+  const atB = await b.directChannel([`@chat_${aName}:localhost`]);
+  expect(atB.name).toBe(dm.name);
+  atB.on("message", (event) => heard.push(String(event.content.body)));
+  await dm.sendText("psst");
+  await expect.poll(() => heard).toEqual(["psst"]);
+  await b.setRelation("user.block", `@chat_${aName}:localhost`);
+  expect(await b.blockedUsers()).toEqual([`@chat_${aName}:localhost`]);
+  const refused = await dm.sendText("still there?").catch((e: unknown) => e);
+  expect((refused as ParleyError).code).toBe("chat.denied");
+});

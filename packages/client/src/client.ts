@@ -144,6 +144,22 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return this.request("user.fetch", { ids: [...ids] });
   }
 
+  /** Opens the direct channel with these users (none: with yourself) and keeps it recovered. */
+  async directChannel(users: readonly string[]): Promise<Channel> {
+    const opened = await this.request<ChannelSnapshot & { id: string }>("chat.direct.create", { users: [...users] });
+    const channel = this.channel(opened.id);
+    await channel.subscribe();
+    return channel;
+  }
+
+  async setRelation(action: "user.block" | "user.unblock" | "user.ignore" | "user.unignore", id: string): Promise<void> {
+    await this.request(action, { id });
+  }
+
+  async blockedUsers(): Promise<string[]> {
+    return (await this.request<{ users: string[] }>("user.list.blocked", {})).users;
+  }
+
   /** Owners: the same role in every channel they own (a DJ appointing their team). */
   setRoleEverywhere(user: string, role: "moderator" | "user"): Promise<{ channels: string[] }> {
     return this.request("chat.set_role", { all_channels: true, user, role });
