@@ -7,6 +7,7 @@ import type { ChannelRow, Store } from "./store-port.ts";
 
 export interface ChannelState {
   readonly name: ChannelName;
+  readonly topic: string | null;
   readonly room_id: RoomId;
   readonly alias: string;
 }
@@ -52,6 +53,11 @@ export function createChannels(store: Store, matrix: MatrixPort, naming: Naming)
     adopt,
     ensure: async (name) => (await ensureNoting(name)).channel,
     ensureNoting,
-    state: (channel) => ({ name: channel.name, room_id: channel.roomId, alias: channel.alias }),
+    state: (channel) => ({
+      name: channel.name,
+      topic: channel.topic,
+      room_id: channel.roomId,
+      alias: channel.alias,
+    }),
   };
 }

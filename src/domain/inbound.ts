@@ -206,6 +206,12 @@ export function createInbound(
           return reaction(input.event);
         case "redaction":
           return redaction(input.event);
+        case "topic": {
+          const channel = store.channelByRoom(input.roomId);
+          if (!channel) return skip("room is not a channel");
+          store.setTopic(channel.id, input.topic);
+          return done;
+        }
         case "power_levels": {
           const channel = store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");

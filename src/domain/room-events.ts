@@ -43,6 +43,7 @@ export type RoomEventInput =
   | { readonly kind: "redaction"; readonly event: RedactionEvent }
   | { readonly kind: "reaction"; readonly event: ReactionEvent }
   | { readonly kind: "power_levels"; readonly roomId: RoomId; readonly content: unknown }
+  | { readonly kind: "topic"; readonly roomId: RoomId; readonly topic: string | null }
   | { readonly kind: "alias"; readonly roomId: RoomId; readonly alias: string }
   | { readonly kind: "join_rule"; readonly roomId: RoomId; readonly joinRule: string };
 

@@ -14,6 +14,8 @@ export interface ChannelRow {
   readonly joinRule: string;
   /** The content of the room's m.room.power_levels event, as last seen. */
   readonly powerLevels: unknown;
+  /** The room's topic (m.room.topic), or null. */
+  readonly topic: string | null;
 }
 
 /** How far history before Parley's own log has been fetched from the homeserver. */
@@ -196,6 +198,7 @@ export interface Store extends ModerationStore, DirectStore {
   allChannels(): ChannelRow[];
   setJoinRule(channelId: number, joinRule: string): void;
   setPowerLevels(channelId: number, content: unknown): void;
+  setTopic(channelId: number, topic: string | null): void;
   joinedCount(channelId: number): number;
   /** Everyone who has been in the channel, most recently seen first. */
   seenMembers(channelId: number, limit: number): MemberRow[];

@@ -90,6 +90,11 @@ export function parseRoomEvent(raw: unknown, media: MediaUrls): ParsedRoomEvent 
       return event.state_key === ""
         ? { kind: "power_levels", roomId, content: event.content }
         : skipped("odd power levels");
+    case "m.room.topic": {
+      const topic = event.content.topic;
+      if (event.state_key !== "") return skipped("odd topic");
+      return { kind: "topic", roomId, topic: typeof topic === "string" && topic !== "" ? topic : null };
+    }
     case "m.room.canonical_alias": {
       const content = canonicalAliasContentSchema.safeParse(event.content);
       if (!content.success || !content.data.alias) return skipped("no canonical alias");

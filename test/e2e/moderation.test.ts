@@ -95,6 +95,15 @@ describe("roles", () => {
     expect(((await s.fan.ok("chat.subscribe", { channel: second })).state as { role: string }).role).toBe(
       "moderator",
     );
+
+    // A topic set in Element (by a moderator there) is the channel's state.topic.
+    await mona.client.sendStateEvent(s.roomId, "m.room.topic", "", { topic: "Tonight: DJ Koze" });
+    await expect
+      .poll(
+        async () =>
+          ((await s.dj.ok("chat.subscribe", { channel: s.channel })).state as { topic: string | null }).topic,
+      )
+      .toBe("Tonight: DJ Koze");
   });
 
   it("no moderation action is possible without the right role", async () => {

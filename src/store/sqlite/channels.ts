@@ -13,8 +13,10 @@ export interface ChannelRecord {
   created_at: number;
   join_rule: string;
   power_levels: string | null;
+  topic: string | null;
 }
-export const CHANNEL_COLUMNS = "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels";
+export const CHANNEL_COLUMNS =
+  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic";
 export const toChannel = (r: ChannelRecord): ChannelRow => ({
   id: r.id,
   name: asChannelName(r.name),
@@ -23,6 +25,7 @@ export const toChannel = (r: ChannelRecord): ChannelRow => ({
   createdAt: r.created_at,
   joinRule: r.join_rule,
   powerLevels: r.power_levels === null ? null : (JSON.parse(r.power_levels) as unknown),
+  topic: r.topic,
 });
 
 interface MemberRecord {
@@ -52,6 +55,7 @@ const SQL = {
     "INSERT INTO channels (name, room_id, alias, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   setJoinRule: "UPDATE channels SET join_rule = ? WHERE id = ?",
   setPowerLevels: "UPDATE channels SET power_levels = ? WHERE id = ?",
+  setTopic: "UPDATE channels SET topic = ? WHERE id = ?",
   member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND user_id = ?`,
   joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND membership = 'join' ORDER BY updated_at, user_id`,
   joinedCount: "SELECT COUNT(*) AS n FROM members WHERE channel_id = ? AND membership = 'join'",
@@ -81,6 +85,7 @@ export type ChannelQueries = Pick<
   | "insertChannel"
   | "setJoinRule"
   | "setPowerLevels"
+  | "setTopic"
   | "member"
   | "joinedMembers"
   | "joinedCount"
@@ -112,6 +117,9 @@ export function channelQueries(db: Database.Database): ChannelQueries {
     },
     setJoinRule(channelId, joinRule) {
       q.setJoinRule.run(joinRule, channelId);
+    },
+    setTopic(channelId, topic) {
+      q.setTopic.run(topic, channelId);
     },
     setPowerLevels(channelId, content) {
       q.setPowerLevels.run(JSON.stringify(content), channelId);
