@@ -27,6 +27,7 @@ import { createReadState, type ReadState } from "./domain/read-state.ts";
 import { createRelations } from "./domain/relations.ts";
 import { createRoles } from "./domain/roles.ts";
 import { createSettings } from "./domain/settings.ts";
+import type { ChannelRow } from "./domain/store-port.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
@@ -40,6 +41,9 @@ import { fillGaps } from "./matrix/history.ts";
 import { createInbox } from "./matrix/inbox.ts";
 import { createMatrixPort } from "./matrix/puppets.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
+import type { ChatEvent } from "./protocol/events.ts";
+import { pushFrame } from "./protocol/frames.ts";
+import type { UserId } from "./protocol/ids.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 
 export interface Parley {
@@ -90,23 +94,38 @@ export async function startParley(config: Config, registration?: Registration): 
   const channels = createChannels(store, matrix, naming);
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId));
   const roles = createRoles(naming);
+  /** A ban, or a kick from a private channel, also ends the user's live subscriptions there. */
+  const endSubscriptionsOfRemoved = (channel: ChannelRow, event: ChatEvent) => {
+    if (event.event_type !== "channel.member" || event.content.by === undefined) return;
+    const { membership, user } = event.content;
+    if (membership === "ban" || (membership === "leave" && channel.joinRule !== "public")) {
+      const reason = membership === "ban" ? "banned" : "removed from this channel";
+      fanout.unsubscribeUser(
+        channel.name,
+        user.id,
+        pushFrame("chat.unsubscribed", { channel: channel.name, reason }),
+      );
+    }
+  };
   const audiences = createAudiences(store, channels, roles);
   const relations = createRelations(store, matrix, createLogger("Relations"));
+  const hears = (channel: ChannelRow, listener: UserId, event: ChatEvent) =>
+    audiences.hears(channel, listener, event) && !relations.hides(listener, event);
   const pusher = createEventPusher(
     fanout,
     store,
     { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
-    (channel, listener, event) =>
-      audiences.hears(channel, listener, event) && !relations.hides(listener, event),
+    hears,
   );
   // readState is created below; the publisher reaches it late-bound, on the fan-out path.
   let readState: ReadState | undefined;
   const eventLog = createEventLog(store, (channel, event) => {
     pusher.publish(channel, event);
     readState?.onLogged(channel, event);
+    endSubscriptionsOfRemoved(channel, event);
   });
   const users = createUsers(store, matrix, naming);
-  const notifications = createNotifications(store, fanout, users, naming);
+  const notifications = createNotifications(store, fanout, users, naming, hears);
   readState = createReadState(
     store,
     channels,
@@ -174,6 +193,8 @@ export async function startParley(config: Config, registration?: Registration): 
   wireAppservice(appservice, { inbox, inbound, channels, naming, log: createLogger("Appservice") });
   moderation.resume();
 
+  // Processed inbox rows and sent txn ids are kept a week (replays and late retries), then dropped.
+  store.pruneBefore(Date.now() - 7 * 24 * 3600 * 1000);
   // Events recorded before a crash are processed before anything new.
   await inbox.drain();
   // begin() listens, then registers the bot; the latter fails while the homeserver is down, which
@@ -220,6 +241,7 @@ export async function startParley(config: Config, registration?: Registration): 
       modChannels,
       admin,
       naming,
+      gatekeeper,
       moderationStatus: (userId) => store.userStatus(userId),
       users,
       membership,
@@ -242,7 +264,13 @@ export async function startParley(config: Config, registration?: Registration): 
     fanout,
     createLogger("Gateway"),
     [
-      mediaRoutes({ authenticator, users, media: mediaService, log: createLogger("Media") }),
+      mediaRoutes({
+        authenticator,
+        users,
+        media: mediaService,
+        isBanned: (userId) => store.userStatus(userId).banned,
+        log: createLogger("Media"),
+      }),
       ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
     ],
   );

@@ -76,19 +76,30 @@ async function refreshMembers(): Promise<void> {
 async function join(name: string): Promise<void> {
   for (const stop of unsubscribe) stop();
   const next = client.channel(name);
-  const snapshot = await next.join();
-  channel = next;
-  for (const member of snapshot.members) names.set(member.id, member.profile.display_name ?? member.id);
-  messages.replaceChildren();
-  const history = await next.fetch({ count: 50, before_id: snapshot.next_event_id });
-  for (const [id, user] of Object.entries(history.users)) names.set(id, user.profile.display_name ?? id);
-  for (const event of history.results) render(event);
+  const rendered = new Set<number>();
+  const show = (event: ChatEvent) => {
+    if (rendered.has(event.event_id)) return;
+    rendered.add(event.event_id);
+    render(event);
+  };
+  // Listen before joining: what arrives while the history loads must not be missed.
   unsubscribe = [
     next.on("event", (event) => {
-      render(event);
+      show(event);
       if (event.event_type === "channel.member") void refreshMembers();
     }),
   ];
+  messages.replaceChildren();
+  const snapshot = await next.join();
+  channel = next;
+  for (const member of snapshot.members) names.set(member.id, member.profile.display_name ?? member.id);
+  const history = await next.fetch({ count: 50, before_id: snapshot.next_event_id });
+  for (const [id, user] of Object.entries(history.users)) names.set(id, user.profile.display_name ?? id);
+  // History is older than anything pushed since: put it first.
+  const live = [...messages.children];
+  messages.replaceChildren();
+  for (const event of history.results) show(event);
+  messages.append(...live);
   $<HTMLHeadingElement>("channel-title").textContent = `#${name}`;
   messageInput.disabled = false;
   sendButton.disabled = false;

@@ -1,5 +1,6 @@
 // Channels: created on first use (a native join or subscribe, or a Matrix user joining the alias),
 // each mapped to exactly one Matrix room for good.
+import { ProtocolError } from "../protocol/errors.ts";
 import type { ChannelName, RoomId } from "../protocol/ids.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
@@ -12,11 +13,24 @@ export interface ChannelState {
   readonly alias: string;
 }
 
+/**
+ * Names of direct channels (`dm.*`) and moderators' channels (`*.mods`, `mods.*`) are predictable:
+ * only chat.direct.create and chat.mod_channel may bring them into being, or anyone could claim
+ * one first and read along.
+ */
+export const isReservedName = (name: string): boolean =>
+  name.startsWith("dm.") || name.startsWith("mods.") || name.endsWith(".mods");
+
 export interface Channels {
   find(name: ChannelName): ChannelRow | undefined;
-  /** The channel, creating its room when it has none yet. Concurrent calls share one creation. */
+  /**
+   * The channel, creating its room when it has none yet (never for reserved names: those are
+   * `chat.unknown` until their own action creates them). Concurrent calls share one creation.
+   */
   ensure(name: ChannelName): Promise<ChannelRow>;
   /** Like ensure, also telling whether this very call created it (its caller becomes owner). */
+  ensurePublic(name: ChannelName): Promise<{ channel: ChannelRow; created: boolean }>;
+  /** Creates any channel, reserved names included: for direct and moderators' channels. */
   ensureNoting(
     name: ChannelName,
     visibility?: "public" | "private",
@@ -38,6 +52,13 @@ export function createChannels(store: Store, matrix: MatrixPort, naming: Naming)
     return store.channelById(channel.id) ?? channel;
   };
 
+  const ensurePublic = async (name: ChannelName) => {
+    if (isReservedName(name) && !store.channelByName(name)) {
+      throw new ProtocolError("chat.unknown", `No channel ${name}; this name is kept for private channels.`);
+    }
+    return ensureNoting(name);
+  };
+
   const ensureNoting = async (name: ChannelName, visibility: "public" | "private" = "public") => {
     const existing = store.channelByName(name);
     if (existing) return { channel: existing, created: false };
@@ -51,7 +72,8 @@ export function createChannels(store: Store, matrix: MatrixPort, naming: Naming)
   return {
     find: (name) => store.channelByName(name),
     adopt,
-    ensure: async (name) => (await ensureNoting(name)).channel,
+    ensure: async (name) => (await ensurePublic(name)).channel,
+    ensurePublic: (name) => ensurePublic(name),
     ensureNoting,
     state: (channel) => ({
       name: channel.name,

@@ -38,7 +38,11 @@ export function createEventPusher(
     if (!batch) return;
     pending.delete(channel);
     clearTimeout(batch.timer);
-    fanout.publish(channel, pushFrame("chat.events", { channel, events: batch.events }));
+    fanout.publish(
+      channel,
+      pushFrame("chat.events", { channel, events: batch.events }),
+      (subscriber) => subscriber.batchesMemberEvents,
+    );
   };
 
   const batchable = (channelId: number, event: ChatEvent) =>
@@ -49,6 +53,12 @@ export function createEventPusher(
   return {
     publish(channel, event) {
       if (batchable(channel.id, event)) {
+        // Clients that did not opt in get each event as it happens, as the contract says.
+        fanout.publish(
+          channel.name,
+          pushFrame("chat.event", event),
+          (subscriber) => !subscriber.batchesMemberEvents && hears(channel, subscriber.userId, event),
+        );
         const batch = pending.get(channel.name);
         if (batch) batch.events.push(event);
         else

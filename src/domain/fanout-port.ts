@@ -7,6 +7,8 @@ import type { ChannelName, UserId } from "../protocol/ids.ts";
 export interface Subscriber {
   readonly id: number;
   readonly userId: UserId;
+  /** The client asked for member events of big channels in batches (`chat.events`). */
+  readonly batchesMemberEvents: boolean;
   /** Must not block: called on the fan-out path with one shared, lazily encoded frame. */
   deliver(frame: EncodedFrame): void;
 }
@@ -18,6 +20,8 @@ export interface FanOut {
   unsubscribe(channel: ChannelName, subscriber: Subscriber): void;
   isSubscribed(channel: ChannelName, subscriber: Subscriber): boolean;
   subscribers(channel: ChannelName): Subscriber[];
+  /** Unsubscribes every connection of a user from a channel, telling each with `notice`. */
+  unsubscribeUser(channel: ChannelName, userId: UserId, notice: OutgoingFrame): void;
   /** Subscribes every open connection of a user (someone opened a direct channel with them). */
   subscribeUser(channel: ChannelName, userId: UserId): void;
   /**

@@ -1,12 +1,13 @@
 // What happened on Matrix, in protocol terms. The Matrix side parses transaction events and hands
 // them here; they log, update membership and fan out exactly like native actions do.
-import type { Profile } from "../protocol/events.ts";
+import type { MessageContent, Profile } from "../protocol/events.ts";
 import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
+import { readPowerLevels } from "./power-levels.ts";
 import { reactionEntry } from "./reactions.ts";
 import {
   isShownMembership,
@@ -77,8 +78,9 @@ export function createInbound(
     const changesMembership =
       previous !== event.membership && !(event.membership === "leave" && previous !== "join");
     if (!isShownMembership(event.membership) || !changesMembership) {
-      // Profile changes, invites, and leaves of non-members only update what we know.
-      store.setMember(memberChange);
+      // Profile changes, invites, and leaves of non-members only update what we know, unless
+      // something newer is known already (an invite's echo after the join it led to).
+      if (!known || event.ts >= known.updatedAt) store.setMember(memberChange);
       return done;
     }
     log.record({
@@ -111,9 +113,14 @@ export function createInbound(
     }
     const original = event.replaces === null ? undefined : store.eventByMatrixId(event.replaces);
     if (event.replaces !== null) {
-      // Matrix only honours edits by the original sender; so do we.
-      if (!original || original.channelId !== channel.id || original.sender !== event.sender) {
-        return skip("edit of an unknown message or by someone else");
+      // Matrix only honours edits by the original sender; so do we, and only of live messages.
+      if (
+        original?.channelId !== channel.id ||
+        original.sender !== event.sender ||
+        original.eventType !== "channel.message" ||
+        (original.content as MessageContent).type === "deleted"
+      ) {
+        return skip("edit of an unknown or deleted message, or by someone else");
       }
     }
     const repliedTo = event.replyTo === null ? undefined : store.eventByMatrixId(event.replyTo);
@@ -173,15 +180,20 @@ export function createInbound(
       return done;
     }
     const original = store.eventByMatrixId(event.redacts);
-    if (!original || original.channelId !== channel.id || original.eventType !== "channel.message") {
+    if (original?.channelId !== channel.id || original.eventType !== "channel.message") {
       return skip("redaction of something not shown");
+    }
+    // Synapse enforces this for its own users; a federated server's event is checked here too.
+    const levels = readPowerLevels(channel.powerLevels);
+    if (original.sender !== event.sender && levels.of(event.sender) < levels.redact) {
+      return skip("redaction by someone without the power to redact");
     }
     const deleted = { type: "deleted" } as const;
     log.record({
       ...base,
       entry: { eventType: "channel.message", content: deleted },
       replaces: original.seq,
-      apply: () => store.replaceContent(channel.id, original.seq, deleted),
+      apply: () => store.deleteContent(channel.id, original.seq),
     });
     return done;
   };

@@ -146,7 +146,7 @@ export function createMembership(
       const user = users.native(userId);
       if (!user) throw new Error(`join by unknown native user ${userId}`);
       if (!user.displayName) throw new ProtocolError("channel.join.missing_profile");
-      const { channel, created } = await channels.ensureNoting(name);
+      const { channel, created } = await channels.ensurePublic(name);
       gatekeeper.checkEnter(channel, actor);
       if (!isJoined(userId, channel)) {
         await users.preparePuppet(user);

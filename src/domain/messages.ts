@@ -98,6 +98,11 @@ export function createMessages(
       }
       const channel = channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
+      // A retry of a send that went through returns the original event, however late it comes,
+      // before any check that could now refuse it (slow mode, a timeout since, ...).
+      const earlier = request.txn_id === undefined ? undefined : store.sentTxn(userId, request.txn_id);
+      const earlierEvent = earlier && store.eventByMatrixId(earlier);
+      if (earlierEvent) return log.toChatEvent(channel, earlierEvent);
       if (store.member(channel.id, userId)?.membership === "ban") throw new ProtocolError("channel.banned");
       if (!membership.isJoined(userId, channel)) {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
@@ -109,11 +114,6 @@ export function createMessages(
       gatekeeper.checkPost(channel, actor, isPost ? "post" : "change");
       const repliedTo =
         request.reply_to === undefined ? undefined : target(channel, request.reply_to, "reply_to");
-
-      // A retry of a send that went through returns the original event, however late it comes.
-      const earlier = request.txn_id === undefined ? undefined : store.sentTxn(userId, request.txn_id);
-      const earlierEvent = earlier && store.eventByMatrixId(earlier);
-      if (earlierEvent) return log.toChatEvent(channel, earlierEvent);
 
       const txnId = matrixTxnId(userId, request.txn_id);
       const mentions = mentionsIn(content);
@@ -140,7 +140,14 @@ export function createMessages(
         entry: { eventType: "channel.message", content },
         replyTo: repliedTo?.seq,
         replaces: original?.seq,
-        ...(original ? { apply: () => store.replaceContent(channel.id, original.seq, content) } : {}),
+        ...(original
+          ? {
+              apply: () =>
+                content.type === "deleted"
+                  ? store.deleteContent(channel.id, original.seq)
+                  : store.replaceContent(channel.id, original.seq, content),
+            }
+          : {}),
       });
       if (fresh && isPost) {
         settings.posted(channel, userId, Date.now());

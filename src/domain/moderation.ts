@@ -151,10 +151,15 @@ export function createModeration(
         );
       }
       const existing = store.timeout(channel.id, target);
+      if (existing?.until === SILENCED_UNTIL) {
+        throw new ProtocolError(
+          "chat.denied",
+          "A platform admin silenced this user; only user.reactivate lifts it.",
+        );
+      }
       const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[target];
       const until = Date.now() + seconds * 1000;
-      // Below events_default: the homeserver itself refuses their messages, Element users' too.
-      await setLevel(channel, target, -1);
+      // The row first: if we crash right after the power level change, the restore still happens.
       store.putTimeout({
         channelId: channel.id,
         userId: target,
@@ -163,6 +168,13 @@ export function createModeration(
         by: actor.userId,
         reason: reason ?? null,
       });
+      try {
+        // Below events_default: the homeserver itself refuses their messages, Element users' too.
+        await setLevel(channel, target, -1);
+      } catch (error) {
+        if (!existing) store.removeTimeout(channel.id, target);
+        throw error;
+      }
       const karma = store.addKarma(target);
       schedule(channel.id, target, until);
       announce(channel, {
@@ -178,7 +190,14 @@ export function createModeration(
     async untimeout(actor, name, target) {
       const channel = channelFor(name);
       requireModerator(channel, actor);
-      if (!store.timeout(channel.id, target)) return;
+      const row = store.timeout(channel.id, target);
+      if (!row) return;
+      if (row.until === SILENCED_UNTIL) {
+        throw new ProtocolError(
+          "chat.denied",
+          "A platform admin silenced this user; only user.reactivate lifts it.",
+        );
+      }
       clearTimeout(timers.get(key(channel.id, target)));
       await endTimeout(channel.id, target);
     },

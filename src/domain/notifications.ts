@@ -20,11 +20,15 @@ export interface Notifications {
   read(userId: UserId, channel: ChannelRow, seq: number): void;
 }
 
+/** Whether a listener hears an event at all (audiences, ignores). */
+export type Hears = (channel: ChannelRow, listener: UserId, event: ChatEvent) => boolean;
+
 export function createNotifications(
   store: Store,
   fanout: FanOut,
   users: Users,
   naming: Naming,
+  hears: Hears,
 ): Notifications {
   const counts = (userId: UserId): Record<string, number> => {
     const result: Record<string, number> = {};
@@ -40,7 +44,8 @@ export function createNotifications(
       const sender = event.sender && users.knownView(event.sender);
       const direct = store.directMembers(channel.id);
       for (const userId of direct.length > 0 ? direct : mentions) {
-        if (userId === event.sender || !naming.isNativeUser(userId)) continue;
+        if (userId === event.sender || !naming.isNativeUser(userId) || !hears(channel, userId, event))
+          continue;
         if (store.member(channel.id, userId)?.membership !== "join") continue;
         store.addNotification(userId, channel.id, event.event_id);
         fanout.sendToUser(userId, pushFrame("chat.notification", { event, sender: sender ?? null }));

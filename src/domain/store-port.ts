@@ -230,8 +230,10 @@ export interface Store extends ModerationStore, DirectStore {
   postsWithMedia(channelId: number, beforeSeq: number | undefined, count: number): StoredEvent[];
   /** The highest seq of a channel.message, or 0: what a member's unread pointer points at. */
   latestMessageSeq(channelId: number): number;
-  /** Rewrites a logged event's content (an edit or delete) and marks it edited. */
+  /** Rewrites a logged event's content (an edit) and marks it edited. */
   replaceContent(channelId: number, seq: number, content: unknown): void;
+  /** A delete: the message and every edit of it become `{type: "deleted"}`, so no text survives. */
+  deleteContent(channelId: number, seq: number): void;
   backfill(channelId: number): BackfillState;
   setBackfill(channelId: number, state: BackfillState): void;
 
@@ -271,6 +273,10 @@ export interface Store extends ModerationStore, DirectStore {
   recordInbox(events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number;
   pendingInbox(limit: number): InboxEntry[];
   finishInbox(id: number, outcome: InboxOutcome, note?: string): void;
+  /** Whether a Matrix event already reached us (by transaction, or logged from a send). */
+  isKnownEvent(matrixEventId: string): boolean;
+  /** Forgets processed inbox rows and sent txn ids older than `before` (ms); returns rows removed. */
+  pruneBefore(before: number): number;
 
   isPuppetRegistered(userId: string): boolean;
   addRegisteredPuppet(userId: string): void;

@@ -41,6 +41,14 @@ export function createLocalFanOut(): FanOut {
     unsubscribe,
     isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,
     subscribers: (channel) => [...(byChannel.get(channel) ?? [])],
+    unsubscribeUser(channel, userId, notice) {
+      const encoded = new EncodedFrame(notice);
+      for (const subscriber of [...(byChannel.get(channel) ?? [])]) {
+        if (subscriber.userId !== userId) continue;
+        unsubscribe(channel, subscriber);
+        subscriber.deliver(encoded);
+      }
+    },
     subscribeUser(channel, userId) {
       for (const subscriber of byUser.get(userId) ?? []) {
         setIn(byChannel, channel).add(subscriber);

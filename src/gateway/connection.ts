@@ -47,11 +47,16 @@ export class Connection implements Session {
     ws.on("error", () => ws.terminate());
   }
 
-  authenticate(user: AuthUser): void {
+  authenticate(user: AuthUser, options: { batchMemberEvents?: boolean } = {}): void {
     this.user = user;
     clearTimeout(this.#authTimer);
     const deliver = (frame: EncodedFrame) => this.#write(frame);
-    this.#subscriber = { id: this.connectionId, userId: user.userId, deliver };
+    this.#subscriber = {
+      id: this.connectionId,
+      userId: user.userId,
+      batchesMemberEvents: options.batchMemberEvents === true,
+      deliver,
+    };
     this.#fanout.addConnection(this.#subscriber);
   }
 

@@ -8,6 +8,7 @@ import type { Media } from "../domain/media.ts";
 import type { Users } from "../domain/users.ts";
 import type { Logger } from "../logging.ts";
 import { type ErrorCode, isProtocolError, ProtocolError } from "../protocol/errors.ts";
+import type { UserId } from "../protocol/ids.ts";
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   "auth.missing_id_or_token": 401,
@@ -64,9 +65,10 @@ export function mediaRoutes(deps: {
   authenticator: Authenticator;
   users: Users;
   media: Media;
+  isBanned: (userId: UserId) => boolean;
   log: Logger;
 }): HttpRoute {
-  const { authenticator, users, media, log } = deps;
+  const { authenticator, users, media, isBanned, log } = deps;
 
   const fail = (res: ServerResponse, error: unknown) => {
     if (res.headersSent) return res.destroy();
@@ -84,7 +86,13 @@ export function mediaRoutes(deps: {
     const header = req.headers.authorization ?? "";
     const [scheme, credential] = header.split(" ", 2);
     if (scheme === "Bearer" && credential) return authenticator.verifyToken(credential);
-    if (scheme === "Guest" && credential) return authenticator.guest(credential);
+    if (scheme === "Guest" && credential) {
+      // The same rule as the WebSocket login: a guest id is a credential, so not a short one.
+      if (credential.length < 8 || credential.length > 128) {
+        throw new ProtocolError("auth.invalid_token", "A guest client_id has 8-128 characters.");
+      }
+      return authenticator.guest(credential);
+    }
     throw new ProtocolError(
       "auth.missing_id_or_token",
       "Send Authorization: Bearer <token> (or Guest <client_id>).",
@@ -93,6 +101,7 @@ export function mediaRoutes(deps: {
 
   const upload = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const user = users.login(await identify(req));
+    if (isBanned(user.userId)) throw new ProtocolError("auth.denied", "This account is banned.");
     const mimeType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const filename = url.searchParams.get("filename")?.trim() ?? "";
     if (!mimeType || !filename || filename.length > 255) {

@@ -30,7 +30,15 @@ export async function startGateway(
   routes: readonly HttpRoute[] = [],
 ): Promise<Gateway> {
   const http: Server = createServer((req, res) => {
-    for (const route of routes) if (route(req, res)) return;
+    try {
+      for (const route of routes) if (route(req, res)) return;
+    } catch (error) {
+      // No request may take the process down.
+      log.error("HTTP route failed", error);
+      if (!res.headersSent)
+        res.writeHead(500, { "content-type": "application/json" }).end('{"code":"server.fatal"}');
+      return;
+    }
     if (req.url === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
       return;

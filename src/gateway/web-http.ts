@@ -26,7 +26,13 @@ export function webRoutes(wsPath: string): HttpRoute {
     let file: string;
     if (path === "/" || path === "/index.html") file = join(WEB_ROOT, "index.html");
     else if (path.startsWith("/assets/")) {
-      file = normalize(join(ASSETS, decodeURIComponent(path.slice("/assets/".length))));
+      let relative: string;
+      try {
+        relative = decodeURIComponent(path.slice("/assets/".length));
+      } catch {
+        return false; // a malformed %-escape is simply not one of our files
+      }
+      file = normalize(join(ASSETS, relative));
       if (!file.startsWith(ASSETS + sep)) return false;
     } else return false;
     readFile(file).then(

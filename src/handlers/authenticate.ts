@@ -30,7 +30,10 @@ export async function authenticate(session: Session, services: Services, payload
   if (services.moderationStatus(user.userId).banned) {
     throw new ProtocolError("auth.denied", "This account is banned.");
   }
-  session.authenticate({ userId: user.userId, isGuest: identity.isGuest, admin: identity.admin });
+  session.authenticate(
+    { userId: user.userId, isGuest: identity.isGuest, admin: identity.admin },
+    { batchMemberEvents: credentials.batch_member_events === true },
+  );
   services.activity.connectionOpened(user.userId);
   const read = services.readState.summary(user.userId);
   return {

@@ -6,6 +6,7 @@ import type { Admin } from "../domain/admin.ts";
 import type { Audiences } from "../domain/audiences.ts";
 import type { Direct } from "../domain/direct.ts";
 import type { FanOut } from "../domain/fanout-port.ts";
+import type { Gatekeeper } from "../domain/gatekeeper.ts";
 import type { History } from "../domain/history.ts";
 import type { Media } from "../domain/media.ts";
 import type { Membership } from "../domain/membership.ts";
@@ -32,7 +33,7 @@ export interface Session {
   readonly connectionId: number;
   readonly user: AuthUser | undefined;
   /** Marks the connection authenticated; from then on it can receive user-addressed pushes. */
-  authenticate(user: AuthUser): void;
+  authenticate(user: AuthUser, options?: { batchMemberEvents?: boolean }): void;
   subscribe(channel: ChannelName): void;
   unsubscribe(channel: ChannelName): void;
   isSubscribed(channel: ChannelName): boolean;
@@ -51,6 +52,7 @@ export interface Services {
   readonly modChannels: ModChannels;
   readonly admin: Admin;
   readonly naming: Naming;
+  readonly gatekeeper: Gatekeeper;
   readonly moderationStatus: (userId: UserId) => UserStatus;
   readonly typing: Typing;
   readonly readState: ReadState;

@@ -4,7 +4,12 @@ import type { ChannelName } from "../protocol/ids.ts";
 import { reactPayload, sendPayload, typingPayload } from "../protocol/schemas.ts";
 import { action, type HandlerContext } from "./context.ts";
 
-async function runCommand({ user, services }: HandlerContext, channel: ChannelName, command: SlashCommand) {
+async function runCommand(
+  { user, services }: HandlerContext,
+  channel: ChannelName,
+  command: SlashCommand,
+  options: { txn_id?: string | undefined; reply_to?: number | undefined },
+) {
   const moderation = services.moderation;
   switch (command.name) {
     case "me":
@@ -13,6 +18,7 @@ async function runCommand({ user, services }: HandlerContext, channel: ChannelNa
           channel,
           event_type: "channel.message",
           content: { type: "emote", body: command.text },
+          ...options,
         }),
       };
     case "kick":
@@ -50,9 +56,16 @@ async function runCommand({ user, services }: HandlerContext, channel: ChannelNa
 export const messageActions = {
   "chat.send": action(sendPayload, async (ctx, payload) => {
     const { content } = payload;
-    if (content.type === "text" && typeof content.body === "string" && content.body.startsWith("/")) {
+    // Only a new text message can be a command: an edit that reads "/ban ..." is just an edit.
+    const isNewText =
+      payload.event_type === "channel.message" && payload.replaces === undefined && content.type === "text";
+    if (isNewText && typeof content.body === "string" && content.body.startsWith("/")) {
       const command = parseSlash(content.body, ctx.services.naming);
-      if (command) return runCommand(ctx, payload.channel, command);
+      if (command)
+        return runCommand(ctx, payload.channel, command, {
+          txn_id: payload.txn_id,
+          reply_to: payload.reply_to,
+        });
     }
     return { event: await ctx.services.messages.send(ctx.user, payload) };
   }),

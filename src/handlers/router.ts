@@ -57,6 +57,9 @@ export function createRouter(services: Services, log: Logger): Router {
   };
 
   const request = async (session: Session, action: string, ref: Ref, payload: Record<string, unknown>) => {
+    // Before authentication every action is refused alike: nothing reveals which ones exist.
+    const user = session.user;
+    if (!user) return errorFrame(ref, new ProtocolError("protocol.unauthenticated").toPayload());
     const definition = ACTIONS.get(action);
     if (!definition) {
       return errorFrame(
@@ -64,8 +67,6 @@ export function createRouter(services: Services, log: Logger): Router {
         new ProtocolError("protocol.unknown_command", `Unknown action ${action}.`).toPayload(),
       );
     }
-    const user = session.user;
-    if (!user) return errorFrame(ref, new ProtocolError("protocol.unauthenticated").toPayload());
     const parsed = definition.schema.safeParse(payload);
     if (!parsed.success) {
       const fields = failingFields(parsed.error);

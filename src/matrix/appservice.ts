@@ -5,7 +5,7 @@ import {
   type IAppserviceRegistration,
   type IAppserviceStorageProvider,
 } from "@vector-im/matrix-bot-sdk";
-import type { Channels } from "../domain/channels.ts";
+import { type Channels, isReservedName } from "../domain/channels.ts";
 import type { Inbound } from "../domain/inbound.ts";
 import type { Naming } from "../domain/naming.ts";
 import type { Store } from "../domain/store-port.ts";
@@ -72,7 +72,7 @@ export function wireAppservice(
 
   appservice.on("query.room", (alias: string, answer: AliasAnswer) => {
     const name = naming.channelFromAlias(alias);
-    if (!name || channels.find(name)) {
+    if (!name || channels.find(name) || isReservedName(name)) {
       void answer(false);
       return;
     }

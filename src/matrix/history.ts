@@ -43,14 +43,18 @@ export async function roomMessagesRaw(
   return { raw: page.chunk, next: page.chunk.length === 0 ? null : (page.end ?? null) };
 }
 
-/** Pages forward per channel from the newest event we logged; bounded so start-up cannot hang. */
+/** Pages read back per channel at most, so start-up cannot hang on a huge room. */
 const GAP_PAGES = 10;
 const GAP_PAGE_SIZE = 100;
 
+const idOf = (raw: unknown) => (raw as { event_id?: unknown } | null)?.event_id;
+
 /**
  * Synapse can lose appservice transactions across its own restarts (synapse#11637). At start-up,
- * read each channel's room forward from the newest event we logged and put whatever comes into
- * the inbox: events we already have are ignored there by event id, the rest are processed.
+ * read each channel's room backwards from its newest event until reaching events we already know
+ * (in the inbox or the log), and put everything newer into the inbox, oldest first: known events
+ * are ignored there by event id, missing ones are processed. Reading back rather than forward
+ * from our newest event also catches a lost event older than one that did arrive.
  */
 export async function fillGaps(
   client: MatrixClient,
@@ -60,15 +64,21 @@ export async function fillGaps(
 ): Promise<number> {
   let recorded = 0;
   for (const channel of store.allChannels()) {
-    const newest = store.newestEvent(channel.id);
-    if (!newest) continue;
+    if (!store.newestEvent(channel.id)) continue;
     try {
-      let token: string | null = (await eventContext(client, channel.roomId, newest.matrixEventId)).end;
-      for (let page = 0; page < GAP_PAGES && token !== null; page++) {
-        const result = await roomMessagesRaw(client, channel.roomId, token, "f", GAP_PAGE_SIZE);
-        recorded += inbox.record(result.raw);
+      const unseen: unknown[] = [];
+      let token: string | null = null;
+      for (let page = 0; page < GAP_PAGES; page++) {
+        const result = await roomMessagesRaw(client, channel.roomId, token, "b", GAP_PAGE_SIZE);
+        const known = result.raw.findIndex((raw) => {
+          const id = idOf(raw);
+          return typeof id === "string" && store.isKnownEvent(id);
+        });
+        unseen.push(...(known === -1 ? result.raw : result.raw.slice(0, known)));
+        if (known !== -1 || result.next === null) break;
         token = result.next;
       }
+      recorded += inbox.record(unseen.reverse());
     } catch (error) {
       log.warn(
         `gap fill for ${channel.name} failed; events missing there arrive when Synapse delivers them`,

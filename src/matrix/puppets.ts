@@ -63,6 +63,21 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
       ),
     );
 
+  const powerLevelQueue = new Map<RoomId, Promise<unknown>>();
+  const writePowerLevel = async (roomId: RoomId, userId: UserId, level: number | null) => {
+    await ensureBot();
+    const client = bot.underlyingClient;
+    const current = (await upstream(() => client.getRoomStateEvent(roomId, "m.room.power_levels", ""))) as {
+      users?: Record<string, number>;
+    };
+    const users = { ...(current.users ?? {}) };
+    if (level === null) delete users[userId];
+    else users[userId] = level;
+    const next = { ...current, users };
+    await upstream(() => client.sendStateEvent(roomId, "m.room.power_levels", "", next));
+    return next;
+  };
+
   const setMembership = (roomId: RoomId, userId: UserId, content: Record<string, unknown>) =>
     upstream(async () =>
       eventIdOf(
@@ -98,17 +113,15 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
         return asRoomId(roomId);
       }
     },
-    async setPowerLevel(roomId, userId, level) {
-      await ensureBot();
-      const client = bot.underlyingClient;
-      const current = (await upstream(() => client.getRoomStateEvent(roomId, "m.room.power_levels", ""))) as {
-        users?: Record<string, number>;
-      };
-      const users = { ...(current.users ?? {}) };
-      if (level === null) delete users[userId];
-      else users[userId] = level;
-      const next = { ...current, users };
-      await upstream(() => client.sendStateEvent(roomId, "m.room.power_levels", "", next));
+    setPowerLevel(roomId, userId, level) {
+      // Read-modify-write of one state event: changes in one room must not interleave, or one
+      // would overwrite the other (two timeouts ending at once after a restart).
+      const previous = powerLevelQueue.get(roomId) ?? Promise.resolve();
+      const next = previous.catch(() => undefined).then(() => writePowerLevel(roomId, userId, level));
+      powerLevelQueue.set(roomId, next);
+      void next.finally(() => {
+        if (powerLevelQueue.get(roomId) === next) powerLevelQueue.delete(roomId);
+      });
       return next;
     },
     async moderate(roomId, actor, action, target, reason) {

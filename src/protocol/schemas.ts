@@ -44,9 +44,12 @@ export const userFetchPayload = z.union([
   z.object({ ids: z.array(userIdSchema).min(1).max(100) }),
 ]);
 
+/** Opt-in: this connection takes join/leave events of big channels batched (`chat.events`). */
+const batchOption = { batch_member_events: z.boolean().optional() };
+
 export const authenticatePayload = z.union([
-  z.object({ token: z.string().min(1).max(8192) }),
-  z.object({ client_id: z.string().min(8).max(128) }),
+  z.object({ token: z.string().min(1).max(8192), ...batchOption }),
+  z.object({ client_id: z.string().min(8).max(128), ...batchOption }),
 ]);
 
 /** Field paths of a failed parse, e.g. ["channel", "content.body"], for `protocol.invalid_payload`. */

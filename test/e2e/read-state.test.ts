@@ -158,8 +158,14 @@ describe("chat.members", () => {
     await fixture.replaceParley({ memberBatchThreshold: 2 });
     try {
       const channel = unique("big");
-      const watcher = await login(unique("watcher"), "Watcher");
+      // This watcher asked for batches; the plain one did not and gets every event on its own.
+      const watcher = await TestClient.login(fixture.parley.url(), {
+        token: await fixture.parley.token(unique("watcher"), "Watcher"),
+        batch_member_events: true,
+      });
+      const plain = await login(unique("plain"), "Plain");
       await watcher.ok("chat.subscribe", { channel });
+      await plain.ok("chat.subscribe", { channel });
       const crowd = await Promise.all(
         Array.from({ length: 8 }, (_, i) => login(unique(`fan${i}`), `Fan ${i}`)),
       );
@@ -191,6 +197,10 @@ describe("chat.members", () => {
         Record<string, unknown>
       >;
       expect(fetched).toEqual(inOrder);
+      await plain.waitForEvent((e) => (e.content as { body?: string }).body === "after the crowd");
+      expect(plain.received.some((f) => f[0] === "chat.events")).toBe(false);
+      expect(plain.events(channel)).toEqual(inOrder);
+      watcher.close();
     } finally {
       await fixture.replaceParley();
     }

@@ -55,7 +55,7 @@ export class TestClient {
   /** Connects and authenticates; throws unless the reply is `authenticated`. */
   static async login(
     url: string,
-    credentials: { token: string } | { client_id: string },
+    credentials: ({ token: string } | { client_id: string }) & { batch_member_events?: boolean },
   ): Promise<TestClient> {
     const client = await TestClient.connect(url);
     const reply = await client.authenticate(credentials);

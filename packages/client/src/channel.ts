@@ -80,6 +80,7 @@ export class Channel extends Emitter<ChannelEvents> {
 
   async leave(): Promise<void> {
     await this.#client.request("chat.leave", { channel: this.name });
+    this.#client.stopRejoining(this.name);
   }
 
   async unsubscribe(): Promise<void> {
@@ -177,6 +178,7 @@ export class Channel extends Emitter<ChannelEvents> {
   /** Opens (creating it the first time) the private channel of this channel's moderators. */
   async moderatorsChannel(): Promise<Channel> {
     const opened = await this.#client.request<ChannelSnapshot & { id: string }>("chat.mod_channel", { channel: this.name });
+    this.#client.adopt(opened.id, "join", opened);
     return this.#client.channel(opened.id);
   }
 }

@@ -57,6 +57,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #requests: Requests;
   #channels = new Map<string, Channel>();
   #tracked = new Map<string, { mode: "join" | "subscribe"; stream: ChannelStream }>();
+  /** Bumped on every (re)authentication: a recovery from an older connection must stand down. */
+  #generation = 0;
   #pingTimer: unknown;
   #pongTimer: unknown;
   #reconnectTimer: unknown;
@@ -120,11 +122,22 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Joins or subscribes and keeps the channel recovered across reconnects. */
   async track(name: string, mode: "join" | "subscribe"): Promise<ChannelSnapshot> {
     const snapshot = await this.request<ChannelSnapshot>(mode === "join" ? "chat.join" : "chat.subscribe", { channel: name });
+    this.adopt(name, mode, snapshot);
+    return snapshot;
+  }
+
+  /** Keeps a channel the server already joined or subscribed us to recovered from now on. */
+  adopt(name: string, mode: "join" | "subscribe", snapshot: ChannelSnapshot): void {
     const known = this.#tracked.get(name);
     // A join implies subscribe; a later subscribe must not downgrade what we rejoin with.
     const nextMode = known?.mode === "join" ? "join" : mode;
     this.#tracked.set(name, { mode: nextMode, stream: known?.stream ?? new ChannelStream(snapshot.next_event_id - 1) });
-    return snapshot;
+  }
+
+  /** After a leave (ours, or a kick), reconnecting must subscribe, not join again. */
+  stopRejoining(name: string): void {
+    const tracked = this.#tracked.get(name);
+    if (tracked) tracked.mode = "subscribe";
   }
 
   untrack(name: string): void {
@@ -147,9 +160,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Opens the direct channel with these users (none: with yourself) and keeps it recovered. */
   async directChannel(users: readonly string[]): Promise<Channel> {
     const opened = await this.request<ChannelSnapshot & { id: string }>("chat.direct.create", { users: [...users] });
-    const channel = this.channel(opened.id);
-    await channel.subscribe();
-    return channel;
+    this.adopt(opened.id, "join", opened);
+    return this.channel(opened.id);
   }
 
   async setRelation(action: "user.block" | "user.unblock" | "user.ignore" | "user.unignore", id: string): Promise<void> {
@@ -200,7 +212,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.#socket = socket;
       socket.onopen = () => {
         this.#credentials().then(
-          (credentials) => socket.send(JSON.stringify(["authenticate", credentials])),
+          // This client handles batched member events of big channels (`chat.events`).
+          (credentials) => socket.send(JSON.stringify(["authenticate", { ...credentials, batch_member_events: true }])),
           (error: unknown) => socket.close(4000, error instanceof Error ? error.message : "no credentials"),
         );
       };
@@ -241,7 +254,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.user = payload.user;
     this.#lastAuth = payload;
     this.#startKeepalive();
-    const recoveries = [...this.#tracked.entries()].map(([name, tracked]) => this.#recover(name, tracked));
+    const generation = ++this.#generation;
+    const recoveries = [...this.#tracked.entries()].map(([name, tracked]) => this.#recover(name, tracked, generation));
     const send = this.#sender();
     if (send) this.#requests.sendWaiting(send);
     this.emit("connected", payload);
@@ -250,21 +264,29 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** After a reconnect: subscribe again, fetch everything after the last delivered event. */
-  async #recover(name: string, tracked: { mode: "join" | "subscribe"; stream: ChannelStream }): Promise<void> {
+  async #recover(
+    name: string,
+    tracked: { mode: "join" | "subscribe"; stream: ChannelStream },
+    generation: number,
+  ): Promise<void> {
     const channel = this.channel(name);
     tracked.stream.beginRecovery();
     try {
       const snapshot = await this.request<ChannelSnapshot>(tracked.mode === "join" ? "chat.join" : "chat.subscribe", { channel: name });
       const newest = snapshot.next_event_id - 1;
       for (let guard = 0; guard < 1000 && (tracked.stream.last ?? newest) < newest; guard++) {
+        if (generation !== this.#generation) return;
         const page = await this.request<FetchResult>("chat.fetch", { channel: name, after_id: tracked.stream.last ?? newest, count: 200 });
         if (page.results.length === 0) break;
         channel.deliver(tracked.stream.accept(page.results, true));
       }
     } catch (error) {
-      this.emit("error", error instanceof ParleyError ? error : new ParleyError("server.fatal", String(error)));
+      if (generation === this.#generation) {
+        this.emit("error", error instanceof ParleyError ? error : new ParleyError("server.fatal", String(error)));
+      }
     } finally {
-      channel.deliver(tracked.stream.endRecovery());
+      // A newer connection's recovery owns the stream now; only the current one ends it.
+      if (generation === this.#generation) channel.deliver(tracked.stream.endRecovery());
     }
   }
 
@@ -331,6 +353,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   #deliver(event: ChatEvent): void {
     const tracked = this.#tracked.get(event.channel);
+    const about = (event.content as { membership?: string; user?: { id?: string } }).user?.id;
+    if (tracked && event.event_type === "channel.member" && about === this.user?.id) {
+      const membership = (event.content as { membership?: string }).membership;
+      if (membership === "leave" || membership === "ban") tracked.mode = "subscribe";
+    }
     const channel = this.channel(event.channel);
     if (!tracked) {
       channel.deliver([event]);

@@ -37,6 +37,7 @@ const SQL = {
   insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
   replaceContent: "UPDATE events SET content = ?, edited = 1 WHERE channel_id = ? AND seq = ?",
+  deleteEdits: `UPDATE events SET content = '{"type":"deleted"}' WHERE channel_id = ? AND replaces = ?`,
   eventByMatrixId: `SELECT ${EVENT_COLUMNS} FROM events WHERE matrix_event_id = ?`,
   eventBySeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq = ?`,
   // Paging back: the newest `count` below `before`, returned newest first and reversed in code.
@@ -68,6 +69,7 @@ export type EventQueries = Pick<
   | "backfill"
   | "setBackfill"
   | "replaceContent"
+  | "deleteContent"
 >;
 
 export function eventQueries(db: Database.Database): EventQueries {
@@ -119,6 +121,10 @@ export function eventQueries(db: Database.Database): EventQueries {
     latestMessageSeq: (channelId) => (q.latestMessageSeq.get(channelId) as { seq: number }).seq,
     replaceContent(channelId, seq, content) {
       q.replaceContent.run(JSON.stringify(content), channelId, seq);
+    },
+    deleteContent(channelId, seq) {
+      q.replaceContent.run('{"type":"deleted"}', channelId, seq);
+      q.deleteEdits.run(channelId, seq);
     },
     backfill(channelId) {
       const row = q.backfill.get(channelId) as

@@ -9,9 +9,16 @@ const SQL = {
   pendingInbox:
     "SELECT id, matrix_event_id, room_id, body FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?",
   finishInbox: "UPDATE inbox SET status = ?, note = ? WHERE id = ?",
+  inInbox: "SELECT 1 FROM inbox WHERE matrix_event_id = ?",
+  inLog: "SELECT 1 FROM events WHERE matrix_event_id = ?",
+  pruneInbox: "DELETE FROM inbox WHERE status != 'pending' AND received_at < ?",
+  pruneSentTxns: "DELETE FROM sent_txns WHERE created_at < ?",
 } as const;
 
-export type InboxQueries = Pick<Store, "recordInbox" | "pendingInbox" | "finishInbox">;
+export type InboxQueries = Pick<
+  Store,
+  "recordInbox" | "pendingInbox" | "finishInbox" | "isKnownEvent" | "pruneBefore"
+>;
 
 export function inboxQueries(db: Database.Database): InboxQueries {
   const q = prepareAll(db, SQL);
@@ -43,5 +50,8 @@ export function inboxQueries(db: Database.Database): InboxQueries {
     finishInbox(id, outcome, note) {
       q.finishInbox.run(outcome, note ?? null, id);
     },
+    isKnownEvent: (matrixEventId) =>
+      q.inInbox.get(matrixEventId) !== undefined || q.inLog.get(matrixEventId) !== undefined,
+    pruneBefore: (before) => q.pruneInbox.run(before).changes + q.pruneSentTxns.run(before).changes,
   };
 }

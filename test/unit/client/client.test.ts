@@ -33,7 +33,7 @@ async function connect(): Promise<FakeSocket> {
   const socket = FakeSocket.latest();
   socket.open();
   await flush();
-  expect(socket.sent[0]).toEqual(["authenticate", { token: "jwt" }]);
+  expect(socket.sent[0]).toEqual(["authenticate", { token: "jwt", batch_member_events: true }]);
   socket.push(["authenticated", authenticated]);
   await connecting;
   return socket;
@@ -181,5 +181,60 @@ describe("connect", () => {
     await connect();
     expect(await client.connect()).toEqual(authenticated);
     expect(FakeSocket.instances).toHaveLength(1);
+  });
+});
+
+describe("recovery edge cases", () => {
+  async function reconnect(): Promise<FakeSocket> {
+    clock.advance(60_000);
+    const socket = FakeSocket.latest();
+    socket.open();
+    await flush();
+    socket.push(["authenticated", authenticated]);
+    await flush();
+    return socket;
+  }
+
+  it("a drop in the middle of a recovery: the next recovery still delivers the whole gap once", async () => {
+    const socket = await connect();
+    const channel = client.channel("room");
+    const delivered: number[] = [];
+    channel.on("event", (event) => delivered.push(event.event_id));
+    const joined = channel.join();
+    await flush();
+    socket.reply("chat.join", snapshot(3));
+    await joined;
+    socket.close(1006, "drop");
+    const second = await reconnect();
+    second.reply("chat.join", snapshot(250));
+    await flush();
+    second.reply("chat.fetch", { results: Array.from({ length: 200 }, (_, i) => ev(i + 3)), users: {} });
+    await flush();
+    second.close(1006, "drop again"); // while the second page is being fetched
+    const third = await reconnect();
+    third.reply("chat.join", snapshot(260));
+    await flush();
+    expect(third.requests("chat.fetch").at(-1)?.payload).toMatchObject({ after_id: 202 });
+    third.reply("chat.fetch", { results: Array.from({ length: 57 }, (_, i) => ev(i + 203)), users: {} });
+    await flush();
+    await flush();
+    expect(delivered).toEqual(Array.from({ length: 257 }, (_, i) => i + 3));
+  });
+
+  it("after leaving, a reconnect subscribes instead of joining again", async () => {
+    const socket = await connect();
+    const channel = client.channel("room");
+    const joined = channel.join();
+    await flush();
+    socket.reply("chat.join", snapshot(3));
+    await joined;
+    const leaving = channel.leave();
+    await flush();
+    socket.reply("chat.leave", {});
+    await leaving;
+    socket.close(1006, "drop");
+    const again = await reconnect();
+    expect(again.requests("chat.join")).toEqual([]);
+    expect(again.requests("chat.subscribe")).toHaveLength(1);
   });
 });
