@@ -159,12 +159,21 @@ export function createSettings(
     },
 
     posted(channel, userId, at) {
+      // Only slow-mode channels need to remember, and only for one window: the map stays small.
+      const slowMode = store.settings(channel.id).slowMode;
+      if (slowMode === 0) {
+        lastPost.delete(channel.id);
+        return;
+      }
       let users = lastPost.get(channel.id);
       if (!users) {
         users = new Map();
         lastPost.set(channel.id, users);
       }
       users.set(userId, at);
+      if (users.size > 1000) {
+        for (const [id, when] of users) if (at - when >= slowMode * 1000) users.delete(id);
+      }
     },
 
     tooFast(channel, userId, at) {
