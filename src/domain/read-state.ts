@@ -14,6 +14,8 @@ import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
 import type { Store } from "./store-port.ts";
 
+const MEMBERS_TTL_MS = 2_000;
+
 export interface ReadSummary {
   readonly channels: Array<{ id: ChannelName; unread_pointer: number }>;
   readonly readPointers: Record<string, number>;
@@ -39,6 +41,24 @@ export function createReadState(
 ): ReadState {
   /** Per channel id: members already told about unread events since their last read. */
   const notified = new Map<number, Set<UserId>>();
+  /**
+   * The channel's native members, re-read at most every MEMBERS_TTL_MS: this runs for every
+   * message, and a busy live channel has thousands of members. An unread push to someone who
+   * joined a second ago can wait for the next message.
+   */
+  const members = new Map<number, { at: number; ids: UserId[] }>();
+  const nativeMembers = (channelId: number): UserId[] => {
+    const now = Date.now();
+    const cached = members.get(channelId);
+    if (cached && now - cached.at < MEMBERS_TTL_MS) return cached.ids;
+    const ids = store
+      .joinedMembers(channelId)
+      .map((m) => m.userId)
+      .filter((id) => naming.isNativeUser(id));
+    members.set(channelId, { at: now, ids });
+    return ids;
+  };
+
   const notifiedIn = (channelId: number) => {
     let set = notified.get(channelId);
     if (!set) {
@@ -87,14 +107,8 @@ export function createReadState(
       if (event.event_type !== "channel.message") return;
       const told = notifiedIn(channel.id);
       const frame = pushFrame("chat.unread_pointers", { [channel.name]: event.event_id });
-      for (const member of store.joinedMembers(channel.id)) {
-        const userId = member.userId;
-        if (
-          userId === event.sender ||
-          told.has(userId) ||
-          !naming.isNativeUser(userId) ||
-          !fanout.isOnline(userId)
-        ) {
+      for (const userId of nativeMembers(channel.id)) {
+        if (userId === event.sender || told.has(userId) || !fanout.isOnline(userId)) {
           continue;
         }
         told.add(userId);
