@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Browser end-to-end test prerequisites from Debian's packages: Chromium (driven by npm playwright-core,
-# which cannot download its own browsers here) and Tesseract (OCR of screenshots).
+# Test prerequisites from Debian's packages: Chromium (driven by npm playwright-core, which cannot
+# download its own browsers here), Tesseract (OCR of screenshots), and docker-compose (validates
+# docker-compose.yml without a Docker engine).
 #
-#   scripts/browser.sh install   # apt-get installs chromium and tesseract-ocr when either is missing
+#   scripts/browser.sh install   # apt-get installs whichever of them is missing
 set -euo pipefail
 
 CHROMIUM="/usr/bin/chromium"
-PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng)
+PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng docker-compose)
 
 die() { echo "browser.sh: $*" >&2; exit 1; }
 
@@ -16,7 +17,7 @@ usage() {
 }
 
 have_all() {
-  [ -x "$CHROMIUM" ] && command -v tesseract >/dev/null 2>&1
+  [ -x "$CHROMIUM" ] && command -v tesseract >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1
 }
 
 cmd_install() {
@@ -34,7 +35,7 @@ cmd_install() {
     || ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}" >&2; then
     die "apt-get could not install ${PACKAGES[*]}; install them and rerun"
   fi
-  have_all || die "after installing ${PACKAGES[*]}, $CHROMIUM or tesseract is still missing"
+  have_all || die "after installing ${PACKAGES[*]}, $CHROMIUM, tesseract or docker-compose is still missing"
 }
 
 case "${1:-}" in

@@ -112,6 +112,7 @@ $<HTMLFormElement>("profile-form").addEventListener("submit", (event) => {
   const displayName = $<HTMLInputElement>("display-name").value.trim();
   client.updateProfile({ display_name: displayName }).then(() => {
     if (client.user) names.set(client.user.id, displayName);
+    setStatus(`Connected as ${displayName}`);
     errorLine.textContent = "";
   }, showError);
 });

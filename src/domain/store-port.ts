@@ -273,6 +273,8 @@ export interface Store extends ModerationStore, DirectStore {
   recordInbox(events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number;
   pendingInbox(limit: number): InboxEntry[];
   finishInbox(id: number, outcome: InboxOutcome, note?: string): void;
+  /** How the inbox handled an event (for operators and tests): its status and note. */
+  inboxStatus(matrixEventId: string): { status: string; note: string | null } | undefined;
   /** Whether a Matrix event already reached us (by transaction, or logged from a send). */
   isKnownEvent(matrixEventId: string): boolean;
   /** Forgets processed inbox rows and sent txn ids older than `before` (ms); returns rows removed. */

@@ -39,7 +39,11 @@ async function openChat(name: string, channel: string): Promise<Page> {
   await page.getByRole("status").filter({ hasText: "Connected" }).waitFor();
   await page.getByRole("textbox", { name: "Your name" }).fill(name);
   await page.getByRole("button", { name: "Set name" }).click();
-  await page.getByRole("status").filter({ hasText: "Connected" }).waitFor();
+  // Wait until the name is set, or the join could be refused for a missing display name.
+  await page
+    .getByRole("status")
+    .filter({ hasText: `Connected as ${name}` })
+    .waitFor();
   await page.getByRole("textbox", { name: "Channel" }).fill(channel);
   await page.getByRole("button", { name: "Join" }).click();
   await page.getByRole("heading", { name: `#${channel}` }).waitFor();

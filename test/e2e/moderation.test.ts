@@ -143,6 +143,21 @@ describe("roles", () => {
         body,
       ).toBe("chat.denied");
     }
+    // Against someone below the fan (Carol, timed out at -1) only the missing role stops them.
+    await s.dj.ok("chat.timeout", { channel: s.channel, user: fixture.carol.userId, duration: 120 });
+    const below = { channel: s.channel, user: fixture.carol.userId };
+    for (const [action, payload] of [
+      ["chat.kick", below],
+      ["chat.ban", below],
+      ["chat.timeout", { ...below, duration: 120 }],
+      ["chat.untimeout", below],
+    ] as Array<[string, Record<string, unknown>]>) {
+      expect(await s.fan.errorCode(action, payload), `${action} on a lower user`).toBe("chat.denied");
+    }
+    expect((await s.dj.ok("chat.members", { channel: s.channel })).members).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: fixture.carol.userId })]),
+    );
+    await s.dj.ok("chat.untimeout", below);
     // A moderator cannot act on the owner either, and an owner-only setting needs the owner.
     await s.dj.ok("chat.set_role", { channel: s.channel, user: s.fanId, role: "moderator" });
     expect(await s.fan.errorCode("chat.kick", target)).toBe("chat.denied");

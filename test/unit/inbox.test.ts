@@ -139,10 +139,13 @@ describe("the transaction inbox", () => {
         return inbound.handle(input);
       },
     }));
-    inbox.record([message("boom"), message("fine")]);
+    const boom = message("boom");
+    inbox.record([boom, message("fine")]);
     await inbox.drain();
     expect(bodies(published)).toEqual(["fine"]);
     expect(store.pendingInbox(10)).toEqual([]);
+    // Recorded as failed (not done, not skipped), with the reason.
+    expect(store.inboxStatus(boom.event_id)).toEqual({ status: "failed", note: "boom" });
   });
 
   it("shows Matrix joins and leaves with the member's display name", async () => {

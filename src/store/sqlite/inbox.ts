@@ -10,6 +10,7 @@ const SQL = {
     "SELECT id, matrix_event_id, room_id, body FROM inbox WHERE status = 'pending' ORDER BY id LIMIT ?",
   finishInbox: "UPDATE inbox SET status = ?, note = ? WHERE id = ?",
   inInbox: "SELECT 1 FROM inbox WHERE matrix_event_id = ?",
+  inboxStatus: "SELECT status, note FROM inbox WHERE matrix_event_id = ?",
   inLog: "SELECT 1 FROM events WHERE matrix_event_id = ?",
   pruneInbox: "DELETE FROM inbox WHERE status != 'pending' AND received_at < ?",
   pruneSentTxns: "DELETE FROM sent_txns WHERE created_at < ?",
@@ -17,7 +18,7 @@ const SQL = {
 
 export type InboxQueries = Pick<
   Store,
-  "recordInbox" | "pendingInbox" | "finishInbox" | "isKnownEvent" | "pruneBefore"
+  "recordInbox" | "pendingInbox" | "finishInbox" | "isKnownEvent" | "inboxStatus" | "pruneBefore"
 >;
 
 export function inboxQueries(db: Database.Database): InboxQueries {
@@ -50,6 +51,8 @@ export function inboxQueries(db: Database.Database): InboxQueries {
     finishInbox(id, outcome, note) {
       q.finishInbox.run(outcome, note ?? null, id);
     },
+    inboxStatus: (matrixEventId) =>
+      q.inboxStatus.get(matrixEventId) as { status: string; note: string | null } | undefined,
     isKnownEvent: (matrixEventId) =>
       q.inInbox.get(matrixEventId) !== undefined || q.inLog.get(matrixEventId) !== undefined,
     pruneBefore: (before) => q.pruneInbox.run(before).changes + q.pruneSentTxns.run(before).changes,

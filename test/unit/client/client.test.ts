@@ -163,6 +163,8 @@ describe("reconnection", () => {
     await expect(connecting).rejects.toMatchObject({ code: "auth.expired_token" });
     clock.advance(60_000);
     expect(FakeSocket.instances).toHaveLength(1);
+    // The caller of connect() got the rejection; no error event repeats it.
+    expect(errors).toEqual([]);
   });
 
   it("close() stops everything and fails waiting requests", async () => {
