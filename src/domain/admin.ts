@@ -21,7 +21,6 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
   const requireAdmin = (actor: Actor) => {
     if (!actor.admin) throw new ProtocolError("chat.denied", "Only platform admins can do this.");
   };
-  const joinedChannels = (userId: UserId) => store.channelsJoinedBy(userId);
   const setLevel = async (channel: ChannelRow, userId: UserId, level: number | null) => {
     store.setPowerLevels(channel.id, await matrix.setPowerLevel(channel.roomId, userId, level));
   };
@@ -31,7 +30,7 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
   return {
     async ban(actor, userId) {
       requireAdmin(actor);
-      const channels = joinedChannels(userId);
+      const channels = store.channelsJoinedBy(userId);
       store.setUserStatus(userId, { ...store.userStatus(userId), banned: true });
       for (const channel of channels) {
         await matrix.moderate(
@@ -48,7 +47,7 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
 
     async silence(actor, userId) {
       requireAdmin(actor);
-      const channels = joinedChannels(userId);
+      const channels = store.channelsJoinedBy(userId);
       store.setUserStatus(userId, { ...store.userStatus(userId), silenced: true });
       for (const channel of channels) {
         if (store.timeout(channel.id, userId)) continue;

@@ -39,7 +39,6 @@ export interface Membership {
   open(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
   isJoined(userId: UserId, channel: ChannelRow): boolean;
   members(channel: ChannelRow): MemberView[];
-  joinedChannels(userId: UserId): ChannelName[];
   /** Members now, those of them online, and everyone seen in the channel with when. */
   list(actor: Actor, channel: ChannelName): MemberList;
   /** Puts another native user into a channel (a direct channel someone opened with them). */
@@ -103,7 +102,6 @@ export function createMembership(
   return {
     members,
     isJoined,
-    joinedChannels: (userId) => store.channelsJoinedBy(userId).map((channel) => channel.name),
     find: (name) => channels.find(name),
     list(actor, name) {
       const channel = channels.find(name);

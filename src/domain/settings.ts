@@ -12,8 +12,6 @@ import type { Naming } from "./naming.ts";
 import type { Roles } from "./roles.ts";
 import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "./store-port.ts";
 
-export const MAX_SLOW_MODE_S = 3600;
-
 export interface SettingsRequest {
   readonly slow_mode?: number | undefined;
   readonly rules?: string | null | undefined;

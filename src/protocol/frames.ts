@@ -64,8 +64,6 @@ function decodeValue(parsed: unknown): IncomingFrame {
 
 export type OutgoingFrame = readonly unknown[];
 
-export const encodeFrame = (frame: OutgoingFrame): string => JSON.stringify(frame);
-
 /**
  * One outgoing frame, encoded at most once per wire format however many connections receive it:
  * JSON for text connections, MessagePack for those that spoke MessagePack.

@@ -2,7 +2,6 @@
 // obeys bans, removals end live subscriptions, admin silences hold, slash commands only for new
 // messages, and malformed HTTP requests cannot hurt the server.
 import { describe, expect, it } from "vitest";
-import { signToken } from "../../src/auth/jwt.ts";
 import { TestClient } from "../support/client.ts";
 import { chatFixture } from "../support/fixture.ts";
 import { unique } from "../support/parley.ts";
@@ -48,13 +47,7 @@ describe("hardening", () => {
     expect(await trollClient.errorCode("chat.fetch", { channel })).toBe("channel.banned");
     expect(await trollClient.errorCode("chat.members", { channel })).toBe("channel.banned");
 
-    const admin = await TestClient.login(fixture.parley.url(), {
-      token: await signToken(fixture.parley.env.jwtSecret, {
-        sub: unique("admin"),
-        name: "Admin",
-        admin: true,
-      }),
-    });
+    const admin = await fixture.loginAdmin();
     await admin.ok("user.ban", { id: `@chat_${troll}:localhost` });
     const upload = await fetch(`${httpBase()}/media/upload?filename=x.png`, {
       method: "POST",
@@ -78,13 +71,7 @@ describe("hardening", () => {
     const loudClient = await fixture.login(loud, "Loud");
     await dj.ok("chat.join", { channel });
     await loudClient.ok("chat.join", { channel });
-    const admin = await TestClient.login(fixture.parley.url(), {
-      token: await signToken(fixture.parley.env.jwtSecret, {
-        sub: unique("admin"),
-        name: "Admin",
-        admin: true,
-      }),
-    });
+    const admin = await fixture.loginAdmin();
     await admin.ok("user.silence", { id: `@chat_${loud}:localhost` });
     expect(
       await dj.errorCode("chat.timeout", { channel, user: `@chat_${loud}:localhost`, duration: 120 }),

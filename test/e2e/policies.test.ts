@@ -170,12 +170,7 @@ describe("platform admins and the moderators' channel", () => {
   it("admins silence, ban and reactivate across channels, and can listen unnoticed", async () => {
     const s = await stage("admin");
     await fixture.carol.join(s.roomId);
-    const adminToken = await signToken(fixture.parley.env.jwtSecret, {
-      sub: unique("admin"),
-      name: "Admin",
-      admin: true,
-    });
-    const admin = await TestClient.login(fixture.parley.url(), { token: adminToken });
+    const admin = await fixture.loginAdmin();
     await admin.ok("chat.subscribe", { channel: s.channel });
     const members = (await s.dj.ok("chat.members", { channel: s.channel })) as {
       members: Array<{ id: string }>;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { decodeFrame, encodeFrame, errorFrame, successFrame } from "../../src/protocol/frames.ts";
+import {
+  decodeFrame,
+  EncodedFrame,
+  errorFrame,
+  type OutgoingFrame,
+  successFrame,
+} from "../../src/protocol/frames.ts";
+
+const encodeFrame = (frame: OutgoingFrame) => new EncodedFrame(frame).text;
 
 describe("decodeFrame", () => {
   it("reads a request", () => {

@@ -39,6 +39,19 @@ async function connect(): Promise<FakeSocket> {
   return socket;
 }
 
+/** Connects and joins "room" (next_event_id 3); returns the socket and what the channel delivers. */
+async function connectAndJoin() {
+  const socket = await connect();
+  const channel = client.channel("room");
+  const delivered: number[] = [];
+  channel.on("event", (event) => delivered.push(event.event_id));
+  const joined = channel.join();
+  await flush();
+  socket.reply("chat.join", snapshot(3)); // events 1-2 are history, not delivered
+  await joined;
+  return { socket, channel, delivered };
+}
+
 beforeEach(() => {
   FakeSocket.instances = [];
   clock = new FakeClock();
@@ -82,14 +95,7 @@ describe("requests", () => {
 
 describe("reconnection", () => {
   it("backs off with jitter, re-authenticates, and recovers the gap exactly once, in order", async () => {
-    const socket = await connect();
-    const channel = client.channel("room");
-    const delivered: number[] = [];
-    channel.on("event", (event) => delivered.push(event.event_id));
-    const joined = channel.join();
-    await flush();
-    socket.reply("chat.join", snapshot(3)); // events 1-2 are history, not delivered
-    await joined;
+    const { socket, delivered } = await connectAndJoin();
     socket.push(["chat.event", ev(3)]);
     socket.push(["chat.event", ev(3)]); // a duplicate push changes nothing
     expect(delivered).toEqual([3]);
@@ -198,14 +204,7 @@ describe("recovery edge cases", () => {
   }
 
   it("a drop in the middle of a recovery: the next recovery still delivers the whole gap once", async () => {
-    const socket = await connect();
-    const channel = client.channel("room");
-    const delivered: number[] = [];
-    channel.on("event", (event) => delivered.push(event.event_id));
-    const joined = channel.join();
-    await flush();
-    socket.reply("chat.join", snapshot(3));
-    await joined;
+    const { socket, delivered } = await connectAndJoin();
     socket.close(1006, "drop");
     const second = await reconnect();
     second.reply("chat.join", snapshot(250));
@@ -224,12 +223,7 @@ describe("recovery edge cases", () => {
   });
 
   it("after leaving, a reconnect subscribes instead of joining again", async () => {
-    const socket = await connect();
-    const channel = client.channel("room");
-    const joined = channel.join();
-    await flush();
-    socket.reply("chat.join", snapshot(3));
-    await joined;
+    const { socket, channel } = await connectAndJoin();
     const leaving = channel.leave();
     await flush();
     socket.reply("chat.leave", {});
