@@ -71,8 +71,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "start": {
-      const { configureLogging } = await import("./logging.ts");
+      const { configureLogging, createLogger } = await import("./logging.ts");
       configureLogging(config.log.level);
+      // The last line of defence: every path has its own error boundary, so reaching these is a
+      // bug. It is logged (tests look for this line) and the process keeps serving everyone else.
+      const last = createLogger("Process");
+      process.on("unhandledRejection", (reason) => last.error("unhandled rejection (a bug)", reason));
+      process.on("uncaughtException", (error) => last.error("uncaught exception (a bug)", error));
       // Loaded only here, so the small commands do not pull in the whole Matrix stack.
       const { startParley } = await import("./app.ts");
       const parley = await startParley(config);

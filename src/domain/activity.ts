@@ -1,6 +1,8 @@
 // Who is around: native users with an open connection are online; Matrix users count as online
 // while they were active (sent something, typed, read, or reported presence) recently.
+import type { Logger } from "../logging.ts";
 import type { UserId } from "../protocol/ids.ts";
+import { guarded } from "../shared/guard.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { Store } from "./store-port.ts";
 
@@ -30,6 +32,7 @@ export function createActivity(
   store: Store,
   fanout: FanOut,
   isNative: (userId: UserId) => boolean,
+  log: Logger,
 ): Activity {
   const lastActive = new Map<UserId, number>();
   const seen = new Map<UserId, number>();
@@ -45,7 +48,7 @@ export function createActivity(
       for (const [userId, at] of batch) store.touchJoinedMember(userId, at);
     });
   };
-  const timer = setInterval(flush, FLUSH_EVERY_MS);
+  const timer = setInterval(guarded(log, "writing seen-times", flush), FLUSH_EVERY_MS);
   timer.unref();
 
   return {

@@ -3,9 +3,11 @@
 // without a moderator (`by`) wait up to `windowMs` and go out together as one `chat.events` push.
 // Any other event of the channel first flushes the batch, so pushes stay in event_id order.
 
+import type { Logger } from "../logging.ts";
 import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
+import { guarded } from "../shared/guard.ts";
 import type { EventPublisher } from "./event-log.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { ChannelRow, Store } from "./store-port.ts";
@@ -30,6 +32,7 @@ export function createEventPusher(
   store: Store,
   batching: MemberBatching,
   hears: Hears,
+  log: Logger,
 ): EventPusher {
   const pending = new Map<ChannelName, { events: ChatEvent[]; timer: NodeJS.Timeout }>();
 
@@ -64,7 +67,10 @@ export function createEventPusher(
         else
           pending.set(channel.name, {
             events: [event],
-            timer: setTimeout(() => flush(channel.name), batching.windowMs),
+            timer: setTimeout(
+              guarded(log, "pushing a batch of member events", () => flush(channel.name)),
+              batching.windowMs,
+            ),
           });
         return;
       }

@@ -6,6 +6,7 @@ import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, RoomId, UserId } from "../protocol/ids.ts";
+import { guarded } from "../shared/guard.ts";
 import type { Channels } from "./channels.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { MatrixPort } from "./matrix-port.ts";
@@ -84,7 +85,10 @@ export function createTyping(
       // Matrix times out by itself; here the timer tells subscribers.
       current.native.set(
         userId,
-        setTimeout(() => stop(name, userId, false), TYPING_TIMEOUT_MS),
+        setTimeout(
+          guarded(log, "ending typing", () => stop(name, userId, false)),
+          TYPING_TIMEOUT_MS,
+        ),
       );
       if (!known) publish(name);
       mirror(channel, userId, true);

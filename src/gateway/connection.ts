@@ -1,9 +1,11 @@
 // One WebSocket connection: reads frames, runs them through the router one at a time (so a client's
-// join is done before its send), and writes replies and pushes with a bounded send buffer.
+// join is done before its send), and writes replies and pushes with a bounded send buffer. Every
+// frame has an error boundary: a failure becomes an error reply or a close with 1011, never an exit.
 import type { WebSocket } from "ws";
 import type { FanOut, Subscriber } from "../domain/fanout-port.ts";
 import type { AuthUser, Session } from "../handlers/context.ts";
 import type { Router } from "../handlers/router.ts";
+import type { Logger } from "../logging.ts";
 import { CLOSE_CODES, type CloseCodeName } from "../protocol/close-codes.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import {
@@ -11,22 +13,36 @@ import {
   decodeFrame,
   EncodedFrame,
   errorFrame,
+  type IncomingFrame,
   type OutgoingFrame,
 } from "../protocol/frames.ts";
 import type { ChannelName } from "../protocol/ids.ts";
+import type { ConnectionCounts } from "./connection-counts.ts";
 
 export interface ConnectionLimits {
   readonly maxBufferedBytes: number;
   readonly authTimeoutMs: number;
   readonly maxPendingRequests: number;
+  readonly maxConnectionsPerUser: number;
 }
+
+export interface ConnectionDeps {
+  readonly router: Router;
+  readonly fanout: FanOut;
+  readonly log: Logger;
+  /** Authenticated connections per user, across the gateway. */
+  readonly perUser: ConnectionCounts;
+}
+
+const refOf = (frame: IncomingFrame) =>
+  frame.kind === "request" || frame.kind === "bad" || frame.kind === "invalid" ? frame.ref : undefined;
 
 export class Connection implements Session {
   readonly connectionId: number;
+  readonly address: string;
   user: AuthUser | undefined;
   readonly #ws: WebSocket;
-  readonly #router: Router;
-  readonly #fanout: FanOut;
+  readonly #deps: ConnectionDeps;
   readonly #limits: ConnectionLimits;
   #subscriber: Subscriber | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -35,20 +51,28 @@ export class Connection implements Session {
   /** Set by the first binary frame: from then on this connection is answered in MessagePack. */
   #binary = false;
 
-  constructor(id: number, ws: WebSocket, router: Router, fanout: FanOut, limits: ConnectionLimits) {
+  constructor(id: number, address: string, ws: WebSocket, deps: ConnectionDeps, limits: ConnectionLimits) {
     this.connectionId = id;
+    this.address = address;
     this.#ws = ws;
-    this.#router = router;
-    this.#fanout = fanout;
+    this.#deps = deps;
     this.#limits = limits;
     this.#authTimer = setTimeout(() => this.close("authTimeout"), limits.authTimeoutMs);
     ws.on("message", (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     ws.on("close", () => this.#onClose());
-    ws.on("error", () => ws.terminate());
+    // ws closes by itself after a protocol error (1009 for a frame over the limit, sent before
+    // the socket goes): terminating here would cut that close frame off.
+    ws.on("error", (error) => deps.log.debug(`connection ${id}: ${error.message}`));
   }
 
   authenticate(user: AuthUser, options: { batchMemberEvents?: boolean } = {}): void {
+    if (this.#deps.perUser.count(user.userId) >= this.#limits.maxConnectionsPerUser) {
+      throw new ProtocolError("rate_limited", "Too many open connections for this user.", {
+        retry_after: 10_000,
+      });
+    }
     this.user = user;
+    this.#deps.perUser.add(user.userId);
     clearTimeout(this.#authTimer);
     const deliver = (frame: EncodedFrame) => this.#write(frame);
     this.#subscriber = {
@@ -57,19 +81,19 @@ export class Connection implements Session {
       batchesMemberEvents: options.batchMemberEvents === true,
       deliver,
     };
-    this.#fanout.addConnection(this.#subscriber);
+    this.#deps.fanout.addConnection(this.#subscriber);
   }
 
   subscribe(channel: ChannelName): void {
-    if (this.#subscriber) this.#fanout.subscribe(channel, this.#subscriber);
+    if (this.#subscriber) this.#deps.fanout.subscribe(channel, this.#subscriber);
   }
 
   unsubscribe(channel: ChannelName): void {
-    if (this.#subscriber) this.#fanout.unsubscribe(channel, this.#subscriber);
+    if (this.#subscriber) this.#deps.fanout.unsubscribe(channel, this.#subscriber);
   }
 
   isSubscribed(channel: ChannelName): boolean {
-    return this.#subscriber !== undefined && this.#fanout.isSubscribed(channel, this.#subscriber);
+    return this.#subscriber !== undefined && this.#deps.fanout.isSubscribed(channel, this.#subscriber);
   }
 
   close(reason: CloseCodeName): void {
@@ -85,20 +109,25 @@ export class Connection implements Session {
       return;
     }
     if (this.#pending >= this.#limits.maxPendingRequests) {
-      const ref = frame.kind === "request" || frame.kind === "bad" ? frame.ref : undefined;
       const error = new ProtocolError("rate_limited", "Too many requests waiting on this connection.", {
         retry_after: 1000,
       });
-      this.#send(errorFrame(ref, error.toPayload()));
+      this.#send(errorFrame(refOf(frame), error.toPayload()));
       return;
     }
     this.#pending += 1;
     this.#queue = this.#queue.then(async () => {
+      let reply: OutgoingFrame;
       try {
-        this.#send(await this.#router.handle(this, frame));
+        reply = await this.#deps.router.handle(this, frame);
+      } catch (error) {
+        // The router answers every failure itself; reaching here is a bug, answered anyway.
+        this.#deps.log.error(`connection ${this.connectionId}: a frame failed outside the router`, error);
+        reply = errorFrame(refOf(frame), new ProtocolError("server.fatal").toPayload());
       } finally {
         this.#pending -= 1;
       }
+      this.#send(reply);
     });
   }
 
@@ -112,13 +141,27 @@ export class Connection implements Session {
       this.close("slowConsumer");
       return;
     }
-    this.#ws.send(this.#binary ? frame.binary : frame.text);
+    let data: string | Uint8Array;
+    try {
+      data = this.#binary ? frame.binary : frame.text;
+    } catch (error) {
+      // A frame that cannot be encoded must not take the process (or the fan-out loop) down.
+      this.#deps.log.error(`connection ${this.connectionId}: a frame could not be encoded`, error);
+      this.close("internalError");
+      return;
+    }
+    this.#ws.send(data);
   }
 
   #onClose(): void {
     clearTimeout(this.#authTimer);
     // Closing a socket drops its subscriptions; the user's memberships stay.
-    if (this.#subscriber) this.#fanout.removeConnection(this.#subscriber);
-    this.#router.closed(this);
+    if (this.#subscriber) this.#deps.fanout.removeConnection(this.#subscriber);
+    if (this.user) this.#deps.perUser.remove(this.user.userId);
+    try {
+      this.#deps.router.closed(this);
+    } catch (error) {
+      this.#deps.log.error(`connection ${this.connectionId}: clean-up after close failed`, error);
+    }
   }
 }

@@ -2,7 +2,7 @@
 // by `npm run build` into web/dist; nothing is fetched from anywhere else.
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
-import type { HttpRoute } from "./media-http.ts";
+import { BASE_HEADERS, type HttpRoute } from "./http.ts";
 
 const WEB_ROOT = resolve(import.meta.dirname, "../../web");
 const ASSETS = join(WEB_ROOT, "dist");
@@ -13,16 +13,16 @@ const TYPES: Record<string, string> = {
   ".map": "application/json",
 };
 const SECURITY = {
-  "x-content-type-options": "nosniff",
+  ...BASE_HEADERS,
   "content-security-policy":
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
   "referrer-policy": "no-referrer",
 };
 
 export function webRoutes(wsPath: string): HttpRoute {
-  return (req, res) => {
+  return (req, res, url) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const path = new URL(req.url ?? "/", "http://parley.invalid").pathname;
+    const path = url.pathname;
     let file: string;
     if (path === "/" || path === "/index.html") file = join(WEB_ROOT, "index.html");
     else if (path.startsWith("/assets/")) {
@@ -35,7 +35,7 @@ export function webRoutes(wsPath: string): HttpRoute {
       file = normalize(join(ASSETS, relative));
       if (!file.startsWith(ASSETS + sep)) return false;
     } else return false;
-    readFile(file).then(
+    return readFile(file).then(
       (data) => {
         const body =
           extname(file) === ".html"
@@ -51,10 +51,9 @@ export function webRoutes(wsPath: string): HttpRoute {
       },
       () => {
         res
-          .writeHead(404, { "content-type": "text/plain; charset=utf-8" })
+          .writeHead(404, { "content-type": "text/plain; charset=utf-8", ...BASE_HEADERS })
           .end(path.startsWith("/assets/") ? "not built: run `npm run build`\n" : "not found\n");
       },
     );
-    return true;
   };
 }

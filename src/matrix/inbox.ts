@@ -18,6 +18,8 @@ export interface Inbox {
   record(events: readonly unknown[]): number;
   /** Processes everything pending; safe to call any time, runs one drain at a time. */
   drain(): Promise<void>;
+  /** Starts a drain in the background; a failure is logged, and the rows wait for the next one. */
+  drainSoon(): void;
 }
 
 export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, log: Logger): Inbox {
@@ -63,6 +65,11 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
   };
 
   return {
+    drainSoon() {
+      drain().catch((error: unknown) =>
+        log.error("draining the inbox failed; will retry on the next event", error),
+      );
+    },
     record(events) {
       const rows = [];
       for (const raw of events) {

@@ -3,6 +3,7 @@
 export const CLOSE_CODES = {
   goingAway: { code: 1001, reason: "server shutting down", reconnect: true },
   messageTooBig: { code: 1009, reason: "message too big", reconnect: true },
+  internalError: { code: 1011, reason: "internal error", reconnect: true },
   authTimeout: { code: 4001, reason: "no authenticate frame in time", reconnect: true },
   slowConsumer: { code: 4008, reason: "send buffer full: the client is not reading", reconnect: true },
 } as const satisfies Record<string, { code: number; reason: string; reconnect: boolean }>;

@@ -28,7 +28,10 @@ export const ERROR_CODES = {
   "media.unsupported_type": "This file type is not allowed here (HTTP 415).",
   "media.bad_request": "The upload request is malformed, e.g. without a body or filename (HTTP 400).",
   "media.not_found": "No such media (HTTP 404).",
-  rate_limited: "Too many requests; retry after `retry_after` milliseconds.",
+  "http.bad_request": "The HTTP request cannot be read (a malformed target or body) (HTTP 400).",
+  "http.not_found": "No such HTTP endpoint (HTTP 404).",
+  "http.forbidden_origin": "WebSockets from this web page's origin are not allowed here (HTTP 403).",
+  rate_limited: "Too many requests; retry after `retry_after` milliseconds (HTTP 429 with Retry-After).",
   "upstream.unavailable":
     "The homeserver could not be reached; nothing was posted. Retry with the same `txn_id`.",
   "server.fatal": "An unexpected server error; it was logged. Nothing more is disclosed.",

@@ -1,0 +1,88 @@
+// What every HTTP route shares: the route type, JSON answers with the protocol's error codes, and
+// the headers every response carries. The server composes the routes (src/gateway/server.ts).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { UpstreamUnavailableError } from "../domain/matrix-port.ts";
+import type { Logger } from "../logging.ts";
+import { type ErrorCode, isProtocolError, ProtocolError } from "../protocol/errors.ts";
+
+/**
+ * A route: `false` when the request is not its own, else the work of answering it. The server
+ * awaits that work and turns any failure into a JSON error: no request can end the process.
+ */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | false;
+
+/** On every response: nothing Parley serves may be sniffed into something else. */
+export const BASE_HEADERS = { "x-content-type-options": "nosniff" } as const;
+
+export const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+} as const;
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  "auth.missing_id_or_token": 401,
+  "auth.invalid_token": 401,
+  "auth.expired_token": 401,
+  "auth.denied": 403,
+  "chat.denied": 403,
+  "chat.unknown": 404,
+  "media.too_large": 413,
+  "media.unsupported_type": 415,
+  "media.bad_request": 400,
+  "media.not_found": 404,
+  "http.bad_request": 400,
+  "http.not_found": 404,
+  "http.forbidden_origin": 403,
+  "protocol.invalid_payload": 400,
+  rate_limited: 429,
+  "upstream.unavailable": 503,
+  "server.fatal": 500,
+};
+
+export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 400;
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string | number>> = {},
+): void {
+  res
+    .writeHead(status, { "content-type": "application/json", ...BASE_HEADERS, ...headers })
+    .end(JSON.stringify(body));
+}
+
+/** The error as HTTP: its status, `{code, message, ...}`, and Retry-After for `rate_limited`. */
+export function sendError(
+  res: ServerResponse,
+  error: ProtocolError,
+  headers: Readonly<Record<string, string | number>> = {},
+): void {
+  const retryAfter = error.details.retry_after;
+  sendJson(res, statusOf(error.code), error.toPayload(), {
+    ...headers,
+    ...(typeof retryAfter === "number" ? { "retry-after": Math.ceil(retryAfter / 1000) } : {}),
+  });
+}
+
+/** Maps any failure of a route to an answer; unexpected ones are logged once, never shown. */
+export function failRequest(
+  res: ServerResponse,
+  error: unknown,
+  log: Logger,
+  context: string,
+  headers: Readonly<Record<string, string | number>> = {},
+): void {
+  const known = isProtocolError(error)
+    ? error
+    : error instanceof UpstreamUnavailableError
+      ? new ProtocolError("upstream.unavailable")
+      : undefined;
+  if (!known) log.error(`${context} failed`, error);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendError(res, known ?? new ProtocolError("server.fatal"), headers);
+}
