@@ -1,6 +1,7 @@
 // The Matrix port: what the chat domain asks of the homeserver. src/matrix implements it with
 // matrix-bot-sdk intents. Implementations throw the errors below, never library-specific ones.
 
+import type { Readable } from "node:stream";
 import type { MessageContent, Profile } from "../protocol/events.ts";
 import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 import type { ParsedRoomEvent } from "./room-events.ts";
@@ -20,6 +21,14 @@ export class UpstreamRejectedError extends Error {
     this.errcode = errcode;
     this.status = status;
   }
+}
+
+/** A file being read from the homeserver: the caller must consume or destroy `stream`. */
+export interface DownloadedMedia {
+  readonly stream: Readable;
+  readonly contentType: string;
+  /** Bytes, when the homeserver said. */
+  readonly size?: number;
 }
 
 /** A native message as the Matrix side should post it. */
@@ -109,8 +118,8 @@ export interface MatrixPort {
   ): Promise<{ events: ParsedRoomEvent[]; next: string | null }>;
   /** Stores a file in the homeserver's content repository as `userId`; returns its mxc URI. */
   uploadMedia(userId: UserId, data: Buffer, mimeType: string, filename: string): Promise<string>;
-  /** A file from the content repository, or undefined when there is none. */
-  downloadMedia(mxc: string): Promise<{ data: Buffer; contentType: string } | undefined>;
+  /** A file from the content repository, streamed, or undefined when there is none. */
+  downloadMedia(mxc: string): Promise<DownloadedMedia | undefined>;
   /** A user's global profile, or undefined when the user does not exist. */
   getProfile(userId: UserId): Promise<Profile | undefined>;
 }

@@ -5,9 +5,10 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { FileRef, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, EventSeq, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
-import type { MatrixPort } from "./matrix-port.ts";
+import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./matrix-port.ts";
 import type { MediaUrls } from "./media-urls.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import { type RateLimiter, type RateRule, takeOrThrow } from "./rate-limit-port.ts";
+import type { Store } from "./store-port.ts";
 import type { Users } from "./users.ts";
 
 export interface MediaLimits {
@@ -28,17 +29,20 @@ export interface MediaItem {
 export interface Media {
   readonly limits: MediaLimits;
   isAllowedType(mimeType: string): boolean;
+  /** Before the body is read: the type is allowed and the user's upload budget has room. */
+  admitUpload(userId: UserId, mimeType: string): void;
   upload(
     userId: UserId,
     data: Buffer,
     mimeType: string,
     filename: string,
   ): Promise<FileRef & { mxc: string; size: number }>;
-  download(server: string, mediaId: string): Promise<{ data: Buffer; contentType: string }>;
+  /** Only the homeserver's own media: Parley is no proxy for other servers' files. */
+  download(server: string, mediaId: string): Promise<DownloadedMedia>;
+  /** The caller's right to read the channel is checked before (handlers/history.ts). */
   gallery(
     channel: ChannelName,
     page: { before_id?: number | undefined; count: number },
-    canRead: (channel: ChannelRow) => boolean,
   ): { items: MediaItem[]; next_before_id: number | null };
 }
 
@@ -57,14 +61,20 @@ function itemsOf(content: MessageContent): Array<Pick<MediaItem, "kind" | "url" 
   return [...files, ...links.map((url) => ({ kind: "link" as const, url }))];
 }
 
-export function createMedia(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  users: Users,
-  urls: MediaUrls,
-  limits: MediaLimits,
-): Media {
+export interface MediaDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly users: Users;
+  readonly urls: MediaUrls;
+  readonly limits: MediaLimits;
+  /** The homeserver's server name: the only one whose media Parley serves. */
+  readonly serverName: string;
+  readonly uploadRate: { readonly limiter: RateLimiter; readonly rule: RateRule };
+}
+
+export function createMedia(deps: MediaDeps): Media {
+  const { store, matrix, channels, users, urls, limits, serverName, uploadRate } = deps;
   const isAllowedType = (mimeType: string) =>
     limits.allowedTypes.some((allowed) =>
       allowed.endsWith("/*") ? mimeType.startsWith(allowed.slice(0, -1)) : mimeType === allowed,
@@ -72,6 +82,11 @@ export function createMedia(
   return {
     limits,
     isAllowedType,
+    admitUpload(userId, mimeType) {
+      if (!isAllowedType(mimeType))
+        throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
+      takeOrThrow(uploadRate.limiter, `uploads:${userId}`, uploadRate.rule, "You are uploading too fast.");
+    },
     async upload(userId, data, mimeType, filename) {
       if (data.length > limits.maxUploadBytes) throw new ProtocolError("media.too_large");
       if (!isAllowedType(mimeType))
@@ -85,16 +100,20 @@ export function createMedia(
       return { url, mxc, name: filename, mimeType, size: data.length };
     },
     async download(server, mediaId) {
-      const found = await matrix.downloadMedia(`mxc://${server}/${mediaId}`);
-      if (!found) throw new ProtocolError("media.not_found");
-      return found;
+      if (server !== serverName)
+        throw new ProtocolError("media.not_found", "Only this server's media is served.");
+      try {
+        const found = await matrix.downloadMedia(`mxc://${server}/${mediaId}`);
+        if (found) return found;
+      } catch (error) {
+        // The homeserver refusing (403, 400) looks the same as a missing file to the client.
+        if (!(error instanceof UpstreamRejectedError)) throw error;
+      }
+      throw new ProtocolError("media.not_found");
     },
-    gallery(name, { before_id: beforeId, count }, canRead) {
+    gallery(name, { before_id: beforeId, count }) {
       const channel = channels.find(name);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
-      if (channel.joinRule !== "public" && !canRead(channel)) {
-        throw new ProtocolError("chat.denied", "Subscribe to or join this channel to see its media.");
-      }
       const events = store.postsWithMedia(channel.id, beforeId, count);
       const items = events.flatMap((event) =>
         itemsOf(event.content as MessageContent).map((item) => ({

@@ -1,86 +1,38 @@
 // HTTP routes for media: `POST /media/upload` (a native user's file into the homeserver's content
-// repository) and `GET /media/<server>/<id>` (homeserver media for clients that cannot send the
-// homeserver's credentials, such as an <img> tag). Errors are JSON `{code, message}`.
+// repository) and `GET /media/<server>/<id>` (the homeserver's own media for clients that cannot
+// send its credentials, such as an <img> tag). Downloads stream through with a concurrency limit
+// and a small cache of small files. Errors are JSON `{code, message}` (src/gateway/http.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
 import type { Authenticator } from "../auth/jwt.ts";
-import { UpstreamUnavailableError } from "../domain/matrix-port.ts";
 import type { Media } from "../domain/media.ts";
 import type { Users } from "../domain/users.ts";
 import type { Logger } from "../logging.ts";
-import { type ErrorCode, isProtocolError, ProtocolError } from "../protocol/errors.ts";
+import { ProtocolError } from "../protocol/errors.ts";
 import type { UserId } from "../protocol/ids.ts";
-
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  "auth.missing_id_or_token": 401,
-  "auth.invalid_token": 401,
-  "auth.expired_token": 401,
-  "auth.denied": 403,
-  "media.too_large": 413,
-  "media.unsupported_type": 415,
-  "media.bad_request": 400,
-  "media.not_found": 404,
-  "upstream.unavailable": 503,
-};
-
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-headers": "authorization, content-type",
-  "access-control-allow-methods": "GET, POST, OPTIONS",
-};
+import { readBody } from "../shared/read-body.ts";
+import { BASE_HEADERS, CORS, failRequest, type HttpRoute, sendJson } from "./http.ts";
+import { DownloadSlots, MediaCache } from "./media-cache.ts";
 
 const MEDIA_PATH = /^\/media\/([A-Za-z0-9.:-]{1,255})\/([A-Za-z0-9_-]{1,255})$/;
 const INLINE = /^(image|audio|video)\//;
+/** Downloads waiting for a slot, per slot, before new ones are turned away (503). */
+const WAITING_PER_SLOT = 8;
 
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json", ...CORS }).end(JSON.stringify(body));
+export interface MediaRouteDeps {
+  readonly authenticator: Authenticator;
+  readonly users: Users;
+  readonly media: Media;
+  readonly isBanned: (userId: UserId) => boolean;
+  readonly downloadConcurrency: number;
+  readonly cacheBytes: number;
+  readonly log: Logger;
 }
 
-/** Reads the body, refusing it as soon as it exceeds `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new ProtocolError("media.too_large"));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new ProtocolError("media.too_large"));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-export function mediaRoutes(deps: {
-  authenticator: Authenticator;
-  users: Users;
-  media: Media;
-  isBanned: (userId: UserId) => boolean;
-  log: Logger;
-}): HttpRoute {
+export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
   const { authenticator, users, media, isBanned, log } = deps;
-
-  const fail = (res: ServerResponse, error: unknown) => {
-    if (res.headersSent) return res.destroy();
-    const known = isProtocolError(error)
-      ? error
-      : error instanceof UpstreamUnavailableError
-        ? new ProtocolError("upstream.unavailable")
-        : undefined;
-    if (!known) log.error("media request failed", error);
-    const payload = (known ?? new ProtocolError("server.fatal")).toPayload();
-    sendJson(res, known ? (STATUS[known.code] ?? 400) : 500, payload);
-  };
+  const cache = new MediaCache(deps.cacheBytes);
+  const slots = new DownloadSlots(deps.downloadConcurrency, deps.downloadConcurrency * WAITING_PER_SLOT);
 
   const identify = async (req: IncomingMessage) => {
     const header = req.headers.authorization ?? "";
@@ -104,50 +56,81 @@ export function mediaRoutes(deps: {
     if (isBanned(user.userId)) throw new ProtocolError("auth.denied", "This account is banned.");
     const mimeType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const filename = url.searchParams.get("filename")?.trim() ?? "";
-    if (!mimeType || !filename || filename.length > 255) {
+    if (!mimeType || !filename || filename.length > 255 || !filename.isWellFormed()) {
       throw new ProtocolError(
         "media.bad_request",
         "Send the file as the body with its Content-Type and ?filename=.",
       );
     }
-    if (!media.isAllowedType(mimeType))
-      throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
-    const data = await readBody(req, media.limits.maxUploadBytes);
+    media.admitUpload(user.userId, mimeType);
+    const data = await readBody(req, media.limits.maxUploadBytes, () => new ProtocolError("media.too_large"));
     if (data.length === 0) throw new ProtocolError("media.bad_request", "The upload is empty.");
-    sendJson(res, 200, await media.upload(user.userId, data, mimeType, filename));
+    sendJson(res, 200, await media.upload(user.userId, data, mimeType, filename), CORS);
   };
 
-  const download = async (res: ServerResponse, server: string, mediaId: string) => {
-    const { data, contentType } = await media.download(server, mediaId);
-    res
-      .writeHead(200, {
-        "content-type": contentType,
-        "content-length": data.length,
-        "cache-control": "public, max-age=31536000, immutable",
-        // Uploaded files must never run as a page of this origin.
-        "x-content-type-options": "nosniff",
-        "content-security-policy": "default-src 'none'; sandbox",
-        ...(INLINE.test(contentType) ? {} : { "content-disposition": "attachment" }),
-        ...CORS,
-      })
-      .end(data);
+  const headersFor = (contentType: string, size: number | undefined) => ({
+    "content-type": contentType,
+    ...(size === undefined ? {} : { "content-length": size }),
+    "cache-control": "public, max-age=31536000, immutable",
+    ...BASE_HEADERS,
+    // Uploaded files must never run as a page of this origin.
+    "content-security-policy": "default-src 'none'; sandbox",
+    ...(INLINE.test(contentType) ? {} : { "content-disposition": "attachment" }),
+    ...CORS,
+  });
+
+  const download = async (req: IncomingMessage, res: ServerResponse, server: string, mediaId: string) => {
+    const key = `${server}/${mediaId}`;
+    const cached = cache.get(key);
+    if (cached) {
+      res.writeHead(200, headersFor(cached.contentType, cached.data.length)).end(cached.data);
+      return;
+    }
+    const release = await slots.acquire();
+    if (!release) {
+      throw new ProtocolError("rate_limited", "Too many media downloads at once; retry shortly.", {
+        retry_after: 1000,
+      });
+    }
+    try {
+      if (req.destroyed) return;
+      const file = await media.download(server, mediaId);
+      const keep = file.size !== undefined && file.size <= cache.maxEntryBytes ? ([] as Buffer[]) : undefined;
+      if (keep) file.stream.on("data", (chunk: Buffer) => keep.push(chunk));
+      res.writeHead(200, headersFor(file.contentType, file.size));
+      // Backpressure end to end: the homeserver is read only as fast as the client reads.
+      await pipeline(file.stream, res);
+      if (keep) cache.put(key, { data: Buffer.concat(keep), contentType: file.contentType });
+    } catch (error) {
+      // A client that went away mid-file is no error of ours.
+      if (res.headersSent) {
+        log.debug(`media ${key} not fully sent`, error);
+        res.destroy();
+        return;
+      }
+      throw error;
+    } finally {
+      release();
+    }
   };
 
-  return (req, res) => {
-    const url = new URL(req.url ?? "/", "http://parley.invalid");
+  // Errors carry CORS too, so a page on another origin can read why its upload failed.
+  const answered = (work: Promise<void>, res: ServerResponse, what: string) =>
+    work.catch((error: unknown) => failRequest(res, error, log, what, CORS));
+
+  return (req, res, url) => {
     if (!url.pathname.startsWith("/media/")) return false;
     if (req.method === "OPTIONS") {
-      res.writeHead(204, CORS).end();
-      return true;
+      res.writeHead(204, { ...CORS, ...BASE_HEADERS }).end();
+      return Promise.resolve();
+    }
+    if (req.method === "POST" && url.pathname === "/media/upload") {
+      return answered(upload(req, res, url), res, "media upload");
     }
     const served = MEDIA_PATH.exec(url.pathname);
-    const work =
-      req.method === "POST" && url.pathname === "/media/upload"
-        ? upload(req, res, url)
-        : req.method === "GET" && served
-          ? download(res, served[1] as string, served[2] as string)
-          : Promise.reject(new ProtocolError("media.not_found"));
-    work.catch((error: unknown) => fail(res, error));
-    return true;
+    if ((req.method === "GET" || req.method === "HEAD") && served) {
+      return answered(download(req, res, served[1] as string, served[2] as string), res, "media download");
+    }
+    return answered(Promise.reject(new ProtocolError("media.not_found")), res, "media");
   };
 }

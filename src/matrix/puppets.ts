@@ -5,8 +5,11 @@ import { type MatrixPort, UpstreamRejectedError } from "../domain/matrix-port.ts
 import type { MediaUrls } from "../domain/media-urls.ts";
 import type { Profile } from "../protocol/events.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
+import { KeyedQueue } from "../shared/keyed-queue.ts";
 import { isRejectedWith, upstream } from "./errors.ts";
 import { eventContext, roomMessagesRaw } from "./history.ts";
+import { downloadMedia } from "./media.ts";
 import { buildMessageContent } from "./message-build.ts";
 import { parseRoomEvent } from "./parse.ts";
 import { roomCreationOptions } from "./rooms.ts";
@@ -32,7 +35,12 @@ const eventIdOf = (response: unknown): MatrixEventId => {
   return asMatrixEventId(id);
 };
 
-export function createMatrixPort(appservice: Appservice, serverName: string, media: MediaUrls): MatrixPort {
+export function createMatrixPort(
+  appservice: Appservice,
+  homeserver: { readonly url: string; readonly serverName: string; readonly accessToken: string },
+  media: MediaUrls,
+): MatrixPort {
+  const serverName = homeserver.serverName;
   const bot = appservice.botIntent;
   const clientOf = (userId: UserId) => appservice.getIntentForUserId(userId).underlyingClient;
   let botReady: Promise<unknown> | undefined;
@@ -63,14 +71,14 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
       ),
     );
 
-  const powerLevelQueue = new Map<RoomId, Promise<unknown>>();
+  const powerLevelQueue = new KeyedQueue<RoomId>();
   const writePowerLevel = async (roomId: RoomId, userId: UserId, level: number | null) => {
     await ensureBot();
     const client = bot.underlyingClient;
     const current = (await upstream(() => client.getRoomStateEvent(roomId, "m.room.power_levels", ""))) as {
       users?: Record<string, number>;
     };
-    const users = { ...(current.users ?? {}) };
+    const users = Object.assign(dict<number>(), current.users);
     if (level === null) delete users[userId];
     else users[userId] = level;
     const next = { ...current, users };
@@ -116,13 +124,7 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
     setPowerLevel(roomId, userId, level) {
       // Read-modify-write of one state event: changes in one room must not interleave, or one
       // would overwrite the other (two timeouts ending at once after a restart).
-      const previous = powerLevelQueue.get(roomId) ?? Promise.resolve();
-      const next = previous.catch(() => undefined).then(() => writePowerLevel(roomId, userId, level));
-      powerLevelQueue.set(roomId, next);
-      void next.finally(() => {
-        if (powerLevelQueue.get(roomId) === next) powerLevelQueue.delete(roomId);
-      });
-      return next;
+      return powerLevelQueue.run(roomId, () => writePowerLevel(roomId, userId, level));
     },
     async moderate(roomId, actor, action, target, reason) {
       const client = actor === null ? bot.underlyingClient : clientOf(actor);
@@ -248,10 +250,7 @@ export function createMatrixPort(appservice: Appservice, serverName: string, med
     uploadMedia(userId, data, mimeType, filename) {
       return upstream(() => clientOf(userId).uploadContent(data, mimeType, filename));
     },
-    async downloadMedia(mxc) {
-      const found = await unlessNotFound(() => upstream(() => bot.underlyingClient.downloadContent(mxc)));
-      return found && { data: found.data, contentType: found.contentType || "application/octet-stream" };
-    },
+    downloadMedia: (mxc) => downloadMedia(homeserver.url, homeserver.accessToken, mxc),
     async getProfile(userId) {
       const profile = (await unlessNotFound(() =>
         upstream(() => bot.underlyingClient.getUserProfile(userId)),
