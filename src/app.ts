@@ -1,7 +1,5 @@
 // The composition root: the only module that picks concrete implementations. Tests start Parley
 // through it exactly as `parley start` does.
-import type { Server } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { createAuthenticator } from "./auth/jwt.ts";
 import type { Config } from "./config/load.ts";
 import { createActivity } from "./domain/activity.ts";
@@ -35,10 +33,12 @@ import { mediaRoutes } from "./gateway/media-http.ts";
 import { startGateway } from "./gateway/server.ts";
 import { webRoutes } from "./gateway/web-http.ts";
 import { createRouter } from "./handlers/router.ts";
+import { createMemoryRateLimiter } from "./limits/memory.ts";
 import { createLogger } from "./logging.ts";
-import { createAppservice, wireAppservice } from "./matrix/appservice.ts";
+import { appserviceHandlers, createAppservice } from "./matrix/appservice.ts";
 import { fillGaps } from "./matrix/history.ts";
 import { createInbox } from "./matrix/inbox.ts";
+import { startListener } from "./matrix/listener.ts";
 import { createMatrixPort } from "./matrix/puppets.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
 import type { ChatEvent } from "./protocol/events.ts";
@@ -52,22 +52,10 @@ export interface Parley {
   stop(): Promise<void>;
 }
 
-/** The bot-sdk's listen() has no error path (it would crash later): fail early and clearly. */
-async function assertPortFree(host: string, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once("error", () =>
-      reject(new Error(`the appservice port ${host}:${port} is in use (another Parley running?)`)),
-    );
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  });
-}
-
 const PING_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 export async function startParley(config: Config, registration?: Registration): Promise<Parley> {
   const log = createLogger("Parley");
-  await assertPortFree(config.appservice.bind, config.appservice.port);
   const reg = registration ?? readRegistration(config.appservice.registrationPath);
   const store = openSqliteStore(config.store.sqlitePath);
   const naming = createNaming({
@@ -78,21 +66,29 @@ export async function startParley(config: Config, registration?: Registration): 
   });
 
   const appservice = createAppservice(
-    {
-      homeserverUrl: config.homeserver.url,
-      serverName: config.homeserver.serverName,
-      bind: config.appservice.bind,
-      port: config.appservice.port,
-      registration: reg,
-    },
+    { homeserverUrl: config.homeserver.url, serverName: config.homeserver.serverName, registration: reg },
     store,
   );
+  const limiter = createMemoryRateLimiter();
   let publicUrl = config.gateway.publicUrl ?? `http://${config.gateway.bind}:${config.gateway.port}`;
   const media = createMediaUrls(() => publicUrl);
-  const matrix = createMatrixPort(appservice, config.homeserver.serverName, media);
+  const matrix = createMatrixPort(
+    appservice,
+    { url: config.homeserver.url, serverName: config.homeserver.serverName, accessToken: reg.as_token },
+    media,
+  );
   const fanout = createLocalFanOut();
-  const channels = createChannels(store, matrix, naming);
-  const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId));
+  const channels = createChannels(store, matrix, naming, {
+    limiter,
+    rules: config.limits.channelCreation,
+    guestsCreate: config.limits.guestsCreateChannels,
+  });
+  const activity = createActivity(
+    store,
+    fanout,
+    (userId) => naming.isNativeUser(userId),
+    createLogger("Activity"),
+  );
   const roles = createRoles(naming);
   /** A ban, or a kick from a private channel, also ends the user's live subscriptions there. */
   const endSubscriptionsOfRemoved = (channel: ChannelRow, event: ChatEvent) => {
@@ -116,6 +112,7 @@ export async function startParley(config: Config, registration?: Registration): 
     store,
     { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
     hears,
+    createLogger("Pusher"),
   );
   // readState is created below; the publisher reaches it late-bound, on the fan-out path.
   let readState: ReadState | undefined;
@@ -138,7 +135,17 @@ export async function startParley(config: Config, registration?: Registration): 
   const moderation = createModeration(store, matrix, channels, roles, fanout, createLogger("Moderation"));
   const settings = createSettings(store, channels, roles, matrix, fanout, naming);
   const gatekeeper = createGatekeeper(store, roles, settings, moderation);
-  const membership = createMembership(store, matrix, channels, users, eventLog, activity, roles, gatekeeper);
+  const membership = createMembership({
+    store,
+    matrix,
+    channels,
+    users,
+    log: eventLog,
+    activity,
+    roles,
+    gatekeeper,
+    joinRate: { limiter, rules: config.limits.joins },
+  });
   const messages = createMessages(
     store,
     matrix,
@@ -151,7 +158,16 @@ export async function startParley(config: Config, registration?: Registration): 
   );
   const reactions = createReactions(store, matrix, channels, membership, eventLog);
   const typing = createTyping(store, channels, membership, matrix, fanout, naming, createLogger("Typing"));
-  const mediaService = createMedia(store, matrix, channels, users, media, config.media);
+  const mediaService = createMedia({
+    store,
+    matrix,
+    channels,
+    users,
+    urls: media,
+    limits: config.media,
+    serverName: config.homeserver.serverName,
+    uploadRate: { limiter, rule: config.limits.uploads },
+  });
   const modChannels = createModChannels(store, matrix, channels, roles, membership);
   const direct = createDirect(
     store,
@@ -162,6 +178,7 @@ export async function startParley(config: Config, registration?: Registration): 
     users,
     fanout,
     naming,
+    { limiter, rules: config.limits.directCreation },
     createLogger("Direct"),
   );
   const admin = createAdmin(store, matrix, fanout, createLogger("Admin"));
@@ -190,17 +207,28 @@ export async function startParley(config: Config, registration?: Registration): 
     },
   );
   const inbox = createInbox(store, inbound, media, createLogger("Inbox"));
-  wireAppservice(appservice, { inbox, inbound, channels, naming, log: createLogger("Appservice") });
   moderation.resume();
 
   // Processed inbox rows and sent txn ids are kept a week (replays and late retries), then dropped.
   store.pruneBefore(Date.now() - 7 * 24 * 3600 * 1000);
   // Events recorded before a crash are processed before anything new.
   await inbox.drain();
-  // begin() listens, then registers the bot; the latter fails while the homeserver is down, which
-  // must not keep Parley from starting (the ping below retries until it is back).
-  await appservice.begin().catch((error: unknown) => log.warn("bot registration failed; will retry", error));
-  log.info(`appservice listening on ${config.appservice.bind}:${config.appservice.port}`);
+  const listener = await startListener(
+    {
+      bind: config.appservice.bind,
+      port: config.appservice.port,
+      hsToken: reg.hs_token,
+      maxBodyBytes: config.appservice.maxTransactionBytes,
+    },
+    appserviceHandlers({ inbox, inbound, channels, naming, log: createLogger("Appservice") }),
+    createLogger("Appservice"),
+  );
+  log.info(`appservice listening on ${config.appservice.bind}:${listener.port}`);
+  // Registering the bot fails while the homeserver is down, which must not keep Parley from
+  // starting (the ping below retries until it is back; the Matrix port registers it on first use).
+  await appservice.botIntent
+    .ensureRegistered()
+    .catch((error: unknown) => log.warn("bot registration failed; will retry", error));
 
   // A successful ping makes Synapse deliver its backlog at once instead of after its back-off.
   let stopped = false;
@@ -223,10 +251,15 @@ export async function startParley(config: Config, registration?: Registration): 
   };
   ping(0);
 
-  const authenticator = createAuthenticator(config.auth.jwtSecret, config.auth.guests);
+  const authenticator = createAuthenticator({
+    secret: config.auth.jwtSecret,
+    guests: config.auth.guests,
+    maxTokenLifetimeS: config.auth.maxTokenLifetimeS,
+  });
   const router = createRouter(
     {
       authenticator,
+      limits: { limiter, newGuestsPerAddress: config.limits.newGuestsPerAddress },
       history,
       readState,
       activity,
@@ -248,31 +281,36 @@ export async function startParley(config: Config, registration?: Registration): 
       messages,
       fanout,
     },
+    {
+      limiter,
+      requests: config.limits.requests,
+      messages: config.limits.messages,
+    },
     createLogger("Router"),
   );
   const gateway = await startGateway(
     {
-      bind: config.gateway.bind,
-      port: config.gateway.port,
-      path: config.gateway.path,
-      maxPayloadBytes: config.gateway.maxPayloadBytes,
-      maxBufferedBytes: config.gateway.maxBufferedBytes,
-      authTimeoutMs: config.gateway.authTimeoutMs,
-      maxPendingRequests: config.gateway.maxPendingRequests,
+      ...config.gateway,
+      connectionsPerAddress: config.limits.connectionsPerAddress,
     },
-    router,
-    fanout,
-    createLogger("Gateway"),
-    [
-      mediaRoutes({
-        authenticator,
-        users,
-        media: mediaService,
-        isBanned: (userId) => store.userStatus(userId).banned,
-        log: createLogger("Media"),
-      }),
-      ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
-    ],
+    {
+      router,
+      fanout,
+      limiter,
+      log: createLogger("Gateway"),
+      routes: [
+        mediaRoutes({
+          authenticator,
+          users,
+          media: mediaService,
+          isBanned: (userId) => store.userStatus(userId).banned,
+          downloadConcurrency: config.media.downloadConcurrency,
+          cacheBytes: config.media.downloadCacheBytes,
+          log: createLogger("Media"),
+        }),
+        ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
+      ],
+    },
   );
 
   if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;
@@ -287,10 +325,9 @@ export async function startParley(config: Config, registration?: Registration): 
       pusher.flushAll();
       moderation.stop();
       activity.stop();
-      appservice.stop();
-      // The homeserver keeps connections alive; close them so a restarted Parley gets the next ones.
-      (appservice as unknown as { appServer?: Server }).appServer?.closeAllConnections();
+      await listener.close();
       await inbox.drain();
+      limiter.stop();
       store.close();
     },
   };

@@ -4,7 +4,20 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { RateRule, UserAndAddressRule } from "../domain/rate-limit-port.ts";
 import { configSchema } from "./schema.ts";
+
+export interface Limits {
+  readonly messages: RateRule;
+  readonly requests: RateRule;
+  readonly joins: UserAndAddressRule;
+  readonly channelCreation: UserAndAddressRule;
+  readonly directCreation: UserAndAddressRule;
+  readonly uploads: RateRule;
+  readonly connectionsPerAddress: RateRule;
+  readonly newGuestsPerAddress: RateRule;
+  readonly guestsCreateChannels: boolean;
+}
 
 export interface Config {
   readonly homeserver: { readonly url: string; readonly serverName: string };
@@ -14,6 +27,7 @@ export interface Config {
     readonly bind: string;
     readonly port: number;
     readonly url: string;
+    readonly maxTransactionBytes: number;
     readonly botLocalpart: string;
     readonly userPrefix: string;
     readonly aliasPrefix: string;
@@ -29,17 +43,34 @@ export interface Config {
     readonly maxBufferedBytes: number;
     readonly authTimeoutMs: number;
     readonly maxPendingRequests: number;
+    readonly allowedOrigins: readonly string[];
+    readonly trustProxy: boolean;
+    readonly maxConnectionsPerAddress: number;
+    readonly maxConnectionsPerUser: number;
   };
-  readonly auth: { readonly jwtSecret: string; readonly guests: boolean };
+  readonly auth: {
+    readonly jwtSecret: string;
+    readonly guests: boolean;
+    readonly maxTokenLifetimeS: number;
+  };
   readonly store: { readonly sqlitePath: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
-  readonly media: { readonly maxUploadBytes: number; readonly allowedTypes: readonly string[] };
+  readonly media: {
+    readonly maxUploadBytes: number;
+    readonly allowedTypes: readonly string[];
+    readonly downloadConcurrency: number;
+    readonly downloadCacheBytes: number;
+  };
+  readonly limits: Limits;
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" };
 }
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
+
+const rule = (r: { burst: number; per_minute: number }): RateRule =>
+  Object.freeze({ burst: r.burst, perMinute: r.per_minute });
 
 export function parseConfig(raw: unknown, baseDir: string): Config {
   const parsed = configSchema.safeParse(raw);
@@ -65,6 +96,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       bind: c.appservice.bind,
       port: c.appservice.port,
       url: c.appservice.url,
+      maxTransactionBytes: c.appservice.max_transaction_bytes,
       botLocalpart: c.appservice.bot_localpart,
       userPrefix: c.appservice.user_prefix,
       aliasPrefix: c.appservice.alias_prefix,
@@ -79,10 +111,41 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       maxBufferedBytes: c.gateway.max_buffered_bytes,
       authTimeoutMs: c.gateway.auth_timeout_ms,
       maxPendingRequests: c.gateway.max_pending_requests,
+      // Origins compare as the browser sends them: scheme://host[:port], no trailing slash.
+      allowedOrigins: c.gateway.allowed_origins.map((origin) => new URL(origin).origin),
+      trustProxy: c.gateway.trust_proxy,
+      maxConnectionsPerAddress: c.gateway.max_connections_per_address,
+      maxConnectionsPerUser: c.gateway.max_connections_per_user,
     },
-    auth: { jwtSecret: jwtSecret as string, guests: c.auth.guests },
+    auth: {
+      jwtSecret: jwtSecret as string,
+      guests: c.auth.guests,
+      maxTokenLifetimeS: c.auth.max_token_lifetime_s,
+    },
     store: { sqlitePath: path(c.store.sqlite_path) },
-    media: { maxUploadBytes: c.media.max_upload_bytes, allowedTypes: c.media.allowed_types },
+    media: {
+      maxUploadBytes: c.media.max_upload_bytes,
+      allowedTypes: c.media.allowed_types,
+      downloadConcurrency: c.media.download_concurrency,
+      downloadCacheBytes: c.media.download_cache_bytes,
+    },
+    limits: {
+      messages: rule(c.limits.messages),
+      requests: rule(c.limits.requests),
+      joins: { user: rule(c.limits.joins), address: rule(c.limits.per_address.joins) },
+      channelCreation: {
+        user: rule(c.limits.channel_creation),
+        address: rule(c.limits.per_address.channel_creation),
+      },
+      directCreation: {
+        user: rule(c.limits.direct_creation),
+        address: rule(c.limits.per_address.direct_creation),
+      },
+      uploads: rule(c.limits.uploads),
+      connectionsPerAddress: rule(c.limits.connections_per_address),
+      newGuestsPerAddress: rule(c.limits.per_address.new_guests),
+      guestsCreateChannels: c.limits.guests_create_channels,
+    },
     chat: {
       memberBatchThreshold: c.chat.member_batch_threshold,
       memberBatchWindowMs: c.chat.member_batch_window_ms,

@@ -3,6 +3,16 @@
 import { z } from "zod";
 
 const port = z.number().int().min(0).max(65535);
+
+/** A token bucket: up to `burst` at once, then `per_minute` a minute. */
+const rate = (burst: number, perMinute: number) =>
+  z
+    .object({
+      burst: z.number().int().min(1).default(burst),
+      per_minute: z.number().min(0).default(perMinute),
+    })
+    .strict()
+    .prefault({});
 const localpartPrefix = z.string().regex(/^[a-z0-9._=-]+$/, "lower-case letters, digits and ._=- only");
 
 export const configSchema = z
@@ -25,6 +35,12 @@ export const configSchema = z
         port: port.default(9009),
         /** The URL the homeserver uses to reach that listener (written into the registration). */
         url: z.url().default("http://127.0.0.1:9009"),
+        /** Transaction bodies larger than this are refused (413) before they are read. */
+        max_transaction_bytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(16 * 1024 * 1024),
         bot_localpart: localpartPrefix.default("parley"),
         user_prefix: localpartPrefix.default("chat_"),
         alias_prefix: localpartPrefix.default("chat_"),
@@ -56,18 +72,20 @@ export const configSchema = z
         auth_timeout_ms: z.number().int().min(100).default(30_000),
         /** Requests one connection may have waiting; beyond it the reply is `rate_limited`. */
         max_pending_requests: z.number().int().min(1).default(64),
+        /**
+         * Web pages allowed to open WebSockets (their Origin, e.g. https://chat.example.org).
+         * Empty: any origin (development). Clients that send no Origin (apps) are always let in.
+         */
+        allowed_origins: z.array(z.url()).default([]),
+        /** Behind a reverse proxy: take the client address from the last X-Forwarded-For entry. */
+        trust_proxy: z.boolean().default(false),
+        /** Open WebSockets one client address may hold; more are refused with HTTP 429. */
+        max_connections_per_address: z.number().int().min(1).default(500),
+        /** Open (authenticated) connections one user may hold; more are refused with `rate_limited`. */
+        max_connections_per_user: z.number().int().min(1).default(20),
       })
       .strict()
-      .default({
-        bind: "127.0.0.1",
-        port: 8080,
-        path: "/chat",
-        web_client: false,
-        max_payload_bytes: 64 * 1024,
-        max_buffered_bytes: 4 * 1024 * 1024,
-        auth_timeout_ms: 30_000,
-        max_pending_requests: 64,
-      }),
+      .prefault({}),
     auth: z
       .object({
         /** HS256 secret for client JWTs, at least 32 characters. Prefer jwt_secret_file. */
@@ -75,6 +93,12 @@ export const configSchema = z
         jwt_secret_file: z.string().min(1).optional(),
         /** Allow `authenticate` with a `client_id` and no token. */
         guests: z.boolean().default(false),
+        /** Tokens whose `exp` lies further ahead than this are refused. */
+        max_token_lifetime_s: z
+          .number()
+          .int()
+          .min(60)
+          .default(30 * 24 * 3600),
       })
       .strict()
       .refine((a) => (a.jwt_secret === undefined) !== (a.jwt_secret_file === undefined), {
@@ -94,7 +118,7 @@ export const configSchema = z
         member_batch_window_ms: z.number().int().min(10).max(60_000).default(1000),
       })
       .strict()
-      .default({ member_batch_threshold: 100, member_batch_window_ms: 1000 }),
+      .prefault({}),
     media: z
       .object({
         /** The largest file a native user may upload. */
@@ -107,16 +131,56 @@ export const configSchema = z
         allowed_types: z
           .array(z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/))
           .default(["image/*", "audio/*", "video/*", "application/pdf", "text/plain"]),
+        /** Media downloads streamed from the homeserver at once; more wait (or get 503 if many wait). */
+        download_concurrency: z.number().int().min(1).default(16),
+        /** Memory for recently served small files (each at most 1/16 of it). 0 turns the cache off. */
+        download_cache_bytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(16 * 1024 * 1024),
       })
       .strict()
-      .default({
-        max_upload_bytes: 10 * 1024 * 1024,
-        allowed_types: ["image/*", "audio/*", "video/*", "application/pdf", "text/plain"],
-      }),
+      .prefault({}),
+    limits: z
+      .object({
+        /** Messages and reactions of one user: a burst a chatting human never hits, a steady rate a script does. */
+        messages: rate(15, 60),
+        /** Every request of one user, all connections together. */
+        requests: rate(300, 3000),
+        /** Joins and subscribes of one user. */
+        joins: rate(30, 30),
+        /** Channels one user brings into being (each is a Matrix room). */
+        channel_creation: rate(5, 2),
+        /** Direct channels one user creates. */
+        direct_creation: rate(10, 6),
+        /** Uploads of one user. */
+        uploads: rate(10, 20),
+        /** New WebSocket connections from one client address. */
+        connections_per_address: rate(100, 1200),
+        /**
+         * One client address can hold many users (a venue's wifi), and an attacker can make new
+         * guests at will: what costs the homeserver is also limited per address.
+         */
+        per_address: z
+          .object({
+            joins: rate(300, 600),
+            channel_creation: rate(20, 10),
+            direct_creation: rate(50, 30),
+            /** Guests seen for the first time (each is a new account). */
+            new_guests: rate(30, 30),
+          })
+          .strict()
+          .prefault({}),
+        /** Whether guests may create channels (by joining or subscribing to a new name). */
+        guests_create_channels: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(["debug", "info", "warn", "error"]).default("info") })
       .strict()
-      .default({ level: "info" }),
+      .prefault({}),
   })
   .strict();
 

@@ -6,4 +6,6 @@ export interface Actor {
   /** A platform admin (JWT `admin: true`): owner rights in every channel. */
   readonly admin: boolean;
   readonly isGuest: boolean;
+  /** Where the request came from (the client's address), for per-address limits. */
+  readonly address?: string | undefined;
 }

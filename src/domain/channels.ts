@@ -2,8 +2,10 @@
 // each mapped to exactly one Matrix room for good.
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChannelName, RoomId } from "../protocol/ids.ts";
+import type { Actor } from "./actor.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
 import type { ChannelRow, Store } from "./store-port.ts";
 
 export interface ChannelState {
@@ -26,10 +28,11 @@ export interface Channels {
   /**
    * The channel, creating its room when it has none yet (never for reserved names: those are
    * `chat.unknown` until their own action creates them). Concurrent calls share one creation.
+   * Creating one counts against the creator's limit, and guests may be kept from it.
    */
-  ensure(name: ChannelName): Promise<ChannelRow>;
+  ensure(name: ChannelName, creator: Actor): Promise<ChannelRow>;
   /** Like ensure, also telling whether this very call created it (its caller becomes owner). */
-  ensurePublic(name: ChannelName): Promise<{ channel: ChannelRow; created: boolean }>;
+  ensurePublic(name: ChannelName, creator: Actor): Promise<{ channel: ChannelRow; created: boolean }>;
   /** Creates any channel, reserved names included: for direct and moderators' channels. */
   ensureNoting(
     name: ChannelName,
@@ -40,7 +43,19 @@ export interface Channels {
   state(channel: ChannelRow): ChannelState;
 }
 
-export function createChannels(store: Store, matrix: MatrixPort, naming: Naming): Channels {
+/** Who may bring channels into being, and how often. */
+export interface CreationPolicy {
+  readonly limiter: RateLimiter;
+  readonly rules: UserAndAddressRule;
+  readonly guestsCreate: boolean;
+}
+
+export function createChannels(
+  store: Store,
+  matrix: MatrixPort,
+  naming: Naming,
+  policy: CreationPolicy,
+): Channels {
   const inFlight = new Map<ChannelName, Promise<ChannelRow>>();
 
   const adopt = (name: ChannelName, roomId: RoomId) => store.insertChannel(name, roomId, naming.alias(name));
@@ -52,9 +67,16 @@ export function createChannels(store: Store, matrix: MatrixPort, naming: Naming)
     return store.channelById(channel.id) ?? channel;
   };
 
-  const ensurePublic = async (name: ChannelName) => {
-    if (isReservedName(name) && !store.channelByName(name)) {
+  const ensurePublic = async (name: ChannelName, creator: Actor) => {
+    if (store.channelByName(name)) return ensureNoting(name);
+    if (isReservedName(name)) {
       throw new ProtocolError("chat.unknown", `No channel ${name}; this name is kept for private channels.`);
+    }
+    if (creator.isGuest && !creator.admin && !policy.guestsCreate) {
+      throw new ProtocolError("chat.unknown", `No channel ${name}; guests cannot create channels here.`);
+    }
+    if (!inFlight.has(name)) {
+      takeForActor(policy.limiter, "channels", creator, policy.rules, "You are creating channels too fast.");
     }
     return ensureNoting(name);
   };
@@ -72,8 +94,8 @@ export function createChannels(store: Store, matrix: MatrixPort, naming: Naming)
   return {
     find: (name) => store.channelByName(name),
     adopt,
-    ensure: async (name) => (await ensurePublic(name)).channel,
-    ensurePublic: (name) => ensurePublic(name),
+    ensure: async (name, creator) => (await ensurePublic(name, creator)).channel,
+    ensurePublic,
     ensureNoting,
     state: (channel) => ({
       name: channel.name,

@@ -11,6 +11,7 @@ import type { FanOut } from "./fanout-port.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { ChannelSnapshot, Membership } from "./membership.ts";
 import type { Naming } from "./naming.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
 import type { Relations } from "./relations.ts";
 import type { Store } from "./store-port.ts";
 import type { Users } from "./users.ts";
@@ -38,9 +39,11 @@ export function createDirect(
   users: Users,
   fanout: FanOut,
   naming: Naming,
+  creation: { limiter: RateLimiter; rules: UserAndAddressRule },
   log: Logger,
 ): Direct {
   return {
+    // Every check comes before the first effect: a refused create leaves no room and no member.
     async create(actor, wanted) {
       const members = [...new Set([...wanted, actor.userId])].sort();
       if (members.length > MAX_DIRECT_MEMBERS) {
@@ -57,9 +60,20 @@ export function createDirect(
         if (relations.blocks(other, actor.userId))
           throw new ProtocolError("chat.denied", `${other} does not take your messages.`);
       }
+      membership.checkJoiner(actor);
+      if (store.userStatus(actor.userId).banned) {
+        throw new ProtocolError("chat.denied", "You are banned from this platform.");
+      }
       const name = directChannelName(members);
       let channel = channels.find(name);
       if (!channel) {
+        takeForActor(
+          creation.limiter,
+          "directs",
+          actor,
+          creation.rules,
+          "You are starting conversations too fast.",
+        );
         // The creator's puppet creates the room, so it must exist on the homeserver first.
         await users.preparePuppet(users.ensureNative(actor.userId));
         const roomId = await matrix.createDirectRoom(actor.userId, naming.aliasLocalpart(name), others);

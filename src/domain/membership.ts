@@ -2,14 +2,16 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
 import type { ChannelName, MatrixEventId, UserId } from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
 import type { Activity } from "./activity.ts";
 import type { Actor } from "./actor.ts";
 import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { ChannelDescription, Gatekeeper } from "./gatekeeper.ts";
 import type { MatrixPort } from "./matrix-port.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import type { ChannelRow, NativeUserRow, Store } from "./store-port.ts";
 import { nativeView, type Users } from "./users.ts";
 
 export interface ChannelSnapshot {
@@ -33,6 +35,8 @@ export interface MemberList {
 export const SEEN_LIMIT = 1000;
 
 export interface Membership {
+  /** Throws what join would refuse the actor for before touching any channel (no display name). */
+  checkJoiner(actor: Actor): NativeUserRow;
   join(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
   leave(userId: UserId, channel: ChannelName): Promise<void>;
   /** Creates the channel if needed; for subscribers, who need no membership. */
@@ -46,16 +50,21 @@ export interface Membership {
   find(channel: ChannelName): ChannelRow | undefined;
 }
 
-export function createMembership(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  users: Users,
-  log: EventLog,
-  activity: Activity,
-  roles: Roles,
-  gatekeeper: Gatekeeper,
-): Membership {
+export interface MembershipDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly users: Users;
+  readonly log: EventLog;
+  readonly activity: Activity;
+  readonly roles: Roles;
+  readonly gatekeeper: Gatekeeper;
+  /** Joins that change membership (each one a Matrix membership event) count against this. */
+  readonly joinRate: { readonly limiter: RateLimiter; readonly rules: UserAndAddressRule };
+}
+
+export function createMembership(deps: MembershipDeps): Membership {
+  const { store, matrix, channels, users, log, activity, roles, gatekeeper, joinRate } = deps;
   const members = (channel: ChannelRow): MemberView[] =>
     store.joinedMembers(channel.id).map((member) => {
       const nativeUser = users.native(member.userId);
@@ -99,7 +108,15 @@ export function createMembership(
     recordOwn(channel, userId, "join", profile, await matrix.joinRoom(channel.roomId, userId, profile));
   };
 
+  const checkJoiner = (actor: Actor): NativeUserRow => {
+    const user = users.native(actor.userId);
+    if (!user) throw new Error(`join by unknown native user ${actor.userId}`);
+    if (!user.displayName) throw new ProtocolError("channel.join.missing_profile");
+    return user;
+  };
+
   return {
+    checkJoiner,
     members,
     isJoined,
     find: (name) => channels.find(name),
@@ -111,7 +128,7 @@ export function createMembership(
       const current = members(channel);
       const online = current.filter((m) => activity.isOnline(m.id, now)).map((m) => m.id);
       const onlineNow = new Set(online);
-      const karma: Record<string, number> = {};
+      const karma = dict<number>();
       if (roles.canModerate(channel, actor.userId, actor.admin)) {
         for (const member of current) {
           const value = store.karma(member.id);
@@ -135,18 +152,17 @@ export function createMembership(
       await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
     },
     async open(actor, name) {
-      const channel = await channels.ensure(name);
+      const channel = await channels.ensure(name, actor);
       gatekeeper.checkEnter(channel, actor);
       return snapshot(channel, actor);
     },
     async join(actor, name) {
       const userId = actor.userId;
-      const user = users.native(userId);
-      if (!user) throw new Error(`join by unknown native user ${userId}`);
-      if (!user.displayName) throw new ProtocolError("channel.join.missing_profile");
-      const { channel, created } = await channels.ensurePublic(name);
+      const user = checkJoiner(actor);
+      const { channel, created } = await channels.ensurePublic(name, actor);
       gatekeeper.checkEnter(channel, actor);
       if (!isJoined(userId, channel)) {
+        takeForActor(joinRate.limiter, "joins", actor, joinRate.rules, "You are joining channels too fast.");
         await users.preparePuppet(user);
         await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
       }

@@ -14,6 +14,7 @@ import type { Messages } from "../domain/messages.ts";
 import type { ModChannels } from "../domain/mod-channels.ts";
 import type { Moderation } from "../domain/moderation.ts";
 import type { Naming } from "../domain/naming.ts";
+import type { RateLimiter, RateRule } from "../domain/rate-limit-port.ts";
 import type { Reactions } from "../domain/reactions.ts";
 import type { ReadState } from "../domain/read-state.ts";
 import type { Relations } from "../domain/relations.ts";
@@ -23,14 +24,19 @@ import type { Typing } from "../domain/typing.ts";
 import type { Users } from "../domain/users.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 
+/** The user behind a connection: the actor of everything it asks for. */
 export interface AuthUser {
   readonly userId: UserId;
   readonly isGuest: boolean;
   readonly admin: boolean;
+  /** The client's address, for per-address limits. */
+  readonly address: string;
 }
 
 export interface Session {
   readonly connectionId: number;
+  /** The client's address (behind a trusted proxy, the one it reported). */
+  readonly address: string;
   readonly user: AuthUser | undefined;
   /** Marks the connection authenticated; from then on it can receive user-addressed pushes. */
   authenticate(user: AuthUser, options?: { batchMemberEvents?: boolean }): void;
@@ -41,6 +47,7 @@ export interface Session {
 
 export interface Services {
   readonly authenticator: Authenticator;
+  readonly limits: { readonly limiter: RateLimiter; readonly newGuestsPerAddress: RateRule };
   readonly history: History;
   readonly reactions: Reactions;
   readonly media: Media;
@@ -69,12 +76,17 @@ export interface HandlerContext {
   readonly services: Services;
 }
 
+/** The per-user rate limits an action draws on besides the general request budget. */
+export type ActionLimit = "messages";
+
 export interface Action<S extends z.ZodType> {
   readonly schema: S;
+  readonly limit?: ActionLimit | undefined;
   handle(ctx: HandlerContext, payload: z.infer<S>): Promise<unknown>;
 }
 
 export const action = <S extends z.ZodType>(
   schema: S,
   handle: (ctx: HandlerContext, payload: z.infer<S>) => Promise<unknown>,
-): Action<S> => ({ schema, handle });
+  limit?: ActionLimit,
+): Action<S> => ({ schema, handle, limit });

@@ -1,29 +1,42 @@
-// chat.fetch, chat.mark_read and chat.members.
-
+// chat.fetch, chat.mark_read, chat.members and chat.media.
+import { ProtocolError } from "../protocol/errors.ts";
 import type { ChannelName } from "../protocol/ids.ts";
 import { channelPayload, fetchPayload, markReadPayload, mediaPayload } from "../protocol/schemas.ts";
 import { action, type HandlerContext } from "./context.ts";
 
-/** Reading a channel obeys the same rules as entering it: bans, join policies, private channels. */
-function checkReader({ user, services }: HandlerContext, name: ChannelName): void {
+/**
+ * Reading a channel obeys the same rules as entering it (bans, join policies; private
+ * conversations look missing to outsiders), and a channel that is not public only to those who
+ * subscribe to it or joined it.
+ */
+function checkReader({ session, user, services }: HandlerContext, name: ChannelName): void {
   const channel = services.membership.find(name);
-  if (channel) services.gatekeeper.checkEnter(channel, user);
+  if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+  services.gatekeeper.checkEnter(channel, user);
+  if (
+    channel.joinRule !== "public" &&
+    !session.isSubscribed(channel.name) &&
+    !services.membership.isJoined(user.userId, channel)
+  ) {
+    throw new ProtocolError("chat.denied", "Subscribe to or join this channel to read it.");
+  }
 }
 
 export const historyActions = {
   "chat.fetch": action(fetchPayload, async (ctx, payload) => {
     checkReader(ctx, payload.channel);
-    const { session, user, services } = ctx;
+    const { user, services } = ctx;
     return services.history.fetch(
       payload,
-      (channel) => session.isSubscribed(channel.name) || services.membership.isJoined(user.userId, channel),
       (channel, event) =>
         services.audiences.hears(channel, user.userId, event) &&
         !services.relations.hides(user.userId, event),
     );
   }),
 
-  "chat.mark_read": action(markReadPayload, async ({ session, user, services }, { channel, id }) => {
+  "chat.mark_read": action(markReadPayload, async (ctx, { channel, id }) => {
+    checkReader(ctx, channel);
+    const { session, user, services } = ctx;
     await services.readState.markRead(user.userId, session.connectionId, channel, id);
     return {};
   }),
@@ -35,11 +48,6 @@ export const historyActions = {
 
   "chat.media": action(mediaPayload, async (ctx, { channel, ...page }) => {
     checkReader(ctx, channel);
-    const { session, user, services } = ctx;
-    return services.media.gallery(
-      channel,
-      page,
-      (row) => session.isSubscribed(row.name) || services.membership.isJoined(user.userId, row),
-    );
+    return ctx.services.media.gallery(channel, page);
   }),
 };

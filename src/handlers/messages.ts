@@ -54,26 +54,34 @@ async function runCommand(
 }
 
 export const messageActions = {
-  "chat.send": action(sendPayload, async (ctx, payload) => {
-    const { content } = payload;
-    // Only a new text message can be a command: an edit that reads "/ban ..." is just an edit.
-    const isNewText =
-      payload.event_type === "channel.message" && payload.replaces === undefined && content.type === "text";
-    if (isNewText && typeof content.body === "string" && content.body.startsWith("/")) {
-      const command = parseSlash(content.body, ctx.services.naming);
-      if (command)
-        return runCommand(ctx, payload.channel, command, {
-          txn_id: payload.txn_id,
-          reply_to: payload.reply_to,
-        });
-    }
-    return { event: await ctx.services.messages.send(ctx.user, payload) };
-  }),
+  "chat.send": action(
+    sendPayload,
+    async (ctx, payload) => {
+      const { content } = payload;
+      // Only a new text message can be a command: an edit that reads "/ban ..." is just an edit.
+      const isNewText =
+        payload.event_type === "channel.message" && payload.replaces === undefined && content.type === "text";
+      if (isNewText && typeof content.body === "string" && content.body.startsWith("/")) {
+        const command = parseSlash(content.body, ctx.services.naming);
+        if (command)
+          return runCommand(ctx, payload.channel, command, {
+            txn_id: payload.txn_id,
+            reply_to: payload.reply_to,
+          });
+      }
+      return { event: await ctx.services.messages.send(ctx.user, payload) };
+    },
+    "messages",
+  ),
 
-  "chat.react": action(reactPayload, async ({ user, services }, payload) => {
-    await services.reactions.react(user.userId, payload);
-    return {};
-  }),
+  "chat.react": action(
+    reactPayload,
+    async ({ user, services }, payload) => {
+      await services.reactions.react(user.userId, payload);
+      return {};
+    },
+    "messages",
+  ),
 
   "chat.typing": action(typingPayload, async ({ user, services }, { channel, typing }) => {
     await services.typing.setNative(user.userId, channel, typing);

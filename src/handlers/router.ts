@@ -2,6 +2,7 @@
 // every failure to an error code happen here, once, so handlers stay plain functions.
 
 import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/matrix-port.ts";
+import { type RateLimiter, type RateRule, rateLimited, takeOrThrow } from "../domain/rate-limit-port.ts";
 import type { Logger } from "../logging.ts";
 import { isProtocolError, ProtocolError } from "../protocol/errors.ts";
 import {
@@ -15,7 +16,7 @@ import {
 import { failingFields } from "../protocol/schemas.ts";
 import { authenticate } from "./authenticate.ts";
 import { channelActions } from "./channels.ts";
-import type { Action, Services, Session } from "./context.ts";
+import type { Action, ActionLimit, Services, Session } from "./context.ts";
 import { directActions } from "./direct.ts";
 import { historyActions } from "./history.ts";
 import { messageActions } from "./messages.ts";
@@ -43,7 +44,13 @@ export interface Router {
   closed(session: Session): void;
 }
 
-export function createRouter(services: Services, log: Logger): Router {
+/** The limits the router applies: every request, and the per-action ones (`Action.limit`). */
+export interface RouterLimits extends Record<ActionLimit, RateRule> {
+  readonly limiter: RateLimiter;
+  readonly requests: RateRule;
+}
+
+export function createRouter(services: Services, limits: RouterLimits, log: Logger): Router {
   const toErrorPayload = (error: unknown, context: string): Record<string, unknown> => {
     if (isProtocolError(error)) return error.toPayload();
     if (error instanceof UpstreamUnavailableError) {
@@ -56,10 +63,24 @@ export function createRouter(services: Services, log: Logger): Router {
     return new ProtocolError("server.fatal").toPayload();
   };
 
-  const request = async (session: Session, action: string, ref: Ref, payload: Record<string, unknown>) => {
+  const invalidPayload = (fields: readonly string[]) =>
+    new ProtocolError("protocol.invalid_payload", `Invalid payload: ${fields.join(", ")}.`, {
+      fields,
+    }).toPayload();
+
+  const request = async (
+    session: Session,
+    action: string,
+    ref: Ref,
+    payload: Record<string, unknown>,
+    invalidFields?: readonly string[],
+  ) => {
     // Before authentication every action is refused alike: nothing reveals which ones exist.
     const user = session.user;
     if (!user) return errorFrame(ref, new ProtocolError("protocol.unauthenticated").toPayload());
+    // One budget for all of a user's requests, whichever connection they come on.
+    const budget = limits.limiter.take(`requests:${user.userId}`, limits.requests);
+    if (!budget.ok) return errorFrame(ref, rateLimited(budget.retryAfterMs).toPayload());
     const definition = ACTIONS.get(action);
     if (!definition) {
       return errorFrame(
@@ -67,17 +88,12 @@ export function createRouter(services: Services, log: Logger): Router {
         new ProtocolError("protocol.unknown_command", `Unknown action ${action}.`).toPayload(),
       );
     }
+    if (invalidFields) return errorFrame(ref, invalidPayload(invalidFields));
     const parsed = definition.schema.safeParse(payload);
-    if (!parsed.success) {
-      const fields = failingFields(parsed.error);
-      return errorFrame(
-        ref,
-        new ProtocolError("protocol.invalid_payload", `Invalid payload: ${fields.join(", ")}.`, {
-          fields,
-        }).toPayload(),
-      );
-    }
+    if (!parsed.success) return errorFrame(ref, invalidPayload(failingFields(parsed.error)));
     try {
+      const rule = definition.limit && limits[definition.limit];
+      if (rule) takeOrThrow(limits.limiter, `${definition.limit}:${user.userId}`, rule);
       return successFrame(ref, await definition.handle({ session, user, services }, parsed.data));
     } catch (error) {
       return errorFrame(ref, toErrorPayload(error, action));
@@ -107,6 +123,9 @@ export function createRouter(services: Services, log: Logger): Router {
           }
         case "request":
           return request(session, frame.action, frame.ref, frame.payload);
+        case "invalid":
+          if (frame.ref === undefined) return errorFrame(undefined, invalidPayload(frame.fields));
+          return request(session, frame.action, frame.ref, {}, frame.fields);
       }
     },
   };

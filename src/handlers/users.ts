@@ -3,7 +3,11 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import { userFetchPayload, userUpdatePayload } from "../protocol/schemas.ts";
+import { dict } from "../shared/dict.ts";
+import { mapLimit } from "../shared/map-limit.ts";
 import { action } from "./context.ts";
+
+const USER_FETCH_CONCURRENCY = 8;
 
 export const userActions = {
   "user.update": action(userUpdatePayload, async ({ session, user, services }, { profile }) => {
@@ -21,11 +25,11 @@ export const userActions = {
       if (!view) throw new ProtocolError("user.not_found", `No user ${payload.id}.`);
       return view;
     }
-    const found: Record<string, UserView> = {};
-    for (const id of new Set(payload.ids)) {
-      const view = await services.users.fetch(id);
-      if (view) found[id] = view;
-    }
+    // Unknown Matrix users cost a homeserver lookup each: a few at a time, not one after another.
+    const ids = [...new Set(payload.ids)];
+    const views = await mapLimit(ids, USER_FETCH_CONCURRENCY, (id) => services.users.fetch(id));
+    const found = dict<UserView>();
+    for (const view of views) if (view) found[view.id] = view;
     return found;
   }),
 };
