@@ -16,10 +16,25 @@ export interface Identity {
 
 const ALGORITHMS = ["HS256"];
 
+/** Guests' names start with this; no token may claim one (they are different people). */
+export const GUEST_PREFIX = "guest-";
+
 const claimsSchema = z.object({
-  sub: z.string().regex(NATIVE_NAME_PATTERN, "sub must be 1-64 of a-z 0-9 . _ = -"),
-  exp: z.number(),
-  name: z.string().trim().min(1).max(100).optional(),
+  sub: z
+    .string()
+    .regex(NATIVE_NAME_PATTERN, "sub must be 1-64 of a-z 0-9 . _ = -")
+    .refine(
+      (sub) => !sub.startsWith(GUEST_PREFIX),
+      `sub must not start with ${GUEST_PREFIX} (kept for guests)`,
+    ),
+  exp: z.number().int().safe(),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((name) => name.isWellFormed(), "name must be valid Unicode")
+    .optional(),
   admin: z.boolean().optional(),
 });
 
@@ -28,7 +43,15 @@ export interface Authenticator {
   guest(clientId: string): Identity;
 }
 
-export function createAuthenticator(secret: string, guestsAllowed: boolean): Authenticator {
+export interface AuthOptions {
+  readonly secret: string;
+  readonly guests: boolean;
+  /** Tokens whose exp lies further ahead than this are refused: no token lives for ever. */
+  readonly maxTokenLifetimeS: number;
+}
+
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  const { secret, guests: guestsAllowed, maxTokenLifetimeS } = options;
   const key = new TextEncoder().encode(secret);
   return {
     async verifyToken(token) {
@@ -46,7 +69,13 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
       if (!claims.success) {
         throw new ProtocolError(
           "auth.invalid_token",
-          "The token's claims are invalid: sub must be 1-64 of a-z 0-9 . _ = -",
+          `The token's claims are invalid: ${claims.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
+      }
+      if (claims.data.exp > Date.now() / 1000 + maxTokenLifetimeS) {
+        throw new ProtocolError(
+          "auth.invalid_token",
+          `The token's exp lies more than ${maxTokenLifetimeS} s ahead; issue shorter-lived tokens.`,
         );
       }
       return {
@@ -62,7 +91,7 @@ export function createAuthenticator(secret: string, guestsAllowed: boolean): Aut
         throw new ProtocolError("auth.denied", "Guests are not allowed here; log in with a token.");
       // The client_id is the guest's only credential: never put it in a public user id.
       const digest = createHmac("sha256", key).update(clientId).digest("hex").slice(0, 20);
-      return { localpart: `guest-${digest}`, isGuest: true, admin: false, claims: {} };
+      return { localpart: `${GUEST_PREFIX}${digest}`, isGuest: true, admin: false, claims: {} };
     },
   };
 }

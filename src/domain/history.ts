@@ -4,6 +4,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChatEvent, UserView } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import { type EventLog, toChatEvent } from "./event-log.ts";
 import type { MatrixPort } from "./matrix-port.ts";
@@ -26,12 +27,11 @@ export interface FetchResult {
 
 export interface History {
   /**
-   * `canRead` tells whether the caller subscribes to or is a member of the channel; `hears`
+   * The caller's right to read the channel is checked before (handlers/history.ts); `hears`
    * filters what the caller's audience lets them hear.
    */
   fetch(
     request: FetchRequest,
-    canRead: (channel: ChannelRow) => boolean,
     hears?: (channel: ChannelRow, event: ChatEvent) => boolean,
   ): Promise<FetchResult>;
 }
@@ -115,7 +115,7 @@ export function createHistory(
       if (event.sender) ids.add(event.sender);
       if (event.event_type === "channel.member") ids.add(event.content.user.id);
     }
-    const map: Record<string, UserView> = {};
+    const map = dict<UserView>();
     for (const id of ids) {
       const view = users.knownView(id);
       if (view) map[id] = view;
@@ -124,12 +124,9 @@ export function createHistory(
   };
 
   return {
-    async fetch(request, canRead, hears) {
+    async fetch(request, hears) {
       const channel = channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
-      if (channel.joinRule !== "public" && !canRead(channel)) {
-        throw new ProtocolError("chat.denied", "Subscribe to or join this channel to read its history.");
-      }
       const forward = request.after_id !== undefined && request.before_id === undefined;
       const range = {
         ...(request.after_id === undefined ? {} : { after: request.after_id }),

@@ -32,11 +32,12 @@ export interface Messages {
 
 /**
  * The Matrix transaction id for a send. Synapse's idempotency key ignores which puppet sends, so
- * it must be unique across users: derived from the user and the client's txn_id when given.
+ * it must be unique across users: derived from the user, the channel and the client's txn_id
+ * when given (a txn_id is scoped to its channel).
  */
-export function matrixTxnId(userId: UserId, clientTxnId: string | undefined): string {
+export function matrixTxnId(userId: UserId, channelId: number, clientTxnId: string | undefined): string {
   if (clientTxnId === undefined) return `parley.${randomUUID()}`;
-  return `parley.${createHash("sha256").update(`${userId}\n${clientTxnId}`).digest("base64url")}`;
+  return `parley.${createHash("sha256").update(`${userId}\n${channelId}\n${clientTxnId}`).digest("base64url")}`;
 }
 
 export function createMessages(
@@ -100,7 +101,8 @@ export function createMessages(
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
       // A retry of a send that went through returns the original event, however late it comes,
       // before any check that could now refuse it (slow mode, a timeout since, ...).
-      const earlier = request.txn_id === undefined ? undefined : store.sentTxn(userId, request.txn_id);
+      const earlier =
+        request.txn_id === undefined ? undefined : store.sentTxn(userId, channel.id, request.txn_id);
       const earlierEvent = earlier && store.eventByMatrixId(earlier);
       if (earlierEvent) return log.toChatEvent(channel, earlierEvent);
       if (store.member(channel.id, userId)?.membership === "ban") throw new ProtocolError("channel.banned");
@@ -115,7 +117,7 @@ export function createMessages(
       const repliedTo =
         request.reply_to === undefined ? undefined : target(channel, request.reply_to, "reply_to");
 
-      const txnId = matrixTxnId(userId, request.txn_id);
+      const txnId = matrixTxnId(userId, channel.id, request.txn_id);
       const mentions = mentionsIn(content);
       const matrixEventId =
         content.type === "deleted" && original
@@ -131,7 +133,8 @@ export function createMessages(
               },
               txnId,
             );
-      if (request.txn_id !== undefined) store.recordSentTxn(userId, request.txn_id, matrixEventId);
+      if (request.txn_id !== undefined)
+        store.recordSentTxn(userId, channel.id, request.txn_id, matrixEventId);
       const { event, fresh } = log.record({
         channel,
         matrixEventId,

@@ -31,6 +31,7 @@ export function createModChannels(
 ): ModChannels {
   return {
     async open(actor, name) {
+      membership.checkJoiner(actor);
       const parent = channels.find(name);
       if (!parent) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
       if (!roles.canModerate(parent, actor.userId, actor.admin)) {

@@ -7,6 +7,7 @@ import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
+import { guarded } from "../shared/guard.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { FanOut } from "./fanout-port.ts";
@@ -107,7 +108,10 @@ export function createModeration(
     const delay = Math.max(0, until - Date.now());
     timers.set(
       key(channelId, userId),
-      setTimeout(() => void endTimeout(channelId, userId), Math.min(delay, 2 ** 31 - 1)),
+      setTimeout(
+        guarded(log, `ending a timeout in channel ${channelId}`, () => endTimeout(channelId, userId)),
+        Math.min(delay, 2 ** 31 - 1),
+      ),
     );
   };
 
@@ -116,6 +120,14 @@ export function createModeration(
       const channel = channelFor(name);
       requireModerator(channel, actor);
       if (action !== "unban") requireOutranks(channel, actor, target);
+      // Known locally: no need to ask the homeserver to refuse it.
+      const membership = store.member(channel.id, target)?.membership;
+      if (action === "kick" && membership !== "join" && membership !== "invite") {
+        throw new ProtocolError("chat.denied", "That user is not in this channel.");
+      }
+      if (action === "unban" && membership !== "ban") {
+        throw new ProtocolError("chat.denied", "That user is not banned here.");
+      }
       const by = matrixActor(channel, actor);
       // Through the bot, Element would show the bot: say who it was for.
       const why = by === null ? [reason, `by ${actor.userId}`].filter(Boolean).join(" ") : reason;
@@ -123,14 +135,21 @@ export function createModeration(
     },
 
     async setRole(actor, name, target, role) {
-      const targets = name
-        ? [channelFor(name)]
-        : store.allChannels().filter((c) => roles.role(c, actor.userId, actor.admin) === "owner");
+      if (roles.isBot(target)) throw new ProtocolError("chat.denied", "The bridge bot's role is fixed.");
+      // Owners change roles of those below them (and their own); the same rule in every channel.
+      const allowed = (c: ChannelRow) =>
+        roles.role(c, actor.userId, actor.admin) === "owner" &&
+        (target === actor.userId || roles.outranks(c, actor.userId, target, actor.admin));
+      let targets: ChannelRow[];
       if (name) {
-        const [channel] = targets as [ChannelRow];
+        const channel = channelFor(name);
         if (roles.role(channel, actor.userId, actor.admin) !== "owner") {
           throw new ProtocolError("chat.denied", "Only owners can change roles.");
         }
+        if (target !== actor.userId) requireOutranks(channel, actor, target);
+        targets = [channel];
+      } else {
+        targets = store.allChannels().filter(allowed);
       }
       for (const channel of targets)
         await setLevel(channel, target, role === "user" ? null : ROLE_LEVELS[role]);

@@ -4,6 +4,7 @@
 import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { UserId } from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { Naming } from "./naming.ts";
 import type { ChannelRow, Store } from "./store-port.ts";
@@ -31,7 +32,7 @@ export function createNotifications(
   hears: Hears,
 ): Notifications {
   const counts = (userId: UserId): Record<string, number> => {
-    const result: Record<string, number> = {};
+    const result = dict<number>();
     for (const { channelId, count } of store.notificationCounts(userId)) {
       const channel = store.channelById(channelId);
       if (channel) result[channel.name] = count;

@@ -4,6 +4,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { MessageContent } from "../protocol/events.ts";
 import { asEventSeq, type ChannelName, type MatrixEventId, type UserId } from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
 import type { MatrixPort } from "./matrix-port.ts";
@@ -27,7 +28,7 @@ export const reactionEntry = (store: Store, channelId: number, targetSeq: number
   eventType: "channel.reaction",
   content: {
     event: asEventSeq(targetSeq),
-    reactions: store.reactionSummaries(channelId, [targetSeq]).get(targetSeq) ?? {},
+    reactions: store.reactionSummaries(channelId, [targetSeq]).get(targetSeq) ?? dict<UserId[]>(),
   },
 });
 
@@ -67,7 +68,7 @@ export function createReactions(
         });
       }
       const existing = store.findReaction(channel.id, target.seq, userId, request.reaction);
-      const txnId = matrixTxnId(userId, undefined);
+      const txnId = matrixTxnId(userId, channel.id, undefined);
       if (request.delete) {
         if (!existing) return; // nothing to take back
         const redactionId = await matrix.redact(channel.roomId, userId, existing.matrixEventId, txnId);

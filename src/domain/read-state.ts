@@ -6,6 +6,7 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { asEventSeq } from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import type { EventPublisher } from "./event-log.ts";
 import type { FanOut } from "./fanout-port.ts";
@@ -70,7 +71,7 @@ export function createReadState(
 
   return {
     summary(userId) {
-      const readPointers: Record<string, number> = {};
+      const readPointers = dict<number>();
       for (const pointer of store.readPointers(userId)) {
         const channel = store.channelById(pointer.channelId);
         if (channel) readPointers[channel.name] = pointer.seq;

@@ -17,6 +17,8 @@ export interface Roles {
   role(channel: ChannelRow, userId: UserId, admin?: boolean): Role;
   /** Moderator or more (admins always). */
   canModerate(channel: ChannelRow, userId: UserId, admin?: boolean): boolean;
+  /** The bridge bot, which created the rooms and outranks everyone. */
+  isBot(userId: UserId): boolean;
   /** Whether `actor` outranks `target` (admins outrank everyone but the bot). */
   outranks(channel: ChannelRow, actor: UserId, target: UserId, admin?: boolean): boolean;
 }
@@ -27,6 +29,7 @@ export function createRoles(naming: Naming): Roles {
     userId === naming.botUserId ? Number.POSITIVE_INFINITY : readPowerLevels(channel.powerLevels).of(userId);
   return {
     level,
+    isBot: (userId) => userId === naming.botUserId,
     role: (channel, userId, admin = false) => (admin ? "owner" : roleOfLevel(level(channel, userId))),
     canModerate: (channel, userId, admin = false) => admin || level(channel, userId) >= ROLE_LEVELS.moderator,
     outranks: (channel, actor, target, admin = false) =>

@@ -61,7 +61,8 @@ export function createSettings(
   const failsPolicy = (settings: ChannelSettings, userId: UserId, isGuest: boolean): string | undefined => {
     if (!settings.guests && isGuest) return "This channel is for signed-in users only.";
     const claim = settings.requiredClaim;
-    if (claim && store.claims(userId)?.[claim.name] !== claim.value)
+    const claims = store.claims(userId);
+    if (claim && !(claims && Object.hasOwn(claims, claim.name) && claims[claim.name] === claim.value))
       return "Your login does not give access to this channel.";
     return undefined;
   };

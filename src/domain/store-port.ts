@@ -265,9 +265,9 @@ export interface Store extends ModerationStore, DirectStore {
   /** Moves the pointer forward only; returns whether it moved. */
   advanceReadPointer(userId: UserId, channelId: number, seq: number, at: number): boolean;
 
-  /** The Matrix event a user's earlier send with this txn_id produced, if any. */
-  sentTxn(userId: UserId, txnId: string): MatrixEventId | undefined;
-  recordSentTxn(userId: UserId, txnId: string, matrixEventId: MatrixEventId): void;
+  /** The Matrix event a user's earlier send with this txn_id in this channel produced, if any. */
+  sentTxn(userId: UserId, channelId: number, txnId: string): MatrixEventId | undefined;
+  recordSentTxn(userId: UserId, channelId: number, txnId: string, matrixEventId: MatrixEventId): void;
 
   /** Records transaction events; ones already seen (by Matrix event id) are ignored. */
   recordInbox(events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number;

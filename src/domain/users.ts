@@ -37,8 +37,27 @@ export const nativeView = (user: NativeUserRow): UserView => ({
   profile: { display_name: user.displayName, avatar_url: user.avatarUrl },
 });
 
+/** Matrix users' profiles (and their absence) are remembered this long, for this many users. */
+const PROFILE_TTL_MS = 60_000;
+const PROFILE_CACHE_SIZE = 10_000;
+
 export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): Users {
   const native = (userId: UserId) => store.nativeUser(userId);
+  const remoteProfiles = new Map<UserId, { at: number; view: UserView | undefined }>();
+  const remoteProfile = async (userId: UserId): Promise<UserView | undefined> => {
+    const now = Date.now();
+    const cached = remoteProfiles.get(userId);
+    if (cached && now - cached.at < PROFILE_TTL_MS) return cached.view;
+    const profile = await matrix.getProfile(userId);
+    const view = profile && { id: userId, profile: { ...NO_PROFILE, ...profile } };
+    remoteProfiles.delete(userId);
+    remoteProfiles.set(userId, { at: now, view });
+    if (remoteProfiles.size > PROFILE_CACHE_SIZE) {
+      const oldest = remoteProfiles.keys().next().value;
+      if (oldest !== undefined) remoteProfiles.delete(oldest);
+    }
+    return view;
+  };
 
   const knownView = (userId: UserId): UserView | undefined => {
     const user = native(userId);
@@ -77,8 +96,7 @@ export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): U
       const known = knownView(userId);
       if (known) return known;
       if (naming.isNativeUser(userId) || userId === naming.botUserId) return undefined;
-      const profile = await matrix.getProfile(userId);
-      return profile && { id: userId, profile: { ...NO_PROFILE, ...profile } };
+      return remoteProfile(userId);
     },
     async updateProfile(userId, profile) {
       const user = native(userId);

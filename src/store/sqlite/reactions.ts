@@ -1,7 +1,8 @@
 // Reactions per message and mention notifications per user.
 import type Database from "better-sqlite3";
 import type { ReactionRow, ReactionSummary, Store } from "../../domain/store-port.ts";
-import { asMatrixEventId, asUserId } from "../../protocol/ids.ts";
+import { asMatrixEventId, asUserId, type UserId } from "../../protocol/ids.ts";
+import { dict } from "../../shared/dict.ts";
 import { prepareAll } from "./prepare.ts";
 
 interface ReactionRecord {
@@ -74,7 +75,7 @@ export function reactionQueries(db: Database.Database): ReactionQueries {
       const rows = q.reactionsIn.all(channelId, Math.min(...wanted), Math.max(...wanted)) as ReactionRecord[];
       for (const row of rows) {
         if (!wanted.has(row.target_seq)) continue;
-        const summary = summaries.get(row.target_seq) ?? {};
+        const summary = summaries.get(row.target_seq) ?? dict<UserId[]>();
         summary[row.reaction] = [...(summary[row.reaction] ?? []), asUserId(row.user_id)];
         summaries.set(row.target_seq, summary);
       }

@@ -35,9 +35,9 @@ const SQL = {
   advanceReadPointer: `INSERT INTO read_pointers (user_id, channel_id, seq, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (user_id, channel_id) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at
     WHERE excluded.seq > read_pointers.seq`,
-  sentTxn: "SELECT matrix_event_id FROM sent_txns WHERE user_id = ? AND txn_id = ?",
+  sentTxn: "SELECT matrix_event_id FROM sent_txns WHERE user_id = ? AND channel_id = ? AND txn_id = ?",
   recordSentTxn:
-    "INSERT INTO sent_txns (user_id, txn_id, matrix_event_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO sent_txns (user_id, channel_id, txn_id, matrix_event_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 } as const;
 
 export type UserQueries = Pick<
@@ -88,12 +88,12 @@ export function userQueries(db: Database.Database): UserQueries {
       (q.readPointer.get(userId, channelId) as { seq: number } | undefined)?.seq,
     advanceReadPointer: (userId, channelId, seq, at) =>
       q.advanceReadPointer.run(userId, channelId, seq, at).changes > 0,
-    sentTxn(userId, txnId) {
-      const row = q.sentTxn.get(userId, txnId) as { matrix_event_id: string } | undefined;
+    sentTxn(userId, channelId, txnId) {
+      const row = q.sentTxn.get(userId, channelId, txnId) as { matrix_event_id: string } | undefined;
       return row && asMatrixEventId(row.matrix_event_id);
     },
-    recordSentTxn(userId, txnId, matrixEventId) {
-      q.recordSentTxn.run(userId, txnId, matrixEventId, Date.now());
+    recordSentTxn(userId, channelId, txnId, matrixEventId) {
+      q.recordSentTxn.run(userId, channelId, txnId, matrixEventId, Date.now());
     },
   };
 }
