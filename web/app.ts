@@ -1,5 +1,7 @@
 // The web chat page: built on @parley/client, no framework. Guests by default (a client id kept in
-// localStorage); `?token=<JWT>` logs in as a native user instead. `?channel=name` picks a channel.
+// localStorage); `#token=<JWT>` logs in as a native user instead: the fragment never reaches a
+// server or a Referer, and the page removes it from the address bar at once, so the token is not
+// left in the URL, the history or a bookmark. `?channel=name` picks a channel.
 import { type Channel, type ChatEvent, type Member, ParleyClient } from "../packages/client/src/index.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -13,7 +15,8 @@ const sendButton = document.querySelector<HTMLButtonElement>("#send-form button"
 const params = new URLSearchParams(location.search);
 const wsPath = document.querySelector<HTMLMetaElement>('meta[name="parley-ws-path"]')?.content ?? "/chat";
 const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${wsPath}`;
-const token = params.get("token");
+const token = new URLSearchParams(location.hash.slice(1)).get("token");
+if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 const client = new ParleyClient({ url, ...(token ? { token } : {}) });
 
 const names = new Map<string, string>();

@@ -109,3 +109,25 @@ it("two browser pages and a Matrix user chat in one channel, across a Parley res
   for (const expected of ["Parley", "hello from ada", "hello from element", "ben is back"])
     expect(text).toContain(expected);
 });
+
+it("a token handed to the page in its fragment logs in, and leaves the address bar at once", async () => {
+  const name = unique("tokened");
+  const token = await parley.token(name, "Tokened");
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const requested: string[] = [];
+    page.on("request", (request) => requested.push(request.url()));
+    await page.goto(`${pageUrl()}?channel=x#token=${token}`);
+    await page.getByRole("status").filter({ hasText: "Connected as Tokened" }).waitFor();
+    expect(page.url()).not.toContain(token);
+    expect(page.url()).not.toContain("token=");
+    // Replaced, not pushed: the entry before this page is the blank tab, not the token URL.
+    await page.goBack();
+    expect(page.url()).not.toContain(token);
+    // The fragment never went to the server, nor in any request the page made.
+    expect(requested.some((url) => url.includes(token))).toBe(false);
+  } finally {
+    await context.close();
+  }
+});
