@@ -8,6 +8,7 @@ import { signToken } from "../src/auth/jwt.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { buildRegistration, registrationYaml } from "../src/matrix/registration.ts";
 import { TestClient } from "../test/support/client.ts";
+import { TEST_LIMITS } from "../test/support/limits.ts";
 import { logTail, type ParleyProcess, startParleyProcess } from "../test/support/parley-process.ts";
 import type { SynapseHandle } from "../test/support/synapse.ts";
 import { freePort, startSynapse } from "../test/support/synapse.ts";
@@ -73,6 +74,9 @@ export async function startStack(scratch: string): Promise<Stack> {
     gateway: { bind: "127.0.0.1", port: gwPort, path: "/chat" },
     auth: { jwt_secret: jwtSecret, guests: false },
     store: { sqlite_path: "./parley.db" },
+    // Benchmarks play thousands of users from one address: the per-user and per-address limits
+    // that protect a real deployment would measure themselves, not Parley.
+    limits: TEST_LIMITS,
     log: { level: "warn" },
   };
   const configPath = join(scratch, "parley.yaml");

@@ -193,6 +193,15 @@ describe("size limits", () => {
     // Others are unaffected.
     await alice.ping();
   });
+
+  it("the 1009 close frame reaches the client for any size, even 4 MiB in one frame", async () => {
+    for (const size of [64 * 1024 + 1, 4 * 1024 * 1024]) {
+      const client = await TestClient.connect(parley.url());
+      client.sendRaw("x".repeat(size));
+      expect((await client.closed).code, `${size} bytes`).toBe(1009);
+    }
+    await alice.ping();
+  });
 });
 
 async function startTestParleyWithShortAuthTimeout() {

@@ -55,11 +55,20 @@ describe("chat.direct.create", () => {
     await carol.sendText(roomId, "hi both");
     await alice.waitForEvent((e) => bodyOf(e) === "hi both");
 
-    // Others cannot get in or read along.
+    // Others cannot get in or read along, and cannot even tell the conversation exists: every
+    // action answers exactly as for a direct channel nobody created.
     const eve = await fixture.login(unique("eve"), "Eve");
-    expect(await eve.errorCode("chat.subscribe", { channel: id })).toBe("chat.denied");
-    expect(await eve.errorCode("chat.join", { channel: id })).toBe("chat.denied");
-    expect(await eve.errorCode("chat.fetch", { channel: id })).toBe("chat.denied");
+    const missing = "dm.00000000000000000000000000000000";
+    for (const action of ["chat.subscribe", "chat.join", "chat.fetch", "chat.members", "chat.media"]) {
+      const existing = await eve.request(action, { channel: id });
+      const absent = await eve.request(action, { channel: missing });
+      expect(existing.ok, action).toBe(false);
+      if (existing.ok || absent.ok) continue;
+      expect(existing.error.code, action).toBe("chat.unknown");
+      expect(existing.error.code, action).toBe(absent.error.code);
+    }
+    expect(await eve.errorCode("chat.mark_read", { channel: id, id: 1 })).toBe("chat.unknown");
+    expect(await eve.errorCode("chat.mark_read", { channel: missing, id: 1 })).toBe("chat.unknown");
   });
 
   it("an empty list is a channel with oneself", async () => {

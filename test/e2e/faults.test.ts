@@ -142,6 +142,17 @@ describe("faults", () => {
       const after = await alice.ok("chat.subscribe", { channel });
       expect(after.next_event_id).toBe(before.next_event_id);
       expect(after.members).toEqual(before.members);
+      // Power-level writes with the homeserver gone (a role, a timeout, all channels at once) are
+      // refused, never the end of the process (the stack fails on any "(a bug)" log line).
+      const target = `@chat_${unique("someone")}:localhost`;
+      for (const [action, payload] of [
+        ["chat.set_role", { channel, user: target, role: "moderator" }],
+        ["chat.set_role", { all_channels: true, user: target, role: "moderator" }],
+        ["chat.timeout", { channel, user: target, duration: 120 }],
+      ] as const) {
+        expect(await alice.errorCode(action, payload), action).toBe("upstream.unavailable");
+      }
+      await alice.ping();
     } finally {
       await stack.synapse.restart();
     }

@@ -7,11 +7,7 @@ import { chatFixture } from "../support/fixture.ts";
 import { unique } from "../support/parley.ts";
 
 const fixture = chatFixture();
-const httpBase = () =>
-  fixture.parley
-    .url()
-    .replace(/^ws/, "http")
-    .replace(/\/chat$/, "");
+const httpBase = () => fixture.parley.httpUrl();
 
 describe("hardening", () => {
   it("names of direct and moderators' channels cannot be claimed first", async () => {

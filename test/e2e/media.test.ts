@@ -13,11 +13,7 @@ const PNG = Buffer.from(
   "hex",
 );
 
-const httpBase = () =>
-  fixture.parley
-    .url()
-    .replace(/^ws/, "http")
-    .replace(/\/chat$/, "");
+const httpBase = () => fixture.parley.httpUrl();
 
 async function upload(
   token: string | undefined,

@@ -14,6 +14,13 @@ const STOP_GRACE_MS = 15_000;
 
 export interface ParleyProcess {
   readonly pid: number;
+  /** Resolves when the process has exited, for whatever reason. */
+  readonly exited: Promise<void>;
+  /**
+   * Lines the process logged as bugs: an unhandled rejection or an uncaught exception reached the
+   * last line of defence (src/main.ts). Tests treat any as a failure.
+   */
+  bugs(): string[];
   /** SIGTERM, then SIGKILL after a grace period. */
   stop(): Promise<void>;
   /** SIGKILL at once: a crash, no clean shutdown. */
@@ -105,7 +112,11 @@ export async function startParleyProcess(
         await exited(child);
         process.off("exit", killOnExit);
       };
-      return { pid: child.pid ?? -1, stop, kill };
+      const bugs = () =>
+        logTail(logPath, Number.MAX_SAFE_INTEGER)
+          .split("\n")
+          .filter((line) => line.includes("(a bug)"));
+      return { pid: child.pid ?? -1, exited: exited(child), bugs, stop, kill };
     } catch (error) {
       lastError = (error as Error).message;
     }

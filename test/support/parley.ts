@@ -7,12 +7,17 @@ import { signToken } from "../../src/auth/jwt.ts";
 import { type Config, parseConfig } from "../../src/config/load.ts";
 import { configureLogging } from "../../src/logging.ts";
 import type { E2EEnv } from "./e2e-env.ts";
+import { TEST_LIMITS } from "./limits.ts";
 
 export interface TestOverrides {
   readonly guests?: boolean;
   /** A fixed gateway port, so clients can reconnect to the same URL after a restart. */
   readonly gatewayPort?: number;
   readonly memberBatchThreshold?: number;
+  /** Config `limits` to use instead of the generous test ones. */
+  readonly limits?: Record<string, unknown>;
+  /** Config `gateway` keys to add. */
+  readonly gateway?: Record<string, unknown>;
 }
 
 export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides = {}): Config {
@@ -24,7 +29,13 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
         port: env.appservicePort,
         url: `http://127.0.0.1:${env.appservicePort}`,
       },
-      gateway: { port: overrides.gatewayPort ?? 0, auth_timeout_ms: 10_000, web_client: true },
+      gateway: {
+        port: overrides.gatewayPort ?? 0,
+        auth_timeout_ms: 10_000,
+        web_client: true,
+        ...overrides.gateway,
+      },
+      limits: overrides.limits ?? TEST_LIMITS,
       auth: { jwt_secret: env.jwtSecret, guests: overrides.guests ?? true },
       store: { sqlite_path: join(env.root, `${dbName}.db`) },
       chat: { member_batch_threshold: overrides.memberBatchThreshold ?? 100, member_batch_window_ms: 300 },
@@ -38,6 +49,8 @@ export interface TestParley {
   readonly env: E2EEnv;
   readonly config: Config;
   url(): string;
+  /** The gateway's HTTP base URL (media, health, the web page), e.g. http://127.0.0.1:8080 */
+  httpUrl(): string;
   restart(): Promise<void>;
   stop(): Promise<void>;
   token(name: string, displayName?: string, ttlSeconds?: number): Promise<string>;
@@ -57,6 +70,10 @@ export async function startTestParley(options: TestOverrides = {}): Promise<Test
     url: () => {
       if (!parley) throw new Error("Parley is stopped");
       return parley.gatewayUrl;
+    },
+    httpUrl() {
+      if (!parley) throw new Error("Parley is stopped");
+      return parley.gatewayUrl.replace(/^ws/, "http").replace(/\/[^/]*$/, "");
     },
     async restart() {
       await parley?.stop();

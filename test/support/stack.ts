@@ -9,7 +9,8 @@ import { stringify as toYaml } from "yaml";
 import { signToken } from "../../src/auth/jwt.ts";
 import { type Config, parseConfig } from "../../src/config/load.ts";
 import { buildRegistration, type Registration, registrationYaml } from "../../src/matrix/registration.ts";
-import { type ParleyProcess, startParleyProcess } from "./parley-process.ts";
+import { TEST_LIMITS } from "./limits.ts";
+import { logTail, type ParleyProcess, startParleyProcess } from "./parley-process.ts";
 import { freePort, type SynapseHandle, startSynapse } from "./synapse.ts";
 
 export interface Stack {
@@ -73,6 +74,7 @@ export async function startStack(name: string, options: { proxy?: boolean } = {}
     gateway: { port: gatewayPort },
     auth: { jwt_secret: jwtSecret, guests: true },
     store: { sqlite_path: join(root, "parley.db") },
+    limits: TEST_LIMITS,
     log: { level: "info" },
   };
   const configPath = join(root, "parley.yaml");
@@ -120,6 +122,11 @@ export async function startStack(name: string, options: { proxy?: boolean } = {}
       proxy?.closeAllConnections();
       await new Promise<void>((done) => (proxy ? proxy.close(() => done()) : done()));
       await synapse.stop();
+      // Every Parley this stack ran logged into one file: a bug line in any of them fails the test.
+      const bugs = logTail(join(root, "parley.log"), Number.MAX_SAFE_INTEGER)
+        .split("\n")
+        .filter((line) => line.includes("(a bug)"));
+      if (bugs.length > 0) throw new Error(`Parley logged bugs:\n${bugs.join("\n")}`);
     },
   };
   await stack.startParley();

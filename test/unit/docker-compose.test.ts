@@ -168,7 +168,7 @@ describe("deploy/parley.yaml", () => {
     expect(config.appservice).toMatchObject({ url: "http://parley:9009", bind: "0.0.0.0", port: 9009 });
     expect(config.appservice.registration).toBe("/data/registration.yaml");
     expect(config.gateway).toMatchObject({ bind: "0.0.0.0", port: 8080 });
-    expect(config.auth).toEqual({ jwt_secret_file: "/data/jwt-secret", guests: false });
+    expect(config.auth).toMatchObject({ jwt_secret_file: "/data/jwt-secret", guests: false });
     expect(config.store.sqlite_path).toBe("/data/parley.db");
     const parley = service("parley");
     expect(publishedContainerPorts(parley)).toContain(config.gateway.port);

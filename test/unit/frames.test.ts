@@ -86,3 +86,62 @@ describe("MessagePack", () => {
     expect(frame.binary).toBe(frame.binary);
   });
 });
+
+describe("bounded decoding", () => {
+  it("refuses nesting deeper than the limit, in JSON and MessagePack, without throwing", async () => {
+    const { decodeBinaryFrame, MAX_FRAME_DEPTH } = await import("../../src/protocol/frames.ts");
+    const nested = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+    expect(decodeFrame(`["chat.join", 1, {"a": ${nested(MAX_FRAME_DEPTH - 3)}}]`).kind).toBe("request");
+    expect(decodeFrame(`["chat.join", 1, {"a": ${nested(MAX_FRAME_DEPTH)}}]`)).toMatchObject({
+      kind: "bad",
+      ref: 1,
+    });
+    expect(decodeFrame(nested(30_000)).kind).toBe("bad");
+    const deepMsgpack = Buffer.concat([
+      Buffer.from([0x93, 0xa9]),
+      Buffer.from("chat.join"),
+      Buffer.from([0x01]),
+      Buffer.alloc(60_000, 0x91),
+      Buffer.from([0xc0]),
+    ]);
+    expect(decodeBinaryFrame(deepMsgpack).kind).toBe("bad");
+  });
+
+  it("answers ping with its ts only when it is a number or a short string", () => {
+    expect(decodeFrame('["ping", 12.5]')).toEqual({ kind: "ping", ts: 12.5 });
+    expect(decodeFrame('["ping", "abc"]')).toEqual({ kind: "ping", ts: "abc" });
+    expect(decodeFrame(`["ping", "${"x".repeat(65)}"]`)).toEqual({ kind: "ping", ts: null });
+    expect(decodeFrame(`["ping", ${"[".repeat(5000)}${"]".repeat(5000)}]`)).toEqual({
+      kind: "ping",
+      ts: null,
+    });
+    expect(decodeFrame('["ping", {"a": 1}]')).toEqual({ kind: "ping", ts: null });
+    expect(decodeFrame('["ping", "\\ud800"]')).toEqual({ kind: "ping", ts: null });
+  });
+
+  it("names lone surrogates and __proto__ keys as invalid fields", () => {
+    expect(decodeFrame('["chat.send", 3, {"content": {"body": "a\\ud800"}}]')).toEqual({
+      kind: "invalid",
+      action: "chat.send",
+      ref: 3,
+      fields: ["content.body"],
+    });
+    expect(decodeFrame('["user.update", 4, {"profile": {"__proto__": {"x": 1}}}]')).toMatchObject({
+      kind: "invalid",
+      fields: ["profile.__proto__"],
+    });
+    expect(decodeFrame('["authenticate", {"token": "\\udfff"}]')).toMatchObject({
+      kind: "invalid",
+      ref: undefined,
+    });
+    // Keys like constructor are plain data.
+    expect(decodeFrame('["chat.react", 5, {"reaction": "constructor", "toString": 1}]').kind).toBe("request");
+  });
+
+  it("refuses MessagePack values JSON cannot hold", async () => {
+    const { encode } = await import("@msgpack/msgpack");
+    const { decodeBinaryFrame } = await import("../../src/protocol/frames.ts");
+    expect(decodeBinaryFrame(encode(["chat.send", 1, { when: new Date(0) }])).kind).toBe("bad");
+    expect(decodeBinaryFrame(encode(["chat.send", 1, { blob: new Uint8Array([1]) }])).kind).toBe("bad");
+  });
+});

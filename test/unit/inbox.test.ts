@@ -1,4 +1,5 @@
 // The inbox with the real store and domain, and a recording fan-out instead of sockets.
+
 import { describe, expect, it } from "vitest";
 import type { Activity } from "../../src/domain/activity.ts";
 import { createChannels } from "../../src/domain/channels.ts";
@@ -11,6 +12,7 @@ import type { Notifications } from "../../src/domain/notifications.ts";
 import type { Settings } from "../../src/domain/settings.ts";
 import type { Typing } from "../../src/domain/typing.ts";
 import { createUsers } from "../../src/domain/users.ts";
+import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
 import type { Logger } from "../../src/logging.ts";
 import { createInbox } from "../../src/matrix/inbox.ts";
 import type { ChatEvent } from "../../src/protocol/events.ts";
@@ -43,7 +45,11 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     aliasPrefix: "chat_",
     botLocalpart: "parley",
   });
-  const channels = createChannels(store, unusedMatrix, naming);
+  const channels = createChannels(store, unusedMatrix, naming, {
+    limiter: createMemoryRateLimiter(),
+    rules: { user: { burst: 1, perMinute: 1 }, address: { burst: 1, perMinute: 1 } },
+    guestsCreate: true,
+  });
   const notifications: Notifications = { mentioned() {}, counts: () => ({}), read() {} };
   const settings = { tooFast: () => false, posted() {} } as unknown as Settings;
   const typing: Typing = { setNative: async () => {}, matrixTyping() {}, userGone() {} };
