@@ -1,6 +1,6 @@
 # The two commands a newcomer runs. Both install what they need first (Node 24, npm packages,
 # a pinned Synapse in .venv-synapse/).
-.PHONY: dev test bench typecheck lint setup clean
+.PHONY: dev test bench fuzz typecheck lint setup clean
 
 setup:
 	@bash -c 'source scripts/env.sh && ensure_node && ensure_deps && npm run --silent build' && scripts/synapse.sh install
@@ -13,6 +13,9 @@ test: setup
 
 bench: setup
 	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent bench'
+
+fuzz: setup
+	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent fuzz'
 
 typecheck: setup
 	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent typecheck'
