@@ -4,6 +4,7 @@ import { createAuthenticator } from "./auth/jwt.ts";
 import type { Config } from "./config/load.ts";
 import { createActivity } from "./domain/activity.ts";
 import { createAdmin } from "./domain/admin.ts";
+import { createAdmission } from "./domain/admission.ts";
 import { createAudiences } from "./domain/audiences.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createDirect } from "./domain/direct.ts";
@@ -30,7 +31,7 @@ import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
-import { startGateway } from "./gateway/server.ts";
+import { clientAddress, startGateway } from "./gateway/server.ts";
 import { webRoutes } from "./gateway/web-http.ts";
 import { createRouter } from "./handlers/router.ts";
 import { createMemoryRateLimiter } from "./limits/memory.ts";
@@ -78,10 +79,17 @@ export async function startParley(config: Config, registration?: Registration): 
     media,
   );
   const fanout = createLocalFanOut();
-  const channels = createChannels(store, matrix, naming, {
-    limiter,
-    rules: config.limits.channelCreation,
-    guestsCreate: config.limits.guestsCreateChannels,
+  const roles = createRoles(naming);
+  const channels = createChannels({
+    store,
+    matrix,
+    naming,
+    roles,
+    policy: {
+      limiter,
+      rules: config.limits.channelCreation,
+      guestsCreate: config.limits.guestsCreateChannels,
+    },
   });
   const activity = createActivity(
     store,
@@ -89,7 +97,6 @@ export async function startParley(config: Config, registration?: Registration): 
     (userId) => naming.isNativeUser(userId),
     createLogger("Activity"),
   );
-  const roles = createRoles(naming);
   /** A ban, or a kick from a private channel, also ends the user's live subscriptions there. */
   const endSubscriptionsOfRemoved = (channel: ChannelRow, event: ChatEvent) => {
     if (event.event_type !== "channel.member" || event.content.by === undefined) return;
@@ -121,7 +128,7 @@ export async function startParley(config: Config, registration?: Registration): 
     readState?.onLogged(channel, event);
     endSubscriptionsOfRemoved(channel, event);
   });
-  const users = createUsers(store, matrix, naming);
+  const users = createUsers({ store, matrix, naming, lookups: { limiter, rule: config.limits.requests } });
   const notifications = createNotifications(store, fanout, users, naming, hears);
   readState = createReadState(
     store,
@@ -166,7 +173,7 @@ export async function startParley(config: Config, registration?: Registration): 
     urls: media,
     limits: config.media,
     serverName: config.homeserver.serverName,
-    uploadRate: { limiter, rule: config.limits.uploads },
+    uploadRate: { limiter, rules: config.limits.uploads },
   });
   const modChannels = createModChannels(store, matrix, channels, roles, membership);
   const direct = createDirect(
@@ -220,7 +227,14 @@ export async function startParley(config: Config, registration?: Registration): 
       hsToken: reg.hs_token,
       maxBodyBytes: config.appservice.maxTransactionBytes,
     },
-    appserviceHandlers({ inbox, inbound, channels, naming, log: createLogger("Appservice") }),
+    appserviceHandlers({
+      inbox,
+      inbound,
+      channels,
+      naming,
+      aliasRooms: { limiter, rule: config.limits.aliasRooms },
+      log: createLogger("Appservice"),
+    }),
     createLogger("Appservice"),
   );
   log.info(`appservice listening on ${config.appservice.bind}:${listener.port}`);
@@ -251,6 +265,12 @@ export async function startParley(config: Config, registration?: Registration): 
   };
   ping(0);
 
+  const admission = createAdmission({
+    store,
+    naming,
+    limiter,
+    newGuestsPerAddress: config.limits.newGuestsPerAddress,
+  });
   const authenticator = createAuthenticator({
     secret: config.auth.jwtSecret,
     guests: config.auth.guests,
@@ -259,7 +279,8 @@ export async function startParley(config: Config, registration?: Registration): 
   const router = createRouter(
     {
       authenticator,
-      limits: { limiter, newGuestsPerAddress: config.limits.newGuestsPerAddress },
+      channels,
+      admission,
       history,
       readState,
       activity,
@@ -303,7 +324,8 @@ export async function startParley(config: Config, registration?: Registration): 
           authenticator,
           users,
           media: mediaService,
-          isBanned: (userId) => store.userStatus(userId).banned,
+          admission,
+          addressOf: (req) => clientAddress(req, config.gateway.trustedProxies),
           downloadConcurrency: config.media.downloadConcurrency,
           cacheBytes: config.media.downloadCacheBytes,
           log: createLogger("Media"),

@@ -27,7 +27,8 @@ const claimsSchema = z.object({
       (sub) => !sub.startsWith(GUEST_PREFIX),
       `sub must not start with ${GUEST_PREFIX} (kept for guests)`,
     ),
-  exp: z.number().int().safe(),
+  // Fractional seconds are valid JWT; how far ahead is bounded below (max_token_lifetime_s).
+  exp: z.number().finite(),
   name: z
     .string()
     .trim()

@@ -13,9 +13,10 @@ export interface Limits {
   readonly joins: UserAndAddressRule;
   readonly channelCreation: UserAndAddressRule;
   readonly directCreation: UserAndAddressRule;
-  readonly uploads: RateRule;
+  readonly uploads: UserAndAddressRule;
   readonly connectionsPerAddress: RateRule;
   readonly newGuestsPerAddress: RateRule;
+  readonly aliasRooms: RateRule;
   readonly guestsCreateChannels: boolean;
 }
 
@@ -43,8 +44,9 @@ export interface Config {
     readonly maxBufferedBytes: number;
     readonly authTimeoutMs: number;
     readonly maxPendingRequests: number;
+    readonly heartbeatIntervalMs: number;
     readonly allowedOrigins: readonly string[];
-    readonly trustProxy: boolean;
+    readonly trustedProxies: readonly string[];
     readonly maxConnectionsPerAddress: number;
     readonly maxConnectionsPerUser: number;
   };
@@ -111,9 +113,10 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       maxBufferedBytes: c.gateway.max_buffered_bytes,
       authTimeoutMs: c.gateway.auth_timeout_ms,
       maxPendingRequests: c.gateway.max_pending_requests,
+      heartbeatIntervalMs: c.gateway.heartbeat_interval_ms,
       // Origins compare as the browser sends them: scheme://host[:port], no trailing slash.
       allowedOrigins: c.gateway.allowed_origins.map((origin) => new URL(origin).origin),
-      trustProxy: c.gateway.trust_proxy,
+      trustedProxies: c.gateway.trusted_proxies,
       maxConnectionsPerAddress: c.gateway.max_connections_per_address,
       maxConnectionsPerUser: c.gateway.max_connections_per_user,
     },
@@ -141,9 +144,10 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
         user: rule(c.limits.direct_creation),
         address: rule(c.limits.per_address.direct_creation),
       },
-      uploads: rule(c.limits.uploads),
+      uploads: { user: rule(c.limits.uploads), address: rule(c.limits.per_address.uploads) },
       connectionsPerAddress: rule(c.limits.connections_per_address),
       newGuestsPerAddress: rule(c.limits.per_address.new_guests),
+      aliasRooms: rule(c.limits.alias_rooms),
       guestsCreateChannels: c.limits.guests_create_channels,
     },
     chat: {

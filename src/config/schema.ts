@@ -70,6 +70,8 @@ export const configSchema = z
           .default(4 * 1024 * 1024),
         /** Time a connection has to authenticate before it is closed (4001). */
         auth_timeout_ms: z.number().int().min(100).default(30_000),
+        /** Connections are pinged this often; one that misses a whole interval is dropped. */
+        heartbeat_interval_ms: z.number().int().min(1000).default(30_000),
         /** Requests one connection may have waiting; beyond it the reply is `rate_limited`. */
         max_pending_requests: z.number().int().min(1).default(64),
         /**
@@ -77,10 +79,15 @@ export const configSchema = z
          * Empty: any origin (development). Clients that send no Origin (apps) are always let in.
          */
         allowed_origins: z.array(z.url()).default([]),
-        /** Behind a reverse proxy: take the client address from the last X-Forwarded-For entry. */
-        trust_proxy: z.boolean().default(false),
+        /**
+         * Reverse proxies whose X-Forwarded-For is believed (its last entry is the client): IPv4 or
+         * IPv6 addresses, or IPv4 ranges like 10.0.0.0/8. Anyone else's header is ignored.
+         */
+        trusted_proxies: z
+          .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,2})?$/, "an IP address or an IPv4 range a.b.c.d/n"))
+          .default(["127.0.0.1", "::1"]),
         /** Open WebSockets one client address may hold; more are refused with HTTP 429. */
-        max_connections_per_address: z.number().int().min(1).default(500),
+        max_connections_per_address: z.number().int().min(1).default(1000),
         /** Open (authenticated) connections one user may hold; more are refused with `rate_limited`. */
         max_connections_per_user: z.number().int().min(1).default(20),
       })
@@ -131,7 +138,7 @@ export const configSchema = z
         allowed_types: z
           .array(z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/))
           .default(["image/*", "audio/*", "video/*", "application/pdf", "text/plain"]),
-        /** Media downloads streamed from the homeserver at once; more wait (or get 503 if many wait). */
+        /** Media downloads streamed from the homeserver at once; more wait (or get 429 if many wait). */
         download_concurrency: z.number().int().min(1).default(16),
         /** Memory for recently served small files (each at most 1/16 of it). 0 turns the cache off. */
         download_cache_bytes: z
@@ -148,7 +155,7 @@ export const configSchema = z
         messages: rate(15, 60),
         /** Every request of one user, all connections together. */
         requests: rate(300, 3000),
-        /** Joins and subscribes of one user. */
+        /** Joins that make the user a member (re-joining and subscribing are free). */
         joins: rate(30, 30),
         /** Channels one user brings into being (each is a Matrix room). */
         channel_creation: rate(5, 2),
@@ -158,6 +165,8 @@ export const configSchema = z
         uploads: rate(10, 20),
         /** New WebSocket connections from one client address. */
         connections_per_address: rate(100, 1200),
+        /** Rooms created because a Matrix user (of any server) looked up an unknown #chat_ alias. */
+        alias_rooms: rate(20, 10),
         /**
          * One client address can hold many users (a venue's wifi), and an attacker can make new
          * guests at will: what costs the homeserver is also limited per address.
@@ -167,8 +176,9 @@ export const configSchema = z
             joins: rate(300, 600),
             channel_creation: rate(20, 10),
             direct_creation: rate(50, 30),
+            uploads: rate(50, 100),
             /** Guests seen for the first time (each is a new account). */
-            new_guests: rate(30, 30),
+            new_guests: rate(300, 300),
           })
           .strict()
           .prefault({}),

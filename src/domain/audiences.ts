@@ -31,8 +31,7 @@ export function createAudiences(store: Store, channels: Channels, roles: Roles):
   };
   return {
     set(actor, name, user, audience) {
-      const channel = channels.find(name);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      const channel = channels.get(name, actor);
       if (!roles.canModerate(channel, actor.userId, actor.admin)) {
         throw new ProtocolError("chat.denied", "Only moderators and owners can set audiences.");
       }

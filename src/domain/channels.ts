@@ -1,11 +1,12 @@
 // Channels: created on first use (a native join or subscribe, or a Matrix user joining the alias),
 // each mapped to exactly one Matrix room for good.
 import { ProtocolError } from "../protocol/errors.ts";
-import type { ChannelName, RoomId } from "../protocol/ids.ts";
+import type { ChannelName, RoomId, UserId } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
 import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
+import type { Roles } from "./roles.ts";
 import type { ChannelRow, Store } from "./store-port.ts";
 
 export interface ChannelState {
@@ -23,15 +24,25 @@ export interface ChannelState {
 export const isReservedName = (name: string): boolean =>
   name.startsWith("dm.") || name.startsWith("mods.") || name.endsWith(".mods");
 
+/** The one answer for a channel someone may not know of: it must not tell "missing" from "not yours". */
+export const unknownChannel = (name: string): ProtocolError =>
+  new ProtocolError("chat.unknown", `No channel ${name}.`);
+
 export interface Channels {
+  /** By name, whoever asks: for the system's own use, never to answer a user. */
   find(name: ChannelName): ChannelRow | undefined;
+  /**
+   * The channel as `actor` may see it. A channel that does not exist, a direct channel that is not
+   * theirs and a moderators' channel of a channel they do not moderate are the same `chat.unknown`.
+   */
+  get(name: ChannelName, actor: Actor): ChannelRow;
   /**
    * The channel, creating its room when it has none yet (never for reserved names: those are
    * `chat.unknown` until their own action creates them). Concurrent calls share one creation.
    * Creating one counts against the creator's limit, and guests may be kept from it.
    */
   ensure(name: ChannelName, creator: Actor): Promise<ChannelRow>;
-  /** Like ensure, also telling whether this very call created it (its caller becomes owner). */
+  /** Like ensure, also telling whether this very call created it (its creator is its owner). */
   ensurePublic(name: ChannelName, creator: Actor): Promise<{ channel: ChannelRow; created: boolean }>;
   /** Creates any channel, reserved names included: for direct and moderators' channels. */
   ensureNoting(
@@ -50,49 +61,81 @@ export interface CreationPolicy {
   readonly guestsCreate: boolean;
 }
 
-export function createChannels(
-  store: Store,
-  matrix: MatrixPort,
-  naming: Naming,
-  policy: CreationPolicy,
-): Channels {
+export interface ChannelsDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly naming: Naming;
+  readonly roles: Roles;
+  readonly policy: CreationPolicy;
+}
+
+export function createChannels(deps: ChannelsDeps): Channels {
+  const { store, matrix, naming, roles, policy } = deps;
   const inFlight = new Map<ChannelName, Promise<ChannelRow>>();
+
+  const hiddenFrom = (channel: ChannelRow, actor: Actor): boolean => {
+    const direct = store.directMembers(channel.id);
+    if (direct.length > 0 && !direct.includes(actor.userId)) return true;
+    const parentId = store.settings(channel.id).parentChannelId;
+    if (parentId === null) return false;
+    const parent = store.channelById(parentId);
+    return !parent || !roles.canModerate(parent, actor.userId, actor.admin);
+  };
+
+  const get = (name: ChannelName, actor: Actor): ChannelRow => {
+    const channel = store.channelByName(name);
+    if (!channel || hiddenFrom(channel, actor)) throw unknownChannel(name);
+    return channel;
+  };
 
   const adopt = (name: ChannelName, roomId: RoomId) => store.insertChannel(name, roomId, naming.alias(name));
 
-  const create = async (name: ChannelName, visibility: "public" | "private"): Promise<ChannelRow> => {
-    const roomId = await matrix.ensureRoom(naming.aliasLocalpart(name), name, visibility);
-    const channel = adopt(name, roomId);
+  const create = async (
+    name: ChannelName,
+    visibility: "public" | "private",
+    owner: UserId | undefined,
+  ): Promise<ChannelRow> => {
+    const room = await matrix.ensureRoom(naming.aliasLocalpart(name), name, {
+      visibility,
+      ...(owner === undefined ? {} : { owner }),
+    });
+    const channel = adopt(name, room.roomId);
     if (visibility === "private") store.setJoinRule(channel.id, "invite");
+    // Known before the homeserver's own copy arrives: the creator is owner from the first reply.
+    if (room.powerLevels !== undefined) store.setPowerLevels(channel.id, room.powerLevels);
     return store.channelById(channel.id) ?? channel;
   };
 
   const ensurePublic = async (name: ChannelName, creator: Actor) => {
-    if (store.channelByName(name)) return ensureNoting(name);
-    if (isReservedName(name)) {
-      throw new ProtocolError("chat.unknown", `No channel ${name}; this name is kept for private channels.`);
-    }
+    if (store.channelByName(name)) return { channel: get(name, creator), created: false };
+    // Direct and moderators' channel names are kept for their own actions.
+    if (isReservedName(name)) throw unknownChannel(name);
     if (creator.isGuest && !creator.admin && !policy.guestsCreate) {
       throw new ProtocolError("chat.unknown", `No channel ${name}; guests cannot create channels here.`);
     }
     if (!inFlight.has(name)) {
       takeForActor(policy.limiter, "channels", creator, policy.rules, "You are creating channels too fast.");
     }
-    return ensureNoting(name);
+    return ensureNoting(name, "public", creator.userId);
   };
 
-  const ensureNoting = async (name: ChannelName, visibility: "public" | "private" = "public") => {
+  const ensureNoting = async (
+    name: ChannelName,
+    visibility: "public" | "private" = "public",
+    owner?: UserId,
+  ) => {
     const existing = store.channelByName(name);
     if (existing) return { channel: existing, created: false };
     const pending = inFlight.get(name);
     if (pending) return { channel: await pending, created: false };
-    const creation = create(name, visibility).finally(() => inFlight.delete(name));
+    const creation = create(name, visibility, owner).finally(() => inFlight.delete(name));
     inFlight.set(name, creation);
     return { channel: await creation, created: true };
   };
 
   return {
     find: (name) => store.channelByName(name),
+    get,
     adopt,
     ensure: async (name, creator) => (await ensurePublic(name, creator)).channel,
     ensurePublic,

@@ -102,7 +102,8 @@ export function createDirect(
             .catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
         }
       }
-      const snapshot = await membership.join(actor, name);
+      // Creating the channel was the limited act: joining it is part of that.
+      const snapshot = await membership.join(actor, name, { limited: false });
       return { id: name, ...snapshot };
     },
   };

@@ -36,16 +36,8 @@ export function createGatekeeper(
       checkPlatform(actor);
       if (store.member(channel.id, actor.userId)?.membership === "ban")
         throw new ProtocolError("channel.banned");
-      // To outsiders, a private conversation or a moderators' channel looks exactly like a channel
-      // that does not exist: the answer must not tell whether two users talk.
-      const hidden = () => new ProtocolError("chat.unknown", `No channel ${channel.name}.`);
-      const direct = store.directMembers(channel.id);
-      if (direct.length > 0 && !direct.includes(actor.userId)) throw hidden();
-      const parentId = store.settings(channel.id).parentChannelId;
-      if (parentId !== null) {
-        const parent = store.channelById(parentId);
-        if (!parent || !roles.canModerate(parent, actor.userId, actor.admin)) throw hidden();
-      }
+      // Private conversations and moderators' channels were refused (as unknown) when the channel
+      // was looked up for this actor (Channels.get).
       if (!actor.admin) settings.checkAccess(channel, actor.userId, actor.isGuest);
     },
     checkPost(channel, actor, kind = "post") {

@@ -42,8 +42,15 @@ export interface OutgoingMessage {
 }
 
 export interface MatrixPort {
-  /** Creates the room with this alias, or resolves and returns the one that already has it. */
-  ensureRoom(aliasLocalpart: string, name: string, visibility?: "public" | "private"): Promise<RoomId>;
+  /**
+   * Creates the room with this alias (`owner` at power level 100 from the start), or resolves and
+   * returns the one that already has it. `powerLevels` is the content a new room starts with.
+   */
+  ensureRoom(
+    aliasLocalpart: string,
+    name: string,
+    options?: { readonly visibility?: "public" | "private"; readonly owner?: UserId },
+  ): Promise<{ readonly roomId: RoomId; readonly powerLevels?: unknown }>;
   /**
    * Sets one user's power level as the bot (null removes their entry); returns the room's new
    * m.room.power_levels content.

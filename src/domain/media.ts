@@ -7,7 +7,7 @@ import type { ChannelName, EventSeq, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
 import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./matrix-port.ts";
 import type { MediaUrls } from "./media-urls.ts";
-import { type RateLimiter, type RateRule, takeOrThrow } from "./rate-limit-port.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
 import type { Store } from "./store-port.ts";
 import type { Users } from "./users.ts";
 
@@ -29,8 +29,8 @@ export interface MediaItem {
 export interface Media {
   readonly limits: MediaLimits;
   isAllowedType(mimeType: string): boolean;
-  /** Before the body is read: the type is allowed and the user's upload budget has room. */
-  admitUpload(userId: UserId, mimeType: string): void;
+  /** Before the body is read: the type is allowed and the user's and address's upload budgets have room. */
+  admitUpload(uploader: { readonly userId: UserId; readonly address: string }, mimeType: string): void;
   upload(
     userId: UserId,
     data: Buffer,
@@ -70,7 +70,7 @@ export interface MediaDeps {
   readonly limits: MediaLimits;
   /** The homeserver's server name: the only one whose media Parley serves. */
   readonly serverName: string;
-  readonly uploadRate: { readonly limiter: RateLimiter; readonly rule: RateRule };
+  readonly uploadRate: { readonly limiter: RateLimiter; readonly rules: UserAndAddressRule };
 }
 
 export function createMedia(deps: MediaDeps): Media {
@@ -82,10 +82,10 @@ export function createMedia(deps: MediaDeps): Media {
   return {
     limits,
     isAllowedType,
-    admitUpload(userId, mimeType) {
+    admitUpload(uploader, mimeType) {
       if (!isAllowedType(mimeType))
         throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
-      takeOrThrow(uploadRate.limiter, `uploads:${userId}`, uploadRate.rule, "You are uploading too fast.");
+      takeForActor(uploadRate.limiter, "uploads", uploader, uploadRate.rules, "You are uploading too fast.");
     },
     async upload(userId, data, mimeType, filename) {
       if (data.length > limits.maxUploadBytes) throw new ProtocolError("media.too_large");

@@ -9,7 +9,13 @@ import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { ChannelDescription, Gatekeeper } from "./gatekeeper.ts";
 import type { MatrixPort } from "./matrix-port.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
+import { UpstreamUnavailableError } from "./matrix-port.ts";
+import {
+  type RateLimiter,
+  refundForActor,
+  takeForActor,
+  type UserAndAddressRule,
+} from "./rate-limit-port.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 import type { ChannelRow, NativeUserRow, Store } from "./store-port.ts";
 import { nativeView, type Users } from "./users.ts";
@@ -37,7 +43,12 @@ export const SEEN_LIMIT = 1000;
 export interface Membership {
   /** Throws what join would refuse the actor for before touching any channel (no display name). */
   checkJoiner(actor: Actor): NativeUserRow;
-  join(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
+  /** `limited: false` for joins that are part of another limited action (a new direct channel). */
+  join(
+    actor: Actor,
+    channel: ChannelName,
+    options?: { readonly limited?: boolean },
+  ): Promise<ChannelSnapshot>;
   leave(userId: UserId, channel: ChannelName): Promise<void>;
   /** Creates the channel if needed; for subscribers, who need no membership. */
   open(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
@@ -121,8 +132,7 @@ export function createMembership(deps: MembershipDeps): Membership {
     isJoined,
     find: (name) => channels.find(name),
     list(actor, name) {
-      const channel = channels.find(name);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      const channel = channels.get(name, actor);
       activity.flush();
       const now = Date.now();
       const current = members(channel);
@@ -156,24 +166,29 @@ export function createMembership(deps: MembershipDeps): Membership {
       gatekeeper.checkEnter(channel, actor);
       return snapshot(channel, actor);
     },
-    async join(actor, name) {
+    async join(actor, name, options = {}) {
       const userId = actor.userId;
       const user = checkJoiner(actor);
-      const { channel, created } = await channels.ensurePublic(name, actor);
-      gatekeeper.checkEnter(channel, actor);
-      if (!isJoined(userId, channel)) {
+      const known = channels.find(name);
+      // The join limit is taken before the channel may be created, so a refused join creates
+      // nothing; it is given back if nothing is to be done after all.
+      const limited = options.limited !== false && !(known && isJoined(userId, known));
+      if (limited)
         takeForActor(joinRate.limiter, "joins", actor, joinRate.rules, "You are joining channels too fast.");
-        await users.preparePuppet(user);
-        await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
+      try {
+        const { channel } = await channels.ensurePublic(name, actor);
+        gatekeeper.checkEnter(channel, actor);
+        if (!isJoined(userId, channel)) {
+          await users.preparePuppet(user);
+          await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
+        } else if (limited) refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
+        return snapshot(store.channelById(channel.id) ?? channel, actor);
+      } catch (error) {
+        if (limited && !(error instanceof UpstreamUnavailableError)) {
+          refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
+        }
+        throw error;
       }
-      if (created) {
-        // Whoever brings a channel into being owns it.
-        store.setPowerLevels(
-          channel.id,
-          await matrix.setPowerLevel(channel.roomId, userId, ROLE_LEVELS.owner),
-        );
-      }
-      return snapshot(store.channelById(channel.id) ?? channel, actor);
     },
     async leave(userId, name) {
       const channel = channels.find(name);

@@ -97,8 +97,7 @@ export function createMessages(
           fields: ["replaces"],
         });
       }
-      const channel = channels.find(request.channel);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
+      const channel = channels.get(request.channel, actor);
       // A retry of a send that went through returns the original event, however late it comes,
       // before any check that could now refuse it (slow mode, a timeout since, ...).
       const earlier =

@@ -32,8 +32,7 @@ export function createModChannels(
   return {
     async open(actor, name) {
       membership.checkJoiner(actor);
-      const parent = channels.find(name);
-      if (!parent) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      const parent = channels.get(name, actor);
       if (!roles.canModerate(parent, actor.userId, actor.admin)) {
         throw new ProtocolError("chat.denied", "Only moderators and owners have a moderators' channel.");
       }

@@ -34,7 +34,7 @@ export interface Moderation {
     channel: ChannelName | undefined,
     target: UserId,
     role: Role,
-  ): Promise<{ channels: ChannelName[] }>;
+  ): Promise<{ channels: ChannelName[]; failed?: ChannelName[] }>;
   timeout(
     actor: Actor,
     channel: ChannelName,
@@ -61,11 +61,6 @@ export function createModeration(
   const timers = new Map<string, NodeJS.Timeout>();
   const key = (channelId: number, userId: UserId) => `${channelId}\n${userId}`;
 
-  const channelFor = (name: ChannelName) => {
-    const channel = channels.find(name);
-    if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
-    return channel;
-  };
   const requireModerator = (channel: ChannelRow, actor: Actor) => {
     if (!roles.canModerate(channel, actor.userId, actor.admin)) {
       throw new ProtocolError("chat.denied", "Only moderators and owners can do this.");
@@ -117,7 +112,7 @@ export function createModeration(
 
   return {
     async act(actor, name, action, target, reason) {
-      const channel = channelFor(name);
+      const channel = channels.get(name, actor);
       requireModerator(channel, actor);
       if (action !== "unban") requireOutranks(channel, actor, target);
       // Known locally: no need to ask the homeserver to refuse it.
@@ -142,7 +137,7 @@ export function createModeration(
         (target === actor.userId || roles.outranks(c, actor.userId, target, actor.admin));
       let targets: ChannelRow[];
       if (name) {
-        const channel = channelFor(name);
+        const channel = channels.get(name, actor);
         if (roles.role(channel, actor.userId, actor.admin) !== "owner") {
           throw new ProtocolError("chat.denied", "Only owners can change roles.");
         }
@@ -151,13 +146,25 @@ export function createModeration(
       } else {
         targets = store.allChannels().filter(allowed);
       }
-      for (const channel of targets)
-        await setLevel(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
-      return { channels: targets.map((c) => c.name) };
+      // Each room is its own write: report the channels that changed and those that could not.
+      const changed: ChannelName[] = [];
+      const failed: ChannelName[] = [];
+      let firstError: unknown;
+      for (const channel of targets) {
+        try {
+          await setLevel(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
+          changed.push(channel.name);
+        } catch (error) {
+          firstError ??= error;
+          failed.push(channel.name);
+        }
+      }
+      if (failed.length > 0 && changed.length === 0) throw firstError;
+      return { channels: changed, ...(failed.length > 0 ? { failed } : {}) };
     },
 
     async timeout(actor, name, target, seconds, reason) {
-      const channel = channelFor(name);
+      const channel = channels.get(name, actor);
       requireModerator(channel, actor);
       requireOutranks(channel, actor, target);
       if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_S || seconds > MAX_TIMEOUT_S) {
@@ -207,7 +214,7 @@ export function createModeration(
     },
 
     async untimeout(actor, name, target) {
-      const channel = channelFor(name);
+      const channel = channels.get(name, actor);
       requireModerator(channel, actor);
       const row = store.timeout(channel.id, target);
       if (!row) return;

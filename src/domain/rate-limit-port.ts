@@ -48,6 +48,17 @@ export function takeForActor(
   }
 }
 
+/** Gives back what takeForActor took (the action then did nothing). */
+export function refundForActor(
+  limiter: RateLimiter,
+  kind: string,
+  actor: { readonly userId: string; readonly address?: string | undefined },
+  rules: UserAndAddressRule,
+): void {
+  limiter.refund?.(`${kind}:${actor.userId}`, rules.user);
+  if (actor.address !== undefined) limiter.refund?.(`${kind}@${actor.address}`, rules.address);
+}
+
 /** Takes a token or throws `rate_limited` with `retry_after`. */
 export function takeOrThrow(
   limiter: RateLimiter,

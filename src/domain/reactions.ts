@@ -5,6 +5,7 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { MessageContent } from "../protocol/events.ts";
 import { asEventSeq, type ChannelName, type MatrixEventId, type UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
+import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
 import type { MatrixPort } from "./matrix-port.ts";
@@ -20,7 +21,7 @@ export interface ReactRequest {
 }
 
 export interface Reactions {
-  react(userId: UserId, request: ReactRequest): Promise<void>;
+  react(actor: Actor, request: ReactRequest): Promise<void>;
 }
 
 /** The log entry for a reaction change: the message's summary after it. */
@@ -56,9 +57,9 @@ export function createReactions(
     });
 
   return {
-    async react(userId, request) {
-      const channel = channels.find(request.channel);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
+    async react(actor, request) {
+      const userId = actor.userId;
+      const channel = channels.get(request.channel, actor);
       if (!membership.isJoined(userId, channel))
         throw new ProtocolError("chat.denied", "Join the channel to react.");
       const target = store.eventBySeq(channel.id, asEventSeq(request.event));

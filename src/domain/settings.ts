@@ -30,7 +30,7 @@ export interface SettingsView {
 export interface Settings {
   view(channel: ChannelRow): { rules: string | null; settings: SettingsView };
   update(actor: Actor, channel: ChannelName, request: SettingsRequest): Promise<SettingsView>;
-  acceptRules(userId: UserId, channel: ChannelName): void;
+  acceptRules(actor: Actor, channel: ChannelName): void;
   /** Throws unless the user may join or subscribe under the channel's policy. */
   checkAccess(channel: ChannelRow, userId: UserId, isGuest: boolean): void;
   /** Throws unless the user may post now (rules accepted, slow mode); moderators are exempt. */
@@ -92,8 +92,7 @@ export function createSettings(
     },
 
     async update(actor, name, request) {
-      const channel = channels.find(name);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+      const channel = channels.get(name, actor);
       if (!roles.canModerate(channel, actor.userId, actor.admin)) {
         throw new ProtocolError("chat.denied", "Only moderators and owners can change settings.");
       }
@@ -121,10 +120,9 @@ export function createSettings(
       return viewOf(updated);
     },
 
-    acceptRules(userId, name) {
-      const channel = channels.find(name);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
-      store.acceptRules(channel.id, userId, store.settings(channel.id).rulesVersion);
+    acceptRules(actor, name) {
+      const channel = channels.get(name, actor);
+      store.acceptRules(channel.id, actor.userId, store.settings(channel.id).rulesVersion);
     },
 
     checkAccess(channel, userId, isGuest) {

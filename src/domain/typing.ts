@@ -7,6 +7,7 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, RoomId, UserId } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
+import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { FanOut } from "./fanout-port.ts";
 import type { MatrixPort } from "./matrix-port.ts";
@@ -17,7 +18,7 @@ import type { ChannelRow, Store } from "./store-port.ts";
 export const TYPING_TIMEOUT_MS = 15_000;
 
 export interface Typing {
-  setNative(userId: UserId, channel: ChannelName, typing: boolean): Promise<void>;
+  setNative(actor: Actor, channel: ChannelName, typing: boolean): Promise<void>;
   /** The complete list of users typing in a room, from Matrix. */
   matrixTyping(roomId: RoomId, userIds: readonly UserId[]): void;
   /** The user has no connection left. */
@@ -70,9 +71,9 @@ export function createTyping(
   };
 
   return {
-    async setNative(userId, name, typing) {
-      const channel = channels.find(name);
-      if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+    async setNative(actor, name, typing) {
+      const userId = actor.userId;
+      const channel = channels.get(name, actor);
       if (!membership.isJoined(userId, channel))
         throw new ProtocolError("chat.denied", "Join the channel to type in it.");
       if (!typing) {

@@ -4,6 +4,7 @@ import type { Profile, UserView } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
 import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
+import { type RateLimiter, type RateRule, takeOrThrow } from "./rate-limit-port.ts";
 import type { NativeUserRow, Store } from "./store-port.ts";
 
 export interface NativeIdentity {
@@ -22,8 +23,11 @@ export interface Users {
   ensureNative(userId: UserId): NativeUserRow;
   /** What we know locally, without asking the homeserver. */
   knownView(userId: UserId): UserView | undefined;
-  /** Local knowledge first, then the homeserver's profile; undefined when nobody has this id. */
-  fetch(userId: UserId): Promise<UserView | undefined>;
+  /**
+   * Local knowledge first, then the homeserver's profile; undefined when nobody has this id. A
+   * homeserver lookup costs `asker` a request from their budget (it may cross federation).
+   */
+  fetch(userId: UserId, asker?: { readonly userId: UserId }): Promise<UserView | undefined>;
   /** Sets the profile, on Matrix first (when the puppet exists there), then locally. */
   updateProfile(userId: UserId, profile: Profile): Promise<UserView>;
   /** Registers the puppet and brings its Matrix display name up to date. */
@@ -39,24 +43,49 @@ export const nativeView = (user: NativeUserRow): UserView => ({
 
 /** Matrix users' profiles (and their absence) are remembered this long, for this many users. */
 const PROFILE_TTL_MS = 60_000;
+/** A lookup that failed is not tried again for this long (its answer meanwhile: the same error). */
+const FAILED_LOOKUP_TTL_MS = 10_000;
 const PROFILE_CACHE_SIZE = 10_000;
 
-export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): Users {
+export interface UsersDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly naming: Naming;
+  /** Homeserver lookups are charged to the asker's request budget. */
+  readonly lookups: { readonly limiter: RateLimiter; readonly rule: RateRule };
+}
+
+type CachedProfile =
+  | { readonly at: number; readonly view: UserView | undefined }
+  | { readonly at: number; readonly failure: unknown };
+
+export function createUsers(deps: UsersDeps): Users {
+  const { store, matrix, naming, lookups } = deps;
   const native = (userId: UserId) => store.nativeUser(userId);
-  const remoteProfiles = new Map<UserId, { at: number; view: UserView | undefined }>();
-  const remoteProfile = async (userId: UserId): Promise<UserView | undefined> => {
-    const now = Date.now();
-    const cached = remoteProfiles.get(userId);
-    if (cached && now - cached.at < PROFILE_TTL_MS) return cached.view;
-    const profile = await matrix.getProfile(userId);
-    const view = profile && { id: userId, profile: { ...NO_PROFILE, ...profile } };
+  const remoteProfiles = new Map<UserId, CachedProfile>();
+  const remember = (userId: UserId, entry: CachedProfile) => {
     remoteProfiles.delete(userId);
-    remoteProfiles.set(userId, { at: now, view });
+    remoteProfiles.set(userId, entry);
     if (remoteProfiles.size > PROFILE_CACHE_SIZE) {
       const oldest = remoteProfiles.keys().next().value;
       if (oldest !== undefined) remoteProfiles.delete(oldest);
     }
-    return view;
+  };
+  const remoteProfile = async (userId: UserId, asker?: { userId: UserId }): Promise<UserView | undefined> => {
+    const now = Date.now();
+    const cached = remoteProfiles.get(userId);
+    if (cached && "failure" in cached && now - cached.at < FAILED_LOOKUP_TTL_MS) throw cached.failure;
+    if (cached && "view" in cached && now - cached.at < PROFILE_TTL_MS) return cached.view;
+    if (asker) takeOrThrow(lookups.limiter, `requests:${asker.userId}`, lookups.rule);
+    try {
+      const profile = await matrix.getProfile(userId);
+      const view = profile && { id: userId, profile: { ...NO_PROFILE, ...profile } };
+      remember(userId, { at: now, view });
+      return view;
+    } catch (failure) {
+      remember(userId, { at: now, failure });
+      throw failure;
+    }
   };
 
   const knownView = (userId: UserId): UserView | undefined => {
@@ -92,11 +121,11 @@ export function createUsers(store: Store, matrix: MatrixPort, naming: Naming): U
       return store.upsertNativeUser({ userId, localpart, isGuest: localpart.startsWith("guest-") });
     },
     knownView,
-    async fetch(userId) {
+    async fetch(userId, asker) {
       const known = knownView(userId);
       if (known) return known;
       if (naming.isNativeUser(userId) || userId === naming.botUserId) return undefined;
-      return remoteProfile(userId);
+      return remoteProfile(userId, asker);
     },
     async updateProfile(userId, profile) {
       const user = native(userId);

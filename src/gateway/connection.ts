@@ -17,7 +17,7 @@ import {
   type OutgoingFrame,
 } from "../protocol/frames.ts";
 import type { ChannelName } from "../protocol/ids.ts";
-import type { ConnectionCounts } from "./connection-counts.ts";
+import type { ConnectionsByUser } from "./connection-counts.ts";
 
 export interface ConnectionLimits {
   readonly maxBufferedBytes: number;
@@ -31,7 +31,7 @@ export interface ConnectionDeps {
   readonly fanout: FanOut;
   readonly log: Logger;
   /** Authenticated connections per user, across the gateway. */
-  readonly perUser: ConnectionCounts;
+  readonly perUser: ConnectionsByUser<Connection>;
 }
 
 const refOf = (frame: IncomingFrame) =>
@@ -50,6 +50,8 @@ export class Connection implements Session {
   #authTimer: NodeJS.Timeout | undefined;
   /** Set by the first binary frame: from then on this connection is answered in MessagePack. */
   #binary = false;
+  /** Heard from since the last heartbeat (a frame or a pong). */
+  #alive = true;
 
   constructor(id: number, address: string, ws: WebSocket, deps: ConnectionDeps, limits: ConnectionLimits) {
     this.connectionId = id;
@@ -59,6 +61,9 @@ export class Connection implements Session {
     this.#limits = limits;
     this.#authTimer = setTimeout(() => this.close("authTimeout"), limits.authTimeoutMs);
     ws.on("message", (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    ws.on("pong", () => {
+      this.#alive = true;
+    });
     ws.on("close", () => this.#onClose());
     // ws closes by itself after a protocol error (1009 for a frame over the limit, sent before
     // the socket goes): terminating here would cut that close frame off.
@@ -66,13 +71,17 @@ export class Connection implements Session {
   }
 
   authenticate(user: AuthUser, options: { batchMemberEvents?: boolean } = {}): void {
+    // At the cap the user's oldest connection makes way: a phone that changed networks must not
+    // be locked out by its own connections that have not timed out yet.
     if (this.#deps.perUser.count(user.userId) >= this.#limits.maxConnectionsPerUser) {
-      throw new ProtocolError("rate_limited", "Too many open connections for this user.", {
-        retry_after: 10_000,
-      });
+      const oldest = this.#deps.perUser.oldest(user.userId);
+      if (oldest) {
+        this.#deps.perUser.remove(user.userId, oldest);
+        oldest.close("replaced");
+      }
     }
     this.user = user;
-    this.#deps.perUser.add(user.userId);
+    this.#deps.perUser.add(user.userId, this);
     clearTimeout(this.#authTimer);
     const deliver = (frame: EncodedFrame) => this.#write(frame);
     this.#subscriber = {
@@ -96,12 +105,27 @@ export class Connection implements Session {
     return this.#subscriber !== undefined && this.#deps.fanout.isSubscribed(channel, this.#subscriber);
   }
 
+  /**
+   * Called every heartbeat interval: a connection that has not answered the previous ping (nor
+   * sent anything) since is gone without having said so, and is dropped, so it stops counting
+   * against its user's and its address's connection caps.
+   */
+  heartbeat(): void {
+    if (!this.#alive) {
+      this.#ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  }
+
   close(reason: CloseCodeName): void {
     const { code, reason: text } = CLOSE_CODES[reason];
     this.#ws.close(code, text);
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
+    this.#alive = true;
     if (isBinary) this.#binary = true;
     const frame = isBinary ? decodeBinaryFrame(data) : decodeFrame(data.toString("utf8"));
     if (frame.kind === "ping") {
@@ -157,7 +181,7 @@ export class Connection implements Session {
     clearTimeout(this.#authTimer);
     // Closing a socket drops its subscriptions; the user's memberships stay.
     if (this.#subscriber) this.#deps.fanout.removeConnection(this.#subscriber);
-    if (this.user) this.#deps.perUser.remove(this.user.userId);
+    if (this.user) this.#deps.perUser.remove(this.user.userId, this);
     try {
       this.#deps.router.closed(this);
     } catch (error) {

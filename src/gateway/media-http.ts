@@ -5,34 +5,47 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { Authenticator } from "../auth/jwt.ts";
+import type { Admission } from "../domain/admission.ts";
 import type { Media } from "../domain/media.ts";
 import type { Users } from "../domain/users.ts";
 import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import type { UserId } from "../protocol/ids.ts";
 import { readBody } from "../shared/read-body.ts";
+import { ConnectionCounts } from "./connection-counts.ts";
 import { BASE_HEADERS, CORS, failRequest, type HttpRoute, sendJson } from "./http.ts";
 import { DownloadSlots, MediaCache } from "./media-cache.ts";
 
 const MEDIA_PATH = /^\/media\/([A-Za-z0-9.:-]{1,255})\/([A-Za-z0-9_-]{1,255})$/;
 const INLINE = /^(image|audio|video)\//;
-/** Downloads waiting for a slot, per slot, before new ones are turned away (503). */
+/** Downloads waiting for a slot, per slot, before new ones are turned away (429). */
 const WAITING_PER_SLOT = 8;
+/** Downloads one client address may have streaming at once: slow readers cannot take every slot. */
+const DOWNLOADS_PER_ADDRESS = 4;
+/** Uploads held in memory at once (each up to media.max_upload_bytes). */
+const CONCURRENT_UPLOADS = 8;
+/** A client that reads nothing (or sends nothing) for this long loses the request. */
+const IDLE_TIMEOUT_MS = 30_000;
 
 export interface MediaRouteDeps {
   readonly authenticator: Authenticator;
+  readonly admission: Admission;
   readonly users: Users;
   readonly media: Media;
-  readonly isBanned: (userId: UserId) => boolean;
   readonly downloadConcurrency: number;
   readonly cacheBytes: number;
+  /** The client's address (behind a trusted proxy, the one it reported). */
+  readonly addressOf: (req: IncomingMessage) => string;
   readonly log: Logger;
 }
 
 export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
-  const { authenticator, users, media, isBanned, log } = deps;
+  const { authenticator, admission, users, media, addressOf, log } = deps;
   const cache = new MediaCache(deps.cacheBytes);
   const slots = new DownloadSlots(deps.downloadConcurrency, deps.downloadConcurrency * WAITING_PER_SLOT);
+  const uploadSlots = new DownloadSlots(CONCURRENT_UPLOADS, 0);
+  const downloadsByAddress = new ConnectionCounts();
+  const busy = (what: string) =>
+    new ProtocolError("rate_limited", `Too many ${what} at once; retry shortly.`, { retry_after: 1000 });
 
   const identify = async (req: IncomingMessage) => {
     const header = req.headers.authorization ?? "";
@@ -52,8 +65,10 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
   };
 
   const upload = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const user = users.login(await identify(req));
-    if (isBanned(user.userId)) throw new ProtocolError("auth.denied", "This account is banned.");
+    const address = addressOf(req);
+    const identity = await identify(req);
+    // As for a WebSocket login: refused before the login is recorded, new guests limited.
+    const userId = admission.admit(identity, address);
     const mimeType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const filename = url.searchParams.get("filename")?.trim() ?? "";
     if (!mimeType || !filename || filename.length > 255 || !filename.isWellFormed()) {
@@ -62,10 +77,22 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
         "Send the file as the body with its Content-Type and ?filename=.",
       );
     }
-    media.admitUpload(user.userId, mimeType);
-    const data = await readBody(req, media.limits.maxUploadBytes, () => new ProtocolError("media.too_large"));
-    if (data.length === 0) throw new ProtocolError("media.bad_request", "The upload is empty.");
-    sendJson(res, 200, await media.upload(user.userId, data, mimeType, filename), CORS);
+    media.admitUpload({ userId, address }, mimeType);
+    const release = await uploadSlots.acquire();
+    if (!release) throw busy("uploads");
+    try {
+      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy());
+      const data = await readBody(
+        req,
+        media.limits.maxUploadBytes,
+        () => new ProtocolError("media.too_large"),
+      );
+      if (data.length === 0) throw new ProtocolError("media.bad_request", "The upload is empty.");
+      users.login(identity);
+      sendJson(res, 200, await media.upload(userId, data, mimeType, filename), CORS);
+    } finally {
+      release();
+    }
   };
 
   const headersFor = (contentType: string, size: number | undefined) => ({
@@ -86,14 +113,18 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
       res.writeHead(200, headersFor(cached.contentType, cached.data.length)).end(cached.data);
       return;
     }
-    const release = await slots.acquire();
+    const address = addressOf(req);
+    if (downloadsByAddress.count(address) >= DOWNLOADS_PER_ADDRESS) throw busy("downloads from this address");
+    downloadsByAddress.add(address);
+    const release = await slots.acquire().catch(() => undefined);
     if (!release) {
-      throw new ProtocolError("rate_limited", "Too many media downloads at once; retry shortly.", {
-        retry_after: 1000,
-      });
+      downloadsByAddress.remove(address);
+      throw busy("media downloads");
     }
     try {
       if (req.destroyed) return;
+      // A reader that stops reading holds a slot only this long.
+      res.setTimeout(IDLE_TIMEOUT_MS, () => res.destroy());
       const file = await media.download(server, mediaId);
       const keep = file.size !== undefined && file.size <= cache.maxEntryBytes ? ([] as Buffer[]) : undefined;
       if (keep) file.stream.on("data", (chunk: Buffer) => keep.push(chunk));
@@ -111,6 +142,7 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
       throw error;
     } finally {
       release();
+      downloadsByAddress.remove(address);
     }
   };
 

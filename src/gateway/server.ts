@@ -10,8 +10,9 @@ import type { RateLimiter, RateRule } from "../domain/rate-limit-port.ts";
 import type { Router } from "../handlers/router.ts";
 import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import { guarded } from "../shared/guard.ts";
 import { Connection, type ConnectionLimits } from "./connection.ts";
-import { ConnectionCounts } from "./connection-counts.ts";
+import { ConnectionCounts, ConnectionsByUser } from "./connection-counts.ts";
 import { BASE_HEADERS, failRequest, type HttpRoute, sendError, sendJson, statusOf } from "./http.ts";
 
 export interface GatewayOptions extends ConnectionLimits {
@@ -21,9 +22,11 @@ export interface GatewayOptions extends ConnectionLimits {
   readonly maxPayloadBytes: number;
   /** Empty: any origin. Requests without an Origin header (apps, not browsers) always pass. */
   readonly allowedOrigins: readonly string[];
-  readonly trustProxy: boolean;
+  readonly trustedProxies: readonly string[];
   readonly maxConnectionsPerAddress: number;
   readonly connectionsPerAddress: RateRule;
+  /** How often connections are pinged; one that misses a whole interval is dropped. */
+  readonly heartbeatIntervalMs: number;
 }
 
 export interface Gateway {
@@ -32,14 +35,71 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The client's address: the socket's peer, or behind a trusted proxy the last X-Forwarded-For hop. */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+/**
+ * The key per-address limits count by: an IPv4 address, or the /64 of an IPv6 one (a single
+ * host usually owns a whole /64 and could otherwise change address at will).
+ */
+export function addressKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped?.[1]) return mapped[1];
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail] = ip.split("%")[0]?.split("::") ?? [];
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [
+          ...headGroups,
+          ...new Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill("0"),
+          ...tailGroups,
+        ];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group || "0", 16).toString(16))
+    .join(":")}::/64`;
+}
+
+const ipv4 = (ip: string): number | undefined => {
+  const parts = ip.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return parts.reduce((value, part) => value * 256 + part, 0);
+};
+
+/** Whether `ip` is one of `proxies`: an exact address, or inside an IPv4 range `a.b.c.d/n`. */
+export function isTrustedProxy(ip: string, proxies: readonly string[]): boolean {
+  const plain = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+  return proxies.some((proxy) => {
+    const [base = "", bits] = proxy.split("/");
+    if (bits === undefined) return base === plain;
+    const [address, network] = [ipv4(plain), ipv4(base)];
+    if (address === undefined || network === undefined) return false;
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(address / size) === Math.floor(network / size);
+  });
+}
+
+/**
+ * The client's address as the per-address limits count it: the socket's peer, or, when the peer
+ * is a trusted proxy, the last X-Forwarded-For entry (the one that proxy added).
+ */
+export function clientAddress(req: IncomingMessage, trustedProxies: readonly string[]): string {
+  const peer = req.socket.remoteAddress ?? "unknown";
   const forwarded = req.headers["x-forwarded-for"];
-  if (trustProxy && typeof forwarded === "string") {
+  if (typeof forwarded === "string" && isTrustedProxy(peer, trustedProxies)) {
     const last = forwarded.split(",").at(-1)?.trim();
-    if (last) return last;
+    if (last) return addressKey(last);
   }
-  return req.socket.remoteAddress ?? "unknown";
+  return addressKey(peer);
+}
+
+/** The page Parley serves itself (gateway.web_client) is always let in: its origin is this host. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /** Answers an upgrade we refuse with a plain HTTP error, then closes the socket. */
@@ -97,7 +157,7 @@ export async function startGateway(
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   const connections = new Set<Connection>();
   const addresses = new ConnectionCounts();
-  const perUser = new ConnectionCounts();
+  const perUser = new ConnectionsByUser<Connection>();
   let nextId = 1;
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -112,12 +172,13 @@ export async function startGateway(
       if (
         options.allowedOrigins.length > 0 &&
         origin !== undefined &&
-        !options.allowedOrigins.includes(origin)
+        !options.allowedOrigins.includes(origin) &&
+        !isSameOrigin(origin, req.headers.host)
       ) {
         refuseUpgrade(socket, new ProtocolError("http.forbidden_origin", `Origin ${origin} is not allowed.`));
         return;
       }
-      const address = clientAddress(req, options.trustProxy);
+      const address = clientAddress(req, options.trustedProxies);
       if (addresses.count(address) >= options.maxConnectionsPerAddress) {
         refuseUpgrade(
           socket,
@@ -152,16 +213,27 @@ export async function startGateway(
     }
   });
 
+  const heartbeat = setInterval(
+    guarded(log, "the connection heartbeat", () => {
+      for (const connection of connections) connection.heartbeat();
+    }),
+    options.heartbeatIntervalMs,
+  );
+  heartbeat.unref();
+
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port, options.bind, () => resolve());
   });
+  // After listening, an error (running out of file descriptors under a flood) is logged, not fatal.
+  http.on("error", (error) => log.error("the HTTP server reported an error", error));
   const port = (http.address() as AddressInfo).port;
   log.info(`WebSocket gateway on ws://${options.bind}:${port}${options.path}`);
   return {
     port,
     connectionCount: () => connections.size,
     async close() {
+      clearInterval(heartbeat);
       for (const connection of connections) connection.close("goingAway");
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();

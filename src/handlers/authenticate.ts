@@ -1,6 +1,5 @@
 // The authenticate handshake: a JWT or, where allowed, a guest client_id.
 import type { z } from "zod";
-import { takeOrThrow } from "../domain/rate-limit-port.ts";
 import { nativeView } from "../domain/users.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Payload } from "../protocol/frames.ts";
@@ -28,24 +27,12 @@ export async function authenticate(session: Session, services: Services, payload
       ? await services.authenticator.verifyToken(credentials.token)
       : services.authenticator.guest(credentials.client_id);
   // Every refusal comes before the login is recorded: a refused authenticate changes nothing.
-  const userId = services.naming.nativeUserId(identity.localpart);
-  if (services.moderationStatus(userId).banned) {
-    throw new ProtocolError("auth.denied", "This account is banned.");
-  }
-  // A guest is an account made on the spot: how many one address may make is limited.
-  if (identity.isGuest && !services.users.native(userId)) {
-    takeOrThrow(
-      services.limits.limiter,
-      `guests@${session.address}`,
-      services.limits.newGuestsPerAddress,
-      "Too many new guests from this address.",
-    );
-  }
+  const userId = services.admission.admit(identity, session.address);
+  const user = services.users.login(identity);
   session.authenticate(
     { userId, isGuest: identity.isGuest, admin: identity.admin, address: session.address },
     { batchMemberEvents: credentials.batch_member_events === true },
   );
-  const user = services.users.login(identity);
   services.activity.connectionOpened(user.userId);
   const read = services.readState.summary(user.userId);
   return {

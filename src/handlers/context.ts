@@ -3,7 +3,9 @@ import type { z } from "zod";
 import type { Authenticator } from "../auth/jwt.ts";
 import type { Activity } from "../domain/activity.ts";
 import type { Admin } from "../domain/admin.ts";
+import type { Admission } from "../domain/admission.ts";
 import type { Audiences } from "../domain/audiences.ts";
+import type { Channels } from "../domain/channels.ts";
 import type { Direct } from "../domain/direct.ts";
 import type { FanOut } from "../domain/fanout-port.ts";
 import type { Gatekeeper } from "../domain/gatekeeper.ts";
@@ -14,7 +16,6 @@ import type { Messages } from "../domain/messages.ts";
 import type { ModChannels } from "../domain/mod-channels.ts";
 import type { Moderation } from "../domain/moderation.ts";
 import type { Naming } from "../domain/naming.ts";
-import type { RateLimiter, RateRule } from "../domain/rate-limit-port.ts";
 import type { Reactions } from "../domain/reactions.ts";
 import type { ReadState } from "../domain/read-state.ts";
 import type { Relations } from "../domain/relations.ts";
@@ -47,7 +48,8 @@ export interface Session {
 
 export interface Services {
   readonly authenticator: Authenticator;
-  readonly limits: { readonly limiter: RateLimiter; readonly newGuestsPerAddress: RateRule };
+  readonly admission: Admission;
+  readonly channels: Channels;
   readonly history: History;
   readonly reactions: Reactions;
   readonly media: Media;

@@ -10,8 +10,7 @@ import { action, type HandlerContext } from "./context.ts";
  * subscribe to it or joined it.
  */
 function checkReader({ session, user, services }: HandlerContext, name: ChannelName): void {
-  const channel = services.membership.find(name);
-  if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
+  const channel = services.channels.get(name, user);
   services.gatekeeper.checkEnter(channel, user);
   if (
     channel.joinRule !== "public" &&

@@ -77,14 +77,14 @@ export const messageActions = {
   "chat.react": action(
     reactPayload,
     async ({ user, services }, payload) => {
-      await services.reactions.react(user.userId, payload);
+      await services.reactions.react(user, payload);
       return {};
     },
     "messages",
   ),
 
   "chat.typing": action(typingPayload, async ({ user, services }, { channel, typing }) => {
-    await services.typing.setNative(user.userId, channel, typing);
+    await services.typing.setNative(user, channel, typing);
     return {};
   }),
 };

@@ -46,7 +46,7 @@ export const moderationActions = {
     settings: await services.settings.update(user, channel, request),
   })),
   "chat.accept_rules": action(channelPayload, async ({ user, services }, { channel }) => {
-    services.settings.acceptRules(user.userId, channel);
+    services.settings.acceptRules(user, channel);
     return {};
   }),
   "chat.set_audience": action(

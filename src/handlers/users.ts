@@ -19,15 +19,18 @@ export const userActions = {
     return {};
   }),
 
-  "user.fetch": action(userFetchPayload, async ({ services }, payload) => {
+  "user.fetch": action(userFetchPayload, async ({ user, services }, payload) => {
     if ("id" in payload) {
-      const view = await services.users.fetch(payload.id);
+      const view = await services.users.fetch(payload.id, user);
       if (!view) throw new ProtocolError("user.not_found", `No user ${payload.id}.`);
       return view;
     }
     // Unknown Matrix users cost a homeserver lookup each: a few at a time, not one after another.
     const ids = [...new Set(payload.ids)];
-    const views = await mapLimit(ids, USER_FETCH_CONCURRENCY, (id) => services.users.fetch(id));
+    // One that cannot be looked up now (or not within the asker's budget) is left out of the map.
+    const views = await mapLimit(ids, USER_FETCH_CONCURRENCY, (id) =>
+      services.users.fetch(id, user).catch(() => undefined),
+    );
     const found = dict<UserView>();
     for (const view of views) if (view) found[view.id] = view;
     return found;

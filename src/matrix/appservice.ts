@@ -9,6 +9,7 @@ import {
 import { type Channels, isReservedName } from "../domain/channels.ts";
 import type { Inbound } from "../domain/inbound.ts";
 import type { Naming } from "../domain/naming.ts";
+import type { RateLimiter, RateRule } from "../domain/rate-limit-port.ts";
 import type { Store } from "../domain/store-port.ts";
 import type { Logger } from "../logging.ts";
 import { activeUsersOf, typingOf } from "./ephemeral.ts";
@@ -55,9 +56,11 @@ export function appserviceHandlers(deps: {
   inbound: Inbound;
   channels: Channels;
   naming: Naming;
+  /** Alias queries can come from any server: the rooms they create are limited, all together. */
+  aliasRooms: { limiter: RateLimiter; rule: RateRule };
   log: Logger;
 }): ListenerHandlers {
-  const { inbox, inbound, channels, naming, log } = deps;
+  const { inbox, inbound, channels, naming, aliasRooms, log } = deps;
   return {
     events(events) {
       inbox.record(events);
@@ -76,6 +79,10 @@ export function appserviceHandlers(deps: {
       const name = naming.channelFromAlias(alias);
       if (!name || isReservedName(name)) return false;
       if (channels.find(name)) return false;
+      if (!aliasRooms.limiter.take("alias-rooms", aliasRooms.rule).ok) {
+        log.warn(`not creating ${alias} for an alias query: too many lately`);
+        return false;
+      }
       try {
         await channels.ensureNoting(name);
         log.info(`created ${alias} for a Matrix user`);

@@ -49,13 +49,13 @@ class HttpFailure extends Error {
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, bodyUnread = false): void {
   res
     .writeHead(status, {
       "content-type": "application/json",
       "x-content-type-options": "nosniff",
       // A refused request's body is not read: end the connection rather than drain it.
-      ...(status >= 400 ? { connection: "close" } : {}),
+      ...(bodyUnread ? { connection: "close" } : {}),
     })
     .end(JSON.stringify(body));
 }
@@ -99,7 +99,12 @@ export async function startListener(
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://appservice.invalid");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://appservice.invalid");
+    } catch {
+      throw new HttpFailure(400, "M_INVALID_PARAM", "unreadable request target");
+    }
     // Every endpoint needs the homeserver's token: nothing is read or answered without it.
     checkToken(req, url);
     const path = url.pathname.replace(/^\/_matrix\/app\/v1(?=\/)/, "");
@@ -128,7 +133,9 @@ export async function startListener(
       if (error instanceof HttpFailure) {
         if (error.status >= 500) log.error(`appservice ${req.method} failed`, error);
         else log.warn(`appservice request refused: ${error.status} ${error.message}`);
-        if (!res.headersSent) send(res, error.status, { errcode: error.errcode, error: error.message });
+        if (!res.headersSent) {
+          send(res, error.status, { errcode: error.errcode, error: error.message }, !req.complete);
+        }
         return;
       }
       // A malformed %-escape and the like are the caller's fault; anything else is ours (500,
@@ -151,6 +158,8 @@ export async function startListener(
     );
     server.listen(options.port, options.bind, () => resolve());
   });
+  // After listening, an error (running out of file descriptors under a flood) is logged, not fatal.
+  server.on("error", (error) => log.error("the appservice listener reported an error", error));
   return {
     port: (server.address() as AddressInfo).port,
     async close() {

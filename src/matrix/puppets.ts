@@ -100,17 +100,14 @@ export function createMatrixPort(
     );
 
   return {
-    async ensureRoom(aliasLocalpart, name, visibility = "public") {
+    async ensureRoom(aliasLocalpart, name, options = {}) {
       await ensureBot();
+      const creation = roomCreationOptions(name, options.visibility ?? "public", options.owner);
       try {
-        return asRoomId(
-          await upstream(() =>
-            bot.underlyingClient.createRoom({
-              ...roomCreationOptions(name, visibility),
-              room_alias_name: aliasLocalpart,
-            }),
-          ),
+        const roomId = await upstream(() =>
+          bot.underlyingClient.createRoom({ ...creation, room_alias_name: aliasLocalpart }),
         );
+        return { roomId: asRoomId(roomId), powerLevels: creation.power_level_content_override };
       } catch (error) {
         if (!isRejectedWith(error, "M_ROOM_IN_USE")) throw error;
         // The alias exists already (created earlier, or by a racing alias query): adopt its room.
@@ -118,7 +115,7 @@ export function createMatrixPort(
           bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`),
         );
         await upstream(() => bot.underlyingClient.joinRoom(roomId));
-        return asRoomId(roomId);
+        return { roomId: asRoomId(roomId) };
       }
     },
     setPowerLevel(roomId, userId, level) {

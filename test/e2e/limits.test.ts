@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Reply, TestClient } from "../support/client.ts";
 import { TEST_LIMITS } from "../support/limits.ts";
+import { MatrixUser } from "../support/matrix-user.ts";
 import { startTestParley, type TestParley, unique } from "../support/parley.ts";
 
 const SMALL = {
@@ -12,7 +13,9 @@ const SMALL = {
   messages: { burst: 3, per_minute: 60 },
   requests: { burst: 40, per_minute: 60 },
   joins: { burst: 2, per_minute: 1 },
-  channel_creation: { burst: 2, per_minute: 1 },
+  // More channels than joins may be created: a join refused by its limit must create nothing.
+  channel_creation: { burst: 3, per_minute: 1 },
+  alias_rooms: { burst: 1, per_minute: 1 },
   direct_creation: { burst: 1, per_minute: 1 },
   uploads: { burst: 1, per_minute: 1 },
   per_address: { ...TEST_LIMITS.per_address, new_guests: { burst: 2, per_minute: 1 } },
@@ -29,6 +32,7 @@ beforeAll(async () => {
       allowed_origins: ["https://chat.example.org"],
       max_connections_per_address: 30,
       max_connections_per_user: 2,
+      heartbeat_interval_ms: 1000,
     },
   });
 });
@@ -79,19 +83,27 @@ describe("per-user limits", () => {
     expect(replies.some((r) => !r.ok && r.error.code === "rate_limited")).toBe(true);
   });
 
-  it("joins and channel creation: new ones are limited, re-joining costs nothing", async () => {
+  it("joins: new memberships are limited, re-joining costs nothing, a refused join creates nothing", async () => {
     const bob = await login(unique("bob"));
     const [a, b, c] = [unique("a"), unique("b"), unique("c")];
     await bob.ok("chat.join", { channel: a });
     await bob.ok("chat.join", { channel: b });
     // Already a member: free however often.
     for (let i = 0; i < 4; i++) await bob.ok("chat.join", { channel: a });
+    // Bob could still create a channel, but not join it: the join is refused before creating.
     expectLimited(await bob.request("chat.join", { channel: c }));
-    expect((await bob.request("chat.subscribe", { channel: c })).ok).toBe(false);
-    // Nothing was created: another user cannot find it either.
     const carl = await login(unique("carl"));
     const members = await carl.request("chat.members", { channel: c });
     expect(members.ok ? "found" : members.error.code).toBe("chat.unknown");
+  });
+
+  it("channel creation: new channels are limited (subscribing creates one too)", async () => {
+    const cora = await login(unique("cora"));
+    for (let i = 0; i < 3; i++) await cora.ok("chat.subscribe", { channel: unique("made") });
+    const refused = unique("refused");
+    expectLimited(await cora.request("chat.subscribe", { channel: refused }));
+    const other = await login(unique("other"));
+    expect(await other.errorCode("chat.members", { channel: refused })).toBe("chat.unknown");
   });
 
   it("direct channels: creating new ones is limited, opening an existing one is not", async () => {
@@ -140,17 +152,43 @@ describe("guests, connections and origins", () => {
     const reply = await refused.authenticate({ client_id: `guest-client-${unique("i")}` });
     expect(reply[0]).toBe("error");
     expect(reply[1]).toMatchObject({ code: "rate_limited" });
+    // A fresh guest id on the upload endpoint is a new guest too: the same allowance.
+    const upload = await fetch(`${parley.httpUrl()}/media/upload?filename=a.txt`, {
+      method: "POST",
+      headers: { authorization: `Guest guest-client-${unique("j")}`, "content-type": "text/plain" },
+      body: "hello",
+    });
+    expect(upload.status).toBe(429);
   });
 
-  it("a user holds at most max_connections_per_user authenticated connections", async () => {
+  it("Matrix users looking up unknown #chat_ aliases create rooms only so fast", async () => {
+    const carol = await MatrixUser.register(parley.env.homeserverUrl, unique("carol"), "Carol");
+    try {
+      await carol.join(`#chat_${unique("first")}:localhost`);
+      await expect(carol.join(`#chat_${unique("second")}:localhost`)).rejects.toThrow();
+    } finally {
+      carol.stop();
+    }
+  });
+
+  it("a user holds at most max_connections_per_user connections: the oldest makes way (4009)", async () => {
     const name = unique("many");
-    await login(name);
-    await login(name);
-    const third = await TestClient.connect(parley.url());
-    clients.push(third);
-    const reply = await third.authenticate({ token: await parley.token(name, "Many") });
-    expect(reply[1]).toMatchObject({ code: "rate_limited" });
-    third.close();
+    const first = await login(name);
+    const second = await login(name);
+    const third = await login(name);
+    expect((await first.closed).code).toBe(4009);
+    await second.ping();
+    await third.ping();
+  });
+
+  it("a connection that stops answering pings is dropped, and no longer counts", async () => {
+    const address = await new Promise<WebSocket>((resolve) => {
+      const ws = new WebSocket(parley.url(), { autoPong: false });
+      ws.on("open", () => resolve(ws));
+    });
+    const closed = await new Promise<number>((resolve) => address.on("close", (code) => resolve(code)));
+    // Terminated without a close frame: the client sees an abnormal closure.
+    expect(closed).toBe(1006);
   });
 
   it("web pages from origins not allowed are refused (403); apps without an Origin and allowed pages connect", async () => {

@@ -11,6 +11,7 @@ export const TEST_LIMITS = {
   direct_creation: generous,
   uploads: generous,
   connections_per_address: generous,
+  alias_rooms: generous,
   per_address: {
     joins: generous,
     channel_creation: generous,

@@ -9,6 +9,7 @@ import type { MatrixPort } from "../../src/domain/matrix-port.ts";
 import { createMediaUrls } from "../../src/domain/media-urls.ts";
 import { createNaming } from "../../src/domain/naming.ts";
 import type { Notifications } from "../../src/domain/notifications.ts";
+import { createRoles } from "../../src/domain/roles.ts";
 import type { Settings } from "../../src/domain/settings.ts";
 import type { Typing } from "../../src/domain/typing.ts";
 import { createUsers } from "../../src/domain/users.ts";
@@ -45,10 +46,16 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
     aliasPrefix: "chat_",
     botLocalpart: "parley",
   });
-  const channels = createChannels(store, unusedMatrix, naming, {
-    limiter: createMemoryRateLimiter(),
-    rules: { user: { burst: 1, perMinute: 1 }, address: { burst: 1, perMinute: 1 } },
-    guestsCreate: true,
+  const channels = createChannels({
+    store,
+    matrix: unusedMatrix,
+    naming,
+    roles: createRoles(naming),
+    policy: {
+      limiter: createMemoryRateLimiter(),
+      rules: { user: { burst: 1, perMinute: 1 }, address: { burst: 1, perMinute: 1 } },
+      guestsCreate: true,
+    },
   });
   const notifications: Notifications = { mentioned() {}, counts: () => ({}), read() {} };
   const settings = { tooFast: () => false, posted() {} } as unknown as Settings;
@@ -56,7 +63,12 @@ function setup(wrap?: (inbound: Inbound) => Inbound) {
   const inbound = createInbound(
     store,
     channels,
-    createUsers(store, unusedMatrix, naming),
+    createUsers({
+      store,
+      matrix: unusedMatrix,
+      naming,
+      lookups: { limiter: createMemoryRateLimiter(), rule: { burst: 1, perMinute: 1 } },
+    }),
     createEventLog(store, publish),
     naming,
     activity,

@@ -83,3 +83,30 @@ describe("shared helpers", () => {
     expect(JSON.parse(JSON.stringify(d))).toEqual(JSON.parse('{"__proto__":1,"constructor":1,"toString":1}'));
   });
 });
+
+describe("client addresses", () => {
+  it("count IPv4 as is and IPv6 by its /64", async () => {
+    const { addressKey } = await import("../../src/gateway/server.ts");
+    expect(addressKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(addressKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(addressKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8:1:2:bbbb:cccc:dddd:eeee")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+  });
+
+  it("believe X-Forwarded-For only from trusted proxies", async () => {
+    const { clientAddress, isTrustedProxy } = await import("../../src/gateway/server.ts");
+    expect(isTrustedProxy("10.1.2.3", ["10.0.0.0/8"])).toBe(true);
+    expect(isTrustedProxy("11.1.2.3", ["10.0.0.0/8"])).toBe(false);
+    expect(isTrustedProxy("::ffff:127.0.0.1", ["127.0.0.1"])).toBe(true);
+    const request = (peer: string, forwarded?: string) =>
+      ({
+        socket: { remoteAddress: peer },
+        headers: forwarded === undefined ? {} : { "x-forwarded-for": forwarded },
+      }) as unknown as import("node:http").IncomingMessage;
+    expect(clientAddress(request("127.0.0.1", "1.1.1.1, 203.0.113.9"), ["127.0.0.1"])).toBe("203.0.113.9");
+    expect(clientAddress(request("198.51.100.4", "203.0.113.9"), ["127.0.0.1"])).toBe("198.51.100.4");
+    expect(clientAddress(request("198.51.100.4"), ["198.51.100.4"])).toBe("198.51.100.4");
+  });
+});

@@ -1,5 +1,8 @@
 -- why: a client's txn_id is scoped to one channel: reusing it in another channel is a new message,
--- not a retry (before, it returned the first channel's event and posted nothing).
+-- not a retry (before, it returned the first channel's event and posted nothing). Rows whose event
+-- never reached the log (a crash between the homeserver's answer and logging) cannot be placed in
+-- a channel and are dropped; a client retrying exactly such a send across the upgrade may post it
+-- twice, since the Matrix txnId is now derived from the channel too.
 CREATE TABLE sent_txns_by_channel (
   user_id TEXT NOT NULL,
   channel_id INTEGER NOT NULL REFERENCES channels(id),

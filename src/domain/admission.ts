@@ -1,0 +1,37 @@
+// Who may log in, checked before a login is recorded (so a refused one changes nothing): banned
+// accounts are refused, and one client address may only make so many new guests, since a guest
+// is an account made on the spot. The WebSocket login and the upload endpoint both ask here.
+import { ProtocolError } from "../protocol/errors.ts";
+import type { UserId } from "../protocol/ids.ts";
+import type { Naming } from "./naming.ts";
+import { type RateLimiter, type RateRule, takeOrThrow } from "./rate-limit-port.ts";
+import type { Store } from "./store-port.ts";
+
+export interface Admission {
+  /** The user id the login will have, or a refusal (`auth.denied`, `rate_limited`). */
+  admit(identity: { readonly localpart: string; readonly isGuest: boolean }, address: string): UserId;
+}
+
+export function createAdmission(deps: {
+  readonly store: Store;
+  readonly naming: Naming;
+  readonly limiter: RateLimiter;
+  readonly newGuestsPerAddress: RateRule;
+}): Admission {
+  const { store, naming, limiter, newGuestsPerAddress } = deps;
+  return {
+    admit(identity, address) {
+      const userId = naming.nativeUserId(identity.localpart);
+      if (store.userStatus(userId).banned) throw new ProtocolError("auth.denied", "This account is banned.");
+      if (identity.isGuest && !store.nativeUser(userId)) {
+        takeOrThrow(
+          limiter,
+          `guests@${address}`,
+          newGuestsPerAddress,
+          "Too many new guests from this address.",
+        );
+      }
+      return userId;
+    },
+  };
+}
