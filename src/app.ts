@@ -3,30 +3,30 @@
 import { createAuthenticator } from "./auth/jwt.ts";
 import type { Config } from "./config/load.ts";
 import { createActivity } from "./domain/activity.ts";
-import { createAdmin } from "./domain/admin.ts";
 import { createAdmission } from "./domain/admission.ts";
-import { createAudiences } from "./domain/audiences.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createDirect } from "./domain/direct.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
-import { createGatekeeper } from "./domain/gatekeeper.ts";
 import { createHistory } from "./domain/history.ts";
 import { createInbound } from "./domain/inbound.ts";
 import { createMedia } from "./domain/media.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createMembership } from "./domain/membership.ts";
 import { createMessages } from "./domain/messages.ts";
-import { createModChannels } from "./domain/mod-channels.ts";
-import { createModeration } from "./domain/moderation.ts";
+import { createAdmin } from "./domain/moderation/admin.ts";
+import { createAudiences } from "./domain/moderation/audiences.ts";
+import { createGatekeeper } from "./domain/moderation/gatekeeper.ts";
+import { createModChannels } from "./domain/moderation/mod-channels.ts";
+import { createModeration } from "./domain/moderation/moderation.ts";
+import { createRoles } from "./domain/moderation/roles.ts";
+import { createSettings } from "./domain/moderation/settings.ts";
 import { createNaming } from "./domain/naming.ts";
 import { createNotifications } from "./domain/notifications.ts";
+import { createPersonalControls } from "./domain/personal-controls.ts";
+import type { ChannelRow } from "./domain/ports/store.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState, type ReadState } from "./domain/read-state.ts";
-import { createRelations } from "./domain/relations.ts";
-import { createRoles } from "./domain/roles.ts";
-import { createSettings } from "./domain/settings.ts";
-import type { ChannelRow } from "./domain/store-port.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
@@ -40,12 +40,12 @@ import { appserviceHandlers, createAppservice } from "./matrix/appservice.ts";
 import { fillGaps } from "./matrix/history.ts";
 import { createInbox } from "./matrix/inbox.ts";
 import { startListener } from "./matrix/listener.ts";
-import { createMatrixPort } from "./matrix/puppets.ts";
+import { createMatrixAdapter } from "./matrix/matrix-adapter.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
 import type { ChatEvent } from "./protocol/events.ts";
 import { pushFrame } from "./protocol/frames.ts";
 import type { UserId } from "./protocol/ids.ts";
-import { openSqliteStore } from "./store/sqlite-store.ts";
+import { openSqliteStore } from "./store/sqlite/store.ts";
 
 export interface Parley {
   readonly gatewayPort: number;
@@ -73,7 +73,7 @@ export async function startParley(config: Config, registration?: Registration): 
   const limiter = createMemoryRateLimiter();
   let publicUrl = config.gateway.publicUrl ?? `http://${config.gateway.bind}:${config.gateway.port}`;
   const media = createMediaUrls(() => publicUrl);
-  const matrix = createMatrixPort(
+  const matrix = createMatrixAdapter(
     appservice,
     { url: config.homeserver.url, serverName: config.homeserver.serverName, accessToken: reg.as_token },
     media,
@@ -111,9 +111,9 @@ export async function startParley(config: Config, registration?: Registration): 
     }
   };
   const audiences = createAudiences(store, channels, roles);
-  const relations = createRelations(store, matrix, createLogger("Relations"));
+  const personalControls = createPersonalControls(store, matrix, createLogger("PersonalControls"));
   const hears = (channel: ChannelRow, listener: UserId, event: ChatEvent) =>
-    audiences.hears(channel, listener, event) && !relations.hides(listener, event);
+    audiences.hears(channel, listener, event) && !personalControls.hides(listener, event);
   const pusher = createEventPusher(
     fanout,
     store,
@@ -181,7 +181,7 @@ export async function startParley(config: Config, registration?: Registration): 
     matrix,
     channels,
     membership,
-    relations,
+    personalControls,
     users,
     fanout,
     naming,
@@ -289,7 +289,7 @@ export async function startParley(config: Config, registration?: Registration): 
       media: mediaService,
       moderation,
       direct,
-      relations,
+      personalControls,
       settings,
       audiences,
       modChannels,

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import type { RateRule, UserAndAddressRule } from "../domain/rate-limit-port.ts";
+import type { RateRule, UserAndAddressRule } from "../domain/ports/rate-limit.ts";
 import { configSchema } from "./schema.ts";
 
 export interface Limits {

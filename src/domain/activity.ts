@@ -3,8 +3,8 @@
 import type { Logger } from "../logging.ts";
 import type { UserId } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { Store } from "./store-port.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { Store } from "./ports/store.ts";
 
 export const RECENTLY_ACTIVE_MS = 5 * 60_000;
 

@@ -4,8 +4,8 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserId } from "../protocol/ids.ts";
 import type { Naming } from "./naming.ts";
-import { type RateLimiter, type RateRule, takeOrThrow } from "./rate-limit-port.ts";
-import type { Store } from "./store-port.ts";
+import { type RateLimiter, type RateRule, takeOrThrow } from "./ports/rate-limit.ts";
+import type { Store } from "./ports/store.ts";
 
 export interface Admission {
   /** The user id the login will have, or a refusal (`auth.denied`, `rate_limited`). */

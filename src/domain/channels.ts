@@ -3,11 +3,11 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChannelName, RoomId, UserId } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
-import type { MatrixPort } from "./matrix-port.ts";
+import type { Roles } from "./moderation/roles.ts";
 import type { Naming } from "./naming.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
-import type { Roles } from "./roles.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 
 export interface ChannelState {
   readonly name: ChannelName;

@@ -7,13 +7,13 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { asChannelName, type ChannelName, type UserId } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { ChannelSnapshot, Membership } from "./membership.ts";
 import type { Naming } from "./naming.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
-import type { Relations } from "./relations.ts";
-import type { Store } from "./store-port.ts";
+import type { PersonalControls } from "./personal-controls.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
+import type { Store } from "./ports/store.ts";
 import type { Users } from "./users.ts";
 
 export const MAX_DIRECT_MEMBERS = 20;
@@ -35,7 +35,7 @@ export function createDirect(
   matrix: MatrixPort,
   channels: Channels,
   membership: Membership,
-  relations: Relations,
+  personalControls: PersonalControls,
   users: Users,
   fanout: FanOut,
   naming: Naming,
@@ -57,7 +57,7 @@ export function createDirect(
       }
       const others = members.filter((id) => id !== actor.userId);
       for (const other of others) {
-        if (relations.blocks(other, actor.userId))
+        if (personalControls.blocks(other, actor.userId))
           throw new ProtocolError("chat.denied", `${other} does not take your messages.`);
       }
       membership.checkJoiner(actor);

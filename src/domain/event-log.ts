@@ -4,7 +4,7 @@
 // other only reads.
 import type { ChatEvent, MemberContent, MessageContent, ReactionContent } from "../protocol/events.ts";
 import type { MatrixEventId, UserId } from "../protocol/ids.ts";
-import type { ChannelRow, MemberChange, Store, StoredEvent } from "./store-port.ts";
+import type { ChannelRow, MemberChange, Store, StoredEvent } from "./ports/store.ts";
 
 export type LoggedContent =
   | { readonly eventType: "channel.message"; readonly content: MessageContent }

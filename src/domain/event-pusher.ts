@@ -9,8 +9,8 @@ import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
 import type { EventPublisher } from "./event-log.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 
 export interface MemberBatching {
   /** Channels with more joined members than this batch their join/leave pushes. */

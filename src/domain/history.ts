@@ -7,10 +7,10 @@ import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import { type EventLog, toChatEvent } from "./event-log.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 import { isShownMembership, memberContent, type RoomEventInput } from "./room-events.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
 import type { Users } from "./users.ts";
 
 export interface FetchRequest {

@@ -5,9 +5,11 @@ import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
+import { readPowerLevels } from "./moderation/power-levels.ts";
+import type { Settings } from "./moderation/settings.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
-import { readPowerLevels } from "./power-levels.ts";
+import type { ChannelRow, MemberRow, Store } from "./ports/store.ts";
 import { reactionEntry } from "./reactions.ts";
 import {
   isShownMembership,
@@ -18,8 +20,6 @@ import {
   type RedactionEvent,
   type RoomEventInput,
 } from "./room-events.ts";
-import type { Settings } from "./settings.ts";
-import type { ChannelRow, MemberRow, Store } from "./store-port.ts";
 import type { Typing } from "./typing.ts";
 import type { Users } from "./users.ts";
 

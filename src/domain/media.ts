@@ -5,10 +5,10 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { FileRef, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, EventSeq, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
-import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./matrix-port.ts";
 import type { MediaUrls } from "./media-urls.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./rate-limit-port.ts";
-import type { Store } from "./store-port.ts";
+import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./ports/matrix.ts";
+import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
+import type { Store } from "./ports/store.ts";
 import type { Users } from "./users.ts";
 
 export interface MediaLimits {

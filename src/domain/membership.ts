@@ -7,17 +7,17 @@ import type { Activity } from "./activity.ts";
 import type { Actor } from "./actor.ts";
 import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
-import type { ChannelDescription, Gatekeeper } from "./gatekeeper.ts";
-import type { MatrixPort } from "./matrix-port.ts";
-import { UpstreamUnavailableError } from "./matrix-port.ts";
+import type { ChannelDescription, Gatekeeper } from "./moderation/gatekeeper.ts";
+import { ROLE_LEVELS, type Role, type Roles } from "./moderation/roles.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import { UpstreamUnavailableError } from "./ports/matrix.ts";
 import {
   type RateLimiter,
   refundForActor,
   takeForActor,
   type UserAndAddressRule,
-} from "./rate-limit-port.ts";
-import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
-import type { ChannelRow, NativeUserRow, Store } from "./store-port.ts";
+} from "./ports/rate-limit.ts";
+import type { ChannelRow, NativeUserRow, Store } from "./ports/store.ts";
 import { nativeView, type Users } from "./users.ts";
 
 export interface ChannelSnapshot {

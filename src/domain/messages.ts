@@ -8,14 +8,14 @@ import { asEventSeq } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
-import type { Gatekeeper } from "./gatekeeper.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { Membership } from "./membership.ts";
 import { mentionsIn, parseMessageContent } from "./message-content.ts";
+import type { Gatekeeper } from "./moderation/gatekeeper.ts";
+import { readPowerLevels } from "./moderation/power-levels.ts";
+import type { Settings } from "./moderation/settings.ts";
 import type { Notifications } from "./notifications.ts";
-import { readPowerLevels } from "./power-levels.ts";
-import type { Settings } from "./settings.ts";
-import type { ChannelRow, Store, StoredEvent } from "./store-port.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import type { ChannelRow, Store, StoredEvent } from "./ports/store.ts";
 
 export interface SendRequest {
   readonly channel: ChannelName;

@@ -5,9 +5,9 @@ import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
-import type { FanOut } from "./fanout-port.ts";
 import type { Naming } from "./naming.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 import type { Users } from "./users.ts";
 
 export interface Notifications {

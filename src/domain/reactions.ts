@@ -8,10 +8,10 @@ import { dict } from "../shared/dict.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { Membership } from "./membership.ts";
 import { matrixTxnId } from "./messages.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 
 export interface ReactRequest {
   readonly channel: ChannelName;

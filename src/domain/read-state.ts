@@ -9,11 +9,11 @@ import { asEventSeq } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import type { EventPublisher } from "./event-log.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
-import type { Store } from "./store-port.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import type { Store } from "./ports/store.ts";
 
 const MEMBERS_TTL_MS = 2_000;
 

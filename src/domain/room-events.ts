@@ -2,7 +2,7 @@
 // these, for live transactions and for history pages alike.
 import type { MemberContent, MessageContent, Profile } from "../protocol/events.ts";
 import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
-import type { MemberRow } from "./store-port.ts";
+import type { MemberRow } from "./ports/store.ts";
 
 interface RoomEventBase {
   readonly roomId: RoomId;

@@ -9,11 +9,11 @@ import type { ChannelName, RoomId, UserId } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { Membership } from "./membership.ts";
 import type { Naming } from "./naming.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 
 export const TYPING_TIMEOUT_MS = 15_000;
 

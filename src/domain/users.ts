@@ -2,10 +2,10 @@
 // homeserver reports them). Everyone is addressed by Matrix user id.
 import type { Profile, UserView } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
-import type { MatrixPort } from "./matrix-port.ts";
 import type { Naming } from "./naming.ts";
-import { type RateLimiter, type RateRule, takeOrThrow } from "./rate-limit-port.ts";
-import type { NativeUserRow, Store } from "./store-port.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import { type RateLimiter, type RateRule, takeOrThrow } from "./ports/rate-limit.ts";
+import type { NativeUserRow, Store } from "./ports/store.ts";
 
 export interface NativeIdentity {
   readonly localpart: string;

@@ -1,6 +1,6 @@
 // In-process fan-out: subscriber sets per channel and connection sets per user. One encoded string
 // per broadcast, shared by every recipient.
-import type { FanOut, Subscriber } from "../domain/fanout-port.ts";
+import type { FanOut, Subscriber } from "../domain/ports/fanout.ts";
 import { EncodedFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 

@@ -2,7 +2,7 @@
 // join is done before its send), and writes replies and pushes with a bounded send buffer. Every
 // frame has an error boundary: a failure becomes an error reply or a close with 1011, never an exit.
 import type { WebSocket } from "ws";
-import type { FanOut, Subscriber } from "../domain/fanout-port.ts";
+import type { FanOut, Subscriber } from "../domain/ports/fanout.ts";
 import type { AuthUser, Session } from "../handlers/context.ts";
 import type { Router } from "../handlers/router.ts";
 import type { Logger } from "../logging.ts";

@@ -1,7 +1,7 @@
 // What every HTTP route shares: the route type, JSON answers with the protocol's error codes, and
 // the headers every response carries. The server composes the routes (src/gateway/server.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { UpstreamUnavailableError } from "../domain/matrix-port.ts";
+import { UpstreamUnavailableError } from "../domain/ports/matrix.ts";
 import type { Logger } from "../logging.ts";
 import { type ErrorCode, isProtocolError, ProtocolError } from "../protocol/errors.ts";
 

@@ -1,7 +1,7 @@
 // Homeserver media as served to clients: at most `concurrency` downloads stream at once (the rest
 // wait in a bounded line), and small files recently served are kept in memory, least recently
 // used first out. Nothing here holds a large file: those only stream through.
-import type { DownloadedMedia } from "../domain/matrix-port.ts";
+import type { DownloadedMedia } from "../domain/ports/matrix.ts";
 
 export interface CachedMedia {
   readonly data: Buffer;

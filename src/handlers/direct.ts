@@ -11,22 +11,22 @@ export const directActions = {
     return created;
   }),
   "user.block": action(userIdPayload, async ({ user, services }, { id }) => {
-    await services.relations.set(user.userId, id, "block", true);
+    await services.personalControls.set(user.userId, id, "block", true);
     return {};
   }),
   "user.unblock": action(userIdPayload, async ({ user, services }, { id }) => {
-    await services.relations.set(user.userId, id, "block", false);
+    await services.personalControls.set(user.userId, id, "block", false);
     return {};
   }),
   "user.list.blocked": action(z.object({}), async ({ user, services }) => ({
-    users: services.relations.list(user.userId, "block"),
+    users: services.personalControls.list(user.userId, "block"),
   })),
   "user.ignore": action(userIdPayload, async ({ user, services }, { id }) => {
-    await services.relations.set(user.userId, id, "ignore", true);
+    await services.personalControls.set(user.userId, id, "ignore", true);
     return {};
   }),
   "user.unignore": action(userIdPayload, async ({ user, services }, { id }) => {
-    await services.relations.set(user.userId, id, "ignore", false);
+    await services.personalControls.set(user.userId, id, "ignore", false);
     return {};
   }),
 };

@@ -29,7 +29,7 @@ export const historyActions = {
       payload,
       (channel, event) =>
         services.audiences.hears(channel, user.userId, event) &&
-        !services.relations.hides(user.userId, event),
+        !services.personalControls.hides(user.userId, event),
     );
   }),
 

@@ -1,5 +1,5 @@
 // chat.send (with slash commands), chat.react, chat.typing.
-import { parseSlash, type SlashCommand } from "../domain/slash.ts";
+import { parseSlash, type SlashCommand } from "../domain/moderation/slash.ts";
 import type { ChannelName } from "../protocol/ids.ts";
 import { reactPayload, sendPayload, typingPayload } from "../protocol/schemas.ts";
 import { action, type HandlerContext } from "./context.ts";

@@ -1,8 +1,8 @@
 // The router: frame in, exactly one frame out. Auth guard, payload validation, and the mapping of
 // every failure to an error code happen here, once, so handlers stay plain functions.
 
-import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/matrix-port.ts";
-import { type RateLimiter, type RateRule, rateLimited, takeOrThrow } from "../domain/rate-limit-port.ts";
+import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/ports/matrix.ts";
+import { type RateLimiter, type RateRule, rateLimited, takeOrThrow } from "../domain/ports/rate-limit.ts";
 import type { Logger } from "../logging.ts";
 import { isProtocolError, ProtocolError } from "../protocol/errors.ts";
 import {

@@ -1,6 +1,6 @@
 // In-process token buckets. A bucket that has refilled completely is the same as no bucket, so
 // idle ones are swept away and memory stays proportional to recent activity.
-import type { RateDecision, RateLimiter, RateRule } from "../domain/rate-limit-port.ts";
+import type { RateDecision, RateLimiter, RateRule } from "../domain/ports/rate-limit.ts";
 
 interface Bucket {
   tokens: number;

@@ -9,8 +9,8 @@ import {
 import { type Channels, isReservedName } from "../domain/channels.ts";
 import type { Inbound } from "../domain/inbound.ts";
 import type { Naming } from "../domain/naming.ts";
-import type { RateLimiter, RateRule } from "../domain/rate-limit-port.ts";
-import type { Store } from "../domain/store-port.ts";
+import type { RateLimiter, RateRule } from "../domain/ports/rate-limit.ts";
+import type { Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
 import { activeUsersOf, typingOf } from "./ephemeral.ts";
 import type { Inbox } from "./inbox.ts";

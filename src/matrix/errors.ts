@@ -1,7 +1,7 @@
 // Turns the bot-sdk's failures into the Matrix port's two error types, so nothing above this layer
 // sees library-specific errors. "Unavailable" means the request certainly or probably did not land.
 import { MatrixError } from "@vector-im/matrix-bot-sdk";
-import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/matrix-port.ts";
+import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/ports/matrix.ts";
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",

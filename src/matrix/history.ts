@@ -2,7 +2,7 @@
 // backfill (through the Matrix port) and for filling gaps at start-up.
 import type { MatrixClient } from "@vector-im/matrix-bot-sdk";
 import { z } from "zod";
-import type { Store } from "../domain/store-port.ts";
+import type { Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
 import type { MatrixEventId, RoomId } from "../protocol/ids.ts";
 import { upstream } from "./errors.ts";

@@ -3,7 +3,7 @@
 // then process them, in arrival order. An event we cannot process is marked and passed over.
 import type { Inbound } from "../domain/inbound.ts";
 import type { MediaUrls } from "../domain/media-urls.ts";
-import type { Store } from "../domain/store-port.ts";
+import type { Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
 import { transactionEventSchema } from "./event-schemas.ts";
 import { parseRoomEvent } from "./parse.ts";

@@ -5,7 +5,7 @@ import {
   type DownloadedMedia,
   UpstreamRejectedError,
   UpstreamUnavailableError,
-} from "../domain/matrix-port.ts";
+} from "../domain/ports/matrix.ts";
 
 /** Time for the homeserver to start answering; the body then streams at the reader's pace. */
 const HEADERS_TIMEOUT_MS = 15_000;

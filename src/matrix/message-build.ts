@@ -2,8 +2,8 @@
 // the homeserver's media becomes m.image/m.video/m.audio/m.file; several files, or files hosted
 // elsewhere, become a text message listing their links.
 
-import type { OutgoingMessage } from "../domain/matrix-port.ts";
 import type { MediaUrls } from "../domain/media-urls.ts";
+import type { OutgoingMessage } from "../domain/ports/matrix.ts";
 import type { FileRef } from "../protocol/events.ts";
 
 type Content = Record<string, unknown>;

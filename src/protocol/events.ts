@@ -11,7 +11,7 @@ export interface UserView {
   readonly profile: Profile;
 }
 
-export type Membership = "join" | "leave" | "ban";
+export type MembershipKind = "join" | "leave" | "ban";
 
 export interface FileRef {
   /** An HTTP(S) URL a client can load; Parley's own media URLs map to the homeserver's media. */
@@ -37,7 +37,7 @@ export interface ReactionContent {
 }
 
 export interface MemberContent {
-  readonly membership: Membership;
+  readonly membership: MembershipKind;
   readonly user: UserView;
   readonly reason?: string;
   readonly by?: UserId;

@@ -5,12 +5,12 @@ import type { Activity } from "../../src/domain/activity.ts";
 import { createChannels } from "../../src/domain/channels.ts";
 import { createEventLog } from "../../src/domain/event-log.ts";
 import { createInbound, type Inbound } from "../../src/domain/inbound.ts";
-import type { MatrixPort } from "../../src/domain/matrix-port.ts";
+import type { MatrixPort } from "../../src/domain/ports/matrix.ts";
 import { createMediaUrls } from "../../src/domain/media-urls.ts";
 import { createNaming } from "../../src/domain/naming.ts";
 import type { Notifications } from "../../src/domain/notifications.ts";
-import { createRoles } from "../../src/domain/roles.ts";
-import type { Settings } from "../../src/domain/settings.ts";
+import { createRoles } from "../../src/domain/moderation/roles.ts";
+import type { Settings } from "../../src/domain/moderation/settings.ts";
 import type { Typing } from "../../src/domain/typing.ts";
 import { createUsers } from "../../src/domain/users.ts";
 import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
@@ -19,7 +19,7 @@ import { createInbox } from "../../src/matrix/inbox.ts";
 import type { ChatEvent } from "../../src/protocol/events.ts";
 import type { OutgoingFrame } from "../../src/protocol/frames.ts";
 import { asChannelName, asRoomId } from "../../src/protocol/ids.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/store.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const unusedMatrix = new Proxy({} as MatrixPort, {

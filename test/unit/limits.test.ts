@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { takeForActor } from "../../src/domain/rate-limit-port.ts";
+import { takeForActor } from "../../src/domain/ports/rate-limit.ts";
 import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
 import { isProtocolError } from "../../src/protocol/errors.ts";
 import { dict } from "../../src/shared/dict.ts";

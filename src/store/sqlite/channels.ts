@@ -1,7 +1,13 @@
 // Channels and their members.
 import type Database from "better-sqlite3";
-import type { ChannelRow, MemberChange, MemberRow, Store } from "../../domain/store-port.ts";
-import type { Membership } from "../../protocol/events.ts";
+import type {
+  ChannelRow,
+  ChannelStore,
+  MemberChange,
+  MemberRow,
+  MemberStore,
+} from "../../domain/ports/store.ts";
+import type { MembershipKind } from "../../protocol/events.ts";
 import { asChannelName, asRoomId, asUserId, type ChannelName, type RoomId } from "../../protocol/ids.ts";
 import { prepareAll } from "./prepare.ts";
 
@@ -39,7 +45,7 @@ interface MemberRecord {
 const MEMBER_COLUMNS = "user_id, membership, display_name, avatar_url, updated_at, last_seen";
 const toMember = (r: MemberRecord): MemberRow => ({
   userId: asUserId(r.user_id),
-  membership: r.membership as Membership | "invite",
+  membership: r.membership as MembershipKind | "invite",
   displayName: r.display_name,
   avatarUrl: r.avatar_url,
   updatedAt: r.updated_at,
@@ -76,28 +82,7 @@ const SQL = {
     JOIN members m ON m.channel_id = c.id WHERE m.user_id = ? AND m.membership = 'join' ORDER BY c.name`,
 } as const;
 
-export type ChannelQueries = Pick<
-  Store,
-  | "channelByName"
-  | "channelByRoom"
-  | "channelById"
-  | "allChannels"
-  | "insertChannel"
-  | "setJoinRule"
-  | "setPowerLevels"
-  | "setTopic"
-  | "member"
-  | "joinedMembers"
-  | "joinedCount"
-  | "seenMembers"
-  | "lastKnownProfile"
-  | "setMember"
-  | "touchMember"
-  | "touchJoinedMember"
-  | "channelsJoinedBy"
->;
-
-export function channelQueries(db: Database.Database): ChannelQueries {
+export function channelQueries(db: Database.Database): ChannelStore & MemberStore {
   const q = prepareAll(db, SQL);
   const one = (statement: Database.Statement, ...args: unknown[]) => {
     const row = statement.get(...args) as ChannelRecord | undefined;

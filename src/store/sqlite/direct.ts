@@ -1,6 +1,6 @@
 // Direct channels' members and users' blocks and ignores.
 import type Database from "better-sqlite3";
-import type { DirectStore } from "../../domain/store-port.ts";
+import type { DirectStore } from "../../domain/ports/store.ts";
 import { asUserId } from "../../protocol/ids.ts";
 import { prepareAll } from "./prepare.ts";
 
@@ -8,12 +8,12 @@ const SQL = {
   clearDirect: "DELETE FROM direct_members WHERE channel_id = ?",
   addDirect: "INSERT INTO direct_members (channel_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
   directMembers: "SELECT user_id FROM direct_members WHERE channel_id = ? ORDER BY user_id",
-  addRelation:
+  addControl:
     "INSERT INTO user_relations (user_id, other_id, relation, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-  removeRelation: "DELETE FROM user_relations WHERE user_id = ? AND other_id = ? AND relation = ?",
-  related:
+  removeControl: "DELETE FROM user_relations WHERE user_id = ? AND other_id = ? AND relation = ?",
+  controlled:
     "SELECT other_id AS id FROM user_relations WHERE user_id = ? AND relation = ? ORDER BY created_at, other_id",
-  relatedTo: "SELECT user_id AS id FROM user_relations WHERE other_id = ? AND relation = ?",
+  controllersOf: "SELECT user_id AS id FROM user_relations WHERE other_id = ? AND relation = ?",
 } as const;
 
 export function directQueries(db: Database.Database): DirectStore {
@@ -27,11 +27,11 @@ export function directQueries(db: Database.Database): DirectStore {
   return {
     setDirectMembers: (channelId, userIds) => setDirectMembers(channelId, userIds),
     directMembers: (channelId) => ids(q.directMembers.all(channelId)),
-    setRelation(userId, other, relation, on) {
-      if (on) q.addRelation.run(userId, other, relation, Date.now());
-      else q.removeRelation.run(userId, other, relation);
+    setControl(userId, other, kind, on) {
+      if (on) q.addControl.run(userId, other, kind, Date.now());
+      else q.removeControl.run(userId, other, kind);
     },
-    related: (userId, relation) => ids(q.related.all(userId, relation)),
-    relatedTo: (other, relation) => ids(q.relatedTo.all(other, relation)),
+    controlled: (userId, kind) => ids(q.controlled.all(userId, kind)),
+    controllersOf: (other, kind) => ids(q.controllersOf.all(other, kind)),
   };
 }

@@ -1,6 +1,7 @@
-// The per-channel event log and how far backfill from the homeserver has gone.
+// The per-channel event log, how far backfill from the homeserver has gone, and what clients'
+// txn_ids produced (so a retry answers with the original event).
 import type Database from "better-sqlite3";
-import type { NewEvent, Store, StoredEvent } from "../../domain/store-port.ts";
+import type { EventStore, NewEvent, StoredEvent } from "../../domain/ports/store.ts";
 import { asEventSeq, asMatrixEventId, asUserId, type EventSeq } from "../../protocol/ids.ts";
 import { prepareAll } from "./prepare.ts";
 
@@ -52,27 +53,12 @@ const SQL = {
     ORDER BY seq DESC LIMIT ?`,
   backfill: "SELECT backfill_token, backfill_done FROM channels WHERE id = ?",
   setBackfill: "UPDATE channels SET backfill_token = ?, backfill_done = ? WHERE id = ?",
+  sentTxn: "SELECT matrix_event_id FROM sent_txns WHERE user_id = ? AND channel_id = ? AND txn_id = ?",
+  recordSentTxn:
+    "INSERT INTO sent_txns (user_id, channel_id, txn_id, matrix_event_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 } as const;
 
-export type EventQueries = Pick<
-  Store,
-  | "appendEvent"
-  | "prependEvent"
-  | "eventByMatrixId"
-  | "eventBySeq"
-  | "nextSeq"
-  | "eventsBetween"
-  | "oldestEvent"
-  | "newestEvent"
-  | "latestMessageSeq"
-  | "postsWithMedia"
-  | "backfill"
-  | "setBackfill"
-  | "replaceContent"
-  | "deleteContent"
->;
-
-export function eventQueries(db: Database.Database): EventQueries {
+export function eventQueries(db: Database.Database): EventStore {
   const q = prepareAll(db, SQL);
   const nextSeq = (channelId: number): EventSeq =>
     asEventSeq((q.maxSeq.get(channelId) as { seq: number }).seq + 1);
@@ -134,6 +120,13 @@ export function eventQueries(db: Database.Database): EventQueries {
     },
     setBackfill(channelId, state) {
       q.setBackfill.run(state.token, state.done ? 1 : 0, channelId);
+    },
+    sentTxn(userId, channelId, txnId) {
+      const row = q.sentTxn.get(userId, channelId, txnId) as { matrix_event_id: string } | undefined;
+      return row && asMatrixEventId(row.matrix_event_id);
+    },
+    recordSentTxn(userId, channelId, txnId, matrixEventId) {
+      q.recordSentTxn.run(userId, channelId, txnId, matrixEventId, Date.now());
     },
   };
 }

@@ -1,6 +1,6 @@
 // The durable transaction inbox.
 import type Database from "better-sqlite3";
-import type { Store } from "../../domain/store-port.ts";
+import type { InboxStore } from "../../domain/ports/store.ts";
 import { prepareAll } from "./prepare.ts";
 
 const SQL = {
@@ -16,12 +16,7 @@ const SQL = {
   pruneSentTxns: "DELETE FROM sent_txns WHERE created_at < ?",
 } as const;
 
-export type InboxQueries = Pick<
-  Store,
-  "recordInbox" | "pendingInbox" | "finishInbox" | "isKnownEvent" | "inboxStatus" | "pruneBefore"
->;
-
-export function inboxQueries(db: Database.Database): InboxQueries {
+export function inboxQueries(db: Database.Database): InboxStore {
   const q = prepareAll(db, SQL);
   const recordInbox = db.transaction(
     (events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number => {

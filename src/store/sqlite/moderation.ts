@@ -1,6 +1,11 @@
 // Moderation state: channel settings, rules accepted, timeouts, karma, audiences, user status.
 import type Database from "better-sqlite3";
-import type { ChannelSettings, ModerationStore, RequiredClaim, TimeoutRow } from "../../domain/store-port.ts";
+import type {
+  ChannelSettings,
+  ModerationStore,
+  RequiredClaim,
+  TimeoutRow,
+} from "../../domain/ports/store.ts";
 import { asUserId, type UserId } from "../../protocol/ids.ts";
 import { CHANNEL_COLUMNS, type ChannelRecord, toChannel } from "./channels.ts";
 import { prepareAll } from "./prepare.ts";

@@ -1,6 +1,6 @@
-// Reactions per message and mention notifications per user.
+// Reactions per message: who reacted with what.
 import type Database from "better-sqlite3";
-import type { ReactionRow, ReactionSummary, Store } from "../../domain/store-port.ts";
+import type { ReactionRow, ReactionStore, ReactionSummary } from "../../domain/ports/store.ts";
 import { asMatrixEventId, asUserId, type UserId } from "../../protocol/ids.ts";
 import { dict } from "../../shared/dict.ts";
 import { prepareAll } from "./prepare.ts";
@@ -29,26 +29,9 @@ const SQL = {
   // One range query per page instead of one per message: a fetched page is a contiguous seq range.
   reactionsIn: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq BETWEEN ? AND ?
     ORDER BY created_at, rowid`,
-  addNotification:
-    "INSERT INTO notifications (user_id, channel_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-  clearNotifications: "DELETE FROM notifications WHERE user_id = ? AND channel_id = ? AND seq <= ?",
-  notificationCounts:
-    "SELECT channel_id, COUNT(*) AS n FROM notifications WHERE user_id = ? GROUP BY channel_id",
 } as const;
 
-export type ReactionQueries = Pick<
-  Store,
-  | "addReaction"
-  | "removeReaction"
-  | "reactionByMatrixId"
-  | "findReaction"
-  | "reactionSummaries"
-  | "addNotification"
-  | "clearNotifications"
-  | "notificationCounts"
->;
-
-export function reactionQueries(db: Database.Database): ReactionQueries {
+export function reactionQueries(db: Database.Database): ReactionStore {
   const q = prepareAll(db, SQL);
   return {
     addReaction: (r) =>
@@ -81,16 +64,5 @@ export function reactionQueries(db: Database.Database): ReactionQueries {
       }
       return summaries;
     },
-    addNotification(userId, channelId, seq) {
-      q.addNotification.run(userId, channelId, seq);
-    },
-    clearNotifications(userId, channelId, seq) {
-      q.clearNotifications.run(userId, channelId, seq);
-    },
-    notificationCounts: (userId) =>
-      (q.notificationCounts.all(userId) as Array<{ channel_id: number; n: number }>).map((r) => ({
-        channelId: r.channel_id,
-        count: r.n,
-      })),
   };
 }

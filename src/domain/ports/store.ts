@@ -1,8 +1,8 @@
 // The storage port: what the chat domain needs from a store. The SQLite implementation lives in
 // src/store; a PostgreSQL one would implement the same interface.
 
-import type { Membership, Profile } from "../protocol/events.ts";
-import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+import type { MembershipKind, Profile } from "../../protocol/events.ts";
+import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../../protocol/ids.ts";
 
 export interface ChannelRow {
   readonly id: number;
@@ -37,7 +37,7 @@ export interface NativeUserRow {
 
 export interface MemberRow {
   readonly userId: UserId;
-  readonly membership: Membership | "invite";
+  readonly membership: MembershipKind | "invite";
   readonly displayName: string | null;
   readonly avatarUrl: string | null;
   readonly updatedAt: number;
@@ -161,44 +161,40 @@ export interface ModerationStore {
   claims(userId: UserId): Readonly<Record<string, unknown>> | undefined;
 }
 
-export type Relation = "block" | "ignore";
+export type ControlKind = "block" | "ignore";
 
 /** Direct channels and users' personal controls. */
 export interface DirectStore {
   setDirectMembers(channelId: number, userIds: readonly UserId[]): void;
   /** The users a direct channel belongs to; empty for other channels. */
   directMembers(channelId: number): UserId[];
-  setRelation(userId: UserId, other: UserId, relation: Relation, on: boolean): void;
-  related(userId: UserId, relation: Relation): UserId[];
-  /** Users who have `relation` to `other` (e.g. everyone who ignores them). */
-  relatedTo(other: UserId, relation: Relation): UserId[];
+  setControl(userId: UserId, other: UserId, kind: ControlKind, on: boolean): void;
+  controlled(userId: UserId, kind: ControlKind): UserId[];
+  /** Users who have `kind` to `other` (e.g. everyone who ignores them). */
+  controllersOf(other: UserId, kind: ControlKind): UserId[];
 }
 
-export interface Store extends ModerationStore, DirectStore {
-  /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */
-  transaction<T>(work: () => T): T;
-
+/** Channels and the rooms they map to. */
+export interface ChannelStore {
   channelByName(name: ChannelName): ChannelRow | undefined;
   channelByRoom(roomId: RoomId): ChannelRow | undefined;
   channelById(id: number): ChannelRow | undefined;
   /** Inserts the mapping, or returns the existing one for that name. */
   insertChannel(name: ChannelName, roomId: RoomId, alias: string): ChannelRow;
+  allChannels(): ChannelRow[];
+  setJoinRule(channelId: number, joinRule: string): void;
+  setPowerLevels(channelId: number, content: unknown): void;
+  setTopic(channelId: number, topic: string | null): void;
+}
 
-  nativeUser(userId: UserId): NativeUserRow | undefined;
-  upsertNativeUser(user: { userId: UserId; localpart: string; isGuest: boolean }): NativeUserRow;
-  setNativeProfile(userId: UserId, profile: Profile): void;
-  setMatrixDisplayName(userId: UserId, displayName: string): void;
-
+/** Who is in which channel, with the profile they have there and when they were last active. */
+export interface MemberStore {
   member(channelId: number, userId: UserId): MemberRow | undefined;
   joinedMembers(channelId: number): MemberRow[];
   /** The latest profile any channel recorded for a (Matrix) user. */
   lastKnownProfile(userId: UserId): Profile | undefined;
   setMember(change: MemberChange): void;
   channelsJoinedBy(userId: UserId): ChannelRow[];
-  allChannels(): ChannelRow[];
-  setJoinRule(channelId: number, joinRule: string): void;
-  setPowerLevels(channelId: number, content: unknown): void;
-  setTopic(channelId: number, topic: string | null): void;
   joinedCount(channelId: number): number;
   /** Everyone who has been in the channel, most recently seen first. */
   seenMembers(channelId: number, limit: number): MemberRow[];
@@ -206,7 +202,20 @@ export interface Store extends ModerationStore, DirectStore {
   touchMember(channelId: number, userId: UserId, at: number): void;
   /** Records activity of a user in every channel they have joined. */
   touchJoinedMember(userId: UserId, at: number): void;
+}
 
+/** Native users and their puppets on the homeserver. */
+export interface UserStore {
+  nativeUser(userId: UserId): NativeUserRow | undefined;
+  upsertNativeUser(user: { userId: UserId; localpart: string; isGuest: boolean }): NativeUserRow;
+  setNativeProfile(userId: UserId, profile: Profile): void;
+  setMatrixDisplayName(userId: UserId, displayName: string): void;
+  isPuppetRegistered(userId: string): boolean;
+  addRegisteredPuppet(userId: string): void;
+}
+
+/** The per-channel event log, how far backfill went, and what clients' txn_ids produced. */
+export interface EventStore {
   /** Appends with the channel's next seq; returns undefined when that Matrix event is already logged. */
   appendEvent(event: NewEvent): StoredEvent | undefined;
   /** Logs a Matrix event older than everything logged, with the seq below the lowest. */
@@ -236,7 +245,13 @@ export interface Store extends ModerationStore, DirectStore {
   deleteContent(channelId: number, seq: number): void;
   backfill(channelId: number): BackfillState;
   setBackfill(channelId: number, state: BackfillState): void;
+  /** The Matrix event a user's earlier send with this txn_id in this channel produced, if any. */
+  sentTxn(userId: UserId, channelId: number, txnId: string): MatrixEventId | undefined;
+  recordSentTxn(userId: UserId, channelId: number, txnId: string, matrixEventId: MatrixEventId): void;
+}
 
+/** Who reacted with what to which message. */
+export interface ReactionStore {
   /** Adds one user's reaction; false when they already reacted so (or the Matrix event is known). */
   addReaction(reaction: ReactionRow): boolean;
   /** Removes it; returns the removed row (its Matrix event is what a redaction must target). */
@@ -254,21 +269,22 @@ export interface Store extends ModerationStore, DirectStore {
     reaction: string,
   ): ReactionRow | undefined;
   reactionSummaries(channelId: number, targetSeqs: readonly number[]): Map<number, ReactionSummary>;
+}
 
+/** Read pointers and notifications per user and channel. */
+export interface ReadStore {
   addNotification(userId: UserId, channelId: number, seq: number): void;
   /** Drops the user's notifications in the channel up to and including `seq`. */
   clearNotifications(userId: UserId, channelId: number, seq: number): void;
   notificationCounts(userId: UserId): Array<{ channelId: number; count: number }>;
-
   readPointers(userId: UserId): Array<{ channelId: number; seq: number }>;
   readPointer(userId: UserId, channelId: number): number | undefined;
   /** Moves the pointer forward only; returns whether it moved. */
   advanceReadPointer(userId: UserId, channelId: number, seq: number, at: number): boolean;
+}
 
-  /** The Matrix event a user's earlier send with this txn_id in this channel produced, if any. */
-  sentTxn(userId: UserId, channelId: number, txnId: string): MatrixEventId | undefined;
-  recordSentTxn(userId: UserId, channelId: number, txnId: string, matrixEventId: MatrixEventId): void;
-
+/** Synapse's transactions, written down before they are answered, and processed once. */
+export interface InboxStore {
   /** Records transaction events; ones already seen (by Matrix event id) are ignored. */
   recordInbox(events: ReadonlyArray<{ matrixEventId: string; roomId: string; body: unknown }>): number;
   pendingInbox(limit: number): InboxEntry[];
@@ -279,9 +295,20 @@ export interface Store extends ModerationStore, DirectStore {
   isKnownEvent(matrixEventId: string): boolean;
   /** Forgets processed inbox rows and sent txn ids older than `before` (ms); returns rows removed. */
   pruneBefore(before: number): number;
+}
 
-  isPuppetRegistered(userId: string): boolean;
-  addRegisteredPuppet(userId: string): void;
-
+/** The whole store: every concern, one transaction scope. */
+export interface Store
+  extends ChannelStore,
+    MemberStore,
+    UserStore,
+    EventStore,
+    ReactionStore,
+    ReadStore,
+    InboxStore,
+    ModerationStore,
+    DirectStore {
+  /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */
+  transaction<T>(work: () => T): T;
   close(): void;
 }

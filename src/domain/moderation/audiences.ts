@@ -2,13 +2,13 @@
 // vips (and moderators); a "quiet" listener hears no messages at all. Only message pushes (and
 // fetched messages) are filtered; membership, reactions and typing are not, and Matrix clients
 // see the whole room.
-import { ProtocolError } from "../protocol/errors.ts";
-import type { ChatEvent } from "../protocol/events.ts";
-import type { ChannelName, UserId } from "../protocol/ids.ts";
-import type { Actor } from "./actor.ts";
-import type { Channels } from "./channels.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import type { ChatEvent } from "../../protocol/events.ts";
+import type { ChannelName, UserId } from "../../protocol/ids.ts";
+import type { Actor } from "../actor.ts";
+import type { Channels } from "../channels.ts";
+import type { ChannelRow, Store } from "../ports/store.ts";
 import type { Roles } from "./roles.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
 
 export const AUDIENCES = ["vip", "quiet"] as const;
 export type Audience = (typeof AUDIENCES)[number];

@@ -1,12 +1,12 @@
 // Who may enter a channel (join, subscribe, read) and who may post in it now. One place for
 // platform bans and silences, channel bans, moderator channels, join policies, timeouts, rules
 // and slow mode, so every path (native send, join, subscribe, fetch) applies the same rules.
-import { ProtocolError } from "../protocol/errors.ts";
-import type { Actor } from "./actor.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import type { Actor } from "../actor.ts";
+import type { ChannelRow, Store } from "../ports/store.ts";
 import type { Moderation } from "./moderation.ts";
 import type { Role, Roles } from "./roles.ts";
 import type { Settings, SettingsView } from "./settings.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
 
 export interface ChannelDescription {
   readonly role: Role;
@@ -47,7 +47,7 @@ export function createGatekeeper(
       if (store.member(channel.id, actor.userId)?.membership === "ban")
         throw new ProtocolError("channel.banned");
       // In a direct channel, a member who blocked you does not take your messages.
-      const blockers = store.relatedTo(actor.userId, "block");
+      const blockers = store.controllersOf(actor.userId, "block");
       if (blockers.length > 0 && store.directMembers(channel.id).some((id) => blockers.includes(id))) {
         throw new ProtocolError("chat.denied", "Someone in this conversation does not take your messages.");
       }

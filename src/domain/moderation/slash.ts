@@ -1,9 +1,9 @@
 // Slash commands in a text message: `/kick @user reason`, `/ban`, `/unban`, `/timeout @user 5m
 // reason`, `/untimeout`, `/slow 10`, `/rules text`, `/mod`, `/unmod`, `/me text`. Pure parsing;
 // anything else starting with a slash is an ordinary message.
-import { ProtocolError } from "../protocol/errors.ts";
-import type { UserId } from "../protocol/ids.ts";
-import type { Naming } from "./naming.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import type { UserId } from "../../protocol/ids.ts";
+import type { Naming } from "../naming.ts";
 
 export type SlashCommand =
   | { readonly name: "kick" | "ban"; readonly user: UserId; readonly reason?: string }

@@ -3,15 +3,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Store } from "../domain/store-port.ts";
-import { channelQueries } from "./sqlite/channels.ts";
-import { directQueries } from "./sqlite/direct.ts";
-import { eventQueries } from "./sqlite/events.ts";
-import { inboxQueries } from "./sqlite/inbox.ts";
-import { migrate } from "./sqlite/migrate.ts";
-import { moderationQueries } from "./sqlite/moderation.ts";
-import { reactionQueries } from "./sqlite/reactions.ts";
-import { userQueries } from "./sqlite/users.ts";
+import type { Store } from "../../domain/ports/store.ts";
+import { channelQueries } from "./channels.ts";
+import { directQueries } from "./direct.ts";
+import { eventQueries } from "./events.ts";
+import { inboxQueries } from "./inbox.ts";
+import { migrate } from "./migrate.ts";
+import { moderationQueries } from "./moderation.ts";
+import { reactionQueries } from "./reactions.ts";
+import { readStateQueries } from "./read-state.ts";
+import { userQueries } from "./users.ts";
 
 export function openSqliteStore(path: string): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -29,6 +30,7 @@ export function openSqliteStore(path: string): Store {
     ...userQueries(db),
     ...inboxQueries(db),
     ...reactionQueries(db),
+    ...readStateQueries(db),
     ...moderationQueries(db),
     ...directQueries(db),
     close() {

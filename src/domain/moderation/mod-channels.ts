@@ -1,14 +1,14 @@
 // A private channel per channel for its owner and moderators, created on demand: an invite-only
 // room whose members are the channel's moderators (native and Matrix), for the DJ and their team.
 import { createHash } from "node:crypto";
-import { ProtocolError } from "../protocol/errors.ts";
-import { asChannelName, type ChannelName } from "../protocol/ids.ts";
-import type { Actor } from "./actor.ts";
-import type { Channels } from "./channels.ts";
-import type { MatrixPort } from "./matrix-port.ts";
-import type { ChannelSnapshot, Membership } from "./membership.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { asChannelName, type ChannelName } from "../../protocol/ids.ts";
+import type { Actor } from "../actor.ts";
+import type { Channels } from "../channels.ts";
+import type { ChannelSnapshot, Membership } from "../membership.ts";
+import type { MatrixPort } from "../ports/matrix.ts";
+import type { Store } from "../ports/store.ts";
 import type { Roles } from "./roles.ts";
-import type { Store } from "./store-port.ts";
 
 export interface ModChannels {
   open(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot & { id: ChannelName }>;

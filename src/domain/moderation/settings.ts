@@ -1,16 +1,16 @@
 // Channel settings and the rules that bind senders: slow mode, channel rules (optionally to be
 // accepted before posting), and join policies (no guests, or a JWT claim value), re-checked for
 // everyone present when they change.
-import { ProtocolError } from "../protocol/errors.ts";
-import { EncodedFrame, pushFrame } from "../protocol/frames.ts";
-import type { ChannelName, UserId } from "../protocol/ids.ts";
-import type { Actor } from "./actor.ts";
-import type { Channels } from "./channels.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { MatrixPort } from "./matrix-port.ts";
-import type { Naming } from "./naming.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { EncodedFrame, pushFrame } from "../../protocol/frames.ts";
+import type { ChannelName, UserId } from "../../protocol/ids.ts";
+import type { Actor } from "../actor.ts";
+import type { Channels } from "../channels.ts";
+import type { Naming } from "../naming.ts";
+import type { FanOut } from "../ports/fanout.ts";
+import type { MatrixPort } from "../ports/matrix.ts";
+import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "../ports/store.ts";
 import type { Roles } from "./roles.ts";
-import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "./store-port.ts";
 
 export interface SettingsRequest {
   readonly slow_mode?: number | undefined;

@@ -1,15 +1,15 @@
 // Platform admins (JWT `admin: true`): ban, silence and reactivate a user across every channel.
 // On Matrix a ban is a ban in each channel's room and a silence a power level below
 // events_default, so they bind Element users; native users are also refused by Parley itself.
-import type { Logger } from "../logging.ts";
-import { ProtocolError } from "../protocol/errors.ts";
-import { pushFrame } from "../protocol/frames.ts";
-import type { UserId } from "../protocol/ids.ts";
-import type { Actor } from "./actor.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { MatrixPort } from "./matrix-port.ts";
+import type { Logger } from "../../logging.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { pushFrame } from "../../protocol/frames.ts";
+import type { UserId } from "../../protocol/ids.ts";
+import type { Actor } from "../actor.ts";
+import type { FanOut } from "../ports/fanout.ts";
+import type { MatrixPort } from "../ports/matrix.ts";
+import type { ChannelRow, Store } from "../ports/store.ts";
 import { SILENCED_UNTIL } from "./moderation.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
 
 export interface Admin {
   ban(actor: Actor, userId: UserId): Promise<{ channels: number }>;

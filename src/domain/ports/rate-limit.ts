@@ -1,6 +1,6 @@
 // The rate-limit port: token buckets by key. The in-process implementation is src/limits/memory.ts;
 // one shared by several nodes would implement the same interface.
-import { ProtocolError } from "../protocol/errors.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
 
 /** A bucket holds `burst` tokens and gains `perMinute` of them a minute; each request takes one. */
 export interface RateRule {

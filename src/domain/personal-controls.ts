@@ -5,37 +5,37 @@ import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChatEvent } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
-import type { MatrixPort } from "./matrix-port.ts";
-import type { Relation, Store } from "./store-port.ts";
+import type { MatrixPort } from "./ports/matrix.ts";
+import type { ControlKind, Store } from "./ports/store.ts";
 
-export interface Relations {
-  set(userId: UserId, other: UserId, relation: Relation, on: boolean): Promise<void>;
-  list(userId: UserId, relation: Relation): UserId[];
+export interface PersonalControls {
+  set(userId: UserId, other: UserId, kind: ControlKind, on: boolean): Promise<void>;
+  list(userId: UserId, kind: ControlKind): UserId[];
   blocks(userId: UserId, other: UserId): boolean;
   /** Whether `listener` ignores this event's sender's messages. Must not block: fan-out path. */
   hides(listener: UserId, event: ChatEvent): boolean;
 }
 
-export function createRelations(store: Store, matrix: MatrixPort, log: Logger): Relations {
+export function createPersonalControls(store: Store, matrix: MatrixPort, log: Logger): PersonalControls {
   const ignoring = new Map<UserId, Set<UserId>>();
   const ignoredBy = (listener: UserId) => {
     let set = ignoring.get(listener);
     if (!set) {
-      set = new Set(store.related(listener, "ignore"));
+      set = new Set(store.controlled(listener, "ignore"));
       ignoring.set(listener, set);
     }
     return set;
   };
   return {
-    async set(userId, other, relation, on) {
+    async set(userId, other, kind, on) {
       if (other === userId)
         throw new ProtocolError("protocol.invalid_payload", "You cannot do that to yourself.", {
           fields: ["id"],
         });
-      store.setRelation(userId, other, relation, on);
-      if (relation !== "ignore") return;
+      store.setControl(userId, other, kind, on);
+      if (kind !== "ignore") return;
       ignoring.delete(userId);
-      const ignored = store.related(userId, "ignore");
+      const ignored = store.controlled(userId, "ignore");
       try {
         await matrix.updateAccountData(userId, "m.ignored_user_list", () => ({
           ignored_users: Object.fromEntries(ignored.map((id) => [id, {}])),
@@ -45,8 +45,8 @@ export function createRelations(store: Store, matrix: MatrixPort, log: Logger): 
         log.warn(`mirroring ${userId}'s ignore list to Matrix failed`, error);
       }
     },
-    list: (userId, relation) => store.related(userId, relation),
-    blocks: (userId, other) => store.related(userId, "block").includes(other),
+    list: (userId, kind) => store.controlled(userId, kind),
+    blocks: (userId, other) => store.controlled(userId, "block").includes(other),
     hides: (listener, event) =>
       event.event_type === "channel.message" &&
       event.sender !== undefined &&

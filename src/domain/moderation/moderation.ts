@@ -3,17 +3,17 @@
 // A native moderator acts as their puppet (whose power level they hold); an admin without one
 // acts through the bot.
 
-import type { Logger } from "../logging.ts";
-import { ProtocolError } from "../protocol/errors.ts";
-import { pushFrame } from "../protocol/frames.ts";
-import type { ChannelName, UserId } from "../protocol/ids.ts";
-import { guarded } from "../shared/guard.ts";
-import type { Actor } from "./actor.ts";
-import type { Channels } from "./channels.ts";
-import type { FanOut } from "./fanout-port.ts";
-import type { MatrixPort } from "./matrix-port.ts";
+import type { Logger } from "../../logging.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { pushFrame } from "../../protocol/frames.ts";
+import type { ChannelName, UserId } from "../../protocol/ids.ts";
+import { guarded } from "../../shared/guard.ts";
+import type { Actor } from "../actor.ts";
+import type { Channels } from "../channels.ts";
+import type { FanOut } from "../ports/fanout.ts";
+import type { MatrixPort } from "../ports/matrix.ts";
+import type { ChannelRow, Store } from "../ports/store.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
-import type { ChannelRow, Store } from "./store-port.ts";
 
 export const MIN_TIMEOUT_S = 120;
 export const MAX_TIMEOUT_S = 600;

@@ -1,6 +1,6 @@
 // Reading a room's m.room.power_levels content (as stored for the channel).
 import { z } from "zod";
-import type { UserId } from "../protocol/ids.ts";
+import type { UserId } from "../../protocol/ids.ts";
 
 const powerLevelsSchema = z
   .object({

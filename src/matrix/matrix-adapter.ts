@@ -1,8 +1,8 @@
 // The Matrix port implemented with matrix-bot-sdk intents: the bot creates rooms, puppets act as
 // native users (`?user_id=` impersonation with the appservice token).
 import type { Appservice } from "@vector-im/matrix-bot-sdk";
-import { type MatrixPort, UpstreamRejectedError } from "../domain/matrix-port.ts";
 import type { MediaUrls } from "../domain/media-urls.ts";
+import { type MatrixPort, UpstreamRejectedError } from "../domain/ports/matrix.ts";
 import type { Profile } from "../protocol/events.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
@@ -35,7 +35,7 @@ const eventIdOf = (response: unknown): MatrixEventId => {
   return asMatrixEventId(id);
 };
 
-export function createMatrixPort(
+export function createMatrixAdapter(
   appservice: Appservice,
   homeserver: { readonly url: string; readonly serverName: string; readonly accessToken: string },
   media: MediaUrls,

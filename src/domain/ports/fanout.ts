@@ -1,7 +1,7 @@
 // The fan-out port: who is listening where, and delivery to them. The in-process implementation is
 // src/fanout/local.ts; a Redis-backed one would implement the same interface across processes.
-import type { EncodedFrame, OutgoingFrame } from "../protocol/frames.ts";
-import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { EncodedFrame, OutgoingFrame } from "../../protocol/frames.ts";
+import type { ChannelName, UserId } from "../../protocol/ids.ts";
 
 /** One client connection as the domain sees it: an identity and a way to hand it encoded frames. */
 export interface Subscriber {

@@ -2,9 +2,9 @@
 // matrix-bot-sdk intents. Implementations throw the errors below, never library-specific ones.
 
 import type { Readable } from "node:stream";
-import type { MessageContent, Profile } from "../protocol/events.ts";
-import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
-import type { ParsedRoomEvent } from "./room-events.ts";
+import type { MessageContent, Profile } from "../../protocol/events.ts";
+import type { MatrixEventId, RoomId, UserId } from "../../protocol/ids.ts";
+import type { ParsedRoomEvent } from "../room-events.ts";
 
 /** The homeserver could not be reached or answered 5xx: nothing was done. */
 export class UpstreamUnavailableError extends Error {
