@@ -11,6 +11,14 @@ export default defineConfig({
       },
       {
         test: {
+          // The domain, router and a real WebSocket server, with a fake homeserver: no Synapse.
+          name: "middle",
+          include: ["test/middle/**/*.test.ts"],
+          testTimeout: 15_000,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           // One Synapse and one appservice port for the run: end-to-end files take turns.

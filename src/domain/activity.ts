@@ -17,6 +17,8 @@ export interface Activity {
   connectionOpened(userId: UserId): void;
   /** Writes the "seen" times gathered since the last flush (call before reading them). */
   flush(): void;
+  /** Starts writing them every few seconds. */
+  start(): void;
   stop(): void;
 }
 
@@ -48,8 +50,7 @@ export function createActivity(
       for (const [userId, at] of batch) store.touchJoinedMember(userId, at);
     });
   };
-  const timer = setInterval(guarded(log, "writing seen-times", flush), FLUSH_EVERY_MS);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
 
   return {
     touch(userId, at) {
@@ -68,8 +69,13 @@ export function createActivity(
       seen.set(userId, Date.now());
     },
     flush,
+    start() {
+      timer ??= setInterval(guarded(log, "writing seen-times", flush), FLUSH_EVERY_MS);
+      timer.unref();
+    },
     stop() {
       clearInterval(timer);
+      timer = undefined;
       flush();
     },
   };

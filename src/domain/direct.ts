@@ -30,18 +30,21 @@ export const directChannelName = (members: readonly UserId[]): ChannelName =>
       .slice(0, 32)}`,
   );
 
-export function createDirect(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  membership: Membership,
-  personalControls: PersonalControls,
-  users: Users,
-  fanout: FanOut,
-  naming: Naming,
-  creation: { limiter: RateLimiter; rules: UserAndAddressRule },
-  log: Logger,
-): Direct {
+export interface DirectDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly membership: Membership;
+  readonly personalControls: PersonalControls;
+  readonly users: Users;
+  readonly fanout: FanOut;
+  readonly naming: Naming;
+  readonly creation: { limiter: RateLimiter; rules: UserAndAddressRule };
+  readonly log: Logger;
+}
+
+export function createDirect(deps: DirectDeps): Direct {
+  const { store, matrix, channels, membership, personalControls, users, fanout, naming, creation, log } = deps;
   return {
     // Every check comes before the first effect: a refused create leaves no room and no member.
     async create(actor, wanted) {

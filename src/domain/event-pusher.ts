@@ -9,6 +9,7 @@ import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
 import type { EventPublisher } from "./event-log.ts";
+import type { Hears } from "./hearing.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
 
@@ -24,16 +25,17 @@ export interface EventPusher {
   flushAll(): void;
 }
 
-/** Whether a listener hears an event (audiences); must not block. */
-export type Hears = (channel: ChannelRow, listener: UserId, event: ChatEvent) => boolean;
 
-export function createEventPusher(
-  fanout: FanOut,
-  store: Store,
-  batching: MemberBatching,
-  hears: Hears,
-  log: Logger,
-): EventPusher {
+export interface EventPusherDeps {
+  readonly fanout: FanOut;
+  readonly store: Store;
+  readonly batching: MemberBatching;
+  readonly hears: Hears;
+  readonly log: Logger;
+}
+
+export function createEventPusher(deps: EventPusherDeps): EventPusher {
+  const { fanout, store, batching, hears, log } = deps;
   const pending = new Map<ChannelName, { events: ChatEvent[]; timer: NodeJS.Timeout }>();
 
   const flush = (channel: ChannelName) => {

@@ -7,6 +7,7 @@ import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import { type EventLog, toChatEvent } from "./event-log.ts";
+import type { Hears } from "./hearing.ts";
 import type { Naming } from "./naming.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
@@ -27,27 +28,28 @@ export interface FetchResult {
 
 export interface History {
   /**
-   * The caller's right to read the channel is checked before (handlers/history.ts); `hears`
-   * filters what the caller's audience lets them hear.
+   * The caller's right to read the channel is checked before (handlers/history.ts); `listener`
+   * gets only what they hear (audiences, ignores).
    */
-  fetch(
-    request: FetchRequest,
-    hears?: (channel: ChannelRow, event: ChatEvent) => boolean,
-  ): Promise<FetchResult>;
+  fetch(request: FetchRequest, listener: UserId): Promise<FetchResult>;
 }
 
 /** Pages of Matrix history read per backfill, at most, so one fetch cannot run away. */
 const BACKFILL_PAGES = 5;
 const BACKFILL_PAGE_SIZE = 100;
 
-export function createHistory(
-  store: Store,
-  channels: Channels,
-  users: Users,
-  matrix: MatrixPort,
-  log: EventLog,
-  naming: Naming,
-): History {
+export interface HistoryDeps {
+  readonly hears: Hears;
+  readonly store: Store;
+  readonly channels: Channels;
+  readonly users: Users;
+  readonly matrix: MatrixPort;
+  readonly eventLog: EventLog;
+  readonly naming: Naming;
+}
+
+export function createHistory(deps: HistoryDeps): History {
+  const { store, channels, users, matrix, eventLog, naming, hears } = deps;
   const inFlight = new Map<number, Promise<void>>();
 
   const prepend = (channel: ChannelRow, input: RoomEventInput): boolean => {
@@ -55,7 +57,7 @@ export function createHistory(
       const e = input.event;
       // Old edits are not replayed onto old messages: backfilled history shows them as first sent.
       if (e.sender === naming.botUserId || e.replaces !== null) return false;
-      return log.prepend({
+      return eventLog.prepend({
         channel,
         matrixEventId: e.matrixEventId,
         sender: e.sender,
@@ -67,7 +69,7 @@ export function createHistory(
       const e = input.event;
       if (e.target === naming.botUserId || !isShownMembership(e.membership)) return false;
       const profile = { display_name: e.displayName, avatar_url: e.avatarUrl };
-      return log.prepend({
+      return eventLog.prepend({
         channel,
         matrixEventId: e.matrixEventId,
         sender: e.sender,
@@ -124,7 +126,7 @@ export function createHistory(
   };
 
   return {
-    async fetch(request, hears) {
+    async fetch(request, listener) {
       const channel = channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
       const forward = request.after_id !== undefined && request.before_id === undefined;
@@ -147,7 +149,7 @@ export function createHistory(
           const reactions = summaries.get(event.seq);
           return reactions ? { ...chatEvent, reactions } : chatEvent;
         })
-        .filter((event) => !hears || hears(channel, event));
+        .filter((event) => hears(channel, listener, event));
       return { results, users: usersOf(results) };
     },
   };

@@ -36,18 +36,20 @@ export interface Inbound {
 const done: Outcome = { outcome: "done" };
 const skip = (why: string): Outcome => ({ outcome: "skipped", why });
 
-export function createInbound(
-  store: Store,
-  channels: Channels,
-  users: Users,
-  log: EventLog,
-  naming: Naming,
-  activity: Activity,
-  notifications: Notifications,
-  typing: Typing,
-  settings: Settings,
-  removeTooFast: (channel: ChannelRow, matrixEventId: MatrixEventId) => void,
-): Inbound {
+export interface InboundDeps {
+  readonly store: Store;
+  readonly channels: Channels;
+  readonly users: Users;
+  readonly eventLog: EventLog;
+  readonly naming: Naming;
+  readonly activity: Activity;
+  readonly notifications: Notifications;
+  readonly typing: Typing;
+  readonly settings: Settings;
+}
+
+export function createInbound(deps: InboundDeps): Inbound {
+  const { store, channels, users, eventLog, naming, activity, notifications, typing, settings } = deps;
   const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
     // and ban events carry none, so the name they had while in the room is kept.
@@ -83,7 +85,7 @@ export function createInbound(
       if (!known || event.ts >= known.updatedAt) store.setMember(memberChange);
       return done;
     }
-    log.record({
+    eventLog.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
@@ -105,11 +107,9 @@ export function createInbound(
       !store.eventByMatrixId(event.matrixEventId)
     ) {
       // Slow mode binds Matrix users too: a post that came too fast is removed by the bot.
-      if (settings.tooFast(channel, event.sender, event.ts)) {
-        removeTooFast(channel, event.matrixEventId);
+      if (settings.enforceOnMatrixPost(channel, event.sender, event.ts, event.matrixEventId)) {
         return skip("slow mode: removed");
       }
-      settings.posted(channel, event.sender, event.ts);
     }
     const original = event.replaces === null ? undefined : store.eventByMatrixId(event.replaces);
     if (event.replaces !== null) {
@@ -124,7 +124,7 @@ export function createInbound(
       }
     }
     const repliedTo = event.replyTo === null ? undefined : store.eventByMatrixId(event.replyTo);
-    const { event: logged, fresh } = log.record({
+    const { event: logged, fresh } = eventLog.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
@@ -145,7 +145,7 @@ export function createInbound(
       return skip("reaction to something that is not a message of a channel");
     }
     activity.touch(event.sender, event.ts);
-    log.record({
+    eventLog.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
@@ -170,7 +170,7 @@ export function createInbound(
     const base = { channel, matrixEventId: event.matrixEventId, sender: event.sender, ts: event.ts };
     const reacted = store.reactionByMatrixId(event.redacts);
     if (reacted && reacted.channelId === channel.id) {
-      log.record({
+      eventLog.record({
         ...base,
         entry: reactionEntry(store, channel.id, reacted.targetSeq),
         apply: () => {
@@ -189,7 +189,7 @@ export function createInbound(
       return skip("redaction by someone without the power to redact");
     }
     const deleted = { type: "deleted" } as const;
-    log.record({
+    eventLog.record({
       ...base,
       entry: { eventType: "channel.message", content: deleted },
       replaces: original.seq,

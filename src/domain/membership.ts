@@ -66,7 +66,7 @@ export interface MembershipDeps {
   readonly matrix: MatrixPort;
   readonly channels: Channels;
   readonly users: Users;
-  readonly log: EventLog;
+  readonly eventLog: EventLog;
   readonly activity: Activity;
   readonly roles: Roles;
   readonly gatekeeper: Gatekeeper;
@@ -75,7 +75,7 @@ export interface MembershipDeps {
 }
 
 export function createMembership(deps: MembershipDeps): Membership {
-  const { store, matrix, channels, users, log, activity, roles, gatekeeper, joinRate } = deps;
+  const { store, matrix, channels, users, eventLog, activity, roles, gatekeeper, joinRate } = deps;
   const members = (channel: ChannelRow): MemberView[] =>
     store.joinedMembers(channel.id).map((member) => {
       const nativeUser = users.native(member.userId);
@@ -103,7 +103,7 @@ export function createMembership(deps: MembershipDeps): Membership {
     matrixEventId: MatrixEventId,
   ) => {
     const now = Date.now();
-    log.record({
+    eventLog.record({
       channel,
       matrixEventId,
       sender: userId,

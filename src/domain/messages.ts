@@ -40,16 +40,19 @@ export function matrixTxnId(userId: UserId, channelId: number, clientTxnId: stri
   return `parley.${createHash("sha256").update(`${userId}\n${channelId}\n${clientTxnId}`).digest("base64url")}`;
 }
 
-export function createMessages(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  membership: Membership,
-  log: EventLog,
-  notifications: Notifications,
-  gatekeeper: Gatekeeper,
-  settings: Settings,
-): Messages {
+export interface MessagesDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly membership: Membership;
+  readonly eventLog: EventLog;
+  readonly notifications: Notifications;
+  readonly gatekeeper: Gatekeeper;
+  readonly settings: Settings;
+}
+
+export function createMessages(deps: MessagesDeps): Messages {
+  const { store, matrix, channels, membership, eventLog, notifications, gatekeeper, settings } = deps;
   const target = (channel: ChannelRow, seq: number, field: string): StoredEvent => {
     const event = store.eventBySeq(channel.id, asEventSeq(seq));
     if (event?.eventType !== "channel.message") {
@@ -103,7 +106,7 @@ export function createMessages(
       const earlier =
         request.txn_id === undefined ? undefined : store.sentTxn(userId, channel.id, request.txn_id);
       const earlierEvent = earlier && store.eventByMatrixId(earlier);
-      if (earlierEvent) return log.toChatEvent(channel, earlierEvent);
+      if (earlierEvent) return eventLog.toChatEvent(channel, earlierEvent);
       if (store.member(channel.id, userId)?.membership === "ban") throw new ProtocolError("channel.banned");
       if (!membership.isJoined(userId, channel)) {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
@@ -134,7 +137,7 @@ export function createMessages(
             );
       if (request.txn_id !== undefined)
         store.recordSentTxn(userId, channel.id, request.txn_id, matrixEventId);
-      const { event, fresh } = log.record({
+      const { event, fresh } = eventLog.record({
         channel,
         matrixEventId,
         sender: userId,

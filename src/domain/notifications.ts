@@ -5,6 +5,7 @@ import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
+import type { Hears } from "./hearing.ts";
 import type { Naming } from "./naming.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
@@ -21,16 +22,17 @@ export interface Notifications {
   read(userId: UserId, channel: ChannelRow, seq: number): void;
 }
 
-/** Whether a listener hears an event at all (audiences, ignores). */
-export type Hears = (channel: ChannelRow, listener: UserId, event: ChatEvent) => boolean;
 
-export function createNotifications(
-  store: Store,
-  fanout: FanOut,
-  users: Users,
-  naming: Naming,
-  hears: Hears,
-): Notifications {
+export interface NotificationsDeps {
+  readonly store: Store;
+  readonly fanout: FanOut;
+  readonly users: Users;
+  readonly naming: Naming;
+  readonly hears: Hears;
+}
+
+export function createNotifications(deps: NotificationsDeps): Notifications {
+  const { store, fanout, users, naming, hears } = deps;
   const counts = (userId: UserId): Record<string, number> => {
     const result = dict<number>();
     for (const { channelId, count } of store.notificationCounts(userId)) {

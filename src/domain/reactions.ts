@@ -33,13 +33,16 @@ export const reactionEntry = (store: Store, channelId: number, targetSeq: number
   },
 });
 
-export function createReactions(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  membership: Membership,
-  log: EventLog,
-): Reactions {
+export interface ReactionsDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly membership: Membership;
+  readonly eventLog: EventLog;
+}
+
+export function createReactions(deps: ReactionsDeps): Reactions {
+  const { store, matrix, channels, membership, eventLog } = deps;
   const record = (
     channel: ChannelRow,
     userId: UserId,
@@ -47,7 +50,7 @@ export function createReactions(
     targetSeq: number,
     apply: () => void,
   ) =>
-    log.record({
+    eventLog.record({
       channel,
       matrixEventId,
       sender: userId,

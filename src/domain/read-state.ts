@@ -31,15 +31,18 @@ export interface ReadState {
   readonly onLogged: EventPublisher;
 }
 
-export function createReadState(
-  store: Store,
-  channels: Channels,
-  matrix: MatrixPort,
-  fanout: FanOut,
-  naming: Naming,
-  notifications: Notifications,
-  log: Logger,
-): ReadState {
+export interface ReadStateDeps {
+  readonly store: Store;
+  readonly channels: Channels;
+  readonly matrix: MatrixPort;
+  readonly fanout: FanOut;
+  readonly naming: Naming;
+  readonly notifications: Notifications;
+  readonly log: Logger;
+}
+
+export function createReadState(deps: ReadStateDeps): ReadState {
+  const { store, channels, matrix, fanout, naming, notifications, log } = deps;
   /** Per channel id: members already told about unread events since their last read. */
   const notified = new Map<number, Set<UserId>>();
   /**

@@ -30,15 +30,18 @@ interface ChannelTyping {
   matrix: UserId[];
 }
 
-export function createTyping(
-  store: Store,
-  channels: Channels,
-  membership: Membership,
-  matrix: MatrixPort,
-  fanout: FanOut,
-  naming: Naming,
-  log: Logger,
-): Typing {
+export interface TypingDeps {
+  readonly store: Store;
+  readonly channels: Channels;
+  readonly membership: Membership;
+  readonly matrix: MatrixPort;
+  readonly fanout: FanOut;
+  readonly naming: Naming;
+  readonly log: Logger;
+}
+
+export function createTyping(deps: TypingDeps): Typing {
+  const { store, channels, membership, matrix, fanout, naming, log } = deps;
   const state = new Map<ChannelName, ChannelTyping>();
   const of = (channel: ChannelName) => {
     let typing = state.get(channel);

@@ -24,13 +24,7 @@ function checkReader({ session, user, services }: HandlerContext, name: ChannelN
 export const historyActions = {
   "chat.fetch": action(fetchPayload, async (ctx, payload) => {
     checkReader(ctx, payload.channel);
-    const { user, services } = ctx;
-    return services.history.fetch(
-      payload,
-      (channel, event) =>
-        services.audiences.hears(channel, user.userId, event) &&
-        !services.personalControls.hides(user.userId, event),
-    );
+    return ctx.services.history.fetch(payload, ctx.user.userId);
   }),
 
   "chat.mark_read": action(markReadPayload, async (ctx, { channel, id }) => {

@@ -1,7 +1,11 @@
 // The router: frame in, exactly one frame out. Auth guard, payload validation, and the mapping of
 // every failure to an error code happen here, once, so handlers stay plain functions.
 
-import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/ports/matrix.ts";
+import {
+  UpstreamRateLimitedError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+} from "../domain/ports/matrix.ts";
 import { type RateLimiter, type RateRule, rateLimited, takeOrThrow } from "../domain/ports/rate-limit.ts";
 import type { Logger } from "../logging.ts";
 import { isProtocolError, ProtocolError } from "../protocol/errors.ts";
@@ -37,6 +41,9 @@ const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
 
 export const ACTION_NAMES: readonly string[] = [...ACTIONS.keys()];
 
+/** Actions that name an event (a reply, an edit, a delete, a reaction). */
+const EVENT_ACTIONS = new Set(["chat.send", "chat.react"]);
+
 export interface Router {
   /** Never rejects: every outcome is a frame to send back (or none, for nothing). */
   handle(session: Session, frame: IncomingFrame): Promise<OutgoingFrame>;
@@ -51,13 +58,23 @@ export interface RouterLimits extends Record<ActionLimit, RateRule> {
 }
 
 export function createRouter(services: Services, limits: RouterLimits, log: Logger): Router {
+  /** Failures keep their meaning: the homeserver's answers become the protocol's codes. */
   const toErrorPayload = (error: unknown, context: string): Record<string, unknown> => {
     if (isProtocolError(error)) return error.toPayload();
     if (error instanceof UpstreamUnavailableError) {
       return new ProtocolError("upstream.unavailable").toPayload();
     }
+    if (error instanceof UpstreamRateLimitedError) {
+      return rateLimited(error.retryAfterMs, "The homeserver asked to slow down.").toPayload();
+    }
     if (error instanceof UpstreamRejectedError && error.status === 403) {
       return new ProtocolError("chat.denied", "The homeserver refused this action.").toPayload();
+    }
+    if (error instanceof UpstreamRejectedError && (error.status === 404 || error.errcode === "M_NOT_FOUND")) {
+      // Sends and reactions name an event; everything else names a channel or a user.
+      return EVENT_ACTIONS.has(context)
+        ? new ProtocolError("chat.unknown_event", "The homeserver does not know that event.").toPayload()
+        : new ProtocolError("chat.unknown", "The homeserver does not know that room.").toPayload();
     }
     log.error(`${context} failed`, error);
     return new ProtocolError("server.fatal").toPayload();

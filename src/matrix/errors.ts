@@ -1,7 +1,11 @@
 // Turns the bot-sdk's failures into the Matrix port's two error types, so nothing above this layer
 // sees library-specific errors. "Unavailable" means the request certainly or probably did not land.
 import { MatrixError } from "@vector-im/matrix-bot-sdk";
-import { UpstreamRejectedError, UpstreamUnavailableError } from "../domain/ports/matrix.ts";
+import {
+  UpstreamRateLimitedError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+} from "../domain/ports/matrix.ts";
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
@@ -20,12 +24,19 @@ const statusOf = (error: unknown): number | undefined =>
     ? error.statusCode
     : undefined;
 
+/** When the homeserver does not say how long to wait after a 429. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
 export function translateMatrixError(error: unknown): Error {
+  if (error instanceof MatrixError && (error.statusCode === 429 || error.errcode === "M_LIMIT_EXCEEDED")) {
+    return new UpstreamRateLimitedError(error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+  }
   if (error instanceof MatrixError) {
     if (error.statusCode >= 500) return new UpstreamUnavailableError(`homeserver error ${error.statusCode}`);
     return new UpstreamRejectedError(error.errcode, error.statusCode, error.error ?? error.errcode);
   }
   const status = statusOf(error);
+  if (status === 429) return new UpstreamRateLimitedError(DEFAULT_RETRY_AFTER_MS);
   if (status !== undefined) {
     if (status >= 500) return new UpstreamUnavailableError(`homeserver answered ${status}`);
     return new UpstreamRejectedError("M_UNKNOWN", status, `homeserver answered ${status}`);

@@ -22,13 +22,16 @@ export const modChannelName = (parent: ChannelName): ChannelName =>
       : `mods.${createHash("sha256").update(parent).digest("hex").slice(0, 24)}`,
   );
 
-export function createModChannels(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  roles: Roles,
-  membership: Membership,
-): ModChannels {
+export interface ModChannelsDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly roles: Roles;
+  readonly membership: Membership;
+}
+
+export function createModChannels(deps: ModChannelsDeps): ModChannels {
+  const { store, matrix, channels, roles, membership } = deps;
   return {
     async open(actor, name) {
       membership.checkJoiner(actor);

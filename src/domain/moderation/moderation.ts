@@ -11,7 +11,7 @@ import { guarded } from "../../shared/guard.ts";
 import type { Actor } from "../actor.ts";
 import type { Channels } from "../channels.ts";
 import type { FanOut } from "../ports/fanout.ts";
-import type { MatrixPort } from "../ports/matrix.ts";
+import { type MatrixPort, UpstreamRateLimitedError } from "../ports/matrix.ts";
 import type { ChannelRow, Store } from "../ports/store.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 
@@ -50,14 +50,17 @@ export interface Moderation {
   stop(): void;
 }
 
-export function createModeration(
-  store: Store,
-  matrix: MatrixPort,
-  channels: Channels,
-  roles: Roles,
-  fanout: FanOut,
-  log: Logger,
-): Moderation {
+export interface ModerationDeps {
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly channels: Channels;
+  readonly roles: Roles;
+  readonly fanout: FanOut;
+  readonly log: Logger;
+}
+
+export function createModeration(deps: ModerationDeps): Moderation {
+  const { store, matrix, channels, roles, fanout, log } = deps;
   const timers = new Map<string, NodeJS.Timeout>();
   const key = (channelId: number, userId: UserId) => `${channelId}\n${userId}`;
 
@@ -92,8 +95,10 @@ export function createModeration(
       store.removeTimeout(channelId, userId);
       announce(channel, { action: "untimeout", user: userId });
     } catch (error) {
-      log.warn(`ending the timeout of ${userId} in ${channel.name} failed; retrying`, error);
-      schedule(channelId, userId, Date.now() + RESTORE_RETRY_MS);
+      // Parley acts on its own here: it retries, as soon as the homeserver allows.
+      const wait = error instanceof UpstreamRateLimitedError ? error.retryAfterMs : RESTORE_RETRY_MS;
+      log.warn(`ending the timeout of ${userId} in ${channel.name} failed; retrying in ${wait} ms`, error);
+      schedule(channelId, userId, Date.now() + wait);
     }
   };
 

@@ -1,9 +1,10 @@
 // Channel settings and the rules that bind senders: slow mode, channel rules (optionally to be
 // accepted before posting), and join policies (no guests, or a JWT claim value), re-checked for
 // everyone present when they change.
+import type { Logger } from "../../logging.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
 import { EncodedFrame, pushFrame } from "../../protocol/frames.ts";
-import type { ChannelName, UserId } from "../../protocol/ids.ts";
+import type { ChannelName, MatrixEventId, UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
 import type { Channels } from "../channels.ts";
 import type { Naming } from "../naming.ts";
@@ -37,8 +38,12 @@ export interface Settings {
   checkPost(channel: ChannelRow, userId: UserId): void;
   /** Remembers a post for slow mode. */
   posted(channel: ChannelRow, userId: UserId, at: number): void;
-  /** For Matrix users: whether this post came too fast (the bot then removes it). */
-  tooFast(channel: ChannelRow, userId: UserId, at: number): boolean;
+  /**
+   * Slow mode binds Matrix users too, after the fact: a post of theirs that came too fast is
+   * redacted by the bridge bot (reason "slow mode"). True when it was; otherwise it counts as
+   * their latest post.
+   */
+  enforceOnMatrixPost(channel: ChannelRow, userId: UserId, at: number, matrixEventId: MatrixEventId): boolean;
 }
 
 const viewOf = (s: ChannelSettings): SettingsView => ({
@@ -48,14 +53,18 @@ const viewOf = (s: ChannelSettings): SettingsView => ({
   required_claim: s.requiredClaim,
 });
 
-export function createSettings(
-  store: Store,
-  channels: Channels,
-  roles: Roles,
-  matrix: MatrixPort,
-  fanout: FanOut,
-  naming: Naming,
-): Settings {
+export interface SettingsDeps {
+  readonly log: Logger;
+  readonly store: Store;
+  readonly channels: Channels;
+  readonly roles: Roles;
+  readonly matrix: MatrixPort;
+  readonly fanout: FanOut;
+  readonly naming: Naming;
+}
+
+export function createSettings(deps: SettingsDeps): Settings {
+  const { store, channels, roles, matrix, fanout, naming, log } = deps;
   const lastPost = new Map<number, Map<UserId, number>>();
 
   const failsPolicy = (settings: ChannelSettings, userId: UserId, isGuest: boolean): string | undefined => {
@@ -82,6 +91,25 @@ export function createSettings(
       if (!naming.isNativeUser(member.userId)) continue;
       const why = failsPolicy(settings, member.userId, isGuest(member.userId));
       if (why) await matrix.moderate(channel.roomId, null, "kick", member.userId, `join policy: ${why}`);
+    }
+  };
+
+  /** Remembers a post for slow mode. Only slow-mode channels need to, and only for one window. */
+  const posted = (channel: ChannelRow, userId: UserId, at: number) => {
+    // Only slow-mode channels need to remember, and only for one window: the map stays small.
+    const slowMode = store.settings(channel.id).slowMode;
+    if (slowMode === 0) {
+      lastPost.delete(channel.id);
+      return;
+    }
+    let users = lastPost.get(channel.id);
+    if (!users) {
+      users = new Map();
+      lastPost.set(channel.id, users);
+    }
+    users.set(userId, at);
+    if (users.size > 1000) {
+      for (const [id, when] of users) if (at - when >= slowMode * 1000) users.delete(id);
     }
   };
 
@@ -155,29 +183,20 @@ export function createSettings(
       }
     },
 
-    posted(channel, userId, at) {
-      // Only slow-mode channels need to remember, and only for one window: the map stays small.
+    posted: (channel, userId, at) => posted(channel, userId, at),
+    enforceOnMatrixPost(channel, userId, at, matrixEventId) {
       const slowMode = store.settings(channel.id).slowMode;
-      if (slowMode === 0) {
-        lastPost.delete(channel.id);
-        return;
-      }
-      let users = lastPost.get(channel.id);
-      if (!users) {
-        users = new Map();
-        lastPost.set(channel.id, users);
-      }
-      users.set(userId, at);
-      if (users.size > 1000) {
-        for (const [id, when] of users) if (at - when >= slowMode * 1000) users.delete(id);
-      }
-    },
-
-    tooFast(channel, userId, at) {
-      const slowMode = store.settings(channel.id).slowMode;
-      if (slowMode === 0 || roles.canModerate(channel, userId)) return false;
       const last = lastPost.get(channel.id)?.get(userId);
-      return last !== undefined && at - last < slowMode * 1000;
+      const tooFast =
+        slowMode > 0 && !roles.canModerate(channel, userId) && last !== undefined && at - last < slowMode * 1000;
+      if (!tooFast) {
+        posted(channel, userId, at);
+        return false;
+      }
+      matrix
+        .redactAsBot(channel.roomId, matrixEventId, `slow mode: one message every ${slowMode} s`)
+        .catch((error: unknown) => log.warn(`could not remove a too-fast message in ${channel.name}`, error));
+      return true;
     },
   };
 }

@@ -23,6 +23,17 @@ export class UpstreamRejectedError extends Error {
   }
 }
 
+/** The homeserver asked Parley to slow down (429 `M_LIMIT_EXCEEDED`): nothing was done. */
+export class UpstreamRateLimitedError extends Error {
+  override readonly name = "UpstreamRateLimitedError";
+  /** How long the homeserver asked to wait. */
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(`the homeserver asked to retry after ${retryAfterMs} ms`);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** A file being read from the homeserver: the caller must consume or destroy `stream`. */
 export interface DownloadedMedia {
   readonly stream: Readable;

@@ -1,0 +1,16 @@
+// A ban, or a kick from a channel that is not public, also ends the removed user's live
+// subscriptions there: they would otherwise keep reading a channel they were put out of. Runs on
+// every newly logged event (an EventPublisher), after its commit.
+import { pushFrame } from "../protocol/frames.ts";
+import type { EventPublisher } from "./event-log.ts";
+import type { FanOut } from "./ports/fanout.ts";
+
+export function endSubscriptionsOfRemoved(fanout: FanOut): EventPublisher {
+  return (channel, event) => {
+    if (event.event_type !== "channel.member" || event.content.by === undefined) return;
+    const { membership, user } = event.content;
+    if (membership !== "ban" && !(membership === "leave" && channel.joinRule !== "public")) return;
+    const reason = membership === "ban" ? "banned" : "removed from this channel";
+    fanout.unsubscribeUser(channel.name, user.id, pushFrame("chat.unsubscribed", { channel: channel.name, reason }));
+  };
+}

@@ -1,0 +1,246 @@
+// Phase one of the composition root: the domain wired together. Pure wiring: synchronous, no I/O,
+// no timers (those start with `background.start()`). The Matrix side (src/matrix/bridge.ts) and
+// the gateway (src/gateway/server.ts) are started on top of it by src/app.ts; the middle test tier
+// uses it with a fake Matrix port and no homeserver at all.
+import { type Authenticator, createAuthenticator } from "./auth/jwt.ts";
+import type { Config } from "./config/load.ts";
+import { type Activity, createActivity } from "./domain/activity.ts";
+import { type Admission, createAdmission } from "./domain/admission.ts";
+import { type Channels, createChannels } from "./domain/channels.ts";
+import { createDirect, type Direct } from "./domain/direct.ts";
+import { createEventLog } from "./domain/event-log.ts";
+import { createEventPusher } from "./domain/event-pusher.ts";
+import { createHearing } from "./domain/hearing.ts";
+import { createHistory, type History } from "./domain/history.ts";
+import { createInbound, type Inbound } from "./domain/inbound.ts";
+import { createMedia, type Media } from "./domain/media.ts";
+import type { MediaUrls } from "./domain/media-urls.ts";
+import { createMembership, type Membership } from "./domain/membership.ts";
+import { createMessages, type Messages } from "./domain/messages.ts";
+import { type Admin, createAdmin } from "./domain/moderation/admin.ts";
+import { type Audiences, createAudiences } from "./domain/moderation/audiences.ts";
+import { createGatekeeper, type Gatekeeper } from "./domain/moderation/gatekeeper.ts";
+import { createModChannels, type ModChannels } from "./domain/moderation/mod-channels.ts";
+import { createModeration, type Moderation } from "./domain/moderation/moderation.ts";
+import { createRoles } from "./domain/moderation/roles.ts";
+import { createSettings, type Settings } from "./domain/moderation/settings.ts";
+import type { Naming } from "./domain/naming.ts";
+import { createNotifications } from "./domain/notifications.ts";
+import { createPersonalControls, type PersonalControls } from "./domain/personal-controls.ts";
+import type { FanOut } from "./domain/ports/fanout.ts";
+import type { MatrixPort } from "./domain/ports/matrix.ts";
+import type { RateLimiter } from "./domain/ports/rate-limit.ts";
+import type { Store, UserStatus } from "./domain/ports/store.ts";
+import { createReactions, type Reactions } from "./domain/reactions.ts";
+import { createReadState, type ReadState } from "./domain/read-state.ts";
+import { endSubscriptionsOfRemoved } from "./domain/removals.ts";
+import { createTyping, type Typing } from "./domain/typing.ts";
+import { createUsers, type Users } from "./domain/users.ts";
+import type { Logger } from "./logging.ts";
+import type { UserId } from "./protocol/ids.ts";
+
+export interface ServiceDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly matrix: MatrixPort;
+  readonly fanout: FanOut;
+  readonly limiter: RateLimiter;
+  readonly naming: Naming;
+  readonly mediaUrls: MediaUrls;
+  readonly logger: (module: string) => Logger;
+}
+
+/** What handlers reach (src/handlers/context.ts) and what the Matrix side feeds. */
+export interface ParleyServices {
+  readonly authenticator: Authenticator;
+  readonly admission: Admission;
+  readonly channels: Channels;
+  readonly history: History;
+  readonly reactions: Reactions;
+  readonly media: Media;
+  readonly moderation: Moderation;
+  readonly direct: Direct;
+  readonly personalControls: PersonalControls;
+  readonly settings: Settings;
+  readonly audiences: Audiences;
+  readonly modChannels: ModChannels;
+  readonly admin: Admin;
+  readonly naming: Naming;
+  readonly gatekeeper: Gatekeeper;
+  readonly moderationStatus: (userId: UserId) => UserStatus;
+  readonly typing: Typing;
+  readonly readState: ReadState;
+  readonly activity: Activity;
+  readonly users: Users;
+  readonly membership: Membership;
+  readonly messages: Messages;
+  readonly fanout: FanOut;
+  /** Matrix events, parsed, in protocol terms. */
+  readonly inbound: Inbound;
+  /** Timers of the domain: seen-time writes, timeout ends, member-event batches. */
+  readonly background: { start(): void; stop(): void };
+}
+
+export function createServices(deps: ServiceDeps): ParleyServices {
+  const { config, store, matrix, fanout, limiter, naming, mediaUrls, logger } = deps;
+  const limits = config.limits;
+
+  const roles = createRoles(naming);
+  const channels = createChannels({
+    store,
+    matrix,
+    naming,
+    roles,
+    policy: { limiter, rules: limits.channelCreation, guestsCreate: limits.guestsCreateChannels },
+  });
+  const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId), logger("Activity"));
+  const audiences = createAudiences(store, channels, roles);
+  const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"));
+  const hears = createHearing({ audiences, personalControls });
+  const users = createUsers({ store, matrix, naming, lookups: { limiter, rule: limits.requests } });
+  const notifications = createNotifications({ store, fanout, users, naming, hears });
+  const readState = createReadState({
+    store,
+    channels,
+    matrix,
+    fanout,
+    naming,
+    notifications,
+    log: logger("ReadState"),
+  });
+  const pusher = createEventPusher({
+    fanout,
+    store,
+    batching: { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
+    hears,
+    log: logger("Pusher"),
+  });
+  const removals = endSubscriptionsOfRemoved(fanout);
+  // Every newly logged event, in event_id order per channel: pushed, counted unread, and a removal
+  // ends the removed user's subscriptions.
+  const eventLog = createEventLog(store, (channel, event) => {
+    pusher.publish(channel, event);
+    readState.onLogged(channel, event);
+    removals(channel, event);
+  });
+  const moderation = createModeration({ store, matrix, channels, roles, fanout, log: logger("Moderation") });
+  const settings = createSettings({
+    store,
+    channels,
+    roles,
+    matrix,
+    fanout,
+    naming,
+    log: logger("Settings"),
+  });
+  const gatekeeper = createGatekeeper(store, roles, settings, moderation);
+  const membership = createMembership({
+    store,
+    matrix,
+    channels,
+    users,
+    eventLog,
+    activity,
+    roles,
+    gatekeeper,
+    joinRate: { limiter, rules: limits.joins },
+  });
+  const messages = createMessages({
+    store,
+    matrix,
+    channels,
+    membership,
+    eventLog,
+    notifications,
+    gatekeeper,
+    settings,
+  });
+  const reactions = createReactions({ store, matrix, channels, membership, eventLog });
+  const typing = createTyping({
+    store,
+    channels,
+    membership,
+    matrix,
+    fanout,
+    naming,
+    log: logger("Typing"),
+  });
+  const media = createMedia({
+    store,
+    matrix,
+    channels,
+    users,
+    urls: mediaUrls,
+    limits: config.media,
+    serverName: config.homeserver.serverName,
+    uploadRate: { limiter, rules: limits.uploads },
+  });
+  const modChannels = createModChannels({ store, matrix, channels, roles, membership });
+  const direct = createDirect({
+    store,
+    matrix,
+    channels,
+    membership,
+    personalControls,
+    users,
+    fanout,
+    naming,
+    creation: { limiter, rules: limits.directCreation },
+    log: logger("Direct"),
+  });
+  const admin = createAdmin(store, matrix, fanout, logger("Admin"));
+  const history = createHistory({ store, channels, users, matrix, eventLog, naming, hears });
+  const inbound = createInbound({
+    store,
+    channels,
+    users,
+    eventLog,
+    naming,
+    activity,
+    notifications,
+    typing,
+    settings,
+  });
+
+  return {
+    authenticator: createAuthenticator({
+      secret: config.auth.jwtSecret,
+      guests: config.auth.guests,
+      maxTokenLifetimeS: config.auth.maxTokenLifetimeS,
+    }),
+    admission: createAdmission({ store, naming, limiter, newGuestsPerAddress: limits.newGuestsPerAddress }),
+    channels,
+    history,
+    reactions,
+    media,
+    moderation,
+    direct,
+    personalControls,
+    settings,
+    audiences,
+    modChannels,
+    admin,
+    naming,
+    gatekeeper,
+    moderationStatus: (userId) => store.userStatus(userId),
+    typing,
+    readState,
+    activity,
+    users,
+    membership,
+    messages,
+    fanout,
+    inbound,
+    background: {
+      start() {
+        activity.start();
+        moderation.resume();
+      },
+      stop() {
+        pusher.flushAll();
+        moderation.stop();
+        activity.stop();
+      },
+    },
+  };
+}

@@ -1,0 +1,523 @@
+// A recording fake of the Matrix port for the middle test tier: no homeserver, but answers the way
+// Synapse does (room ids, event ids, power levels, 403s for the unjoined and the timed out,
+// duplicate annotations, idempotent txnIds), and delivers the events it creates back to Parley as
+// Synapse's transactions would (asynchronously, in order), including those of Matrix users the
+// test plays (`asMatrixUser`). Every call is recorded; any call can be told to fail.
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import type { MediaUrls } from "../../src/domain/media-urls.ts";
+import {
+  type MatrixPort,
+  UpstreamRateLimitedError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+} from "../../src/domain/ports/matrix.ts";
+import type { ParsedRoomEvent } from "../../src/domain/room-events.ts";
+import { buildMessageContent } from "../../src/matrix/message-build.ts";
+import { parseRoomEvent } from "../../src/matrix/parse.ts";
+import { roomCreationOptions } from "../../src/matrix/rooms.ts";
+import type { Profile } from "../../src/protocol/events.ts";
+import {
+  asMatrixEventId,
+  asRoomId,
+  type MatrixEventId,
+  type RoomId,
+  type UserId,
+} from "../../src/protocol/ids.ts";
+
+export type RawEvent = {
+  event_id: string;
+  room_id: string;
+  sender: string;
+  type: string;
+  origin_server_ts: number;
+  content: Record<string, unknown>;
+  state_key?: string;
+  redacts?: string;
+};
+
+interface Room {
+  readonly id: RoomId;
+  readonly alias: string | undefined;
+  readonly members: Map<string, string>;
+  powerLevels: Record<string, unknown> & { users?: Record<string, number> };
+  joinRule: string;
+  readonly events: RawEvent[];
+}
+
+export interface Call {
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+type Failure = () => Error;
+
+const forbidden = (message: string) => new UpstreamRejectedError("M_FORBIDDEN", 403, message);
+
+export class FakeMatrix {
+  readonly calls: Call[] = [];
+  readonly typing: Array<{ roomId: string; userId: string; typing: boolean }> = [];
+  readonly receipts: Array<{ roomId: string; userId: string; eventId: string }> = [];
+  readonly accountData = new Map<string, Record<string, unknown>>();
+  /** While true, every call fails as if the homeserver were down. */
+  unavailable = false;
+  readonly #serverName: string;
+  readonly #botUserId: string;
+  readonly #media: MediaUrls;
+  readonly #rooms = new Map<string, Room>();
+  readonly #aliases = new Map<string, RoomId>();
+  readonly #profiles = new Map<string, Profile>();
+  readonly #files = new Map<string, { data: Buffer; contentType: string }>();
+  readonly #txns = new Map<string, MatrixEventId>();
+  readonly #failures = new Map<string, Failure[]>();
+  readonly #listeners: Array<(events: RawEvent[]) => void> = [];
+  #pending: RawEvent[] = [];
+  #flushing: Promise<void> | undefined;
+  #clock = Date.now();
+  #counter = 0;
+
+  constructor(options: { serverName: string; botUserId: string; media: MediaUrls }) {
+    this.#serverName = options.serverName;
+    this.#botUserId = options.botUserId;
+    this.#media = options.media;
+  }
+
+  /** Synapse's transactions: every event the fake creates reaches these listeners, in order. */
+  onEvents(listener: (events: RawEvent[]) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Resolves once every event created so far has been delivered. */
+  async delivered(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  /** The next `times` calls of `method` ("*" for any) fail with the error `make` returns. */
+  failNext(method: string, make: Failure, times = 1): void {
+    const list = this.#failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) list.push(make);
+    this.#failures.set(method, list);
+  }
+
+  static rateLimited(retryAfterMs = 500): Failure {
+    return () => new UpstreamRateLimitedError(retryAfterMs);
+  }
+
+  static refused(status = 403, errcode = "M_FORBIDDEN"): Failure {
+    return () => new UpstreamRejectedError(errcode, status, `refused (${status})`);
+  }
+
+  static down(): Failure {
+    return () => new UpstreamUnavailableError("homeserver unreachable");
+  }
+
+  callsOf(method: string): Call[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  room(roomId: string): {
+    members: ReadonlyMap<string, string>;
+    powerLevels: unknown;
+    events: readonly RawEvent[];
+  } {
+    const room = this.#rooms.get(roomId);
+    if (!room) throw new Error(`no room ${roomId}`);
+    return room;
+  }
+
+  roomByAlias(alias: string): RoomId | undefined {
+    return this.#aliases.get(alias);
+  }
+
+  /** Events of a room a Matrix client would see as messages (type, sender, body). */
+  messages(roomId: string): Array<{ sender: string; body: unknown; event_id: string }> {
+    return this.room(roomId)
+      .events.filter((e) => e.type === "m.room.message")
+      .map((e) => ({ sender: e.sender, body: e.content.body, event_id: e.event_id }));
+  }
+
+  /** Acts as an ordinary Matrix user (as Element would), through the same rules. */
+  asMatrixUser(userId: string, displayName: string) {
+    this.#profiles.set(userId, { display_name: displayName, avatar_url: null });
+    return {
+      join: (roomIdOrAlias: string) => {
+        const roomId = roomIdOrAlias.startsWith("#") ? this.#aliases.get(roomIdOrAlias) : roomIdOrAlias;
+        if (!roomId) throw new UpstreamRejectedError("M_NOT_FOUND", 404, "no such alias");
+        this.#join(this.#roomOf(roomId), userId, { display_name: displayName, avatar_url: null });
+        return roomId;
+      },
+      leave: (roomId: string) => this.#setMembership(this.#roomOf(roomId), userId, userId, "leave"),
+      send: (roomId: string, content: Record<string, unknown>) => {
+        const room = this.#roomOf(roomId);
+        this.#checkCanSend(room, userId);
+        return this.#emit(room, userId, "m.room.message", content).event_id;
+      },
+      react: (roomId: string, eventId: string, key: string) =>
+        this.#emit(this.#roomOf(roomId), userId, "m.reaction", {
+          "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key },
+        }).event_id,
+      redact: (roomId: string, eventId: string) => {
+        const room = this.#roomOf(roomId);
+        return this.#emit(room, userId, "m.room.redaction", { redacts: eventId }, undefined, eventId)
+          .event_id;
+      },
+      kick: (roomId: string, target: string, reason?: string) =>
+        this.#moderate(this.#roomOf(roomId), userId, "kick", target, reason),
+      ban: (roomId: string, target: string, reason?: string) =>
+        this.#moderate(this.#roomOf(roomId), userId, "ban", target, reason),
+      setPowerLevel: (roomId: string, target: string, level: number) => {
+        const room = this.#roomOf(roomId);
+        if (this.#level(room, userId) < 100) throw forbidden("not allowed to change power levels");
+        this.#setLevel(room, userId, target, level);
+      },
+      setTopic: (roomId: string, topic: string) =>
+        this.#emit(this.#roomOf(roomId), userId, "m.room.topic", { topic }, ""),
+    };
+  }
+
+  /** The port Parley is given. Each method records its call, then fails if told to. */
+  port(): MatrixPort {
+    const call = <T>(method: string, args: unknown[], work: () => T): Promise<Awaited<T>> => {
+      this.calls.push({ method, args });
+      const failure = this.#failures.get(method)?.shift() ?? this.#failures.get("*")?.shift();
+      if (failure) return Promise.reject(failure());
+      if (this.unavailable) return Promise.reject(new UpstreamUnavailableError("homeserver unreachable"));
+      try {
+        return Promise.resolve(work()) as Promise<Awaited<T>>;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    return {
+      ensureRoom: (aliasLocalpart, name, options = {}) =>
+        call("ensureRoom", [aliasLocalpart, name, options], () => {
+          const alias = `#${aliasLocalpart}:${this.#serverName}`;
+          const existing = this.#aliases.get(alias);
+          if (existing) return { roomId: existing };
+          const creation = roomCreationOptions(name, options.visibility ?? "public", options.owner);
+          const powerLevels = creation.power_level_content_override as Room["powerLevels"];
+          const room = this.#createRoom(
+            this.#botUserId,
+            alias,
+            powerLevels,
+            options.visibility === "private" ? "invite" : "public",
+          );
+          return { roomId: room.id, powerLevels };
+        }),
+      setPowerLevel: (roomId, userId, level) =>
+        call("setPowerLevel", [roomId, userId, level], () => {
+          const room = this.#roomOf(roomId);
+          return this.#setLevel(room, this.#botUserId, userId, level);
+        }),
+      moderate: (roomId, actor, action, target, reason) =>
+        call("moderate", [roomId, actor, action, target, reason], () => {
+          this.#moderate(this.#roomOf(roomId), actor ?? this.#botUserId, action, target, reason);
+        }),
+      createDirectRoom: (creator, aliasLocalpart, others) =>
+        call("createDirectRoom", [creator, aliasLocalpart, others], () => {
+          const alias = `#${aliasLocalpart}:${this.#serverName}`;
+          const existing = this.#aliases.get(alias);
+          if (existing) return existing;
+          const room = this.#createRoom(
+            creator,
+            alias,
+            { users: { [this.#botUserId]: 100, [creator]: 100 } },
+            "invite",
+          );
+          for (const other of [...others, this.#botUserId])
+            this.#setMembership(room, creator, other, "invite");
+          this.#join(room, this.#botUserId, { display_name: "parley", avatar_url: null });
+          return room.id;
+        }),
+      updateAccountData: (userId, type, update) =>
+        call("updateAccountData", [userId, type], () => {
+          const key = `${userId}\n${type}`;
+          this.accountData.set(key, update(this.accountData.get(key) ?? {}));
+        }),
+      invite: (roomId, userId) =>
+        call("invite", [roomId, userId], () => {
+          const room = this.#roomOf(roomId);
+          const now = room.members.get(userId);
+          if (now !== "join" && now !== "invite")
+            this.#setMembership(room, this.#botUserId, userId, "invite");
+        }),
+      redactAsBot: (roomId, eventId, reason) =>
+        call("redactAsBot", [roomId, eventId, reason], () => {
+          this.#emit(
+            this.#roomOf(roomId),
+            this.#botUserId,
+            "m.room.redaction",
+            { redacts: eventId, reason },
+            undefined,
+            eventId,
+          );
+        }),
+      ensurePuppet: (userId) => call("ensurePuppet", [userId], () => undefined),
+      setDisplayName: (userId, displayName) =>
+        call("setDisplayName", [userId, displayName], () => {
+          this.#profiles.set(userId, { display_name: displayName, avatar_url: null });
+          // Synapse rewrites the member event in every room the user is in.
+          for (const room of this.#rooms.values()) {
+            if (room.members.get(userId) === "join") {
+              this.#emit(
+                room,
+                userId,
+                "m.room.member",
+                { membership: "join", displayname: displayName },
+                userId,
+              );
+            }
+          }
+        }),
+      joinRoom: (roomId, userId, profile) =>
+        call("joinRoom", [roomId, userId, profile], () =>
+          asMatrixEventId(this.#join(this.#roomOf(roomId), userId, profile)),
+        ),
+      leaveRoom: (roomId, userId) =>
+        call("leaveRoom", [roomId, userId], () =>
+          asMatrixEventId(this.#setMembership(this.#roomOf(roomId), userId, userId, "leave")),
+        ),
+      sendMessage: (roomId, userId, message, txnId) =>
+        call("sendMessage", [roomId, userId, message, txnId], () =>
+          this.#once(txnId, () => {
+            const room = this.#roomOf(roomId);
+            this.#checkCanSend(room, userId);
+            return this.#emit(room, userId, "m.room.message", buildMessageContent(message, this.#media))
+              .event_id;
+          }),
+        ),
+      redact: (roomId, userId, eventId, txnId, reason) =>
+        call("redact", [roomId, userId, eventId, txnId, reason], () =>
+          this.#once(txnId, () => {
+            const room = this.#roomOf(roomId);
+            const target = room.events.find((e) => e.event_id === eventId);
+            if (!target) throw new UpstreamRejectedError("M_NOT_FOUND", 404, "no such event");
+            const redactLevel = Number(room.powerLevels.redact ?? 50);
+            if (target.sender !== userId && this.#level(room, userId) < redactLevel)
+              throw forbidden("cannot redact");
+            return this.#emit(
+              room,
+              userId,
+              "m.room.redaction",
+              { redacts: eventId, ...(reason ? { reason } : {}) },
+              undefined,
+              eventId,
+            ).event_id;
+          }),
+        ),
+      react: (roomId, userId, eventId, key, txnId) =>
+        call("react", [roomId, userId, eventId, key, txnId], () =>
+          this.#once(txnId, () => {
+            const room = this.#roomOf(roomId);
+            this.#checkCanSend(room, userId);
+            const duplicate = room.events.some(
+              (e) =>
+                e.type === "m.reaction" &&
+                e.sender === userId &&
+                JSON.stringify(e.content["m.relates_to"]) ===
+                  JSON.stringify({ rel_type: "m.annotation", event_id: eventId, key }),
+            );
+            if (duplicate)
+              throw new UpstreamRejectedError("M_DUPLICATE_ANNOTATION", 400, "duplicate annotation");
+            return this.#emit(room, userId, "m.reaction", {
+              "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key },
+            }).event_id;
+          }),
+        ),
+      setTyping: (roomId, userId, typing) =>
+        call("setTyping", [roomId, userId, typing], () => {
+          this.typing.push({ roomId, userId, typing });
+        }),
+      sendReceipt: (roomId, userId, eventId) =>
+        call("sendReceipt", [roomId, userId, eventId], () => {
+          this.receipts.push({ roomId, userId, eventId });
+        }),
+      eventContext: (roomId, eventId) =>
+        call("eventContext", [roomId, eventId], () => {
+          const index = this.#roomOf(roomId).events.findIndex((e) => e.event_id === eventId);
+          if (index < 0) throw new UpstreamRejectedError("M_NOT_FOUND", 404, "no such event");
+          return { start: `t${index}`, end: `t${index + 1}` };
+        }),
+      roomMessages: (roomId, from, direction, limit) =>
+        call("roomMessages", [roomId, from, direction, limit], () => {
+          const events = this.#roomOf(roomId).events;
+          const at = from === null ? (direction === "b" ? events.length : 0) : Number(from.slice(1));
+          const slice =
+            direction === "b"
+              ? events.slice(Math.max(0, at - limit), at).reverse()
+              : events.slice(at, at + limit);
+          const next = direction === "b" ? Math.max(0, at - limit) : at + slice.length;
+          const parsed: ParsedRoomEvent[] = slice.map((raw) => parseRoomEvent(raw, this.#media));
+          return { events: parsed, next: slice.length === 0 ? null : `t${next}` };
+        }),
+      uploadMedia: (userId, data, mimeType, filename) =>
+        call("uploadMedia", [userId, mimeType, filename], () => {
+          const id = randomBytes(12).toString("hex");
+          this.#files.set(id, { data, contentType: mimeType });
+          return `mxc://${this.#serverName}/${id}`;
+        }),
+      downloadMedia: (mxc) =>
+        call("downloadMedia", [mxc], () => {
+          const file = this.#files.get(mxc.split("/").at(-1) ?? "");
+          return (
+            file && {
+              stream: Readable.from([file.data]),
+              contentType: file.contentType,
+              size: file.data.length,
+            }
+          );
+        }),
+      getProfile: (userId) => call("getProfile", [userId], () => this.#profiles.get(userId)),
+    };
+  }
+
+  #roomOf(roomId: string): Room {
+    const room = this.#rooms.get(roomId);
+    if (!room) throw new UpstreamRejectedError("M_NOT_FOUND", 404, `no room ${roomId}`);
+    return room;
+  }
+
+  #level(room: Room, userId: string): number {
+    if (userId === this.#botUserId) return Number.POSITIVE_INFINITY;
+    return room.powerLevels.users?.[userId] ?? Number(room.powerLevels.users_default ?? 0);
+  }
+
+  #checkCanSend(room: Room, userId: string): void {
+    if (room.members.get(userId) !== "join") throw forbidden(`${userId} not in room ${room.id}`);
+    if (this.#level(room, userId) < Number(room.powerLevels.events_default ?? 0)) {
+      throw forbidden("power level too low to send");
+    }
+  }
+
+  /** Idempotency by txnId, as Synapse keeps it (ignoring which user sends). */
+  #once(txnId: string, work: () => string): MatrixEventId {
+    const known = this.#txns.get(txnId);
+    if (known) return known;
+    const id = asMatrixEventId(work());
+    this.#txns.set(txnId, id);
+    return id;
+  }
+
+  #createRoom(
+    creator: string,
+    alias: string | undefined,
+    powerLevels: Room["powerLevels"],
+    joinRule: string,
+  ): Room {
+    const room: Room = {
+      id: asRoomId(`!${randomBytes(9).toString("base64url")}:${this.#serverName}`),
+      alias,
+      members: new Map(),
+      powerLevels: {
+        users_default: 0,
+        events_default: 0,
+        state_default: 50,
+        ban: 50,
+        kick: 50,
+        redact: 50,
+        ...powerLevels,
+      },
+      joinRule,
+      events: [],
+    };
+    this.#rooms.set(room.id, room);
+    if (alias) this.#aliases.set(alias, room.id);
+    // The creator is in the room from the start, whatever its join rule.
+    room.members.set(creator, "invite");
+    this.#join(room, creator, this.#profiles.get(creator) ?? { display_name: null, avatar_url: null });
+    this.#emit(room, creator, "m.room.power_levels", room.powerLevels, "");
+    this.#emit(room, creator, "m.room.join_rules", { join_rule: joinRule }, "");
+    if (alias) this.#emit(room, creator, "m.room.canonical_alias", { alias }, "");
+    return room;
+  }
+
+  #join(room: Room, userId: string, profile: Profile): string {
+    const now = room.members.get(userId);
+    if (now === "ban") throw forbidden(`${userId} is banned from the room`);
+    if (room.joinRule !== "public" && now !== "invite" && now !== "join" && userId !== this.#botUserId) {
+      throw forbidden("You are not invited to this room.");
+    }
+    room.members.set(userId, "join");
+    return this.#emit(
+      room,
+      userId,
+      "m.room.member",
+      {
+        membership: "join",
+        displayname: profile.display_name,
+        ...(profile.avatar_url ? { avatar_url: profile.avatar_url } : {}),
+      },
+      userId,
+    ).event_id;
+  }
+
+  #setMembership(room: Room, sender: string, target: string, membership: string, reason?: string): string {
+    room.members.set(target, membership);
+    return this.#emit(room, sender, "m.room.member", { membership, ...(reason ? { reason } : {}) }, target)
+      .event_id;
+  }
+
+  #moderate(
+    room: Room,
+    actor: string,
+    action: "kick" | "ban" | "unban",
+    target: string,
+    reason?: string,
+  ): void {
+    const needed = Number(room.powerLevels[action === "kick" ? "kick" : "ban"] ?? 50);
+    if (this.#level(room, actor) < needed) throw forbidden(`not allowed to ${action}`);
+    const now = room.members.get(target);
+    if (action === "kick" && now !== "join" && now !== "invite")
+      throw forbidden("The target user is not in the room");
+    if (action === "unban" && now !== "ban")
+      throw new UpstreamRejectedError("M_BAD_STATE", 400, "not banned");
+    this.#setMembership(room, actor, target, action === "ban" ? "ban" : "leave", reason);
+  }
+
+  #setLevel(room: Room, sender: string, userId: string, level: number | null): Record<string, unknown> {
+    const users = { ...(room.powerLevels.users ?? {}) };
+    if (level === null) delete users[userId];
+    else users[userId] = level;
+    room.powerLevels = { ...room.powerLevels, users };
+    this.#emit(room, sender, "m.room.power_levels", room.powerLevels, "");
+    return room.powerLevels;
+  }
+
+  #emit(
+    room: Room,
+    sender: string,
+    type: string,
+    content: Record<string, unknown>,
+    stateKey?: string,
+    redacts?: string,
+  ): RawEvent {
+    this.#clock = Math.max(this.#clock + 1, Date.now());
+    const event: RawEvent = {
+      event_id: `$fake${++this.#counter}_${randomBytes(4).toString("hex")}`,
+      room_id: room.id,
+      sender,
+      type,
+      origin_server_ts: this.#clock,
+      content,
+      ...(stateKey === undefined ? {} : { state_key: stateKey }),
+      ...(redacts === undefined ? {} : { redacts }),
+    };
+    room.events.push(event);
+    this.#pending.push(event);
+    this.#flushing ??= this.#deliverSoon();
+    return event;
+  }
+
+  /** Like Synapse: echoes arrive after the request that made them has been answered. */
+  async #deliverSoon(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, 100);
+      for (const listener of this.#listeners) listener(batch);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.#flushing = undefined;
+  }
+}
+
+export type { UserId };

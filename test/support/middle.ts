@@ -1,0 +1,168 @@
+// The middle test tier: the real domain (createServices), router and gateway on a real WebSocket
+// server on port 0, SQLite in memory, and the recording fake of the Matrix port instead of a
+// homeserver. Starts in milliseconds; everything but the Matrix network is real.
+import { randomBytes } from "node:crypto";
+import { signToken } from "../../src/auth/jwt.ts";
+import { type Config, parseConfig } from "../../src/config/load.ts";
+import { createMediaUrls } from "../../src/domain/media-urls.ts";
+import { createNaming } from "../../src/domain/naming.ts";
+import type { Store } from "../../src/domain/ports/store.ts";
+import { createLocalFanOut } from "../../src/fanout/local.ts";
+import { mediaRoutes } from "../../src/gateway/media-http.ts";
+import { clientAddress, type Gateway, startGateway } from "../../src/gateway/server.ts";
+import { createRouter } from "../../src/handlers/router.ts";
+import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
+import type { Logger } from "../../src/logging.ts";
+import { createInbox, type Inbox } from "../../src/matrix/inbox.ts";
+import { createServices, type ParleyServices } from "../../src/services.ts";
+import { openSqliteStore } from "../../src/store/sqlite/store.ts";
+import { TestClient } from "./client.ts";
+import { FakeMatrix } from "./fake-matrix.ts";
+import { TEST_LIMITS } from "./limits.ts";
+
+export const SERVER = "localhost";
+export const puppet = (name: string): string => `@chat_${name}:${SERVER}`;
+
+/** Errors a test expects (refusals) are not worth printing; set PARLEY_TEST_LOG=1 to see them. */
+const logger = (module: string): Logger => {
+  const print = process.env.PARLEY_TEST_LOG === "1";
+  const at =
+    (level: string) =>
+    (message: string, ...data: unknown[]) =>
+      print && console.log(`${level} [${module}] ${message}`, ...data);
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+};
+
+export interface Middle {
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly config: Config;
+  readonly services: ParleyServices;
+  readonly store: Store;
+  readonly fake: FakeMatrix;
+  readonly inbox: Inbox;
+  token(name: string, displayName?: string, claims?: Record<string, unknown>): Promise<string>;
+  /** A native user over a real WebSocket (closed by stop()). */
+  login(name: string, displayName?: string, claims?: Record<string, unknown>): Promise<TestClient>;
+  /** Waits until every event the fake homeserver produced has gone through the inbox. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface MiddleOptions {
+  readonly limits?: Record<string, unknown>;
+  readonly guests?: boolean;
+  readonly chat?: Record<string, unknown>;
+  readonly gateway?: Record<string, unknown>;
+  readonly media?: Record<string, unknown>;
+}
+
+export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> {
+  const jwtSecret = randomBytes(32).toString("hex");
+  const config = parseConfig(
+    {
+      homeserver: { url: "http://127.0.0.1:1", server_name: SERVER },
+      appservice: { registration: "unused.yaml" },
+      gateway: { port: 0, auth_timeout_ms: 10_000, ...options.gateway },
+      auth: { jwt_secret: jwtSecret, guests: options.guests ?? true },
+      store: { sqlite_path: ":memory:" },
+      limits: options.limits ?? TEST_LIMITS,
+      ...(options.chat ? { chat: options.chat } : {}),
+      ...(options.media ? { media: options.media } : {}),
+    },
+    process.cwd(),
+  );
+  const store = openSqliteStore(":memory:");
+  const naming = createNaming({
+    serverName: SERVER,
+    userPrefix: "chat_",
+    aliasPrefix: "chat_",
+    botLocalpart: "parley",
+  });
+  let publicUrl = "http://127.0.0.1";
+  const mediaUrls = createMediaUrls(() => publicUrl);
+  const fake = new FakeMatrix({ serverName: SERVER, botUserId: naming.botUserId, media: mediaUrls });
+  const limiter = createMemoryRateLimiter();
+  const services = createServices({
+    config,
+    store,
+    matrix: fake.port(),
+    fanout: createLocalFanOut(),
+    limiter,
+    naming,
+    mediaUrls,
+    logger,
+  });
+  services.background.start();
+  const inbox = createInbox(store, services.inbound, mediaUrls, logger("Inbox"));
+  // What the fake homeserver sends back arrives as Synapse's transactions do: inbox first.
+  fake.onEvents((events) => {
+    inbox.record(events);
+    inbox.drainSoon();
+  });
+  const router = createRouter(
+    services,
+    { limiter, requests: config.limits.requests, messages: config.limits.messages },
+    logger("Router"),
+  );
+  const gateway: Gateway = await startGateway(
+    { ...config.gateway, connectionsPerAddress: config.limits.connectionsPerAddress },
+    {
+      router,
+      fanout: services.fanout,
+      limiter,
+      log: logger("Gateway"),
+      routes: [
+        mediaRoutes({
+          authenticator: services.authenticator,
+          admission: services.admission,
+          users: services.users,
+          media: services.media,
+          downloadConcurrency: config.media.downloadConcurrency,
+          cacheBytes: config.media.downloadCacheBytes,
+          addressOf: (req) => clientAddress(req, config.gateway.trustedProxies),
+          log: logger("Media"),
+        }),
+      ],
+    },
+  );
+  publicUrl = `http://127.0.0.1:${gateway.port}`;
+  const clients: TestClient[] = [];
+  const token = (name: string, displayName?: string, claims: Record<string, unknown> = {}) =>
+    signToken(jwtSecret, { sub: name, ...(displayName ? { name: displayName } : {}), ...claims });
+
+  const settle = async () => {
+    for (let round = 0; round < 10; round++) {
+      await fake.delivered();
+      await inbox.drain();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  return {
+    url: `ws://127.0.0.1:${gateway.port}${config.gateway.path}`,
+    httpUrl: publicUrl,
+    config,
+    services,
+    store,
+    fake,
+    inbox,
+    token,
+    async login(name, displayName, claims) {
+      const client = await TestClient.login(`ws://127.0.0.1:${gateway.port}${config.gateway.path}`, {
+        token: await token(name, displayName, claims),
+      });
+      clients.push(client);
+      return client;
+    },
+    settle,
+    async stop() {
+      for (const client of clients) client.close();
+      await gateway.close();
+      await settle();
+      services.background.stop();
+      limiter.stop();
+      store.close();
+    },
+  };
+}
