@@ -44,7 +44,8 @@ export interface DirectDeps {
 }
 
 export function createDirect(deps: DirectDeps): Direct {
-  const { store, matrix, channels, membership, personalControls, users, fanout, naming, creation, log } = deps;
+  const { store, matrix, channels, membership, personalControls, users, fanout, naming, creation, log } =
+    deps;
   return {
     // Every check comes before the first effect: a refused create leaves no room and no member.
     async create(actor, wanted) {

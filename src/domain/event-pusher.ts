@@ -6,12 +6,12 @@
 import type { Logger } from "../logging.ts";
 import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
-import type { ChannelName, UserId } from "../protocol/ids.ts";
+import type { ChannelName } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
 import type { EventPublisher } from "./event-log.ts";
 import type { Hears } from "./hearing.ts";
 import type { FanOut } from "./ports/fanout.ts";
-import type { ChannelRow, Store } from "./ports/store.ts";
+import type { Store } from "./ports/store.ts";
 
 export interface MemberBatching {
   /** Channels with more joined members than this batch their join/leave pushes. */
@@ -24,7 +24,6 @@ export interface EventPusher {
   /** Sends what is waiting; called on shutdown. */
   flushAll(): void;
 }
-
 
 export interface EventPusherDeps {
   readonly fanout: FanOut;

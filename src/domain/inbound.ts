@@ -1,7 +1,7 @@
 // What happened on Matrix, in protocol terms. The Matrix side parses transaction events and hands
 // them here; they log, update membership and fan out exactly like native actions do.
 import type { MessageContent, Profile } from "../protocol/events.ts";
-import type { MatrixEventId, RoomId, UserId } from "../protocol/ids.ts";
+import type { RoomId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
@@ -9,7 +9,7 @@ import { readPowerLevels } from "./moderation/power-levels.ts";
 import type { Settings } from "./moderation/settings.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
-import type { ChannelRow, MemberRow, Store } from "./ports/store.ts";
+import type { MemberRow, Store } from "./ports/store.ts";
 import { reactionEntry } from "./reactions.ts";
 import {
   isShownMembership,

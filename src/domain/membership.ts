@@ -8,7 +8,7 @@ import type { Actor } from "./actor.ts";
 import type { ChannelState, Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { ChannelDescription, Gatekeeper } from "./moderation/gatekeeper.ts";
-import { ROLE_LEVELS, type Role, type Roles } from "./moderation/roles.ts";
+import type { Role, Roles } from "./moderation/roles.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import { UpstreamUnavailableError } from "./ports/matrix.ts";
 import {

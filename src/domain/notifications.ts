@@ -22,7 +22,6 @@ export interface Notifications {
   read(userId: UserId, channel: ChannelRow, seq: number): void;
 }
 
-
 export interface NotificationsDeps {
   readonly store: Store;
   readonly fanout: FanOut;

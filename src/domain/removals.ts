@@ -11,6 +11,10 @@ export function endSubscriptionsOfRemoved(fanout: FanOut): EventPublisher {
     const { membership, user } = event.content;
     if (membership !== "ban" && !(membership === "leave" && channel.joinRule !== "public")) return;
     const reason = membership === "ban" ? "banned" : "removed from this channel";
-    fanout.unsubscribeUser(channel.name, user.id, pushFrame("chat.unsubscribed", { channel: channel.name, reason }));
+    fanout.unsubscribeUser(
+      channel.name,
+      user.id,
+      pushFrame("chat.unsubscribed", { channel: channel.name, reason }),
+    );
   };
 }

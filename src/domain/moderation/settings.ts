@@ -188,7 +188,10 @@ export function createSettings(deps: SettingsDeps): Settings {
       const slowMode = store.settings(channel.id).slowMode;
       const last = lastPost.get(channel.id)?.get(userId);
       const tooFast =
-        slowMode > 0 && !roles.canModerate(channel, userId) && last !== undefined && at - last < slowMode * 1000;
+        slowMode > 0 &&
+        !roles.canModerate(channel, userId) &&
+        last !== undefined &&
+        at - last < slowMode * 1000;
       if (!tooFast) {
         posted(channel, userId, at);
         return false;
