@@ -2,7 +2,7 @@
 // said before Parley logged the channel (a room that already had messages when it was adopted).
 // Backfilled events get event_ids below the oldest known one: 0, -1, -2, ...
 import { ProtocolError } from "../protocol/errors.ts";
-import type { ChatEvent, UserView } from "../protocol/events.ts";
+import type { ChatEvent, FetchResult, UserView } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
@@ -21,10 +21,7 @@ export interface FetchRequest {
   readonly after_id?: number | undefined;
 }
 
-export interface FetchResult {
-  readonly results: ChatEvent[];
-  readonly users: Record<string, UserView>;
-}
+export type { FetchResult };
 
 export interface History {
   /**

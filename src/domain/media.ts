@@ -2,8 +2,8 @@
 // anyone loads homeserver media through Parley's media URLs. Each channel's gallery of posted
 // files and links (chat.media) is read from the log, so edits and deletes are reflected at once.
 import { ProtocolError } from "../protocol/errors.ts";
-import type { FileRef, MessageContent } from "../protocol/events.ts";
-import type { ChannelName, EventSeq, UserId } from "../protocol/ids.ts";
+import type { FileRef, MediaPage, MessageContent } from "../protocol/events.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
 import type { MediaUrls } from "./media-urls.ts";
 import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./ports/matrix.ts";
@@ -16,15 +16,7 @@ export interface MediaLimits {
   readonly allowedTypes: readonly string[];
 }
 
-export interface MediaItem {
-  readonly event_id: EventSeq;
-  readonly sender: UserId | null;
-  readonly ts: number;
-  readonly kind: "file" | "link";
-  readonly url: string;
-  readonly name?: string;
-  readonly mimeType?: string;
-}
+export type MediaItem = MediaPage["items"][number];
 
 export interface Media {
   readonly limits: MediaLimits;
@@ -40,10 +32,7 @@ export interface Media {
   /** Only the homeserver's own media: Parley is no proxy for other servers' files. */
   download(server: string, mediaId: string): Promise<DownloadedMedia>;
   /** The caller's right to read the channel is checked before (handlers/history.ts). */
-  gallery(
-    channel: ChannelName,
-    page: { before_id?: number | undefined; count: number },
-  ): { items: MediaItem[]; next_before_id: number | null };
+  gallery(channel: ChannelName, page: { before_id?: number | undefined; count: number }): MediaPage;
 }
 
 const LINK = /https?:\/\/[^\s<>"'`]+/g;

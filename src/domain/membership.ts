@@ -1,14 +1,14 @@
 // Native users joining and leaving channels: puppet membership on Matrix, then the log.
 import { ProtocolError } from "../protocol/errors.ts";
-import type { UserView } from "../protocol/events.ts";
+import type { ChannelSnapshot, MemberList, MemberView, UserView } from "../protocol/events.ts";
 import type { ChannelName, MatrixEventId, UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Activity } from "./activity.ts";
 import type { Actor } from "./actor.ts";
-import type { ChannelState, Channels } from "./channels.ts";
+import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
-import type { ChannelDescription, Gatekeeper } from "./moderation/gatekeeper.ts";
-import type { Role, Roles } from "./moderation/roles.ts";
+import type { Gatekeeper } from "./moderation/gatekeeper.ts";
+import type { Roles } from "./moderation/roles.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import { UpstreamUnavailableError } from "./ports/matrix.ts";
 import {
@@ -20,22 +20,7 @@ import {
 import type { ChannelRow, NativeUserRow, Store } from "./ports/store.ts";
 import { nativeView, type Users } from "./users.ts";
 
-export interface ChannelSnapshot {
-  readonly state: ChannelState & ChannelDescription;
-  readonly next_event_id: number;
-  readonly members: MemberView[];
-}
-
-/** A member as lists show them: the user and their role in the channel. */
-export type MemberView = UserView & { readonly role: Role };
-
-export interface MemberList {
-  readonly members: MemberView[];
-  readonly online: UserId[];
-  readonly seen: Array<{ id: UserId; last_seen: number }>;
-  /** Only for moderators: members' karma (minus the timeouts they ever got), when not zero. */
-  readonly karma?: Record<string, number>;
-}
+export type { ChannelSnapshot, MemberList, MemberView };
 
 /** The most recently seen users `chat.members` lists; older ones are left out. */
 export const SEEN_LIMIT = 1000;

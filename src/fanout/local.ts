@@ -68,5 +68,8 @@ export function createLocalFanOut(): FanOut {
       for (const subscriber of set) if (subscriber.id !== exceptId) subscriber.deliver(encoded);
     },
     isOnline: (userId) => (byUser.get(userId)?.size ?? 0) > 0,
+    disconnectUser(userId, reason) {
+      for (const subscriber of [...(byUser.get(userId) ?? [])]) subscriber.close(reason);
+    },
   };
 }

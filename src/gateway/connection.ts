@@ -89,6 +89,7 @@ export class Connection implements Session {
       userId: user.userId,
       batchesMemberEvents: options.batchMemberEvents === true,
       deliver,
+      close: (reason) => this.close(reason),
     };
     this.#deps.fanout.addConnection(this.#subscriber);
   }

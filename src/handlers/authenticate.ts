@@ -2,11 +2,16 @@
 import type { z } from "zod";
 import { nativeView } from "../domain/users.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import type { Authenticated } from "../protocol/events.ts";
 import type { Payload } from "../protocol/frames.ts";
 import { authenticatePayload, failingFields } from "../protocol/schemas.ts";
 import type { Services, Session } from "./context.ts";
 
-export async function authenticate(session: Session, services: Services, payload: Payload): Promise<unknown> {
+export async function authenticate(
+  session: Session,
+  services: Services,
+  payload: Payload,
+): Promise<Authenticated> {
   if (session.user) throw new ProtocolError("auth.already_authenticated");
   if (typeof payload.token !== "string" && typeof payload.client_id !== "string") {
     throw new ProtocolError("auth.missing_id_or_token");

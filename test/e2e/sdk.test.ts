@@ -7,6 +7,9 @@ import { MatrixUser } from "../support/matrix-user.ts";
 import { startTestParley, type TestParley, unique } from "../support/parley.ts";
 import { freePort } from "../support/synapse.ts";
 
+const bodyOfEvent = (e: ChatEvent): string | undefined =>
+  e.event_type === "channel.message" && "body" in e.content ? e.content.body : undefined;
+
 let parley: TestParley;
 let carol: MatrixUser;
 const clients: ParleyClient[] = [];
@@ -71,7 +74,7 @@ it("recovers across a Parley restart: every event once, in order, Matrix users' 
   await bobChannel.join();
   await carol.join(joined.state.room_id);
   await bobChannel.sendText("before the restart");
-  await expect.poll(() => seen.some((e) => e.content.body === "before the restart")).toBe(true);
+  await expect.poll(() => seen.some((e) => bodyOfEvent(e) === "before the restart")).toBe(true);
 
   const reconnected = new Promise<void>((resolve) => alice.on("connected", () => resolve()));
   await parley.stop();
@@ -84,7 +87,7 @@ it("recovers across a Parley restart: every event once, in order, Matrix users' 
   await carol.sendText(joined.state.room_id, "carol after");
 
   await expect
-    .poll(() => seen.map((e) => e.content.body).filter(Boolean), { timeout: 15_000 })
+    .poll(() => seen.map(bodyOfEvent).filter(Boolean), { timeout: 15_000 })
     .toEqual(["before the restart", "while parley was down", "after the restart", "carol after"]);
   const ids = seen.map((e) => e.event_id);
   expect(ids).toEqual([...new Set(ids)].sort((a, b) => a - b));
@@ -147,7 +150,7 @@ it("opens direct channels and sets personal controls", async () => {
   const heard: string[] = [];
   const atB = await b.directChannel([`@chat_${aName}:localhost`]);
   expect(atB.name).toBe(dm.name);
-  atB.on("message", (event) => heard.push(String(event.content.body)));
+  atB.on("message", (event) => heard.push(String(bodyOfEvent(event))));
   await dm.sendText("psst");
   await expect.poll(() => heard).toEqual(["psst"]);
   await b.setRelation("user.block", `@chat_${aName}:localhost`);

@@ -129,6 +129,9 @@ describe("who may enter", () => {
     await admin.ok("user.reactivate", { id: puppet(fanName) });
     expect((await send(fan, channel, "thanks")).ok).toBe(true);
     await admin.ok("user.ban", { id: puppet(fanName) });
+    // Their open connection is told, then closed with a code that says not to come back.
+    await fan.waitFor((f) => f[0] === "user.status" && (f[1] as { status: string }).status === "banned");
+    expect((await fan.closed).code).toBe(4003);
     const again = await TestClient.connect(m.url);
     const reply = await again.authenticate({ token: await m.token(fanName, "Fan") });
     expect(reply[1]).toMatchObject({ code: "auth.denied" });

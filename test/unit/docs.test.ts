@@ -22,7 +22,12 @@ describe("docs/protocol.md", () => {
     expect(reference).toContain(`\`${action}\``);
   });
 
-  it.each(Object.values(CLOSE_CODES).map((c) => c.code))("documents the close code %s", (code) => {
-    expect(reference).toContain(`| ${code} |`);
-  });
+  it.each(Object.values(CLOSE_CODES).map((c) => [c.code, c.reconnect] as const))(
+    "documents the close code %s, and whether to reconnect after it as the table says (%s)",
+    (code, reconnect) => {
+      const row = reference.split("\n").find((line) => line.startsWith(`| ${code} |`));
+      expect(row).toBeDefined();
+      expect(row?.split("|").at(-2)?.trim().startsWith(reconnect ? "yes" : "no")).toBe(true);
+    },
+  );
 });

@@ -7,6 +7,7 @@ import { ChannelStream } from "./channel-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Emitter } from "./emitter.ts";
 import { isFatalAuthError, ParleyError } from "./errors.ts";
+import { reconnectsAfter } from "./protocol.ts";
 import { routePush } from "./push-router.ts";
 import { Requests } from "./requests.ts";
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from "./socket.ts";
@@ -300,6 +301,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
     // In-flight requests go back to the queue (resent after reconnecting) unless unsafe to repeat.
     this.#requests.connectionLost();
     if (wasAuthenticated) this.emit("disconnected", { code, reason });
+    // Some closes say not to come back (a platform ban, a connection replaced by newer ones).
+    if (!this.#closed && !reconnectsAfter(code)) {
+      this.#closed = true;
+      this.emit("error", new ParleyError("connection.closed", `The server closed for good: ${reason || code}.`, { close_code: code }));
+    }
     if (this.#closed) {
       this.#requests.failAll(new ParleyError("connection.closed", "The client is closed."));
       return;

@@ -1,7 +1,7 @@
 // Server pushes -> the client's channels: events into their exactly-once streams, and the
 // notices (typing, moderation, settings, unsubscribed) straight to the channel's listeners.
 import type { Channel } from "./channel.ts";
-import type { ChatEvent, User } from "./types.ts";
+import type { ChatEvent, Reactions, User } from "./types.ts";
 
 export interface PushTarget {
   /** Through the channel's stream, for exactly-once, in-order delivery. */
@@ -28,7 +28,7 @@ export function routePush(action: string, payload: unknown, target: PushTarget):
       target.deliver({
         channel: body.channel as string,
         event_type: "channel.reaction",
-        content: { event: body.event, reactions: body.reactions },
+        content: { event: body.event as number, reactions: (body.reactions ?? {}) as Reactions },
         event_id: body.event_id as number,
         ts: target.now(),
         ...(typeof body.sender === "string" ? { sender: body.sender } : {}),

@@ -42,6 +42,8 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
         );
       }
       tell(userId, "banned");
+      // Their open connections end too, with a close code that tells clients not to come back.
+      fanout.disconnectUser(userId, "banned");
       return { channels: channels.length };
     },
 

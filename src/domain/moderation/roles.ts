@@ -1,11 +1,12 @@
 // Roles per channel, read from the room's Matrix power levels so that they bind Element users and
 // native users alike: owner (100), moderator (50), user (0). Platform admins act as owners.
+import type { Role } from "../../protocol/events.ts";
 import type { UserId } from "../../protocol/ids.ts";
 import type { Naming } from "../naming.ts";
 import type { ChannelRow } from "../ports/store.ts";
 import { readPowerLevels } from "./power-levels.ts";
 
-export type Role = "owner" | "moderator" | "user";
+export type { Role };
 
 export const ROLE_LEVELS: Record<Role, number> = { owner: 100, moderator: 50, user: 0 };
 

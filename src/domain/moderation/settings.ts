@@ -3,6 +3,7 @@
 // everyone present when they change.
 import type { Logger } from "../../logging.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
+import type { SettingsView } from "../../protocol/events.ts";
 import { EncodedFrame, pushFrame } from "../../protocol/frames.ts";
 import type { ChannelName, MatrixEventId, UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
@@ -21,12 +22,7 @@ export interface SettingsRequest {
   readonly required_claim?: RequiredClaim | null | undefined;
 }
 
-export interface SettingsView {
-  readonly slow_mode: number;
-  readonly rules_required: boolean;
-  readonly guests: boolean;
-  readonly required_claim: RequiredClaim | null;
-}
+export type { SettingsView };
 
 export interface Settings {
   view(channel: ChannelRow): { rules: string | null; settings: SettingsView };

@@ -1,5 +1,6 @@
 // The fan-out port: who is listening where, and delivery to them. The in-process implementation is
 // src/fanout/local.ts; a Redis-backed one would implement the same interface across processes.
+import type { CloseCodeName } from "../../protocol/close-codes.ts";
 import type { EncodedFrame, OutgoingFrame } from "../../protocol/frames.ts";
 import type { ChannelName, UserId } from "../../protocol/ids.ts";
 
@@ -11,6 +12,8 @@ export interface Subscriber {
   readonly batchesMemberEvents: boolean;
   /** Must not block: called on the fan-out path with one shared, lazily encoded frame. */
   deliver(frame: EncodedFrame): void;
+  /** Ends the connection with this close code. */
+  close(reason: CloseCodeName): void;
 }
 
 export interface FanOut {
@@ -32,4 +35,6 @@ export interface FanOut {
   /** To every connection of a user, except the one with id `exceptId`. */
   sendToUser(userId: UserId, frame: OutgoingFrame, exceptId?: number): void;
   isOnline(userId: UserId): boolean;
+  /** Closes every connection of a user (a platform ban), with a code that says not to come back. */
+  disconnectUser(userId: UserId, reason: CloseCodeName): void;
 }

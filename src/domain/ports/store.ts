@@ -1,7 +1,7 @@
 // The storage port: what the chat domain needs from a store. The SQLite implementation lives in
 // src/store; a PostgreSQL one would implement the same interface.
 
-import type { MembershipKind, Profile } from "../../protocol/events.ts";
+import type { MembershipKind, Profile, RequiredClaim } from "../../protocol/events.ts";
 import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../../protocol/ids.ts";
 
 export interface ChannelRow {
@@ -98,10 +98,7 @@ export interface InboxEntry {
 
 export type InboxOutcome = "done" | "skipped" | "failed";
 
-export interface RequiredClaim {
-  readonly name: string;
-  readonly value: string | number | boolean;
-}
+export type { RequiredClaim };
 
 export interface ChannelSettings {
   /** Seconds a user must wait between messages; 0 is off. */

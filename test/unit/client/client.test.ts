@@ -173,6 +173,28 @@ describe("reconnection", () => {
     expect(errors).toEqual([]);
   });
 
+  it.each([
+    [4003, "banned from this platform"],
+    [4009, "replaced"],
+  ])("a close the server marks final (%i) ends reconnecting, from the shared table", async (code, reason) => {
+    const errors: Array<{ code: string; details: Record<string, unknown> }> = [];
+    client.on("error", (e) => errors.push({ code: e.code, details: { ...e.details } }));
+    const socket = await connect();
+    socket.close(code, reason);
+    await flush();
+    clock.advance(60_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+    expect(errors).toEqual([{ code: "connection.closed", details: { close_code: code } }]);
+  });
+
+  it("an ordinary drop (1006, 4008) is retried", async () => {
+    const socket = await connect();
+    socket.close(4008, "slow consumer");
+    await flush();
+    clock.advance(60_000);
+    expect(FakeSocket.instances.length).toBeGreaterThan(1);
+  });
+
   it("close() stops everything and fails waiting requests", async () => {
     await connect();
     const waiting = client.request("chat.members", { channel: "room" });

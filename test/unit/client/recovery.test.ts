@@ -7,7 +7,7 @@ import type { ChatEvent } from "../../../packages/client/src/types.ts";
 const ev = (id: number): ChatEvent => ({
   channel: "c",
   event_type: "channel.message",
-  content: { body: `m${id}` },
+  content: { type: "text", body: `m${id}` },
   event_id: id,
   ts: id,
 });
