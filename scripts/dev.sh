@@ -2,6 +2,7 @@
 # `make dev`: installs what is missing, starts a local Synapse with Parley registered as its
 # appservice, then Parley in the foreground. Ctrl-C stops both. Data stays in .dev/ between runs.
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PARLEY_ROOT"
 ensure_node

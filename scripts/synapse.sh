@@ -167,15 +167,16 @@ cmd_start() {
   [ $# -eq 1 ] || usage
   local data
   data="$(abspath "$1")"
-  [ -f "$data/homeserver.yaml" ] && [ -f "$data/parley-overrides.yaml" ] ||
+  if [ ! -f "$data/homeserver.yaml" ] || [ ! -f "$data/parley-overrides.yaml" ]; then
     die "$data is not configured: run scripts/synapse.sh configure first"
+  fi
   [ -x "$PY" ] || die "Synapse is not installed: run scripts/synapse.sh install"
   cd "$data"
   exec "$PY" -m synapse.app.homeserver -c "$data/homeserver.yaml" -c "$data/parley-overrides.yaml"
 }
 
 cmd_wait() {
-  [ $# -ge 1 ] && [ $# -le 2 ] || usage
+  if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
   local url="${1%/}" timeout="${2:-60}"
   local deadline=$((SECONDS + timeout))
   until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/health" 2>/dev/null)" = "200" ]; do

@@ -34,7 +34,13 @@ const showError = (error: unknown) => {
 function render(event: ChatEvent): void {
   const item = document.createElement("li");
   item.dataset.eventId = String(event.event_id);
-  const content = event.content as { type?: string; body?: string; membership?: string; user?: Member; files?: Array<{ url: string; name: string }> };
+  const content = event.content as {
+    type?: string;
+    body?: string;
+    membership?: string;
+    user?: Member;
+    files?: Array<{ url: string; name: string }>;
+  };
   if (event.event_type === "channel.member" && content.user) {
     names.set(content.user.id, content.user.profile.display_name ?? content.user.id);
     item.className = "notice";
@@ -43,7 +49,8 @@ function render(event: ChatEvent): void {
     if (event.replaces !== undefined) {
       // An edit or delete: update the original in place.
       const original = messages.querySelector<HTMLLIElement>(`li[data-event-id="${event.replaces}"] .body`);
-      if (original) original.textContent = content.type === "deleted" ? "(deleted)" : `${content.body ?? ""} (edited)`;
+      if (original)
+        original.textContent = content.type === "deleted" ? "(deleted)" : `${content.body ?? ""} (edited)`;
       return;
     }
     const sender = document.createElement("span");
@@ -53,7 +60,11 @@ function render(event: ChatEvent): void {
     body.className = "body";
     // Plain text only, never HTML.
     body.textContent =
-      content.type === "emote" ? `* ${content.body ?? ""}` : content.type === "files" ? (content.files ?? []).map((f) => f.name).join(", ") : (content.body ?? "");
+      content.type === "emote"
+        ? `* ${content.body ?? ""}`
+        : content.type === "files"
+          ? (content.files ?? []).map((f) => f.name).join(", ")
+          : (content.body ?? "");
     item.append(sender, body);
   } else return;
   messages.append(item);
@@ -140,10 +151,13 @@ $<HTMLFormElement>("send-form").addEventListener("submit", (event) => {
 
 client.on("connected", (auth) => {
   setStatus(`Connected as ${auth.user.profile.display_name ?? "a guest without a name"}`);
-  if (auth.user.profile.display_name) $<HTMLInputElement>("display-name").value = auth.user.profile.display_name;
+  if (auth.user.profile.display_name)
+    $<HTMLInputElement>("display-name").value = auth.user.profile.display_name;
   void refreshMembers();
 });
-client.on("reconnecting", ({ delayMs }) => setStatus(`Connection lost; reconnecting in ${Math.ceil(delayMs / 1000)} s…`));
+client.on("reconnecting", ({ delayMs }) =>
+  setStatus(`Connection lost; reconnecting in ${Math.ceil(delayMs / 1000)} s…`),
+);
 client.on("error", showError);
 setInterval(() => void refreshMembers().catch(() => undefined), 30_000);
 

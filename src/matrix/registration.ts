@@ -62,6 +62,13 @@ export const registrationYaml = (registration: Registration): string =>
   `# Parley application service registration: give this file to Synapse (app_service_config_files).\n` +
   `# It holds secrets (as_token, hs_token): keep it out of version control.\n${toYaml(registration)}`;
 
+/** What the annotated template at the top of the repository holds instead of real tokens. */
+const PLACEHOLDER = /PLACEHOLDER|CHANGE_?ME/i;
+
+/** Whether a registration is still the template (its tokens are placeholders). */
+export const isTemplate = (registration: Pick<Registration, "as_token" | "hs_token">): boolean =>
+  PLACEHOLDER.test(registration.as_token) || PLACEHOLDER.test(registration.hs_token);
+
 export function readRegistration(path: string): Registration {
   let text: string;
   try {
@@ -71,5 +78,11 @@ export function readRegistration(path: string): Registration {
   }
   const parsed = registrationSchema.safeParse(parseYaml(text));
   if (!parsed.success) throw new Error(`invalid registration ${path}:\n${z.prettifyError(parsed.error)}`);
+  if (isTemplate(parsed.data)) {
+    throw new Error(
+      `${path} is the registration template: its tokens are placeholders. Write a real one with ` +
+        `"parley registration --config <your config>", give it to Synapse, and start again.`,
+    );
+  }
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 // Browser end-to-end helpers: Debian's Chromium driven by playwright-core (which cannot download its own
 // browsers here), and Tesseract OCR to check what a screenshot actually shows.
-// scripts/browser.sh install puts both binaries in place.
+// scripts/test-tools.sh install puts both binaries in place.
 
 import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";

@@ -149,8 +149,8 @@ describe("docker-compose.yml", () => {
       env: { ...process.env, POSTGRES_PASSWORD: "only-for-validation" },
       timeout: 60_000,
     });
-    // make test installs docker-compose (scripts/browser.sh): its absence is a failure, not a skip.
-    expect(result.error, "docker-compose must be installed (scripts/browser.sh install)").toBeUndefined();
+    // make test installs docker-compose (scripts/test-tools.sh): its absence is a failure, not a skip.
+    expect(result.error, "docker-compose must be installed (scripts/test-tools.sh install)").toBeUndefined();
     expect(result.status, result.stderr).toBe(0);
   }, 90_000);
 });

@@ -27,7 +27,13 @@ describe("docs/protocol.md", () => {
     (code, reconnect) => {
       const row = reference.split("\n").find((line) => line.startsWith(`| ${code} |`));
       expect(row).toBeDefined();
-      expect(row?.split("|").at(-2)?.trim().startsWith(reconnect ? "yes" : "no")).toBe(true);
+      expect(
+        row
+          ?.split("|")
+          .at(-2)
+          ?.trim()
+          .startsWith(reconnect ? "yes" : "no"),
+      ).toBe(true);
     },
   );
 });

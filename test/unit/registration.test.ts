@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { parseConfig } from "../../src/config/load.ts";
 import { buildRegistration, readRegistration, registrationYaml } from "../../src/matrix/registration.ts";
 
@@ -47,5 +49,43 @@ describe("the registration", () => {
     const path = join(mkdtempSync(join(tmpdir(), "parley-reg-")), "reg.yaml");
     writeFileSync(path, registrationYaml(registration));
     expect(readRegistration(path)).toEqual(registration);
+  });
+});
+
+describe("the annotated template at the top of the repository", () => {
+  const template = new URL("../../registration.yaml", import.meta.url).pathname;
+
+  it("documents the shape a generated registration has: the same keys", () => {
+    const generated = buildRegistration(config("http://127.0.0.1:9009"));
+    const annotated = parseYaml(readFileSync(template, "utf8")) as Record<string, unknown>;
+    expect(Object.keys(annotated).sort()).toEqual(Object.keys(generated).sort());
+    expect(Object.keys(annotated.namespaces as object).sort()).toEqual(
+      Object.keys(generated.namespaces).sort(),
+    );
+  });
+
+  it("is refused at start-up, with the command that makes a real one", () => {
+    expect(() => readRegistration(template)).toThrow(/placeholders.*parley registration/s);
+  });
+
+  it("is written over by `parley registration` without --force; a real one is kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-reg-"));
+    const path = join(dir, "registration.yaml");
+    copyFileSync(template, path);
+    writeFileSync(join(dir, "secret"), "s".repeat(40));
+    writeFileSync(
+      join(dir, "parley.yaml"),
+      `homeserver: {url: "http://127.0.0.1:8008", server_name: example.org}\nappservice: {registration: ./registration.yaml}\nauth: {jwt_secret_file: ./secret}\nstore: {sqlite_path: ./p.db}\n`,
+    );
+    const run = () =>
+      execFileSync(process.execPath, ["src/main.ts", "registration", "--config", join(dir, "parley.yaml")], {
+        cwd: new URL("../..", import.meta.url).pathname,
+        encoding: "utf8",
+      });
+    expect(run()).toContain("wrote");
+    const real = readRegistration(path);
+    expect(real.as_token).not.toMatch(/PLACEHOLDER/);
+    expect(run()).toContain("keeping it");
+    expect(readRegistration(path).as_token).toBe(real.as_token);
   });
 });

@@ -5,13 +5,13 @@ import { Emitter } from "./emitter.ts";
 import type {
   ChannelSettingsChange,
   ChannelSnapshot,
-  MediaPage,
-  Role,
   ChatEvent,
   FetchResult,
+  MediaPage,
   MemberList,
   MessageContent,
   ReactionChange,
+  Role,
 } from "./types.ts";
 
 export interface ChannelEvents extends Record<string, unknown> {
@@ -35,7 +35,9 @@ export interface SendOptions {
 }
 
 const randomId = () =>
-  typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  typeof crypto !== "undefined" && "randomUUID" in crypto
+    ? crypto.randomUUID()
+    : `${Date.now()}-${Math.random()}`;
 
 export class Channel extends Emitter<ChannelEvents> {
   readonly name: string;
@@ -66,7 +68,10 @@ export class Channel extends Emitter<ChannelEvents> {
     }
   }
 
-  notify<K extends "typing" | "moderation" | "settings" | "unsubscribed">(kind: K, value: ChannelEvents[K]): void {
+  notify<K extends "typing" | "moderation" | "settings" | "unsubscribed">(
+    kind: K,
+    value: ChannelEvents[K],
+  ): void {
     this.emit(kind, value);
   }
 
@@ -125,7 +130,12 @@ export class Channel extends Emitter<ChannelEvents> {
   }
 
   async react(eventId: number, reaction: string, remove = false): Promise<void> {
-    await this.#client.request("chat.react", { channel: this.name, event: eventId, reaction, ...(remove ? { delete: true } : {}) });
+    await this.#client.request("chat.react", {
+      channel: this.name,
+      event: eventId,
+      reaction,
+      ...(remove ? { delete: true } : {}),
+    });
   }
 
   async typing(typing: boolean): Promise<void> {
@@ -152,7 +162,12 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** 120-600 seconds; returns when it ends and the user's karma. */
   timeout(user: string, seconds: number, reason?: string): Promise<{ until: number; karma: number }> {
-    return this.#client.request("chat.timeout", { channel: this.name, user, duration: seconds, ...(reason ? { reason } : {}) });
+    return this.#client.request("chat.timeout", {
+      channel: this.name,
+      user,
+      duration: seconds,
+      ...(reason ? { reason } : {}),
+    });
   }
 
   async untimeout(user: string): Promise<void> {
@@ -177,7 +192,9 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Opens (creating it the first time) the private channel of this channel's moderators. */
   async moderatorsChannel(): Promise<Channel> {
-    const opened = await this.#client.request<ChannelSnapshot & { id: string }>("chat.mod_channel", { channel: this.name });
+    const opened = await this.#client.request<ChannelSnapshot & { id: string }>("chat.mod_channel", {
+      channel: this.name,
+    });
     this.#client.adopt(opened.id, "join", opened);
     return this.#client.channel(opened.id);
   }

@@ -1,7 +1,7 @@
 // The connection: authenticate, typed requests with promises, pushes routed to channels, ping
 // keepalive, and after any disconnect a jittered exponential backoff, re-authentication and
 // recovery of every tracked channel (re-subscribe, fetch the gap, de-duplicate by event_id).
-import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import { Channel } from "./channel.ts";
 import { ChannelStream } from "./channel-stream.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -122,7 +122,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Joins or subscribes and keeps the channel recovered across reconnects. */
   async track(name: string, mode: "join" | "subscribe"): Promise<ChannelSnapshot> {
-    const snapshot = await this.request<ChannelSnapshot>(mode === "join" ? "chat.join" : "chat.subscribe", { channel: name });
+    const snapshot = await this.request<ChannelSnapshot>(mode === "join" ? "chat.join" : "chat.subscribe", {
+      channel: name,
+    });
     this.adopt(name, mode, snapshot);
     return snapshot;
   }
@@ -132,7 +134,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const known = this.#tracked.get(name);
     // A join implies subscribe; a later subscribe must not downgrade what we rejoin with.
     const nextMode = known?.mode === "join" ? "join" : mode;
-    this.#tracked.set(name, { mode: nextMode, stream: known?.stream ?? new ChannelStream(snapshot.next_event_id - 1) });
+    this.#tracked.set(name, {
+      mode: nextMode,
+      stream: known?.stream ?? new ChannelStream(snapshot.next_event_id - 1),
+    });
   }
 
   /** After a leave (ours, or a kick), reconnecting must subscribe, not join again. */
@@ -145,7 +150,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#tracked.delete(name);
   }
 
-  updateProfile(profile: { display_name: string; avatar_url?: string | null }): Promise<Record<string, never>> {
+  updateProfile(profile: {
+    display_name: string;
+    avatar_url?: string | null;
+  }): Promise<Record<string, never>> {
     return this.request("user.update", { profile });
   }
 
@@ -160,12 +168,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Opens the direct channel with these users (none: with yourself) and keeps it recovered. */
   async directChannel(users: readonly string[]): Promise<Channel> {
-    const opened = await this.request<ChannelSnapshot & { id: string }>("chat.direct.create", { users: [...users] });
+    const opened = await this.request<ChannelSnapshot & { id: string }>("chat.direct.create", {
+      users: [...users],
+    });
     this.adopt(opened.id, "join", opened);
     return this.channel(opened.id);
   }
 
-  async setRelation(action: "user.block" | "user.unblock" | "user.ignore" | "user.unignore", id: string): Promise<void> {
+  async setRelation(
+    action: "user.block" | "user.unblock" | "user.ignore" | "user.unignore",
+    id: string,
+  ): Promise<void> {
     await this.request(action, { id });
   }
 
@@ -214,7 +227,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       socket.onopen = () => {
         this.#credentials().then(
           // This client handles batched member events of big channels (`chat.events`).
-          (credentials) => socket.send(JSON.stringify(["authenticate", { ...credentials, batch_member_events: true }])),
+          (credentials) =>
+            socket.send(JSON.stringify(["authenticate", { ...credentials, batch_member_events: true }])),
           (error: unknown) => socket.close(4000, error instanceof Error ? error.message : "no credentials"),
         );
       };
@@ -256,7 +270,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#lastAuth = payload;
     this.#startKeepalive();
     const generation = ++this.#generation;
-    const recoveries = [...this.#tracked.entries()].map(([name, tracked]) => this.#recover(name, tracked, generation));
+    const recoveries = [...this.#tracked.entries()].map(([name, tracked]) =>
+      this.#recover(name, tracked, generation),
+    );
     const send = this.#sender();
     if (send) this.#requests.sendWaiting(send);
     this.emit("connected", payload);
@@ -273,17 +289,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const channel = this.channel(name);
     tracked.stream.beginRecovery();
     try {
-      const snapshot = await this.request<ChannelSnapshot>(tracked.mode === "join" ? "chat.join" : "chat.subscribe", { channel: name });
+      const snapshot = await this.request<ChannelSnapshot>(
+        tracked.mode === "join" ? "chat.join" : "chat.subscribe",
+        { channel: name },
+      );
       const newest = snapshot.next_event_id - 1;
       for (let guard = 0; guard < 1000 && (tracked.stream.last ?? newest) < newest; guard++) {
         if (generation !== this.#generation) return;
-        const page = await this.request<FetchResult>("chat.fetch", { channel: name, after_id: tracked.stream.last ?? newest, count: 200 });
+        const page = await this.request<FetchResult>("chat.fetch", {
+          channel: name,
+          after_id: tracked.stream.last ?? newest,
+          count: 200,
+        });
         if (page.results.length === 0) break;
         channel.deliver(tracked.stream.accept(page.results, true));
       }
     } catch (error) {
       if (generation === this.#generation) {
-        this.emit("error", error instanceof ParleyError ? error : new ParleyError("server.fatal", String(error)));
+        this.emit(
+          "error",
+          error instanceof ParleyError ? error : new ParleyError("server.fatal", String(error)),
+        );
       }
     } finally {
       // A newer connection's recovery owns the stream now; only the current one ends it.
@@ -304,13 +330,22 @@ export class ParleyClient extends Emitter<ClientEvents> {
     // Some closes say not to come back (a platform ban, a connection replaced by newer ones).
     if (!this.#closed && !reconnectsAfter(code)) {
       this.#closed = true;
-      this.emit("error", new ParleyError("connection.closed", `The server closed for good: ${reason || code}.`, { close_code: code }));
+      this.emit(
+        "error",
+        new ParleyError("connection.closed", `The server closed for good: ${reason || code}.`, {
+          close_code: code,
+        }),
+      );
     }
     if (this.#closed) {
       this.#requests.failAll(new ParleyError("connection.closed", "The client is closed."));
       return;
     }
-    const delayMs = backoffDelay(this.#attempt, this.#clock.random(), this.#options.backoff ?? DEFAULT_BACKOFF);
+    const delayMs = backoffDelay(
+      this.#attempt,
+      this.#clock.random(),
+      this.#options.backoff ?? DEFAULT_BACKOFF,
+    );
     this.#attempt += 1;
     this.emit("reconnecting", { attempt: this.#attempt, delayMs });
     this.#reconnectTimer = this.#clock.setTimeout(() => {
@@ -379,7 +414,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
       if (!socket || socket.readyState !== OPEN) return;
       socket.send(JSON.stringify(["ping", this.#clock.now()]));
       // No pong in time: the connection is dead even if the socket has not noticed.
-      this.#pongTimer = this.#clock.setTimeout(() => socket.close(4000, "no pong"), this.#options.pongTimeoutMs ?? 10_000);
+      this.#pongTimer = this.#clock.setTimeout(
+        () => socket.close(4000, "no pong"),
+        this.#options.pongTimeoutMs ?? 10_000,
+      );
       this.#pingTimer = this.#clock.setTimeout(tick, interval);
     };
     this.#pingTimer = this.#clock.setTimeout(tick, interval);

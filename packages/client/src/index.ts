@@ -1,5 +1,5 @@
 // @parley/client: a client for Parley's WebSocket chat protocol (see docs/getting-started.md).
-export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { Channel, type ChannelEvents, type SendOptions } from "./channel.ts";
 export { ChannelStream } from "./channel-stream.ts";
 export { type ClientEvents, type GuestStorage, ParleyClient, type ParleyClientOptions } from "./client.ts";

@@ -27,7 +27,11 @@ export class Requests {
   }
 
   /** A new request; it waits until `sendWaiting` while there is no connection. */
-  add(action: string, payload: Record<string, unknown>, send: ((frame: string) => void) | undefined): Promise<unknown> {
+  add(
+    action: string,
+    payload: Record<string, unknown>,
+    send: ((frame: string) => void) | undefined,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { action, payload, resolve, reject, timer: undefined };
       if (send) this.#send(pending, send);

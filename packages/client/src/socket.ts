@@ -15,7 +15,7 @@ export type SocketFactory = new (url: string) => SocketLike;
 export const OPEN = 1;
 
 export function defaultSocketFactory(): SocketFactory {
-  const constructor = (globalThis as { WebSocket?: SocketFactory }).WebSocket;
-  if (!constructor) throw new Error("no WebSocket in this environment: pass one as the `WebSocket` option");
-  return constructor;
+  const native = (globalThis as { WebSocket?: SocketFactory }).WebSocket;
+  if (!native) throw new Error("no WebSocket in this environment: pass one as the `WebSocket` option");
+  return native;
 }

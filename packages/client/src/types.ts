@@ -1,6 +1,6 @@
 // The wire types, from the protocol's single source (./protocol.ts, generated from the server's
 // src/protocol/wire.ts), with the names this SDK has always used.
-import type { ChannelSnapshot as WireChannelSnapshot, MemberView, UserView } from "./protocol.ts";
+import type { MemberView, UserView, ChannelSnapshot as WireChannelSnapshot } from "./protocol.ts";
 
 export type {
   Authenticated,
