@@ -1,15 +1,9 @@
-// What every HTTP route shares: the route type, JSON answers with the protocol's error codes, and
-// the headers every response carries. The server composes the routes (src/gateway/server.ts).
+// What every HTTP route shares: JSON answers with the protocol's error codes, and the headers
+// every response carries. The server composes the routes (src/gateway/server.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { UpstreamUnavailableError } from "../domain/ports/matrix.ts";
 import type { Logger } from "../logging.ts";
 import { type ErrorCode, isProtocolError, ProtocolError } from "../protocol/errors.ts";
-
-/**
- * A route: `false` when the request is not its own, else the work of answering it. The server
- * awaits that work and turns any failure into a JSON error: no request can end the process.
- */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | false;
 
 /** On every response: nothing Parley serves may be sniffed into something else. */
 export const BASE_HEADERS = { "x-content-type-options": "nosniff" } as const;

@@ -12,8 +12,9 @@ import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { readBody } from "../shared/read-body.ts";
 import { ConnectionCounts } from "./connection-counts.ts";
-import { BASE_HEADERS, CORS, failRequest, type HttpRoute, sendJson } from "./http.ts";
+import { BASE_HEADERS, CORS, failRequest, sendJson } from "./http.ts";
 import { DownloadSlots, MediaCache } from "./media-cache.ts";
+import type { HttpRoute } from "./server.ts";
 
 const MEDIA_PATH = /^\/media\/([A-Za-z0-9.:-]{1,255})\/([A-Za-z0-9_-]{1,255})$/;
 const INLINE = /^(image|audio|video)\//;

@@ -1,7 +1,7 @@
 // The WebSocket gateway: an HTTP server with the chat endpoint, the HTTP routes and a health check.
 // Knows `ws`, not Matrix. Every request and upgrade has an error boundary here: a failure becomes
 // a JSON error (or a refused upgrade), logged once, never an exit.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -13,7 +13,13 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { guarded } from "../shared/guard.ts";
 import { Connection, type ConnectionLimits } from "./connection.ts";
 import { ConnectionCounts, ConnectionsByUser } from "./connection-counts.ts";
-import { BASE_HEADERS, failRequest, type HttpRoute, sendError, sendJson, statusOf } from "./http.ts";
+import { BASE_HEADERS, failRequest, sendError, sendJson, statusOf } from "./http.ts";
+
+/**
+ * A route: `false` when the request is not its own, else the work of answering it. The server
+ * awaits that work and turns any failure into a JSON error: no request can end the process.
+ */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | false;
 
 export interface GatewayOptions extends ConnectionLimits {
   readonly bind: string;

@@ -2,7 +2,8 @@
 // by `npm run build` into web/dist; nothing is fetched from anywhere else.
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
-import { BASE_HEADERS, type HttpRoute } from "./http.ts";
+import { BASE_HEADERS } from "./http.ts";
+import type { HttpRoute } from "./server.ts";
 
 const WEB_ROOT = resolve(import.meta.dirname, "../../web");
 const ASSETS = join(WEB_ROOT, "dist");
