@@ -1,6 +1,7 @@
 // Copies the wire contract (src/protocol/wire.ts) into the client SDK, which is published on its
-// own and cannot import the server's sources. `npm run build` runs it; the unit test
-// test/unit/protocol-sync.test.ts fails when the copy is out of date.
+// own and cannot import the server's sources: `npm run sync-protocol` writes the copy, and
+// `npm run build` (so `make test` too) runs this with --check and stops when the committed copy
+// is out of date (as does the unit test test/unit/protocol-sync.test.ts).
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -14,5 +15,11 @@ const HEADER =
 export const expectedCopy = (): string => HEADER + readFileSync(SOURCE, "utf8");
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(TARGET, expectedCopy());
+  if (!process.argv.includes("--check")) writeFileSync(TARGET, expectedCopy());
+  else if (readFileSync(TARGET, "utf8") !== expectedCopy()) {
+    process.stderr.write(
+      "packages/client/src/protocol.ts is out of date with src/protocol/wire.ts: run npm run sync-protocol\n",
+    );
+    process.exitCode = 1;
+  }
 }

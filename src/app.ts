@@ -6,24 +6,64 @@
 import type { Config } from "./config/load.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createNaming } from "./domain/naming.ts";
+import type { RateLimiter } from "./domain/ports/rate-limit.ts";
 import { createLocalFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
-import { clientAddress, startGateway } from "./gateway/server.ts";
+import { clientAddress, type Gateway, startGateway } from "./gateway/server.ts";
 import { webRoutes } from "./gateway/web-http.ts";
 import { createRouter } from "./handlers/router.ts";
 import { createMemoryRateLimiter } from "./limits/memory.ts";
-import { createLogger } from "./logging.ts";
+import { createLogger, type Logger } from "./logging.ts";
 import { createAppservice } from "./matrix/appservice.ts";
 import { startMatrixSide } from "./matrix/bridge.ts";
 import { createMatrixAdapter } from "./matrix/matrix-adapter.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
-import { createServices } from "./services.ts";
+import { createServices, type ParleyServices } from "./services.ts";
 import { openSqliteStore } from "./store/sqlite/store.ts";
 
 export interface Parley {
   readonly gatewayPort: number;
   readonly gatewayUrl: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Phase three: the router and the gateway (WebSocket, media, the web page) on top of the services.
+ * The middle test tier starts exactly this, with a fake homeserver behind the services.
+ */
+export function startClientGateway(
+  config: Config,
+  services: ParleyServices,
+  limiter: RateLimiter,
+  logger: (module: string) => Logger,
+): Promise<Gateway> {
+  const router = createRouter(
+    services,
+    { limiter, requests: config.limits.requests, messages: config.limits.messages },
+    logger("Router"),
+  );
+  return startGateway(
+    { ...config.gateway, connectionsPerAddress: config.limits.connectionsPerAddress },
+    {
+      router,
+      fanout: services.fanout,
+      limiter,
+      log: logger("Gateway"),
+      routes: [
+        mediaRoutes({
+          authenticator: services.authenticator,
+          admission: services.admission,
+          users: services.users,
+          media: services.media,
+          downloadConcurrency: config.media.downloadConcurrency,
+          cacheBytes: config.media.downloadCacheBytes,
+          addressOf: (req) => clientAddress(req, config.gateway.trustedProxies),
+          log: logger("Media"),
+        }),
+        ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
+      ],
+    },
+  );
 }
 
 export async function startParley(config: Config, registration?: Registration): Promise<Parley> {
@@ -49,70 +89,52 @@ export async function startParley(config: Config, registration?: Registration): 
     mediaUrls,
   );
 
-  // 1. The domain.
-  const services = createServices({
-    config,
-    store,
-    matrix,
-    fanout: createLocalFanOut(),
-    limiter,
-    naming,
-    mediaUrls,
-    logger: createLogger,
-  });
-  services.background.start();
-
-  // 2. The Matrix side.
-  const matrixSide = await startMatrixSide({
-    config,
-    registration: reg,
-    store,
-    appservice,
-    domain: services,
-    limiter,
-    mediaUrls,
-    logger: createLogger,
-  });
-
-  // 3. The gateway.
-  const router = createRouter(
-    services,
-    { limiter, requests: config.limits.requests, messages: config.limits.messages },
-    createLogger("Router"),
-  );
-  const gateway = await startGateway(
-    { ...config.gateway, connectionsPerAddress: config.limits.connectionsPerAddress },
-    {
-      router,
-      fanout: services.fanout,
-      limiter,
-      log: createLogger("Gateway"),
-      routes: [
-        mediaRoutes({
-          authenticator: services.authenticator,
-          admission: services.admission,
-          users: services.users,
-          media: services.media,
-          downloadConcurrency: config.media.downloadConcurrency,
-          cacheBytes: config.media.downloadCacheBytes,
-          addressOf: (req) => clientAddress(req, config.gateway.trustedProxies),
-          log: createLogger("Media"),
-        }),
-        ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
-      ],
-    },
-  );
-  if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;
-
-  return {
-    gatewayPort: gateway.port,
-    gatewayUrl: `ws://${config.gateway.bind}:${gateway.port}${config.gateway.path}`,
-    async stop() {
-      await gateway.close();
-      await matrixSide.stop();
-      services.background.stop();
-      limiter.stop();
-      store.close();
-    },
+  // Each phase registers how to undo itself; stop(), or a phase that fails to start, undoes
+  // what started, in reverse.
+  const undo: Array<() => Promise<void> | void> = [() => store.close(), () => limiter.stop()];
+  const undoAll = async () => {
+    for (const step of undo.reverse()) await step();
   };
+  try {
+    // 1. The domain.
+    const services = createServices({
+      config,
+      store,
+      matrix,
+      fanout: createLocalFanOut(),
+      limiter,
+      naming,
+      mediaUrls,
+      logger: createLogger,
+    });
+    services.background.start();
+    undo.push(() => services.background.stop());
+
+    // 2. The Matrix side.
+    const matrixSide = await startMatrixSide({
+      config,
+      registration: reg,
+      store,
+      appservice,
+      domain: services,
+      limiter,
+      mediaUrls,
+      logger: createLogger,
+    });
+    undo.push(() => matrixSide.stop());
+
+    // 3. The gateway.
+    const gateway = await startClientGateway(config, services, limiter, createLogger);
+    undo.push(() => gateway.close());
+    if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;
+
+    return {
+      gatewayPort: gateway.port,
+      gatewayUrl: `ws://${config.gateway.bind}:${gateway.port}${config.gateway.path}`,
+      stop: undoAll,
+    };
+  } catch (error) {
+    await undoAll();
+    throw error;
+  }
 }

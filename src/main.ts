@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // The command line: reads argv, env and signals, and nothing else.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { signToken } from "./auth/jwt.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
-import { buildRegistration, isTemplate, registrationYaml } from "./matrix/registration.ts";
+import { buildRegistration, isTemplateFile, registrationYaml } from "./matrix/registration.ts";
 
 const USAGE = `usage: parley <command> [options]
 
@@ -19,16 +18,6 @@ commands:
 options:
   --config FILE              the config file (default: $PARLEY_CONFIG or config/parley.yaml)
 `;
-
-/** The annotated template (placeholder tokens) may be written over without --force. */
-function holdsTemplate(path: string): boolean {
-  try {
-    const tokens = parseYaml(readFileSync(path, "utf8")) as { as_token?: unknown; hs_token?: unknown };
-    return isTemplate({ as_token: String(tokens.as_token ?? ""), hs_token: String(tokens.hs_token ?? "") });
-  } catch {
-    return false;
-  }
-}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -58,7 +47,15 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "registration": {
       const path = config.appservice.registrationPath;
-      if (existsSync(path) && !values.force && !holdsTemplate(path)) {
+      // The annotated template is documentation, tracked in git: real tokens never go into it.
+      if (isTemplateFile(path)) {
+        process.stderr.write(
+          `${path} is the annotated registration template; set appservice.registration to another ` +
+            "path (e.g. data/registration.yaml, kept out of version control) and run this again\n",
+        );
+        return 1;
+      }
+      if (existsSync(path) && !values.force) {
         process.stdout.write(
           `${path} exists; keeping it (use --force for new tokens, then restart the homeserver)\n`,
         );

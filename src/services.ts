@@ -2,42 +2,42 @@
 // no timers (those start with `background.start()`). The Matrix side (src/matrix/bridge.ts) and
 // the gateway (src/gateway/server.ts) are started on top of it by src/app.ts; the middle test tier
 // uses it with a fake Matrix port and no homeserver at all.
-import { type Authenticator, createAuthenticator } from "./auth/jwt.ts";
+import { createAuthenticator } from "./auth/jwt.ts";
 import type { Config } from "./config/load.ts";
-import { type Activity, createActivity } from "./domain/activity.ts";
-import { type Admission, createAdmission } from "./domain/admission.ts";
-import { type Channels, createChannels } from "./domain/channels.ts";
-import { createDirect, type Direct } from "./domain/direct.ts";
+import { createActivity } from "./domain/activity.ts";
+import { createAdmission } from "./domain/admission.ts";
+import { createChannels } from "./domain/channels.ts";
+import { createDirect } from "./domain/direct.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
 import { createHearing } from "./domain/hearing.ts";
-import { createHistory, type History } from "./domain/history.ts";
+import { createHistory } from "./domain/history.ts";
 import { createInbound, type Inbound } from "./domain/inbound.ts";
-import { createMedia, type Media } from "./domain/media.ts";
+import { createMedia } from "./domain/media.ts";
 import type { MediaUrls } from "./domain/media-urls.ts";
-import { createMembership, type Membership } from "./domain/membership.ts";
-import { createMessages, type Messages } from "./domain/messages.ts";
-import { type Admin, createAdmin } from "./domain/moderation/admin.ts";
-import { type Audiences, createAudiences } from "./domain/moderation/audiences.ts";
-import { createGatekeeper, type Gatekeeper } from "./domain/moderation/gatekeeper.ts";
-import { createModChannels, type ModChannels } from "./domain/moderation/mod-channels.ts";
-import { createModeration, type Moderation } from "./domain/moderation/moderation.ts";
+import { createMembership } from "./domain/membership.ts";
+import { createMessages } from "./domain/messages.ts";
+import { createAdmin } from "./domain/moderation/admin.ts";
+import { createAudiences } from "./domain/moderation/audiences.ts";
+import { createGatekeeper } from "./domain/moderation/gatekeeper.ts";
+import { createModChannels } from "./domain/moderation/mod-channels.ts";
+import { createModeration } from "./domain/moderation/moderation.ts";
 import { createRoles } from "./domain/moderation/roles.ts";
-import { createSettings, type Settings } from "./domain/moderation/settings.ts";
+import { createSettings } from "./domain/moderation/settings.ts";
 import type { Naming } from "./domain/naming.ts";
 import { createNotifications } from "./domain/notifications.ts";
-import { createPersonalControls, type PersonalControls } from "./domain/personal-controls.ts";
+import { createPersonalControls } from "./domain/personal-controls.ts";
 import type { FanOut } from "./domain/ports/fanout.ts";
 import type { MatrixPort } from "./domain/ports/matrix.ts";
 import type { RateLimiter } from "./domain/ports/rate-limit.ts";
-import type { Store, UserStatus } from "./domain/ports/store.ts";
-import { createReactions, type Reactions } from "./domain/reactions.ts";
-import { createReadState, type ReadState } from "./domain/read-state.ts";
+import type { Store } from "./domain/ports/store.ts";
+import { createReactions } from "./domain/reactions.ts";
+import { createReadState } from "./domain/read-state.ts";
 import { endSubscriptionsOfRemoved } from "./domain/removals.ts";
-import { createTyping, type Typing } from "./domain/typing.ts";
-import { createUsers, type Users } from "./domain/users.ts";
+import { createTyping } from "./domain/typing.ts";
+import { createUsers } from "./domain/users.ts";
+import type { Services } from "./handlers/context.ts";
 import type { Logger } from "./logging.ts";
-import type { UserId } from "./protocol/ids.ts";
 
 export interface ServiceDeps {
   readonly config: Config;
@@ -50,31 +50,8 @@ export interface ServiceDeps {
   readonly logger: (module: string) => Logger;
 }
 
-/** What handlers reach (src/handlers/context.ts) and what the Matrix side feeds. */
-export interface ParleyServices {
-  readonly authenticator: Authenticator;
-  readonly admission: Admission;
-  readonly channels: Channels;
-  readonly history: History;
-  readonly reactions: Reactions;
-  readonly media: Media;
-  readonly moderation: Moderation;
-  readonly direct: Direct;
-  readonly personalControls: PersonalControls;
-  readonly settings: Settings;
-  readonly audiences: Audiences;
-  readonly modChannels: ModChannels;
-  readonly admin: Admin;
-  readonly naming: Naming;
-  readonly gatekeeper: Gatekeeper;
-  readonly moderationStatus: (userId: UserId) => UserStatus;
-  readonly typing: Typing;
-  readonly readState: ReadState;
-  readonly activity: Activity;
-  readonly users: Users;
-  readonly membership: Membership;
-  readonly messages: Messages;
-  readonly fanout: FanOut;
+/** What handlers reach (src/handlers/context.ts), and what the Matrix side feeds. */
+export interface ParleyServices extends Services {
   /** Matrix events, parsed, in protocol terms. */
   readonly inbound: Inbound;
   /** Timers of the domain: seen-time writes, timeout ends, member-event batches. */

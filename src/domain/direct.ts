@@ -14,6 +14,7 @@ import type { FanOut } from "./ports/fanout.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
 import type { Store } from "./ports/store.ts";
+import { retryWhenRateLimited } from "./retry.ts";
 import type { Users } from "./users.ts";
 
 export const MAX_DIRECT_MEMBERS = 20;
@@ -94,16 +95,18 @@ export function createDirect(deps: DirectDeps): Direct {
         }
         for (const id of members.filter((m) => naming.isNativeUser(m))) {
           const partners = members.filter((m) => m !== id);
-          await matrix
-            .updateAccountData(id, "m.direct", (current) => {
+          const roomId = channel.roomId;
+          // For Matrix clients of the puppet: in the background, nobody waits on it.
+          retryWhenRateLimited(() =>
+            matrix.updateAccountData(id, "m.direct", (current) => {
               const next: Record<string, unknown> = { ...current };
               for (const partner of partners.length > 0 ? partners : [id]) {
                 const rooms = Array.isArray(next[partner]) ? (next[partner] as string[]) : [];
-                next[partner] = [...new Set([...rooms, channel?.roomId ?? ""])];
+                next[partner] = [...new Set([...rooms, roomId])];
               }
               return next;
-            })
-            .catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
+            }),
+          ).catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
         }
       }
       // Creating the channel was the limited act: joining it is part of that.

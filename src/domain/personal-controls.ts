@@ -7,6 +7,7 @@ import type { ChatEvent } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import type { ControlKind, Store } from "./ports/store.ts";
+import { retryWhenRateLimited } from "./retry.ts";
 
 export interface PersonalControls {
   set(userId: UserId, other: UserId, kind: ControlKind, on: boolean): Promise<void>;
@@ -36,14 +37,13 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
       if (kind !== "ignore") return;
       ignoring.delete(userId);
       const ignored = store.controlled(userId, "ignore");
-      try {
-        await matrix.updateAccountData(userId, "m.ignored_user_list", () => ({
+      // Parley's own filter applies at once; the Matrix copy, for the puppet's other clients,
+      // follows in the background.
+      retryWhenRateLimited(() =>
+        matrix.updateAccountData(userId, "m.ignored_user_list", () => ({
           ignored_users: Object.fromEntries(ignored.map((id) => [id, {}])),
-        }));
-      } catch (error) {
-        // Parley's own filter already applies; the Matrix copy is for the puppet's other clients.
-        log.warn(`mirroring ${userId}'s ignore list to Matrix failed`, error);
-      }
+        })),
+      ).catch((error: unknown) => log.warn(`mirroring ${userId}'s ignore list to Matrix failed`, error));
     },
     list: (userId, kind) => store.controlled(userId, kind),
     blocks: (userId, other) => store.controlled(userId, "block").includes(other),

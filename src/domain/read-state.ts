@@ -14,6 +14,7 @@ import type { Notifications } from "./notifications.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import type { Store } from "./ports/store.ts";
+import { retryWhenRateLimited } from "./retry.ts";
 
 const MEMBERS_TTL_MS = 2_000;
 
@@ -99,12 +100,10 @@ export function createReadState(deps: ReadStateDeps): ReadState {
       fanout.sendToUser(userId, pushFrame("chat.read_pointers", { [name]: seq }), connectionId);
       const event = store.eventBySeq(channel.id, asEventSeq(seq));
       if (!event || store.member(channel.id, userId)?.membership !== "join") return;
-      try {
-        await matrix.sendReceipt(channel.roomId, userId, event.matrixEventId);
-      } catch (error) {
-        // The pointer is ours and stored; the receipt is a courtesy to Matrix clients.
-        log.warn(`read receipt for ${userId} in ${name} failed`, error);
-      }
+      // The pointer is ours and stored; the receipt, a courtesy to Matrix clients, follows.
+      retryWhenRateLimited(() => matrix.sendReceipt(channel.roomId, userId, event.matrixEventId)).catch(
+        (error: unknown) => log.warn(`read receipt for ${userId} in ${name} failed`, error),
+      );
     },
 
     onLogged(channel, event) {

@@ -1,6 +1,6 @@
 // What every HTTP route shares: JSON answers with the protocol's error codes, and the headers
 // every response carries. The server composes the routes (src/gateway/server.ts).
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { UpstreamUnavailableError } from "../domain/ports/matrix.ts";
 import type { Logger } from "../logging.ts";
 import { type ErrorCode, isProtocolError, ProtocolError } from "../protocol/errors.ts";

@@ -70,11 +70,14 @@ export function createRouter(services: Services, limits: RouterLimits, log: Logg
     if (error instanceof UpstreamRejectedError && error.status === 403) {
       return new ProtocolError("chat.denied", "The homeserver refused this action.").toPayload();
     }
-    if (error instanceof UpstreamRejectedError && (error.status === 404 || error.errcode === "M_NOT_FOUND")) {
-      // Sends and reactions name an event; everything else names a channel or a user.
-      return EVENT_ACTIONS.has(context)
-        ? new ProtocolError("chat.unknown_event", "The homeserver does not know that event.").toPayload()
-        : new ProtocolError("chat.unknown", "The homeserver does not know that room.").toPayload();
+    // Sends (replies, edits, deletes) and reactions name an event the homeserver may not know.
+    // Anywhere else a 404 is unexpected: logged, and answered like any other surprise.
+    if (
+      error instanceof UpstreamRejectedError &&
+      (error.status === 404 || error.errcode === "M_NOT_FOUND") &&
+      EVENT_ACTIONS.has(context)
+    ) {
+      return new ProtocolError("chat.unknown_event", "The homeserver does not know that event.").toPayload();
     }
     log.error(`${context} failed`, error);
     return new ProtocolError("server.fatal").toPayload();

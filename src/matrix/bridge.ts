@@ -13,7 +13,7 @@ import type { Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
 import { appserviceHandlers } from "./appservice.ts";
 import { fillGaps } from "./history.ts";
-import { createInbox, type Inbox } from "./inbox.ts";
+import { createInbox } from "./inbox.ts";
 import { startListener } from "./listener.ts";
 import type { Registration } from "./registration.ts";
 
@@ -23,9 +23,6 @@ const PING_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 const KEEP_PROCESSED_MS = 7 * 24 * 3600 * 1000;
 
 export interface MatrixSide {
-  readonly inbox: Inbox;
-  /** The appservice listener's port (the configured one, or the one picked for port 0). */
-  readonly listenerPort: number;
   stop(): Promise<void>;
 }
 
@@ -93,8 +90,6 @@ export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide>
   ping(0);
 
   return {
-    inbox,
-    listenerPort: listener.port,
     async stop() {
       stopped = true;
       clearTimeout(pingTimer);

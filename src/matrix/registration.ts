@@ -69,6 +69,16 @@ const PLACEHOLDER = /PLACEHOLDER|CHANGE_?ME/i;
 export const isTemplate = (registration: Pick<Registration, "as_token" | "hs_token">): boolean =>
   PLACEHOLDER.test(registration.as_token) || PLACEHOLDER.test(registration.hs_token);
 
+/** Whether the file at `path` is the template (placeholder tokens); false when it cannot be read. */
+export function isTemplateFile(path: string): boolean {
+  try {
+    const tokens = parseYaml(readFileSync(path, "utf8")) as { as_token?: unknown; hs_token?: unknown } | null;
+    return isTemplate({ as_token: String(tokens?.as_token ?? ""), hs_token: String(tokens?.hs_token ?? "") });
+  } catch {
+    return false;
+  }
+}
+
 export function readRegistration(path: string): Registration {
   let text: string;
   try {

@@ -130,7 +130,6 @@ describe("read state", () => {
     await alice.ok("chat.mark_read", { channel, id: 1 });
     expect(m.fake.receipts.filter((r) => r.userId === puppet(a))).toHaveLength(1);
     const fresh = await m.login(a, "Alice");
-    void fresh;
     const auth = fresh.received.find((f) => f[0] === "authenticated")?.[1] as {
       "chat.read_pointers": Record<string, number>;
     };

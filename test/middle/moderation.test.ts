@@ -189,12 +189,43 @@ describe("roles and refusals", () => {
   });
 });
 
+describe("when the homeserver answers oddly", () => {
+  it("a timeout whose end the homeserver rate-limits is ended as soon as it allows", async () => {
+    const c = await cast();
+    await c.mod.ok("chat.timeout", { channel: c.channel, user: puppet(c.names.user), duration: 120 });
+    m.fake.failNext("setPowerLevel", FakeMatrix.rateLimited(150));
+    await c.mod.ok("chat.untimeout", { channel: c.channel, user: puppet(c.names.user) });
+    const level = () =>
+      (m.fake.room(c.roomId).powerLevels as { users: Record<string, number> }).users[puppet(c.names.user)];
+    expect(level()).toBe(-1);
+    await expect.poll(level, { timeout: 3_000 }).toBeUndefined();
+  });
+
+  it("deleting a message the homeserver no longer knows is chat.unknown_event, and nothing is logged", async () => {
+    const c = await cast();
+    const event = await c.user.say(c.channel, "soon gone");
+    m.fake.failNext("redact", FakeMatrix.refused(404, "M_NOT_FOUND"));
+    const next = (await c.user.ok("chat.subscribe", { channel: c.channel })).next_event_id;
+    expect(
+      await c.user.errorCode("chat.send", {
+        channel: c.channel,
+        event_type: "channel.message",
+        content: { type: "deleted" },
+        replaces: event.event_id,
+      }),
+    ).toBe("chat.unknown_event");
+    expect((await c.user.ok("chat.subscribe", { channel: c.channel })).next_event_id).toBe(next);
+  });
+});
+
 describe("audiences", () => {
   it("a quiet listener hears no messages; a vip is heard only by vips and moderators", async () => {
     const c = await cast();
     const vip = unique("vip");
     const vipClient = await m.login(vip, "Vip");
     await vipClient.ok("chat.join", { channel: c.channel });
+    const plain = await m.login(unique("plain"), "Plain");
+    await plain.ok("chat.join", { channel: c.channel });
     await c.mod.ok("chat.set_audience", {
       channel: c.channel,
       user: puppet(c.names.user),
@@ -209,7 +240,9 @@ describe("audiences", () => {
         .events(c.channel)
         .map((e) => (e.content as { body?: string }).body)
         .filter(Boolean);
+    await plain.waitForEvent((e) => (e.content as { body?: string }).body === "for all");
     expect(bodies(c.mod)).toEqual(["vip only", "for all"]);
+    expect(bodies(plain)).toEqual(["for all"]);
     expect(bodies(c.user)).toEqual([]);
   });
 });

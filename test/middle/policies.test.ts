@@ -69,30 +69,24 @@ describe("posting rules", () => {
   it("the order of refusals: banned before timed out before rules before slow mode", async () => {
     const { channel, owner, fan, fanName } = await channelWithFan();
     await owner.ok("chat.settings", { channel, slow_mode: 60, rules: "Rules.", rules_required: true });
-    expect(
-      await fan.errorCode("chat.send", {
-        channel,
-        event_type: "channel.message",
-        content: { type: "text", body: "x" },
-      }),
-    ).toBe("channel.rules_not_accepted");
+    await fan.ok("chat.accept_rules", { channel });
+    expect((await send(fan, channel, "my one post")).ok).toBe(true);
+    const code = async () => {
+      const reply = await send(fan, channel, "again");
+      return reply.ok ? "posted" : String(reply.error.code);
+    };
+    // Slow mode alone.
+    expect(await code()).toBe("channel.slow_mode");
+    // New rules as well: the rules come first.
+    await owner.ok("chat.settings", { channel, rules: "New rules." });
+    expect(await code()).toBe("channel.rules_not_accepted");
+    // A timeout as well: it comes first.
     await owner.ok("chat.timeout", { channel, user: puppet(fanName), duration: 120 });
-    expect(
-      await fan.errorCode("chat.send", {
-        channel,
-        event_type: "channel.message",
-        content: { type: "text", body: "x" },
-      }),
-    ).toBe("channel.timed_out");
+    expect(await code()).toBe("channel.timed_out");
+    // A ban above all.
     await owner.ok("chat.ban", { channel, user: puppet(fanName) });
     await m.settle();
-    expect(
-      await fan.errorCode("chat.send", {
-        channel,
-        event_type: "channel.message",
-        content: { type: "text", body: "x" },
-      }),
-    ).toBe("channel.banned");
+    expect(await code()).toBe("channel.banned");
   });
 });
 

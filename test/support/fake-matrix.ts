@@ -17,13 +17,7 @@ import { buildMessageContent } from "../../src/matrix/message-build.ts";
 import { parseRoomEvent } from "../../src/matrix/parse.ts";
 import { roomCreationOptions } from "../../src/matrix/rooms.ts";
 import type { Profile } from "../../src/protocol/events.ts";
-import {
-  asMatrixEventId,
-  asRoomId,
-  type MatrixEventId,
-  type RoomId,
-  type UserId,
-} from "../../src/protocol/ids.ts";
+import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId } from "../../src/protocol/ids.ts";
 
 export type RawEvent = {
   event_id: string;
@@ -107,10 +101,6 @@ export class FakeMatrix {
     return () => new UpstreamRejectedError(errcode, status, `refused (${status})`);
   }
 
-  static down(): Failure {
-    return () => new UpstreamUnavailableError("homeserver unreachable");
-  }
-
   callsOf(method: string): Call[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -123,10 +113,6 @@ export class FakeMatrix {
     const room = this.#rooms.get(roomId);
     if (!room) throw new Error(`no room ${roomId}`);
     return room;
-  }
-
-  roomByAlias(alias: string): RoomId | undefined {
-    return this.#aliases.get(alias);
   }
 
   /** Events of a room a Matrix client would see as messages (type, sender, body). */
@@ -152,15 +138,15 @@ export class FakeMatrix {
         this.#checkCanSend(room, userId);
         return this.#emit(room, userId, "m.room.message", content).event_id;
       },
-      react: (roomId: string, eventId: string, key: string) =>
-        this.#emit(this.#roomOf(roomId), userId, "m.reaction", {
-          "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key },
-        }).event_id,
-      redact: (roomId: string, eventId: string) => {
+      react: (roomId: string, eventId: string, key: string) => {
         const room = this.#roomOf(roomId);
-        return this.#emit(room, userId, "m.room.redaction", { redacts: eventId }, undefined, eventId)
-          .event_id;
+        this.#checkCanSend(room, userId);
+        this.#checkRelatesTo(room, eventId);
+        return this.#emit(room, userId, "m.reaction", {
+          "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key },
+        }).event_id;
       },
+      redact: (roomId: string, eventId: string) => this.#redact(this.#roomOf(roomId), userId, eventId),
       kick: (roomId: string, target: string, reason?: string) =>
         this.#moderate(this.#roomOf(roomId), userId, "kick", target, reason),
       ban: (roomId: string, target: string, reason?: string) =>
@@ -288,28 +274,14 @@ export class FakeMatrix {
         ),
       redact: (roomId, userId, eventId, txnId, reason) =>
         call("redact", [roomId, userId, eventId, txnId, reason], () =>
-          this.#once(txnId, () => {
-            const room = this.#roomOf(roomId);
-            const target = room.events.find((e) => e.event_id === eventId);
-            if (!target) throw new UpstreamRejectedError("M_NOT_FOUND", 404, "no such event");
-            const redactLevel = Number(room.powerLevels.redact ?? 50);
-            if (target.sender !== userId && this.#level(room, userId) < redactLevel)
-              throw forbidden("cannot redact");
-            return this.#emit(
-              room,
-              userId,
-              "m.room.redaction",
-              { redacts: eventId, ...(reason ? { reason } : {}) },
-              undefined,
-              eventId,
-            ).event_id;
-          }),
+          this.#once(txnId, () => this.#redact(this.#roomOf(roomId), userId, eventId, reason)),
         ),
       react: (roomId, userId, eventId, key, txnId) =>
         call("react", [roomId, userId, eventId, key, txnId], () =>
           this.#once(txnId, () => {
             const room = this.#roomOf(roomId);
             this.#checkCanSend(room, userId);
+            this.#checkRelatesTo(room, eventId);
             const duplicate = room.events.some(
               (e) =>
                 e.type === "m.reaction" &&
@@ -389,6 +361,23 @@ export class FakeMatrix {
     }
   }
 
+  /** Synapse refuses relations (reactions, edits, replies) to events it does not know. */
+  #checkRelatesTo(room: Room, eventId: string): void {
+    if (!room.events.some((e) => e.event_id === eventId)) {
+      throw new UpstreamRejectedError("M_UNKNOWN", 400, "Can't send relation to unknown event");
+    }
+  }
+
+  /** One's own events, or anyone's with the power to redact. */
+  #redact(room: Room, userId: string, eventId: string, reason?: string): string {
+    const target = room.events.find((e) => e.event_id === eventId);
+    if (!target) throw new UpstreamRejectedError("M_NOT_FOUND", 404, "no such event");
+    const redactLevel = Number(room.powerLevels.redact ?? 50);
+    if (target.sender !== userId && this.#level(room, userId) < redactLevel) throw forbidden("cannot redact");
+    const content = { redacts: eventId, ...(reason ? { reason } : {}) };
+    return this.#emit(room, userId, "m.room.redaction", content, undefined, eventId).event_id;
+  }
+
   /** Idempotency by txnId, as Synapse keeps it (ignoring which user sends). */
   #once(txnId: string, work: () => string): MatrixEventId {
     const known = this.#txns.get(txnId);
@@ -408,15 +397,8 @@ export class FakeMatrix {
       id: asRoomId(`!${randomBytes(9).toString("base64url")}:${this.#serverName}`),
       alias,
       members: new Map(),
-      powerLevels: {
-        users_default: 0,
-        events_default: 0,
-        state_default: 50,
-        ban: 50,
-        kick: 50,
-        redact: 50,
-        ...powerLevels,
-      },
+      // What every room Parley creates starts with (src/matrix/rooms.ts), then this room's own.
+      powerLevels: { ...(roomCreationOptions("x").power_level_content_override as object), ...powerLevels },
       joinRule,
       events: [],
     };
@@ -519,5 +501,3 @@ export class FakeMatrix {
     this.#flushing = undefined;
   }
 }
-
-export type { UserId };

@@ -2,15 +2,14 @@
 // server on port 0, SQLite in memory, and the recording fake of the Matrix port instead of a
 // homeserver. Starts in milliseconds; everything but the Matrix network is real.
 import { randomBytes } from "node:crypto";
+import { startClientGateway } from "../../src/app.ts";
 import { signToken } from "../../src/auth/jwt.ts";
 import { type Config, parseConfig } from "../../src/config/load.ts";
 import { createMediaUrls } from "../../src/domain/media-urls.ts";
 import { createNaming } from "../../src/domain/naming.ts";
 import type { Store } from "../../src/domain/ports/store.ts";
 import { createLocalFanOut } from "../../src/fanout/local.ts";
-import { mediaRoutes } from "../../src/gateway/media-http.ts";
-import { clientAddress, type Gateway, startGateway } from "../../src/gateway/server.ts";
-import { createRouter } from "../../src/handlers/router.ts";
+import type { Gateway } from "../../src/gateway/server.ts";
 import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
 import type { Logger } from "../../src/logging.ts";
 import { createInbox, type Inbox } from "../../src/matrix/inbox.ts";
@@ -100,32 +99,7 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
     inbox.record(events);
     inbox.drainSoon();
   });
-  const router = createRouter(
-    services,
-    { limiter, requests: config.limits.requests, messages: config.limits.messages },
-    logger("Router"),
-  );
-  const gateway: Gateway = await startGateway(
-    { ...config.gateway, connectionsPerAddress: config.limits.connectionsPerAddress },
-    {
-      router,
-      fanout: services.fanout,
-      limiter,
-      log: logger("Gateway"),
-      routes: [
-        mediaRoutes({
-          authenticator: services.authenticator,
-          admission: services.admission,
-          users: services.users,
-          media: services.media,
-          downloadConcurrency: config.media.downloadConcurrency,
-          cacheBytes: config.media.downloadCacheBytes,
-          addressOf: (req) => clientAddress(req, config.gateway.trustedProxies),
-          log: logger("Media"),
-        }),
-      ],
-    },
-  );
+  const gateway: Gateway = await startClientGateway(config, services, limiter, logger);
   publicUrl = `http://127.0.0.1:${gateway.port}`;
   const clients: TestClient[] = [];
   const token = (name: string, displayName?: string, claims: Record<string, unknown> = {}) =>

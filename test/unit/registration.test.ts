@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -68,7 +68,7 @@ describe("the annotated template at the top of the repository", () => {
     expect(() => readRegistration(template)).toThrow(/placeholders.*parley registration/s);
   });
 
-  it("is written over by `parley registration` without --force; a real one is kept", async () => {
+  it("`parley registration` never writes real tokens into it, and keeps a real one unless --force", () => {
     const dir = mkdtempSync(join(tmpdir(), "parley-reg-"));
     const path = join(dir, "registration.yaml");
     copyFileSync(template, path);
@@ -77,15 +77,23 @@ describe("the annotated template at the top of the repository", () => {
       join(dir, "parley.yaml"),
       `homeserver: {url: "http://127.0.0.1:8008", server_name: example.org}\nappservice: {registration: ./registration.yaml}\nauth: {jwt_secret_file: ./secret}\nstore: {sqlite_path: ./p.db}\n`,
     );
-    const run = () =>
-      execFileSync(process.execPath, ["src/main.ts", "registration", "--config", join(dir, "parley.yaml")], {
-        cwd: new URL("../..", import.meta.url).pathname,
-        encoding: "utf8",
-      });
-    expect(run()).toContain("wrote");
+    const run = (...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["src/main.ts", "registration", "--config", join(dir, "parley.yaml"), ...extra],
+        {
+          cwd: new URL("../..", import.meta.url).pathname,
+          encoding: "utf8",
+        },
+      );
+    const refused = run("--force");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("template");
+    expect(readFileSync(path, "utf8")).toBe(readFileSync(template, "utf8"));
+    rmSync(path);
+    expect(run().stdout).toContain("wrote");
     const real = readRegistration(path);
-    expect(real.as_token).not.toMatch(/PLACEHOLDER/);
-    expect(run()).toContain("keeping it");
+    expect(run().stdout).toContain("keeping it");
     expect(readRegistration(path).as_token).toBe(real.as_token);
   });
 });

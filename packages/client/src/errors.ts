@@ -5,11 +5,14 @@ import { type ErrorCode, FATAL_AUTH_CODES } from "./protocol.ts";
 /** Codes the client raises itself, not the server. */
 export type ClientErrorCode = "connection.closed" | "connection.timeout";
 
+/** A code from the protocol's table, one of the client's own, or one a newer server added. */
+export type ParleyErrorCode = ErrorCode | ClientErrorCode | (string & {});
+
 export class ParleyError extends Error {
-  readonly code: ErrorCode | ClientErrorCode;
+  readonly code: ParleyErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode | ClientErrorCode, message?: string, details: Record<string, unknown> = {}) {
+  constructor(code: ParleyErrorCode, message?: string, details: Record<string, unknown> = {}) {
     super(message ?? code);
     this.name = "ParleyError";
     this.code = code;
@@ -18,9 +21,8 @@ export class ParleyError extends Error {
 
   static from(payload: unknown): ParleyError {
     const { code, message, ...details } = (payload ?? {}) as { code?: unknown; message?: unknown };
-    // A code this SDK does not know (a newer server) still surfaces; typed as the closest one.
     return new ParleyError(
-      typeof code === "string" ? (code as ErrorCode) : "server.fatal",
+      typeof code === "string" ? code : "server.fatal",
       typeof message === "string" ? message : undefined,
       details,
     );

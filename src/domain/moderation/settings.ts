@@ -12,6 +12,7 @@ import type { Naming } from "../naming.ts";
 import type { FanOut } from "../ports/fanout.ts";
 import type { MatrixPort } from "../ports/matrix.ts";
 import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "../ports/store.ts";
+import { retryWhenRateLimited } from "../retry.ts";
 import type { Roles } from "./roles.ts";
 
 export interface SettingsRequest {
@@ -90,9 +91,8 @@ export function createSettings(deps: SettingsDeps): Settings {
     }
   };
 
-  /** Remembers a post for slow mode. Only slow-mode channels need to, and only for one window. */
+  /** Remembers a post for slow mode: only in slow-mode channels, for one window (the map stays small). */
   const posted = (channel: ChannelRow, userId: UserId, at: number) => {
-    // Only slow-mode channels need to remember, and only for one window: the map stays small.
     const slowMode = store.settings(channel.id).slowMode;
     if (slowMode === 0) {
       lastPost.delete(channel.id);
@@ -192,9 +192,9 @@ export function createSettings(deps: SettingsDeps): Settings {
         posted(channel, userId, at);
         return false;
       }
-      matrix
-        .redactAsBot(channel.roomId, matrixEventId, `slow mode: one message every ${slowMode} s`)
-        .catch((error: unknown) => log.warn(`could not remove a too-fast message in ${channel.name}`, error));
+      retryWhenRateLimited(() =>
+        matrix.redactAsBot(channel.roomId, matrixEventId, `slow mode: one message every ${slowMode} s`),
+      ).catch((error: unknown) => log.warn(`could not remove a too-fast message in ${channel.name}`, error));
       return true;
     },
   };

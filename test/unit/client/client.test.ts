@@ -187,9 +187,9 @@ describe("reconnection", () => {
     expect(errors).toEqual([{ code: "connection.closed", details: { close_code: code } }]);
   });
 
-  it("an ordinary drop (1006, 4008) is retried", async () => {
+  it.each([1006, 1011, 4008])("an ordinary drop (%i) is retried", async (code) => {
     const socket = await connect();
-    socket.close(4008, "slow consumer");
+    socket.close(code, "");
     await flush();
     clock.advance(60_000);
     expect(FakeSocket.instances.length).toBeGreaterThan(1);
