@@ -24,6 +24,8 @@ import { openSqliteStore } from "./store/sqlite/store.ts";
 export interface Parley {
   readonly gatewayPort: number;
   readonly gatewayUrl: string;
+  /** Native actions waiting for the homeserver, and how long the oldest has. */
+  outboxStats(): { pending: number; oldestAgeMs: number | null };
   stop(): Promise<void>;
 }
 
@@ -107,9 +109,6 @@ export async function startParley(config: Config, registration?: Registration): 
       mediaUrls,
       logger: createLogger,
     });
-    services.background.start();
-    undo.push(() => services.background.stop());
-
     // 2. The Matrix side.
     const matrixSide = await startMatrixSide({
       config,
@@ -122,6 +121,9 @@ export async function startParley(config: Config, registration?: Registration): 
       logger: createLogger,
     });
     undo.push(() => matrixSide.stop());
+    // The domain's timers and the outbox, once the Matrix side can take what they send.
+    services.background.start();
+    undo.push(() => services.background.stop());
 
     // 3. The gateway.
     const gateway = await startClientGateway(config, services, limiter, createLogger);
@@ -131,6 +133,7 @@ export async function startParley(config: Config, registration?: Registration): 
     return {
       gatewayPort: gateway.port,
       gatewayUrl: `ws://${config.gateway.bind}:${gateway.port}${config.gateway.path}`,
+      outboxStats: () => services.outbox.stats(),
       stop: undoAll,
     };
   } catch (error) {

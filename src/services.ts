@@ -20,12 +20,15 @@ import { createMessages } from "./domain/messages.ts";
 import { createAdmin } from "./domain/moderation/admin.ts";
 import { createAudiences } from "./domain/moderation/audiences.ts";
 import { createGatekeeper } from "./domain/moderation/gatekeeper.ts";
+import { createMemberActions } from "./domain/moderation/member-actions.ts";
 import { createModChannels } from "./domain/moderation/mod-channels.ts";
 import { createModeration } from "./domain/moderation/moderation.ts";
+import { createPowerLevelChanges } from "./domain/moderation/power-level-changes.ts";
 import { createRoles } from "./domain/moderation/roles.ts";
 import { createSettings } from "./domain/moderation/settings.ts";
 import type { Naming } from "./domain/naming.ts";
 import { createNotifications } from "./domain/notifications.ts";
+import { createOutbox, type Outbox, type Withdraw } from "./domain/outbox.ts";
 import { createPersonalControls } from "./domain/personal-controls.ts";
 import type { FanOut } from "./domain/ports/fanout.ts";
 import type { MatrixPort } from "./domain/ports/matrix.ts";
@@ -36,6 +39,7 @@ import { createReadState } from "./domain/read-state.ts";
 import { endSubscriptionsOfRemoved } from "./domain/removals.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
+import { createWithdrawal } from "./domain/withdrawal.ts";
 import type { Services } from "./handlers/context.ts";
 import type { Logger } from "./logging.ts";
 
@@ -54,8 +58,10 @@ export interface ServiceDeps {
 export interface ParleyServices extends Services {
   /** Matrix events, parsed, in protocol terms. */
   readonly inbound: Inbound;
-  /** Timers of the domain: seen-time writes, timeout ends, member-event batches. */
-  readonly background: { start(): void; stop(): void };
+  /** Native actions on their way to Matrix. */
+  readonly outbox: Outbox;
+  /** Timers of the domain: seen-time writes, timeout ends, member-event batches, the outbox. */
+  readonly background: { start(): void; stop(): Promise<void> };
 }
 
 export function createServices(deps: ServiceDeps): ParleyServices {
@@ -74,7 +80,33 @@ export function createServices(deps: ServiceDeps): ParleyServices {
   const audiences = createAudiences(store, channels, roles);
   const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"));
   const hears = createHearing({ audiences, personalControls });
-  const users = createUsers({ store, matrix, naming, lookups: { limiter, rule: limits.requests } });
+  const users = createUsers({
+    store,
+    matrix,
+    naming,
+    lookups: { limiter, rule: limits.requests },
+    log: logger("Users"),
+  });
+  // The outbox withdraws what the homeserver refuses through the log, which queues into the outbox.
+  let withdraw: Withdraw = () => undefined;
+  const outbox = createOutbox({
+    store,
+    matrix,
+    fanout,
+    naming,
+    preparePuppet: async (userId) => {
+      users.ensureNative(userId);
+      await users.preparePuppet(userId);
+    },
+    profileOf: (userId) => {
+      const user = users.native(userId);
+      return user && { display_name: user.displayName, avatar_url: user.avatarUrl };
+    },
+    withdraw: (channel, entry, why) => withdraw(channel, entry, why),
+    concurrency: config.outbox.concurrency,
+    retryDelaysMs: config.outbox.retryDelaysMs,
+    log: logger("Outbox"),
+  });
   const notifications = createNotifications({ store, fanout, users, naming, hears });
   const readState = createReadState({
     store,
@@ -84,6 +116,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     naming,
     notifications,
     log: logger("ReadState"),
+    mirrors: outbox,
   });
   const pusher = createEventPusher({
     fanout,
@@ -95,12 +128,27 @@ export function createServices(deps: ServiceDeps): ParleyServices {
   const removals = endSubscriptionsOfRemoved(fanout);
   // Every newly logged event, in event_id order per channel: pushed, counted unread, and a removal
   // ends the removed user's subscriptions.
-  const eventLog = createEventLog(store, (channel, event) => {
-    pusher.publish(channel, event);
-    readState.onLogged(channel, event);
-    removals(channel, event);
+  const eventLog = createEventLog(
+    store,
+    (channel, event) => {
+      pusher.publish(channel, event);
+      readState.onLogged(channel, event);
+      removals(channel, event);
+    },
+    outbox,
+  );
+  withdraw = createWithdrawal({ store, eventLog, log: logger("Outbox") });
+  const powerLevels = createPowerLevelChanges(store, outbox);
+  const memberActions = createMemberActions({ store, eventLog, naming });
+  const moderation = createModeration({
+    store,
+    channels,
+    roles,
+    fanout,
+    memberActions,
+    powerLevels,
+    log: logger("Moderation"),
   });
-  const moderation = createModeration({ store, matrix, channels, roles, fanout, log: logger("Moderation") });
   const settings = createSettings({
     store,
     channels,
@@ -108,12 +156,12 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     matrix,
     fanout,
     naming,
+    memberActions,
     log: logger("Settings"),
   });
   const gatekeeper = createGatekeeper(store, roles, settings, moderation);
   const membership = createMembership({
     store,
-    matrix,
     channels,
     users,
     eventLog,
@@ -124,7 +172,6 @@ export function createServices(deps: ServiceDeps): ParleyServices {
   });
   const messages = createMessages({
     store,
-    matrix,
     channels,
     membership,
     eventLog,
@@ -132,7 +179,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     gatekeeper,
     settings,
   });
-  const reactions = createReactions({ store, matrix, channels, membership, eventLog });
+  const reactions = createReactions({ store, channels, membership, eventLog });
   const typing = createTyping({
     store,
     channels,
@@ -165,8 +212,17 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     creation: { limiter, rules: limits.directCreation },
     log: logger("Direct"),
   });
-  const admin = createAdmin(store, matrix, fanout, logger("Admin"));
-  const history = createHistory({ store, channels, users, matrix, eventLog, naming, hears });
+  const admin = createAdmin({ store, fanout, memberActions, powerLevels });
+  const history = createHistory({
+    store,
+    channels,
+    users,
+    matrix,
+    eventLog,
+    naming,
+    hears,
+    ownsMarker: outbox.ownsMarker,
+  });
   const inbound = createInbound({
     store,
     channels,
@@ -177,6 +233,8 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     notifications,
     typing,
     settings,
+    powerLevels,
+    echoes: outbox,
   });
 
   return {
@@ -208,12 +266,15 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     messages,
     fanout,
     inbound,
+    outbox,
     background: {
       start() {
         activity.start();
         moderation.resume();
+        outbox.start();
       },
-      stop() {
+      async stop() {
+        await outbox.stop();
         pusher.flushAll();
         moderation.stop();
         activity.stop();

@@ -102,6 +102,10 @@ async function join(name: string): Promise<void> {
       show(event);
       if (event.event_type === "channel.member") void refreshMembers();
     }),
+    // Accepted, then refused by the homeserver: the message is withdrawn (its delete arrives).
+    next.on("sendFailed", (failure) => {
+      errorLine.textContent = `Your message could not be delivered: ${failure.message}`;
+    }),
   ];
   messages.replaceChildren();
   const snapshot = await next.join();

@@ -57,6 +57,7 @@ export interface Config {
   };
   readonly store: { readonly sqlitePath: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
+  readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
   readonly media: {
     readonly maxUploadBytes: number;
     readonly allowedTypes: readonly string[];
@@ -154,6 +155,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       memberBatchThreshold: c.chat.member_batch_threshold,
       memberBatchWindowMs: c.chat.member_batch_window_ms,
     },
+    outbox: { concurrency: c.outbox.concurrency, retryDelaysMs: c.outbox.retry_delays_ms },
     log: c.log,
   });
 }

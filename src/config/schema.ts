@@ -126,6 +126,22 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    outbox: z
+      .object({
+        /**
+         * Homeserver calls the outbox makes at once, over all channels (each channel has at most
+         * one in flight, to keep its order).
+         */
+        concurrency: z.number().int().min(1).max(256).default(16),
+        /** The waits after the 1st, 2nd, ... failed attempt of an entry; the last one repeats. */
+        retry_delays_ms: z
+          .array(z.number().int().min(10).max(3_600_000))
+          .min(1)
+          .max(20)
+          .default([1_000, 2_000, 5_000, 10_000, 30_000, 60_000]),
+      })
+      .strict()
+      .prefault({}),
     media: z
       .object({
         /** The largest file a native user may upload. */

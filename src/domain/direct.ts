@@ -80,7 +80,8 @@ export function createDirect(deps: DirectDeps): Direct {
           "You are starting conversations too fast.",
         );
         // The creator's puppet creates the room, so it must exist on the homeserver first.
-        await users.preparePuppet(users.ensureNative(actor.userId));
+        users.ensureNative(actor.userId);
+        await users.preparePuppet(actor.userId);
         const roomId = await matrix.createDirectRoom(actor.userId, naming.aliasLocalpart(name), others);
         channel = channels.adopt(name, roomId);
         store.setJoinRule(channel.id, "invite");
@@ -88,10 +89,8 @@ export function createDirect(deps: DirectDeps): Direct {
         // Native members are in at once; Matrix members were invited and accept in their client.
         for (const other of others) {
           if (!naming.isNativeUser(other)) continue;
-          await membership.addMember(channel, other).then(
-            () => fanout.subscribeUser(name, other),
-            (error: unknown) => log.warn(`adding ${other} to direct channel ${name} failed`, error),
-          );
+          membership.addMember(channel, other);
+          fanout.subscribeUser(name, other);
         }
         for (const id of members.filter((m) => naming.isNativeUser(m))) {
           const partners = members.filter((m) => m !== id);

@@ -1,9 +1,9 @@
-// The per-channel event log: the one place events get their `event_id`. Both paths (a native
-// action's Matrix response, and the Matrix transaction echo) end here, and the Matrix event id
-// makes them converge: whichever comes first logs, applies its side effects and publishes; the
-// other only reads.
+// The per-channel event log: the one place events get their `event_id`. Native actions are logged
+// first (their mirror to Matrix queued in the same transaction, see outbox.ts); events from Matrix
+// are logged once by their Matrix event id, whether they come live or again later.
 import type { ChatEvent, MemberContent, MessageContent, ReactionContent } from "../protocol/events.ts";
-import type { MatrixEventId, UserId } from "../protocol/ids.ts";
+import type { EventSeq, MatrixEventId, UserId } from "../protocol/ids.ts";
+import type { NewMirror, Outbox } from "./outbox.ts";
 import type { ChannelRow, MemberChange, Store, StoredEvent } from "./ports/store.ts";
 
 export type LoggedContent =
@@ -11,9 +11,8 @@ export type LoggedContent =
   | { readonly eventType: "channel.member"; readonly content: MemberContent }
   | { readonly eventType: "channel.reaction"; readonly content: ReactionContent };
 
-export interface LogRequest {
+interface LogRequestBase {
   readonly channel: ChannelRow;
-  readonly matrixEventId: MatrixEventId;
   readonly sender: UserId | null;
   readonly ts: number;
   /** The content, or a function computing it after `apply` (a reaction summary). */
@@ -26,16 +25,33 @@ export interface LogRequest {
   readonly apply?: () => void;
 }
 
+/** An event that happened on Matrix: logged once per Matrix event id. */
+export interface LogRequest extends LogRequestBase {
+  readonly matrixEventId: MatrixEventId;
+}
+
+/** A native action: logged now, mirrored to Matrix by the outbox (unless `mirror` is absent). */
+export interface NativeLogRequest extends LogRequestBase {
+  readonly mirror?: NewMirror;
+  /** Runs in the same transaction once logged (and the mirror queued, with its outbox entry). */
+  readonly afterAppend?: (seq: EventSeq, outboxId: number | null) => void;
+}
+
 /** Receives each newly logged event, right after its commit, in event_id order per channel. */
 export type EventPublisher = (channel: ChannelRow, event: ChatEvent) => void;
 
 export interface EventLog {
-  /** Logs and publishes the event once; returns it as clients see it, whether new or not. */
+  /** Logs and publishes a Matrix event once; returns it as clients see it, whether new or not. */
   record(request: LogRequest): { event: ChatEvent; fresh: boolean };
+  /** Logs, publishes and queues the mirror of a native action. */
+  recordNative(request: NativeLogRequest): ChatEvent;
   /** Logs an event older than everything logged (history from the homeserver); not published. */
   prepend(request: LogRequest): boolean;
   toChatEvent(channel: ChannelRow, stored: StoredEvent): ChatEvent;
 }
+
+/** Where the log queues mirrors; the outbox, or nothing in tests of the log alone. */
+export type MirrorQueue = Pick<Outbox, "enqueue" | "wake">;
 
 export const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent =>
   ({
@@ -50,9 +66,9 @@ export const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent
     ...(stored.edited ? { edited: true } : {}),
   }) as ChatEvent;
 
-const newEvent = (request: LogRequest, entry: LoggedContent) => ({
+const newEvent = (request: LogRequestBase, entry: LoggedContent, matrixEventId: MatrixEventId | null) => ({
   channelId: request.channel.id,
-  matrixEventId: request.matrixEventId,
+  matrixEventId,
   eventType: entry.eventType,
   sender: request.sender,
   content: entry.content,
@@ -61,27 +77,47 @@ const newEvent = (request: LogRequest, entry: LoggedContent) => ({
   replaces: request.replaces,
 });
 
-const entryOf = (request: LogRequest) =>
+const entryOf = (request: LogRequestBase) =>
   typeof request.entry === "function" ? request.entry() : request.entry;
 
-export function createEventLog(store: Store, publish: EventPublisher): EventLog {
+export function createEventLog(store: Store, publish: EventPublisher, mirrors: MirrorQueue): EventLog {
+  /** The shared part of both paths, inside their transaction. */
+  const append = (request: LogRequestBase, matrixEventId: MatrixEventId | null): StoredEvent => {
+    request.apply?.();
+    const appended = store.appendEvent(newEvent(request, entryOf(request), matrixEventId));
+    if (!appended) throw new Error(`an event of channel ${request.channel.id} could not be appended`);
+    if (request.memberChange) store.setMember(request.memberChange);
+    if (request.sender) store.touchMember(request.channel.id, request.sender, request.ts);
+    return appended;
+  };
+
   return {
     toChatEvent,
     record(request) {
       const outcome = store.transaction(() => {
         const existing = store.eventByMatrixId(request.matrixEventId);
         if (existing) return { stored: existing, fresh: false };
-        request.apply?.();
-        const appended = store.appendEvent(newEvent(request, entryOf(request)));
-        if (!appended) throw new Error(`event ${request.matrixEventId} could not be appended`);
-        if (request.memberChange) store.setMember(request.memberChange);
-        if (request.sender) store.touchMember(request.channel.id, request.sender, request.ts);
-        return { stored: appended, fresh: true };
+        return { stored: append(request, request.matrixEventId), fresh: true };
       });
       const event = toChatEvent(request.channel, outcome.stored);
       if (outcome.fresh) publish(request.channel, event);
       return { event, fresh: outcome.fresh };
     },
-    prepend: (request) => store.prependEvent(newEvent(request, entryOf(request))) !== undefined,
+    recordNative(request) {
+      const stored = store.transaction(() => {
+        const appended = append(request, null);
+        const outboxId = request.mirror
+          ? mirrors.enqueue(request.channel.id, appended.seq, request.mirror, request.ts)
+          : null;
+        request.afterAppend?.(appended.seq, outboxId);
+        return appended;
+      });
+      const event = toChatEvent(request.channel, stored);
+      publish(request.channel, event);
+      if (request.mirror) mirrors.wake(request.channel.id);
+      return event;
+    },
+    prepend: (request) =>
+      store.prependEvent(newEvent(request, entryOf(request), request.matrixEventId)) !== undefined,
   };
 }

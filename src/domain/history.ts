@@ -43,13 +43,21 @@ export interface HistoryDeps {
   readonly matrix: MatrixPort;
   readonly eventLog: EventLog;
   readonly naming: Naming;
+  /** Whether an event carries the marker of this installation's outbox. */
+  readonly ownsMarker: (marker: string | null, sender: UserId) => boolean;
 }
 
 export function createHistory(deps: HistoryDeps): History {
-  const { store, channels, users, matrix, eventLog, naming, hears } = deps;
+  const { store, channels, users, matrix, eventLog, naming, hears, ownsMarker } = deps;
   const inFlight = new Map<number, Promise<void>>();
 
   const prepend = (channel: ChannelRow, input: RoomEventInput): boolean => {
+    // What Parley's outbox posted is in the log already (or was withdrawn).
+    if (
+      (input.kind === "message" || input.kind === "member") &&
+      ownsMarker(input.event.marker, input.event.sender)
+    )
+      return false;
     if (input.kind === "message") {
       const e = input.event;
       // Old edits are not replayed onto old messages: backfilled history shows them as first sent.
@@ -82,8 +90,10 @@ export function createHistory(deps: HistoryDeps): History {
     if (state.done) return;
     let token = state.token;
     if (token === null) {
-      const oldest = store.oldestEvent(channel.id);
-      token = oldest ? (await matrix.eventContext(channel.roomId, oldest.matrixEventId)).start : null;
+      const oldest = store.oldestMirroredEvent(channel.id);
+      token = oldest?.matrixEventId
+        ? (await matrix.eventContext(channel.roomId, oldest.matrixEventId)).start
+        : null;
     }
     let added = 0;
     let done = false;

@@ -5,10 +5,12 @@ import type { RoomId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
+import type { PowerLevelChanges } from "./moderation/power-level-changes.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
 import type { Settings } from "./moderation/settings.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
+import type { Outbox } from "./outbox.ts";
 import type { MemberRow, Store } from "./ports/store.ts";
 import { reactionEntry } from "./reactions.ts";
 import {
@@ -46,10 +48,25 @@ export interface InboundDeps {
   readonly notifications: Notifications;
   readonly typing: Typing;
   readonly settings: Settings;
+  readonly powerLevels: PowerLevelChanges;
+  /** Recognises the echoes of what the outbox posted: those are in the log already. */
+  readonly echoes: Pick<Outbox, "acknowledgeEcho">;
 }
 
 export function createInbound(deps: InboundDeps): Inbound {
-  const { store, channels, users, eventLog, naming, activity, notifications, typing, settings } = deps;
+  const {
+    store,
+    channels,
+    users,
+    eventLog,
+    naming,
+    activity,
+    notifications,
+    typing,
+    settings,
+    powerLevels,
+    echoes,
+  } = deps;
   const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
     // and ban events carry none, so the name they had while in the room is kept.
@@ -77,6 +94,8 @@ export function createInbound(deps: InboundDeps): Inbound {
       profile,
       at: event.ts,
     };
+    // The bot's invitation into an invite-only room reaches Matrix after the native join it is for.
+    if (event.membership === "invite" && previous === "join") return skip("invitation of a member");
     const changesMembership =
       previous !== event.membership && !(event.membership === "leave" && previous !== "join");
     if (!isShownMembership(event.membership) || !changesMembership) {
@@ -209,6 +228,16 @@ export function createInbound(deps: InboundDeps): Inbound {
 
   return {
     handle(input) {
+      if (
+        (input.kind === "member" ||
+          input.kind === "message" ||
+          input.kind === "reaction" ||
+          input.kind === "redaction") &&
+        input.event.marker !== null &&
+        echoes.acknowledgeEcho(input.event.marker, input.event.matrixEventId, input.event.sender)
+      ) {
+        return skip("the echo of a native action");
+      }
       switch (input.kind) {
         case "member":
           return member(input.event);
@@ -227,7 +256,7 @@ export function createInbound(deps: InboundDeps): Inbound {
         case "power_levels": {
           const channel = store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");
-          store.setPowerLevels(channel.id, input.content);
+          powerLevels.fromMatrix(channel.id, input.content);
           return done;
         }
         case "alias":

@@ -82,7 +82,7 @@ export function createMedia(deps: MediaDeps): Media {
         throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
       const user = users.native(userId);
       if (!user) throw new Error(`upload by unknown native user ${userId}`);
-      await users.preparePuppet(user);
+      await users.preparePuppet(user.userId);
       const mxc = await matrix.uploadMedia(userId, data, mimeType, filename);
       const url = urls.toHttp(mxc);
       if (!url) throw new Error(`homeserver returned an unusable content URI ${mxc}`);

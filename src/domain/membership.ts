@@ -1,7 +1,8 @@
-// Native users joining and leaving channels: puppet membership on Matrix, then the log.
+// Native users joining and leaving channels: logged at once, then mirrored to Matrix by the
+// outbox as the user's puppet (registered and named just before it first acts).
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChannelSnapshot, MemberList, MemberView, UserView } from "../protocol/events.ts";
-import type { ChannelName, MatrixEventId, UserId } from "../protocol/ids.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Activity } from "./activity.ts";
 import type { Actor } from "./actor.ts";
@@ -9,7 +10,7 @@ import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Gatekeeper } from "./moderation/gatekeeper.ts";
 import type { Roles } from "./moderation/roles.ts";
-import type { MatrixPort } from "./ports/matrix.ts";
+import type { NewMirror } from "./outbox.ts";
 import { UpstreamUnavailableError } from "./ports/matrix.ts";
 import {
   type RateLimiter,
@@ -42,13 +43,12 @@ export interface Membership {
   /** Members now, those of them online, and everyone seen in the channel with when. */
   list(actor: Actor, channel: ChannelName): MemberList;
   /** Puts another native user into a channel (a direct channel someone opened with them). */
-  addMember(channel: ChannelRow, userId: UserId): Promise<void>;
+  addMember(channel: ChannelRow, userId: UserId): void;
   find(channel: ChannelName): ChannelRow | undefined;
 }
 
 export interface MembershipDeps {
   readonly store: Store;
-  readonly matrix: MatrixPort;
   readonly channels: Channels;
   readonly users: Users;
   readonly eventLog: EventLog;
@@ -60,7 +60,7 @@ export interface MembershipDeps {
 }
 
 export function createMembership(deps: MembershipDeps): Membership {
-  const { store, matrix, channels, users, eventLog, activity, roles, gatekeeper, joinRate } = deps;
+  const { store, channels, users, eventLog, activity, roles, gatekeeper, joinRate } = deps;
   const members = (channel: ChannelRow): MemberView[] =>
     store.joinedMembers(channel.id).map((member) => {
       const nativeUser = users.native(member.userId);
@@ -79,29 +79,27 @@ export function createMembership(deps: MembershipDeps): Membership {
   const isJoined = (userId: UserId, channel: ChannelRow) =>
     store.member(channel.id, userId)?.membership === "join";
 
-  /** Logs a native user's own join or leave, as the homeserver confirmed it. */
+  /** Logs a native user's own join or leave, and queues it for the room. */
   const recordOwn = (
     channel: ChannelRow,
     userId: UserId,
     membership: "join" | "leave",
     profile: UserView["profile"],
-    matrixEventId: MatrixEventId,
   ) => {
     const now = Date.now();
-    eventLog.record({
+    const mirror: NewMirror =
+      membership === "join"
+        ? // Invite-only rooms (direct and moderators' channels) need the bot's invitation first.
+          { kind: "join", actor: userId, payload: { profile, invite: channel.joinRule !== "public" } }
+        : { kind: "leave", actor: userId, payload: { profile } };
+    eventLog.recordNative({
       channel,
-      matrixEventId,
       sender: userId,
       ts: now,
       entry: { eventType: "channel.member", content: { membership, user: { id: userId, profile } } },
       memberChange: { channelId: channel.id, userId, membership, profile, at: now },
+      mirror,
     });
-  };
-
-  const joinMatrix = async (channel: ChannelRow, userId: UserId, profile: UserView["profile"]) => {
-    // Invite-only rooms (moderator channels) need the bot's invitation first.
-    if (channel.joinRule !== "public") await matrix.invite(channel.roomId, userId);
-    recordOwn(channel, userId, "join", profile, await matrix.joinRoom(channel.roomId, userId, profile));
   };
 
   const checkJoiner = (actor: Actor): NativeUserRow => {
@@ -140,11 +138,10 @@ export function createMembership(deps: MembershipDeps): Membership {
         })),
       };
     },
-    async addMember(channel, userId) {
+    addMember(channel, userId) {
       const user = users.ensureNative(userId);
       if (isJoined(userId, channel)) return;
-      await users.preparePuppet(user);
-      await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
+      recordOwn(channel, userId, "join", { display_name: user.displayName, avatar_url: user.avatarUrl });
     },
     async open(actor, name) {
       const channel = await channels.ensure(name, actor);
@@ -164,8 +161,7 @@ export function createMembership(deps: MembershipDeps): Membership {
         const { channel } = await channels.ensurePublic(name, actor);
         gatekeeper.checkEnter(channel, actor);
         if (!isJoined(userId, channel)) {
-          await users.preparePuppet(user);
-          await joinMatrix(channel, userId, { display_name: user.displayName, avatar_url: user.avatarUrl });
+          recordOwn(channel, userId, "join", { display_name: user.displayName, avatar_url: user.avatarUrl });
         } else if (limited) refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
         return snapshot(store.channelById(channel.id) ?? channel, actor);
       } catch (error) {
@@ -180,7 +176,7 @@ export function createMembership(deps: MembershipDeps): Membership {
       if (!channel || !isJoined(userId, channel)) return; // leaving is idempotent
       const user = users.native(userId);
       const profile = user ? nativeView(user).profile : { display_name: null, avatar_url: null };
-      recordOwn(channel, userId, "leave", profile, await matrix.leaveRoom(channel.roomId, userId));
+      recordOwn(channel, userId, "leave", profile);
     },
   };
 }

@@ -1,6 +1,6 @@
-// Sending as a native user: messages, replies, edits and deletes. Validated here, posted through
-// the puppet, then logged; an edit or delete also rewrites the original so fetch shows the latest.
-import { createHash, randomUUID } from "node:crypto";
+// Sending as a native user: messages, replies, edits and deletes. Checked against what Parley
+// knows of the room, logged and pushed at once, then mirrored to Matrix by the outbox through the
+// sender's puppet; an edit or delete also rewrites the original so fetch shows the latest.
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChatEvent, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
@@ -14,7 +14,7 @@ import type { Gatekeeper } from "./moderation/gatekeeper.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
 import type { Settings } from "./moderation/settings.ts";
 import type { Notifications } from "./notifications.ts";
-import type { MatrixPort } from "./ports/matrix.ts";
+import type { NewMirror } from "./outbox.ts";
 import type { ChannelRow, Store, StoredEvent } from "./ports/store.ts";
 
 export interface SendRequest {
@@ -30,19 +30,27 @@ export interface Messages {
   send(actor: Actor, request: SendRequest): Promise<ChatEvent>;
 }
 
-/**
- * The Matrix transaction id for a send. Synapse's idempotency key ignores which puppet sends, so
- * it must be unique across users: derived from the user, the channel and the client's txn_id
- * when given (a txn_id is scoped to its channel).
- */
-export function matrixTxnId(userId: UserId, channelId: number, clientTxnId: string | undefined): string {
-  if (clientTxnId === undefined) return `parley.${randomUUID()}`;
-  return `parley.${createHash("sha256").update(`${userId}\n${channelId}\n${clientTxnId}`).digest("base64url")}`;
+/** The outbox entry that carries a native message, edit or delete to Matrix. */
+function mirrorOf(
+  userId: UserId,
+  content: MessageContent,
+  mentions: UserId[],
+  original: StoredEvent | undefined,
+  repliedTo: StoredEvent | undefined,
+): NewMirror {
+  if (original === undefined) {
+    if (content.type === "deleted") throw new Error("a delete without the message it deletes");
+    return { kind: "message", actor: userId, payload: { content, replyTo: repliedTo?.seq, mentions } };
+  }
+  const previous = original.content as MessageContent;
+  if (content.type === "deleted") {
+    return { kind: "delete", actor: userId, payload: { original: original.seq, previous } };
+  }
+  return { kind: "edit", actor: userId, payload: { content, original: original.seq, mentions, previous } };
 }
 
 export interface MessagesDeps {
   readonly store: Store;
-  readonly matrix: MatrixPort;
   readonly channels: Channels;
   readonly membership: Membership;
   readonly eventLog: EventLog;
@@ -52,7 +60,7 @@ export interface MessagesDeps {
 }
 
 export function createMessages(deps: MessagesDeps): Messages {
-  const { store, matrix, channels, membership, eventLog, notifications, gatekeeper, settings } = deps;
+  const { store, channels, membership, eventLog, notifications, gatekeeper, settings } = deps;
   const target = (channel: ChannelRow, seq: number, field: string): StoredEvent => {
     const event = store.eventBySeq(channel.id, asEventSeq(seq));
     if (event?.eventType !== "channel.message") {
@@ -105,7 +113,7 @@ export function createMessages(deps: MessagesDeps): Messages {
       // before any check that could now refuse it (slow mode, a timeout since, ...).
       const earlier =
         request.txn_id === undefined ? undefined : store.sentTxn(userId, channel.id, request.txn_id);
-      const earlierEvent = earlier && store.eventByMatrixId(earlier);
+      const earlierEvent = earlier === undefined ? undefined : store.eventBySeq(channel.id, earlier);
       if (earlierEvent) return eventLog.toChatEvent(channel, earlierEvent);
       if (store.member(channel.id, userId)?.membership === "ban") throw new ProtocolError("channel.banned");
       if (!membership.isJoined(userId, channel)) {
@@ -119,32 +127,16 @@ export function createMessages(deps: MessagesDeps): Messages {
       const repliedTo =
         request.reply_to === undefined ? undefined : target(channel, request.reply_to, "reply_to");
 
-      const txnId = matrixTxnId(userId, channel.id, request.txn_id);
       const mentions = mentionsIn(content);
-      const matrixEventId =
-        content.type === "deleted" && original
-          ? await matrix.redact(channel.roomId, userId, original.matrixEventId, txnId)
-          : await matrix.sendMessage(
-              channel.roomId,
-              userId,
-              {
-                content: content as Exclude<MessageContent, { type: "deleted" }>,
-                replyTo: repliedTo?.matrixEventId,
-                replaces: original?.matrixEventId,
-                mentions,
-              },
-              txnId,
-            );
-      if (request.txn_id !== undefined)
-        store.recordSentTxn(userId, channel.id, request.txn_id, matrixEventId);
-      const { event, fresh } = eventLog.record({
+      const now = Date.now();
+      const event = eventLog.recordNative({
         channel,
-        matrixEventId,
         sender: userId,
-        ts: Date.now(),
+        ts: now,
         entry: { eventType: "channel.message", content },
         replyTo: repliedTo?.seq,
         replaces: original?.seq,
+        mirror: mirrorOf(userId, content, mentions, original, repliedTo),
         ...(original
           ? {
               apply: () =>
@@ -153,9 +145,12 @@ export function createMessages(deps: MessagesDeps): Messages {
                   : store.replaceContent(channel.id, original.seq, content),
             }
           : {}),
+        afterAppend: (seq) => {
+          if (request.txn_id !== undefined) store.recordSentTxn(userId, channel.id, request.txn_id, seq);
+        },
       });
-      if (fresh && isPost) {
-        settings.posted(channel, userId, Date.now());
+      if (isPost) {
+        settings.posted(channel, userId, now);
         notifications.mentioned(channel, event, mentions);
       }
       return event;

@@ -1,16 +1,15 @@
-// Reactions: one per user per key on a message, kept with who reacted, mirrored as Matrix
-// m.reaction annotations (un-reacting redacts the annotation). Each change is logged as a
+// Reactions: one per user per key on a message, kept with who reacted, mirrored by the outbox as
+// Matrix m.reaction annotations (un-reacting redacts the annotation). Each change is logged as a
 // `channel.reaction` event carrying the message's full summary, pushed as `chat.event.reaction`.
 import { ProtocolError } from "../protocol/errors.ts";
 import type { MessageContent } from "../protocol/events.ts";
-import { asEventSeq, type ChannelName, type MatrixEventId, type UserId } from "../protocol/ids.ts";
+import { asEventSeq, type ChannelName, type UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
 import type { Membership } from "./membership.ts";
-import { matrixTxnId } from "./messages.ts";
-import type { MatrixPort } from "./ports/matrix.ts";
+import type { NewMirror } from "./outbox.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
 
 export interface ReactRequest {
@@ -35,28 +34,29 @@ export const reactionEntry = (store: Store, channelId: number, targetSeq: number
 
 export interface ReactionsDeps {
   readonly store: Store;
-  readonly matrix: MatrixPort;
   readonly channels: Channels;
   readonly membership: Membership;
   readonly eventLog: EventLog;
 }
 
 export function createReactions(deps: ReactionsDeps): Reactions {
-  const { store, matrix, channels, membership, eventLog } = deps;
+  const { store, channels, membership, eventLog } = deps;
   const record = (
     channel: ChannelRow,
     userId: UserId,
-    matrixEventId: MatrixEventId,
     targetSeq: number,
+    mirror: NewMirror,
     apply: () => void,
+    afterAppend?: (seq: number, outboxId: number | null) => void,
   ) =>
-    eventLog.record({
+    eventLog.recordNative({
       channel,
-      matrixEventId,
       sender: userId,
       ts: Date.now(),
       entry: reactionEntry(store, channel.id, targetSeq),
       apply,
+      mirror,
+      ...(afterAppend ? { afterAppend } : {}),
     });
 
   return {
@@ -71,33 +71,40 @@ export function createReactions(deps: ReactionsDeps): Reactions {
           fields: ["event"],
         });
       }
-      const existing = store.findReaction(channel.id, target.seq, userId, request.reaction);
-      const txnId = matrixTxnId(userId, channel.id, undefined);
+      const key = request.reaction;
+      const existing = store.findReaction(channel.id, target.seq, userId, key);
       if (request.delete) {
         if (!existing) return; // nothing to take back
-        const redactionId = await matrix.redact(channel.roomId, userId, existing.matrixEventId, txnId);
-        record(channel, userId, redactionId, target.seq, () => {
-          store.removeReaction(channel.id, target.seq, userId, request.reaction);
+        const payload = {
+          target: target.seq,
+          key,
+          reactionEventId: existing.matrixEventId,
+          reactEntry: existing.outboxId ?? null,
+        };
+        record(channel, userId, target.seq, { kind: "unreact", actor: userId, payload }, () => {
+          store.removeReaction(channel.id, target.seq, userId, key);
         });
         return;
       }
       if (existing) return; // one reaction per user per key
-      const reactionId = await matrix.react(
-        channel.roomId,
+      record(
+        channel,
         userId,
-        target.matrixEventId,
-        request.reaction,
-        txnId,
+        target.seq,
+        { kind: "react", actor: userId, payload: { target: target.seq, key } },
+        () => {
+          store.addReaction({
+            channelId: channel.id,
+            targetSeq: target.seq,
+            userId,
+            reaction: key,
+            matrixEventId: null,
+          });
+        },
+        (_seq, outboxId) => {
+          if (outboxId !== null) store.setReactionOutbox(channel.id, target.seq, userId, key, outboxId);
+        },
       );
-      record(channel, userId, reactionId, target.seq, () => {
-        store.addReaction({
-          channelId: channel.id,
-          targetSeq: target.seq,
-          userId,
-          reaction: request.reaction,
-          matrixEventId: reactionId,
-        });
-      });
     },
   };
 }

@@ -8,7 +8,7 @@ import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { asEventSeq } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
-import type { EventPublisher } from "./event-log.ts";
+import type { EventPublisher, MirrorQueue } from "./event-log.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
 import type { FanOut } from "./ports/fanout.ts";
@@ -40,10 +40,11 @@ export interface ReadStateDeps {
   readonly naming: Naming;
   readonly notifications: Notifications;
   readonly log: Logger;
+  readonly mirrors: MirrorQueue;
 }
 
 export function createReadState(deps: ReadStateDeps): ReadState {
-  const { store, channels, matrix, fanout, naming, notifications, log } = deps;
+  const { store, channels, matrix, fanout, naming, notifications, log, mirrors } = deps;
   /** Per channel id: members already told about unread events since their last read. */
   const notified = new Map<number, Set<UserId>>();
   /**
@@ -100,8 +101,20 @@ export function createReadState(deps: ReadStateDeps): ReadState {
       fanout.sendToUser(userId, pushFrame("chat.read_pointers", { [name]: seq }), connectionId);
       const event = store.eventBySeq(channel.id, asEventSeq(seq));
       if (!event || store.member(channel.id, userId)?.membership !== "join") return;
+      const matrixEventId = event.matrixEventId;
+      if (matrixEventId === null) {
+        // Read before it reached Matrix: the receipt follows it through the outbox.
+        mirrors.enqueue(
+          channel.id,
+          null,
+          { kind: "receipt", actor: userId, payload: { target: seq } },
+          Date.now(),
+        );
+        mirrors.wake(channel.id);
+        return;
+      }
       // The pointer is ours and stored; the receipt, a courtesy to Matrix clients, follows.
-      retryWhenRateLimited(() => matrix.sendReceipt(channel.roomId, userId, event.matrixEventId)).catch(
+      retryWhenRateLimited(() => matrix.sendReceipt(channel.roomId, userId, matrixEventId)).catch(
         (error: unknown) => log.warn(`read receipt for ${userId} in ${name} failed`, error),
       );
     },

@@ -9,6 +9,8 @@ interface RoomEventBase {
   readonly matrixEventId: MatrixEventId;
   readonly sender: UserId;
   readonly ts: number;
+  /** Set on events Parley's outbox posted: which entry this is the echo of. */
+  readonly marker: string | null;
 }
 
 export interface MemberEvent extends RoomEventBase {

@@ -1,7 +1,9 @@
 // Users: native users (puppets we own, with profiles kept here) and Matrix users (profiles as the
 // homeserver reports them). Everyone is addressed by Matrix user id.
+import type { Logger } from "../logging.ts";
 import type { Profile, UserView } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
+import { KeyedQueue } from "../shared/keyed-queue.ts";
 import type { Naming } from "./naming.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import { type RateLimiter, type RateRule, takeOrThrow } from "./ports/rate-limit.ts";
@@ -30,8 +32,11 @@ export interface Users {
   fetch(userId: UserId, asker?: { readonly userId: UserId }): Promise<UserView | undefined>;
   /** Sets the profile, on Matrix first (when the puppet exists there), then locally. */
   updateProfile(userId: UserId, profile: Profile): Promise<UserView>;
-  /** Registers the puppet and brings its Matrix display name up to date. */
-  preparePuppet(user: NativeUserRow): Promise<void>;
+  /**
+   * Registers the puppet (once) and brings its Matrix display name up to the user's current one.
+   * Cheap when both are done: the outbox calls it before each action of the puppet.
+   */
+  preparePuppet(userId: UserId): Promise<void>;
 }
 
 const NO_PROFILE: Profile = { display_name: null, avatar_url: null };
@@ -53,6 +58,7 @@ export interface UsersDeps {
   readonly naming: Naming;
   /** Homeserver lookups are charged to the asker's request budget. */
   readonly lookups: { readonly limiter: RateLimiter; readonly rule: RateRule };
+  readonly log: Logger;
 }
 
 type CachedProfile =
@@ -60,7 +66,7 @@ type CachedProfile =
   | { readonly at: number; readonly failure: unknown };
 
 export function createUsers(deps: UsersDeps): Users {
-  const { store, matrix, naming, lookups } = deps;
+  const { store, matrix, naming, lookups, log } = deps;
   const native = (userId: UserId) => store.nativeUser(userId);
   const remoteProfiles = new Map<UserId, CachedProfile>();
   const remember = (userId: UserId, entry: CachedProfile) => {
@@ -95,10 +101,15 @@ export function createUsers(deps: UsersDeps): Users {
     return profile && { id: userId, profile };
   };
 
-  const syncDisplayName = async (user: NativeUserRow, displayName: string) => {
-    await matrix.setDisplayName(user.userId, displayName);
-    store.setMatrixDisplayName(user.userId, displayName);
-  };
+  /** Name changes reach Matrix one at a time per user, so an older one never lands last. */
+  const profileQueue = new KeyedQueue<UserId>();
+  const syncDisplayName = (userId: UserId) =>
+    profileQueue.run(userId, async () => {
+      const user = native(userId);
+      if (!user || user.displayName === null || user.displayName === user.matrixDisplayName) return;
+      await matrix.setDisplayName(userId, user.displayName);
+      store.setMatrixDisplayName(userId, user.displayName);
+    });
 
   return {
     login(identity) {
@@ -130,17 +141,20 @@ export function createUsers(deps: UsersDeps): Users {
     async updateProfile(userId, profile) {
       const user = native(userId);
       if (!user) throw new Error(`updateProfile for unknown native user ${userId}`);
-      if (store.isPuppetRegistered(userId) && profile.display_name !== null) {
-        await syncDisplayName(user, profile.display_name);
-      }
+      // Native first: the name holds at once; Matrix follows now, or when the puppet next acts.
       store.setNativeProfile(userId, profile);
+      if (store.isPuppetRegistered(userId)) {
+        try {
+          await syncDisplayName(userId);
+        } catch (error) {
+          log.warn(`the Matrix name of ${userId} follows when the puppet next acts`, error);
+        }
+      }
       return { id: userId, profile };
     },
-    async preparePuppet(user) {
-      await matrix.ensurePuppet(user.userId);
-      if (user.displayName !== null && user.displayName !== user.matrixDisplayName) {
-        await syncDisplayName(user, user.displayName);
-      }
+    async preparePuppet(userId) {
+      await matrix.ensurePuppet(userId);
+      await syncDisplayName(userId);
     },
   };
 }

@@ -166,16 +166,17 @@ export class Connection implements Session {
       this.close("slowConsumer");
       return;
     }
-    let data: string | Uint8Array;
+    let data: Uint8Array;
     try {
-      data = this.#binary ? frame.binary : frame.text;
+      data = this.#binary ? frame.binary : frame.textBytes;
     } catch (error) {
       // A frame that cannot be encoded must not take the process (or the fan-out loop) down.
       this.#deps.log.error(`connection ${this.connectionId}: a frame could not be encoded`, error);
       this.close("internalError");
       return;
     }
-    this.#ws.send(data);
+    // Bytes shared by every recipient; a text frame stays a text frame.
+    this.#ws.send(data, { binary: this.#binary });
   }
 
   #onClose(): void {

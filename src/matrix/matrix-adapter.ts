@@ -2,13 +2,13 @@
 // native users (`?user_id=` impersonation with the appservice token).
 import type { Appservice } from "@vector-im/matrix-bot-sdk";
 import type { MediaUrls } from "../domain/media-urls.ts";
-import { type MatrixPort, UpstreamRejectedError } from "../domain/ports/matrix.ts";
-import type { Profile } from "../protocol/events.ts";
+import { type MatrixPort, type Mirroring, UpstreamRejectedError } from "../domain/ports/matrix.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import { KeyedQueue } from "../shared/keyed-queue.ts";
 import { isRejectedWith, upstream } from "./errors.ts";
 import { eventContext, roomMessagesRaw } from "./history.ts";
+import { MARKER_KEY, markerOf } from "./markers.ts";
 import { downloadMedia } from "./media.ts";
 import { buildMessageContent } from "./message-build.ts";
 import { parseRoomEvent } from "./parse.ts";
@@ -52,20 +52,21 @@ export function createMatrixAdapter(
     return botReady;
   };
 
+  /** A mirrored native event: at its original time (`ts`), marked as Parley's own. */
   const send = (
     roomId: RoomId,
     userId: UserId,
     type: string,
     content: Record<string, unknown>,
-    txnId: string,
+    mirroring: Mirroring,
   ) =>
     upstream(async () =>
       eventIdOf(
         await clientOf(userId).doRequest(
           "PUT",
-          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${encodeURIComponent(txnId)}`,
-          null,
-          content,
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${encodeURIComponent(mirroring.txnId)}`,
+          { ts: mirroring.ts },
+          { ...content, [MARKER_KEY]: mirroring.marker },
           SEND_TIMEOUT_MS,
         ),
       ),
@@ -85,19 +86,6 @@ export function createMatrixAdapter(
     await upstream(() => client.sendStateEvent(roomId, "m.room.power_levels", "", next));
     return next;
   };
-
-  const setMembership = (roomId: RoomId, userId: UserId, content: Record<string, unknown>) =>
-    upstream(async () =>
-      eventIdOf(
-        await clientOf(userId).doRequest(
-          "PUT",
-          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`,
-          null,
-          content,
-          SEND_TIMEOUT_MS,
-        ),
-      ),
-    );
 
   return {
     async ensureRoom(aliasLocalpart, name, options = {}) {
@@ -123,16 +111,28 @@ export function createMatrixAdapter(
       // would overwrite the other (two timeouts ending at once after a restart).
       return powerLevelQueue.run(roomId, () => writePowerLevel(roomId, userId, level));
     },
-    async moderate(roomId, actor, action, target, reason) {
+    async setMembership(roomId, actor, target, change, mirroring) {
+      // One state event for joins, leaves, kicks, unbans and bans alike: it can carry the marker
+      // and the original time, which the /kick and /ban endpoints cannot.
+      if (actor === null) await ensureBot();
       const client = actor === null ? bot.underlyingClient : clientOf(actor);
-      const body = { user_id: target, ...(reason ? { reason } : {}) };
-      await upstream(() =>
-        client.doRequest(
-          "POST",
-          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/${action}`,
-          null,
-          body,
-          SEND_TIMEOUT_MS,
+      const content =
+        change.membership === "join"
+          ? {
+              membership: "join",
+              displayname: change.profile.display_name,
+              ...(change.profile.avatar_url ? { avatar_url: change.profile.avatar_url } : {}),
+            }
+          : { membership: change.membership, ...(change.reason ? { reason: change.reason } : {}) };
+      return upstream(async () =>
+        eventIdOf(
+          await client.doRequest(
+            "PUT",
+            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(target)}`,
+            { ts: mirroring.ts },
+            { ...content, [MARKER_KEY]: mirroring.marker },
+            SEND_TIMEOUT_MS,
+          ),
         ),
       );
     },
@@ -188,35 +188,32 @@ export function createMatrixAdapter(
     async setDisplayName(userId, displayName) {
       await upstream(() => clientOf(userId).setDisplayName(displayName));
     },
-    joinRoom(roomId, userId, profile: Profile) {
-      return setMembership(roomId, userId, {
-        membership: "join",
-        displayname: profile.display_name,
-        ...(profile.avatar_url ? { avatar_url: profile.avatar_url } : {}),
-      });
+    sendMessage(roomId, userId, message, mirroring) {
+      return send(roomId, userId, "m.room.message", buildMessageContent(message, media), mirroring);
     },
-    leaveRoom(roomId, userId) {
-      return setMembership(roomId, userId, { membership: "leave" });
-    },
-    sendMessage(roomId, userId, message, txnId) {
-      return send(roomId, userId, "m.room.message", buildMessageContent(message, media), txnId);
-    },
-    react(roomId, userId, eventId, key, txnId) {
+    react(roomId, userId, eventId, key, mirroring) {
       const content = { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } };
-      return send(roomId, userId, "m.reaction", content, txnId);
+      return send(roomId, userId, "m.reaction", content, mirroring);
     },
-    redact(roomId, userId, eventId, txnId, reason) {
+    redact(roomId, userId, eventId, mirroring, reason) {
+      // Synapse does not honour `ts` on redactions: a delete shows at the time it reaches Matrix.
       return upstream(async () =>
         eventIdOf(
           await clientOf(userId).doRequest(
             "PUT",
-            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/redact/${encodeURIComponent(eventId)}/${encodeURIComponent(txnId)}`,
+            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/redact/${encodeURIComponent(eventId)}/${encodeURIComponent(mirroring.txnId)}`,
             null,
-            reason === undefined ? {} : { reason },
+            { ...(reason === undefined ? {} : { reason }), [MARKER_KEY]: mirroring.marker },
             SEND_TIMEOUT_MS,
           ),
         ),
       );
+    },
+    async findMarked(roomId, marker, limit) {
+      const page = await roomMessagesRaw(bot.underlyingClient, roomId, null, "b", limit);
+      const found = page.raw.find((raw) => markerOf(raw) === marker);
+      const id = (found as { event_id?: unknown } | undefined)?.event_id;
+      return typeof id === "string" ? asMatrixEventId(id) : undefined;
     },
     async setTyping(roomId, userId, typing, timeoutMs) {
       await upstream(() =>

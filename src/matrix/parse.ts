@@ -12,6 +12,7 @@ import {
   redactionSchema,
   roomEventSchema,
 } from "./event-schemas.ts";
+import { markerOf } from "./markers.ts";
 import { messageContentOf } from "./message-parse.ts";
 
 const skipped = (why: string): ParsedRoomEvent => ({ kind: "skip", why });
@@ -26,6 +27,7 @@ export function parseRoomEvent(raw: unknown, media: MediaUrls): ParsedRoomEvent 
     matrixEventId: asMatrixEventId(event.event_id),
     sender: asUserId(event.sender),
     ts: event.origin_server_ts,
+    marker: markerOf(raw) ?? null,
   };
   switch (event.type) {
     case "m.room.member": {

@@ -149,7 +149,7 @@ export type OutgoingFrame = readonly unknown[];
  */
 export class EncodedFrame {
   readonly #frame: OutgoingFrame;
-  #text: string | undefined;
+  #textBytes: Buffer | undefined;
   #binary: Uint8Array | undefined;
 
   constructor(frame: OutgoingFrame) {
@@ -157,8 +157,16 @@ export class EncodedFrame {
   }
 
   get text(): string {
-    this.#text ??= JSON.stringify(this.#frame);
-    return this.#text;
+    return this.textBytes.toString("utf8");
+  }
+
+  /**
+   * The JSON text as UTF-8 bytes, made once: every recipient's socket writes the same buffer (a
+   * string would be encoded again for each of them).
+   */
+  get textBytes(): Buffer {
+    this.#textBytes ??= Buffer.from(JSON.stringify(this.#frame), "utf8");
+    return this.#textBytes;
   }
 
   get binary(): Uint8Array {

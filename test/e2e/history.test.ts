@@ -71,6 +71,16 @@ describe("chat.fetch", () => {
     const roomId = (joined.state as { room_id: string }).room_id;
     await bob.ok("chat.join", { channel });
     await fixture.carol.join(roomId);
+    // Each world's events are logged as they reach Parley: wait for each Matrix step before the
+    // next native one, so the log's order is the one written below.
+    const carolAt = (membership: string, after = 0) =>
+      alice.waitForEvent(
+        (e) =>
+          e.sender === fixture.carol.userId &&
+          (e.content as { membership?: string }).membership === membership &&
+          (e.event_id as number) > after,
+      );
+    const carolJoined = await carolAt("join");
     await say(alice, channel, "before");
     const lastSeen = (await bob.waitForEvent((e) => bodyOf(e) === "before")).event_id as number;
     bob.close();
@@ -80,6 +90,7 @@ describe("chat.fetch", () => {
     await fixture.carol.sendText(roomId, "carol while away");
     await fixture.carol.leave(roomId);
     await fixture.carol.join(roomId);
+    await carolAt("join", carolJoined.event_id as number);
     await say(alice, channel, "while away 2");
     await alice.ok("chat.leave", { channel });
     await alice.waitForEvent(
@@ -116,6 +127,8 @@ describe("access and backfill", () => {
     const joined = await alice.ok("chat.join", { channel });
     const roomId = (joined.state as { room_id: string }).room_id;
     await say(alice, channel, "members only");
+    // Alice is in the room (through the outbox) before it closes.
+    await fixture.parley.mirrored();
     // Make the room invite-only the way a room admin would, as the bot that owns it.
     const registration = (await import("../../src/matrix/registration.ts")).readRegistration(
       fixture.parley.env.registrationPath,
@@ -146,6 +159,8 @@ describe("access and backfill", () => {
     const roomId = (joined.state as { room_id: string }).room_id;
     await say(alice, channel, "ancient 1");
     await say(alice, channel, "ancient 2");
+    // In the room before Carol speaks (the outbox is quick, but Carol is quicker).
+    await fixture.parley.mirrored();
     await fixture.carol.join(roomId);
     await fixture.carol.sendText(roomId, "ancient carol");
     await alice.waitForEvent((e) => bodyOf(e) === "ancient carol");

@@ -43,6 +43,8 @@ async function stage(name: string): Promise<Stage> {
 }
 
 const powerLevelOf = async (user: MatrixUser, roomId: string, userId: string) => {
+  // Native moderation reaches the room through the outbox.
+  await fixture.parley.mirrored();
   const levels = (await user.client.getRoomStateEvent(roomId, "m.room.power_levels", "")) as {
     users?: Record<string, number>;
   };
@@ -97,6 +99,7 @@ describe("roles", () => {
     );
 
     // A topic set in Element (by a moderator there) is the channel's state.topic.
+    await fixture.parley.mirrored();
     await mona.client.sendStateEvent(s.roomId, "m.room.topic", "", { topic: "Tonight: DJ Koze" });
     await expect
       .poll(
@@ -200,10 +203,12 @@ describe("kick, ban, unban", () => {
     await s.dj.ok("chat.ban", { channel: s.channel, user: fixture.carol.userId, reason: "trolling" });
     const banned = await s.dj.waitForEvent(membershipEvent("ban", fixture.carol.userId));
     expect(banned.content).toMatchObject({ by: s.djId, reason: "trolling" });
+    await fixture.parley.mirrored();
     await expect(fixture.carol.join(s.roomId)).rejects.toThrow();
 
     // Mona bans the fan from Element: the native fan is bound by it.
     await s.dj.ok("chat.set_role", { channel: s.channel, user: mona.userId, role: "moderator" });
+    await fixture.parley.mirrored();
     await mona.client.banUser(s.fanId, s.roomId, "from element");
     const elementBan = await s.fan.waitForEvent(membershipEvent("ban", s.fanId));
     expect(elementBan.content).toMatchObject({ by: mona.userId, reason: "from element" });
@@ -271,8 +276,10 @@ describe("timeouts", () => {
       event_type: "channel.message",
       content: { type: "text", body: `/timeout ${fixture.carol.userId} 2m too loud` },
     });
+    await fixture.parley.mirrored();
     await expect(fixture.carol.sendText(s.roomId, "can I?")).rejects.toThrow(/M_FORBIDDEN|power/);
     await s.dj.ok("chat.untimeout", { channel: s.channel, user: fixture.carol.userId });
+    await fixture.parley.mirrored();
     await fixture.carol.sendText(s.roomId, "yes I can");
     await s.dj.waitForEvent((e) => bodyOf(e) === "yes I can");
 

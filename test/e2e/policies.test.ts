@@ -71,6 +71,7 @@ describe("rules and slow mode", () => {
     expect((await send(s.dj, s.channel, "moderators are exempt")).ok).toBe(true);
     expect((await send(s.dj, s.channel, "twice")).ok).toBe(true);
 
+    await fixture.parley.mirrored();
     await fixture.carol.sendText(s.roomId, "carol one");
     const tooFast = await fixture.carol.sendText(s.roomId, "carol two");
     await s.fan.waitForEvent((e) => bodyOf(e) === "carol one");
@@ -171,6 +172,8 @@ describe("platform admins and the moderators' channel", () => {
   it("admins silence, ban and reactivate across channels, and can listen unnoticed", async () => {
     const s = await stage("admin");
     await fixture.carol.join(s.roomId);
+    // Parley knows Carol is in (so a silence reaches her there).
+    await s.dj.waitForEvent((e) => e.sender === fixture.carol.userId);
     const admin = await fixture.loginAdmin();
     await admin.ok("chat.subscribe", { channel: s.channel });
     const members = (await s.dj.ok("chat.members", { channel: s.channel })) as {
@@ -190,8 +193,10 @@ describe("platform admins and the moderators' channel", () => {
       }),
     ).toBe("chat.denied");
     await admin.ok("user.silence", { id: fixture.carol.userId });
+    await fixture.parley.mirrored();
     await expect(fixture.carol.sendText(s.roomId, "silenced?")).rejects.toThrow();
     await admin.ok("user.reactivate", { id: fixture.carol.userId });
+    await fixture.parley.mirrored();
     await fixture.carol.sendText(s.roomId, "not any more");
     await admin.ok("user.reactivate", { id: s.fanId });
     await s.fan.say(s.channel, "me neither");
@@ -228,6 +233,7 @@ describe("platform admins and the moderators' channel", () => {
       await s.dj.waitForEvent((e) => e.channel === `${s.channel}.mods` && e.sender === mona.userId);
       // To the fan it looks like a channel that does not exist, whatever the fan tries.
       await expectLooksMissing(s.fan, `${s.channel}.mods`, `${unique("none")}.mods`, mona.userId);
+      await fixture.parley.mirrored();
       await expect(fixture.carol.join(modRoom)).rejects.toThrow();
       await s.dj.say(`${s.channel}.mods`, "team, the fan is trouble");
       await mona.waitForEvent(

@@ -38,7 +38,12 @@ describe("joining and leaving", () => {
       [3, "leave"],
     ]);
     expect(m.fake.room(roomId).members.get(puppet(aliceName))).toBe("join");
-    expect(m.fake.callsOf("joinRoom").filter((c) => c.args[1] === puppet(aliceName))).toHaveLength(1);
+    const joins = m.fake
+      .callsOf("setMembership")
+      .filter(
+        (c) => c.args[2] === puppet(aliceName) && (c.args[3] as { membership: string }).membership === "join",
+      );
+    expect(joins).toHaveLength(1);
   });
 
   it("a user without a display name cannot join; the profile set later shows on Matrix", async () => {
@@ -50,7 +55,11 @@ describe("joining and leaving", () => {
     await client.ok("user.update", { profile: { display_name: "Named" } });
     const channel = unique("c");
     await client.ok("chat.join", { channel });
-    expect(m.fake.callsOf("joinRoom").at(-1)?.args[2]).toMatchObject({ display_name: "Named" });
+    await m.settle();
+    expect(m.fake.callsOf("setMembership").at(-1)?.args[3]).toMatchObject({
+      membership: "join",
+      profile: { display_name: "Named" },
+    });
     client.close();
   });
 

@@ -13,6 +13,7 @@ import {
   UpstreamUnavailableError,
 } from "../../src/domain/ports/matrix.ts";
 import type { ParsedRoomEvent } from "../../src/domain/room-events.ts";
+import { MARKER_KEY } from "../../src/matrix/markers.ts";
 import { buildMessageContent } from "../../src/matrix/message-build.ts";
 import { parseRoomEvent } from "../../src/matrix/parse.ts";
 import { roomCreationOptions } from "../../src/matrix/rooms.ts";
@@ -46,6 +47,15 @@ export interface Call {
 
 type Failure = () => Error;
 
+/** How an event is made: state key, what it redacts, and for outbox entries time and marker. */
+interface Emit {
+  readonly stateKey?: string | undefined;
+  readonly redacts?: string | undefined;
+  readonly ts?: number | undefined;
+  readonly marker?: string | undefined;
+}
+type Stamp = Pick<Emit, "ts" | "marker">;
+
 const forbidden = (message: string) => new UpstreamRejectedError("M_FORBIDDEN", 403, message);
 
 export class FakeMatrix {
@@ -64,8 +74,10 @@ export class FakeMatrix {
   readonly #files = new Map<string, { data: Buffer; contentType: string }>();
   readonly #txns = new Map<string, MatrixEventId>();
   readonly #failures = new Map<string, Failure[]>();
+  readonly #lostAnswers = new Map<string, number>();
   readonly #listeners: Array<(events: RawEvent[]) => void> = [];
   #pending: RawEvent[] = [];
+  #held = false;
   #flushing: Promise<void> | undefined;
   #clock = Date.now();
   #counter = 0;
@@ -81,6 +93,16 @@ export class FakeMatrix {
     this.#listeners.push(listener);
   }
 
+  /** Events are made but not delivered until `releaseDeliveries` (a slow appservice stream). */
+  holdDeliveries(): void {
+    this.#held = true;
+  }
+
+  releaseDeliveries(): void {
+    this.#held = false;
+    if (this.#pending.length > 0) this.#flushing ??= this.#deliverSoon();
+  }
+
   /** Resolves once every event created so far has been delivered. */
   async delivered(): Promise<void> {
     while (this.#flushing) await this.#flushing;
@@ -91,6 +113,14 @@ export class FakeMatrix {
     const list = this.#failures.get(method) ?? [];
     for (let i = 0; i < times; i++) list.push(make);
     this.#failures.set(method, list);
+  }
+
+  /**
+   * The next `times` calls of `method` do their work, but the answer is lost on the way back (a
+   * timeout, or Parley dying before recording it): the caller sees the homeserver unreachable.
+   */
+  loseNextAnswer(method: string, times = 1): void {
+    this.#lostAnswers.set(method, (this.#lostAnswers.get(method) ?? 0) + times);
   }
 
   static rateLimited(retryAfterMs = 500): Failure {
@@ -157,7 +187,7 @@ export class FakeMatrix {
         this.#setLevel(room, userId, target, level);
       },
       setTopic: (roomId: string, topic: string) =>
-        this.#emit(this.#roomOf(roomId), userId, "m.room.topic", { topic }, ""),
+        this.#emit(this.#roomOf(roomId), userId, "m.room.topic", { topic }, { stateKey: "" }),
     };
   }
 
@@ -169,7 +199,13 @@ export class FakeMatrix {
       if (failure) return Promise.reject(failure());
       if (this.unavailable) return Promise.reject(new UpstreamUnavailableError("homeserver unreachable"));
       try {
-        return Promise.resolve(work()) as Promise<Awaited<T>>;
+        const result = work();
+        const lost = this.#lostAnswers.get(method) ?? 0;
+        if (lost > 0) {
+          this.#lostAnswers.set(method, lost - 1);
+          return Promise.reject(new UpstreamUnavailableError("the answer was lost"));
+        }
+        return Promise.resolve(result) as Promise<Awaited<T>>;
       } catch (error) {
         return Promise.reject(error);
       }
@@ -195,9 +231,31 @@ export class FakeMatrix {
           const room = this.#roomOf(roomId);
           return this.#setLevel(room, this.#botUserId, userId, level);
         }),
-      moderate: (roomId, actor, action, target, reason) =>
-        call("moderate", [roomId, actor, action, target, reason], () => {
-          this.#moderate(this.#roomOf(roomId), actor ?? this.#botUserId, action, target, reason);
+      setMembership: (roomId, actor, target, change, mirroring) =>
+        call("setMembership", [roomId, actor, target, change, mirroring], () => {
+          const room = this.#roomOf(roomId);
+          const sender = actor ?? this.#botUserId;
+          const stamp = { ts: mirroring.ts, marker: mirroring.marker };
+          if (change.membership === "join") {
+            if (sender !== target) throw forbidden("cannot join someone else");
+            return asMatrixEventId(this.#join(room, target, change.profile, stamp));
+          }
+          if (sender !== target) {
+            const now = room.members.get(target);
+            const action = change.membership === "ban" ? "ban" : now === "ban" ? "unban" : "kick";
+            return asMatrixEventId(this.#moderate(room, sender, action, target, change.reason, stamp));
+          }
+          if (room.members.get(target) !== "join" && room.members.get(target) !== "invite") {
+            throw forbidden(`${target} is not in the room`);
+          }
+          return asMatrixEventId(this.#setMembership(room, target, target, "leave", undefined, stamp));
+        }),
+      findMarked: (roomId, marker, limit) =>
+        call("findMarked", [roomId, marker, limit], () => {
+          const found = this.#roomOf(roomId)
+            .events.slice(-limit)
+            .find((e) => e.content[MARKER_KEY] === marker);
+          return found && asMatrixEventId(found.event_id);
         }),
       createDirectRoom: (creator, aliasLocalpart, others) =>
         call("createDirectRoom", [creator, aliasLocalpart, others], () => {
@@ -234,8 +292,7 @@ export class FakeMatrix {
             this.#botUserId,
             "m.room.redaction",
             { redacts: eventId, reason },
-            undefined,
-            eventId,
+            { redacts: eventId },
           );
         }),
       ensurePuppet: (userId) => call("ensurePuppet", [userId], () => undefined),
@@ -250,35 +307,33 @@ export class FakeMatrix {
                 userId,
                 "m.room.member",
                 { membership: "join", displayname: displayName },
-                userId,
+                { stateKey: userId },
               );
             }
           }
         }),
-      joinRoom: (roomId, userId, profile) =>
-        call("joinRoom", [roomId, userId, profile], () =>
-          asMatrixEventId(this.#join(this.#roomOf(roomId), userId, profile)),
-        ),
-      leaveRoom: (roomId, userId) =>
-        call("leaveRoom", [roomId, userId], () =>
-          asMatrixEventId(this.#setMembership(this.#roomOf(roomId), userId, userId, "leave")),
-        ),
-      sendMessage: (roomId, userId, message, txnId) =>
-        call("sendMessage", [roomId, userId, message, txnId], () =>
-          this.#once(txnId, () => {
+      sendMessage: (roomId, userId, message, mirroring) =>
+        call("sendMessage", [roomId, userId, message, mirroring], () =>
+          this.#once(mirroring.txnId, () => {
             const room = this.#roomOf(roomId);
             this.#checkCanSend(room, userId);
-            return this.#emit(room, userId, "m.room.message", buildMessageContent(message, this.#media))
-              .event_id;
+            if (message.replaces !== undefined) this.#checkRelatesTo(room, message.replaces);
+            return this.#emit(room, userId, "m.room.message", buildMessageContent(message, this.#media), {
+              ts: mirroring.ts,
+              marker: mirroring.marker,
+            }).event_id;
           }),
         ),
-      redact: (roomId, userId, eventId, txnId, reason) =>
-        call("redact", [roomId, userId, eventId, txnId, reason], () =>
-          this.#once(txnId, () => this.#redact(this.#roomOf(roomId), userId, eventId, reason)),
+      // Like Synapse, the redaction does not take the original time (`ts`).
+      redact: (roomId, userId, eventId, mirroring, reason) =>
+        call("redact", [roomId, userId, eventId, mirroring, reason], () =>
+          this.#once(mirroring.txnId, () =>
+            this.#redact(this.#roomOf(roomId), userId, eventId, reason, mirroring.marker),
+          ),
         ),
-      react: (roomId, userId, eventId, key, txnId) =>
-        call("react", [roomId, userId, eventId, key, txnId], () =>
-          this.#once(txnId, () => {
+      react: (roomId, userId, eventId, key, mirroring) =>
+        call("react", [roomId, userId, eventId, key, mirroring], () =>
+          this.#once(mirroring.txnId, () => {
             const room = this.#roomOf(roomId);
             this.#checkCanSend(room, userId);
             this.#checkRelatesTo(room, eventId);
@@ -291,9 +346,13 @@ export class FakeMatrix {
             );
             if (duplicate)
               throw new UpstreamRejectedError("M_DUPLICATE_ANNOTATION", 400, "duplicate annotation");
-            return this.#emit(room, userId, "m.reaction", {
-              "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key },
-            }).event_id;
+            return this.#emit(
+              room,
+              userId,
+              "m.reaction",
+              { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } },
+              { ts: mirroring.ts, marker: mirroring.marker },
+            ).event_id;
           }),
         ),
       setTyping: (roomId, userId, typing) =>
@@ -369,13 +428,13 @@ export class FakeMatrix {
   }
 
   /** One's own events, or anyone's with the power to redact. */
-  #redact(room: Room, userId: string, eventId: string, reason?: string): string {
+  #redact(room: Room, userId: string, eventId: string, reason?: string, marker?: string): string {
     const target = room.events.find((e) => e.event_id === eventId);
     if (!target) throw new UpstreamRejectedError("M_NOT_FOUND", 404, "no such event");
     const redactLevel = Number(room.powerLevels.redact ?? 50);
     if (target.sender !== userId && this.#level(room, userId) < redactLevel) throw forbidden("cannot redact");
     const content = { redacts: eventId, ...(reason ? { reason } : {}) };
-    return this.#emit(room, userId, "m.room.redaction", content, undefined, eventId).event_id;
+    return this.#emit(room, userId, "m.room.redaction", content, { redacts: eventId, marker }).event_id;
   }
 
   /** Idempotency by txnId, as Synapse keeps it (ignoring which user sends). */
@@ -407,13 +466,13 @@ export class FakeMatrix {
     // The creator is in the room from the start, whatever its join rule.
     room.members.set(creator, "invite");
     this.#join(room, creator, this.#profiles.get(creator) ?? { display_name: null, avatar_url: null });
-    this.#emit(room, creator, "m.room.power_levels", room.powerLevels, "");
-    this.#emit(room, creator, "m.room.join_rules", { join_rule: joinRule }, "");
-    if (alias) this.#emit(room, creator, "m.room.canonical_alias", { alias }, "");
+    this.#emit(room, creator, "m.room.power_levels", room.powerLevels, { stateKey: "" });
+    this.#emit(room, creator, "m.room.join_rules", { join_rule: joinRule }, { stateKey: "" });
+    if (alias) this.#emit(room, creator, "m.room.canonical_alias", { alias }, { stateKey: "" });
     return room;
   }
 
-  #join(room: Room, userId: string, profile: Profile): string {
+  #join(room: Room, userId: string, profile: Profile, stamp: Stamp = {}): string {
     const now = room.members.get(userId);
     if (now === "ban") throw forbidden(`${userId} is banned from the room`);
     if (room.joinRule !== "public" && now !== "invite" && now !== "join" && userId !== this.#botUserId) {
@@ -429,14 +488,21 @@ export class FakeMatrix {
         displayname: profile.display_name,
         ...(profile.avatar_url ? { avatar_url: profile.avatar_url } : {}),
       },
-      userId,
+      { stateKey: userId, ...stamp },
     ).event_id;
   }
 
-  #setMembership(room: Room, sender: string, target: string, membership: string, reason?: string): string {
+  #setMembership(
+    room: Room,
+    sender: string,
+    target: string,
+    membership: string,
+    reason?: string,
+    stamp: Stamp = {},
+  ): string {
     room.members.set(target, membership);
-    return this.#emit(room, sender, "m.room.member", { membership, ...(reason ? { reason } : {}) }, target)
-      .event_id;
+    const content = { membership, ...(reason ? { reason } : {}) };
+    return this.#emit(room, sender, "m.room.member", content, { stateKey: target, ...stamp }).event_id;
   }
 
   #moderate(
@@ -445,7 +511,8 @@ export class FakeMatrix {
     action: "kick" | "ban" | "unban",
     target: string,
     reason?: string,
-  ): void {
+    stamp: Stamp = {},
+  ): string {
     const needed = Number(room.powerLevels[action === "kick" ? "kick" : "ban"] ?? 50);
     if (this.#level(room, actor) < needed) throw forbidden(`not allowed to ${action}`);
     const now = room.members.get(target);
@@ -453,7 +520,7 @@ export class FakeMatrix {
       throw forbidden("The target user is not in the room");
     if (action === "unban" && now !== "ban")
       throw new UpstreamRejectedError("M_BAD_STATE", 400, "not banned");
-    this.#setMembership(room, actor, target, action === "ban" ? "ban" : "leave", reason);
+    return this.#setMembership(room, actor, target, action === "ban" ? "ban" : "leave", reason, stamp);
   }
 
   #setLevel(room: Room, sender: string, userId: string, level: number | null): Record<string, unknown> {
@@ -461,7 +528,7 @@ export class FakeMatrix {
     if (level === null) delete users[userId];
     else users[userId] = level;
     room.powerLevels = { ...room.powerLevels, users };
-    this.#emit(room, sender, "m.room.power_levels", room.powerLevels, "");
+    this.#emit(room, sender, "m.room.power_levels", room.powerLevels, { stateKey: "" });
     return room.powerLevels;
   }
 
@@ -470,23 +537,24 @@ export class FakeMatrix {
     sender: string,
     type: string,
     content: Record<string, unknown>,
-    stateKey?: string,
-    redacts?: string,
+    options: Emit = {},
   ): RawEvent {
+    const { stateKey, redacts, ts, marker } = options;
     this.#clock = Math.max(this.#clock + 1, Date.now());
     const event: RawEvent = {
       event_id: `$fake${++this.#counter}_${randomBytes(4).toString("hex")}`,
       room_id: room.id,
       sender,
       type,
-      origin_server_ts: this.#clock,
-      content,
+      // An appservice's `ts` is taken as the event's time (timestamp massaging).
+      origin_server_ts: ts ?? this.#clock,
+      content: marker === undefined ? content : { ...content, [MARKER_KEY]: marker },
       ...(stateKey === undefined ? {} : { state_key: stateKey }),
       ...(redacts === undefined ? {} : { redacts }),
     };
     room.events.push(event);
     this.#pending.push(event);
-    this.#flushing ??= this.#deliverSoon();
+    if (!this.#held) this.#flushing ??= this.#deliverSoon();
     return event;
   }
 

@@ -42,11 +42,14 @@ const READ_ONLY = new Set([
   "chat.typing",
 ]);
 /** Matrix echoes rewrite these as they arrive, whatever the fuzzer does: left out of the digest. */
-const VOLATILE = new Set(["inbox", "registered_puppets", "sqlite_sequence"]);
+const VOLATILE = new Set(["inbox", "outbox", "meta", "registered_puppets", "sqlite_sequence"]);
 const VOLATILE_COLUMNS: Record<string, ReadonlySet<string>> = {
   members: new Set(["updated_at", "last_seen", "display_name", "avatar_url"]),
   channels: new Set(["join_rule", "power_levels", "topic", "backfill_token", "backfill_done"]),
   read_pointers: new Set(["updated_at"]),
+  // Learnt when the outbox has mirrored a native event, whenever that is.
+  events: new Set(["matrix_event_id"]),
+  reactions: new Set(["matrix_event_id"]),
   // Kept in step with the homeserver whenever a puppet is prepared, even for a send that then fails.
   native_users: new Set(["matrix_display_name"]),
 };
@@ -56,8 +59,12 @@ type Frame = unknown[];
 interface Digest {
   /** Cheap: changes whenever anyone committed a write since the last call. */
   readonly version: number;
-  /** What Parley does on its own, unasked: Matrix events through the inbox, timeouts ending. */
+  /**
+   * What Parley does on its own, unasked: Matrix events through the inbox, the outbox mirroring
+   * (and withdrawing what the homeserver refused), timeouts ending.
+   */
   readonly inbox: string;
+  readonly outbox: string;
   readonly nextTimeoutEnd: number;
   /** Per table, a hash of what a refused frame must leave alone. */
   readonly tables: Record<string, string>;
@@ -69,6 +76,9 @@ function digester(dbPath: string): { version(): number; digest(): Digest } {
   const dataVersion = db.prepare("PRAGMA data_version").pluck();
   const inbox = db
     .prepare("SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || sum(status = 'pending') FROM inbox")
+    .pluck();
+  const outbox = db
+    .prepare("SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || sum(state = 'pending') FROM outbox")
     .pluck();
   const nextTimeoutEnd = db.prepare("SELECT coalesce(min(until), 9e15) FROM timeouts").pluck();
   const tables = (
@@ -109,6 +119,7 @@ function digester(dbPath: string): { version(): number; digest(): Digest } {
       return {
         version: at,
         inbox: String(inbox.get()),
+        outbox: String(outbox.get()),
         nextTimeoutEnd: Number(nextTimeoutEnd.get()),
         tables: hashes,
       };
@@ -121,11 +132,11 @@ const changedTables = (a: Digest, b: Digest) =>
 
 /**
  * Whether Parley changed the store on its own during the window: it processed Matrix events (the
- * echo of an earlier success, such as the ban a kick becomes), or a timeout ran out. Such a window
+ * echo of an earlier success), mirrored or withdrew native actions, or a timeout ran out. Such a window
  * says nothing about the refused frame in it.
  */
 const busyOnItsOwn = (before: Digest, after: Digest) =>
-  before.inbox !== after.inbox || before.nextTimeoutEnd <= Date.now();
+  before.inbox !== after.inbox || before.outbox !== after.outbox || before.nextTimeoutEnd <= Date.now();
 
 class Session {
   ws: WebSocket | undefined;

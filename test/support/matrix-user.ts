@@ -10,6 +10,8 @@ export interface RoomEventRecord {
     type: string;
     sender: string;
     state_key?: string;
+    origin_server_ts?: number;
+    redacts?: string;
     content: Record<string, unknown>;
   };
 }

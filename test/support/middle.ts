@@ -44,7 +44,7 @@ export interface Middle {
   /** A native user over a real WebSocket (closed by stop()). */
   login(name: string, displayName?: string, claims?: Record<string, unknown>): Promise<TestClient>;
   /** Waits until every event the fake homeserver produced has gone through the inbox. */
-  settle(): Promise<void>;
+  settle(options?: { outbox?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +68,8 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
       limits: options.limits ?? TEST_LIMITS,
       ...(options.chat ? { chat: options.chat } : {}),
       ...(options.media ? { media: options.media } : {}),
+      // Retries soon: tests wait for what a homeserver coming back would see.
+      outbox: { retry_delays_ms: [50, 100, 200] },
     },
     process.cwd(),
   );
@@ -105,11 +107,16 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
   const token = (name: string, displayName?: string, claims: Record<string, unknown> = {}) =>
     signToken(jwtSecret, { sub: name, ...(displayName ? { name: displayName } : {}), ...claims });
 
-  const settle = async () => {
-    for (let round = 0; round < 10; round++) {
+  /** Everything delivered both ways; the outbox emptied too, unless it waits (a failure's back-off). */
+  const settle = async (options: { outbox?: boolean } = {}) => {
+    const deadline = Date.now() + 5_000;
+    for (let round = 0; ; round++) {
       await fake.delivered();
       await inbox.drain();
       await new Promise((resolve) => setImmediate(resolve));
+      const waiting = options.outbox !== false && services.outbox.stats().pending > 0;
+      if (round >= 10 && (!waiting || Date.now() > deadline)) return;
+      if (waiting && round >= 10) await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
 
@@ -133,8 +140,8 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
     async stop() {
       for (const client of clients) client.close();
       await gateway.close();
-      await settle();
-      services.background.stop();
+      await settle({ outbox: false });
+      await services.background.stop();
       limiter.stop();
       store.close();
     },

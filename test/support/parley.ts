@@ -53,6 +53,8 @@ export interface TestParley {
   httpUrl(): string;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves once every native action so far has reached the homeserver (the outbox is empty). */
+  mirrored(timeoutMs?: number): Promise<void>;
   token(name: string, displayName?: string, ttlSeconds?: number): Promise<string>;
 }
 
@@ -83,6 +85,16 @@ export async function startTestParley(options: TestOverrides = {}): Promise<Test
     async stop() {
       await parley?.stop();
       parley = undefined;
+    },
+    async mirrored(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (!parley) throw new Error("Parley is stopped");
+        const { pending } = parley.outboxStats();
+        if (pending === 0) return;
+        if (Date.now() > deadline) throw new Error(`the outbox still holds ${pending} entries`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
     token: (name, displayName, ttlSeconds) =>
       signToken(env.jwtSecret, { sub: name, ...(displayName ? { name: displayName } : {}) }, ttlSeconds),

@@ -25,6 +25,11 @@ export interface ChannelEvents extends Record<string, unknown> {
   settings: Record<string, unknown>;
   /** The server ended this subscription (a join policy changed). */
   unsubscribed: { reason: string };
+  /**
+   * Something you did here, already acknowledged, was refused by the homeserver for good and
+   * withdrawn (its undo arrives as an event too): tell the user.
+   */
+  sendFailed: { event_id: number; code: string; message: string };
 }
 
 export interface SendOptions {
@@ -68,7 +73,7 @@ export class Channel extends Emitter<ChannelEvents> {
     }
   }
 
-  notify<K extends "typing" | "moderation" | "settings" | "unsubscribed">(
+  notify<K extends "typing" | "moderation" | "settings" | "unsubscribed" | "sendFailed">(
     kind: K,
     value: ChannelEvents[K],
   ): void {

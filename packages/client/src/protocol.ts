@@ -39,7 +39,7 @@ export const ERROR_CODES = {
   "http.forbidden_origin": "WebSockets from this web page's origin are not allowed here (HTTP 403).",
   rate_limited: "Too many requests; retry after `retry_after` milliseconds (HTTP 429 with Retry-After).",
   "upstream.unavailable":
-    "The homeserver could not be reached; nothing was posted. Retry with the same `txn_id`.",
+    "The homeserver could not be reached for something that needs it at once; nothing was done. Retry later.",
   "server.fatal": "An unexpected server error; it was logged. Nothing more is disclosed.",
 } as const;
 
@@ -133,7 +133,10 @@ interface EventBase<I extends Ids> {
   readonly channel: I["channel"];
   readonly sender?: I["user"];
   readonly event_id: I["seq"];
-  /** Milliseconds since the epoch, from the homeserver. */
+  /**
+   * Milliseconds since the epoch: when it was said. Parley's clock for native events (Matrix keeps
+   * the same time for their mirror), the homeserver's for events from Matrix.
+   */
   readonly ts: number;
   /** The message this one answers. */
   readonly reply_to?: I["seq"];
@@ -204,6 +207,18 @@ export interface Authenticated<I extends Ids = Ids> {
   readonly "chat.channels": Array<{ readonly id: I["channel"]; readonly unread_pointer: number }>;
   readonly "chat.read_pointers": Record<string, number>;
   readonly "chat.notification_counts": Record<string, number>;
+}
+
+/**
+ * The `chat.send.failed` push: the homeserver refused an acknowledged action of yours for good, so
+ * it was withdrawn (a message deleted, an edit or reaction undone) and never reached Matrix.
+ */
+export interface SendFailed<I extends Ids = Ids> {
+  readonly channel: I["channel"];
+  /** The event that was withdrawn. */
+  readonly event_id: I["seq"];
+  readonly code: ErrorCode;
+  readonly message: string;
 }
 
 /** The `chat.event.reaction` push. */

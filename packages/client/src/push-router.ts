@@ -1,5 +1,6 @@
 // Server pushes -> the client's channels: events into their exactly-once streams, and the
-// notices (typing, moderation, settings, unsubscribed) straight to the channel's listeners.
+// notices (typing, moderation, settings, unsubscribed, send failures) straight to the channel's
+// listeners.
 import type { Channel } from "./channel.ts";
 import type { ChatEvent, Reactions, User } from "./types.ts";
 
@@ -42,6 +43,13 @@ export function routePush(action: string, payload: unknown, target: PushTarget):
       return;
     case "chat.settings":
       channel?.notify("settings", body);
+      return;
+    case "chat.send.failed":
+      channel?.notify("sendFailed", {
+        event_id: Number(body.event_id),
+        code: String(body.code ?? ""),
+        message: String(body.message ?? ""),
+      });
       return;
     case "chat.unsubscribed":
       if (channel) {

@@ -1,15 +1,16 @@
 // Platform admins (JWT `admin: true`): ban, silence and reactivate a user across every channel.
 // On Matrix a ban is a ban in each channel's room and a silence a power level below
 // events_default, so they bind Element users; native users are also refused by Parley itself.
-import type { Logger } from "../../logging.ts";
+// Both hold in Parley at once and reach the rooms through the outbox, done by the bridge bot.
 import { ProtocolError } from "../../protocol/errors.ts";
 import { pushFrame } from "../../protocol/frames.ts";
 import type { UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
 import type { FanOut } from "../ports/fanout.ts";
-import type { MatrixPort } from "../ports/matrix.ts";
-import type { ChannelRow, Store } from "../ports/store.ts";
+import type { Store } from "../ports/store.ts";
+import type { MemberActions } from "./member-actions.ts";
 import { SILENCED_UNTIL } from "./moderation.ts";
+import type { PowerLevelChanges } from "./power-level-changes.ts";
 
 export interface Admin {
   ban(actor: Actor, userId: UserId): Promise<{ channels: number }>;
@@ -17,12 +18,17 @@ export interface Admin {
   reactivate(actor: Actor, userId: UserId): Promise<{ channels: number }>;
 }
 
-export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, log: Logger): Admin {
+export interface AdminDeps {
+  readonly store: Store;
+  readonly fanout: FanOut;
+  readonly memberActions: MemberActions;
+  readonly powerLevels: PowerLevelChanges;
+}
+
+export function createAdmin(deps: AdminDeps): Admin {
+  const { store, fanout, memberActions, powerLevels } = deps;
   const requireAdmin = (actor: Actor) => {
     if (!actor.admin) throw new ProtocolError("chat.denied", "Only platform admins can do this.");
-  };
-  const setLevel = async (channel: ChannelRow, userId: UserId, level: number | null) => {
-    store.setPowerLevels(channel.id, await matrix.setPowerLevel(channel.roomId, userId, level));
   };
   const tell = (userId: UserId, state: string) =>
     fanout.sendToUser(userId, pushFrame("user.status", { id: userId, status: state }));
@@ -33,13 +39,13 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
       const channels = store.channelsJoinedBy(userId);
       store.setUserStatus(userId, { ...store.userStatus(userId), banned: true });
       for (const channel of channels) {
-        await matrix.moderate(
-          channel.roomId,
-          null,
-          "ban",
-          userId,
-          `banned from the platform by ${actor.userId}`,
-        );
+        memberActions.apply(channel, {
+          target: userId,
+          membership: "ban",
+          by: actor.userId,
+          matrixActor: null,
+          reason: "banned from the platform",
+        });
       }
       tell(userId, "banned");
       // Their open connections end too, with a close code that tells clients not to come back.
@@ -54,7 +60,7 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
       for (const channel of channels) {
         if (store.timeout(channel.id, userId)) continue;
         const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[userId];
-        await setLevel(channel, userId, -1);
+        powerLevels.set(channel, userId, -1);
         store.putTimeout({
           channelId: channel.id,
           userId,
@@ -74,19 +80,20 @@ export function createAdmin(store: Store, matrix: MatrixPort, fanout: FanOut, lo
       let touched = 0;
       for (const channel of store.allChannels()) {
         if (store.member(channel.id, userId)?.membership === "ban") {
-          await matrix.moderate(channel.roomId, null, "unban", userId, `reactivated by ${actor.userId}`);
+          memberActions.apply(channel, {
+            target: userId,
+            membership: "leave",
+            by: actor.userId,
+            matrixActor: null,
+            reason: "reactivated",
+          });
           touched++;
         }
         const silenced = store.timeout(channel.id, userId);
         if (silenced?.until === SILENCED_UNTIL) {
-          try {
-            await setLevel(channel, userId, silenced.previousLevel);
-            store.removeTimeout(channel.id, userId);
-            touched++;
-          } catch (error) {
-            log.warn(`restoring ${userId} in ${channel.name} failed`, error);
-            throw error;
-          }
+          powerLevels.set(channel, userId, silenced.previousLevel);
+          store.removeTimeout(channel.id, userId);
+          touched++;
         }
       }
       tell(userId, "active");

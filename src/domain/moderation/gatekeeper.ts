@@ -5,6 +5,7 @@ import { ProtocolError } from "../../protocol/errors.ts";
 import type { Actor } from "../actor.ts";
 import type { ChannelRow, Store } from "../ports/store.ts";
 import type { Moderation } from "./moderation.ts";
+import { readPowerLevels } from "./power-levels.ts";
 import type { Role, Roles } from "./roles.ts";
 import type { Settings, SettingsView } from "./settings.ts";
 
@@ -54,6 +55,11 @@ export function createGatekeeper(
       const until = moderation.timedOutUntil(channel, actor.userId);
       if (until !== undefined) {
         throw new ProtocolError("channel.timed_out", "You are timed out in this channel.", { until });
+      }
+      // Muted on Matrix (a power level set in Element): the homeserver would refuse it.
+      const levels = readPowerLevels(channel.powerLevels);
+      if (levels.of(actor.userId) < levels.post) {
+        throw new ProtocolError("chat.denied", "You cannot post in this channel.");
       }
       if (!actor.admin && kind === "post") settings.checkPost(channel, actor.userId);
     },

@@ -1,7 +1,7 @@
-// Moderation across both worlds: kicks, bans, timeouts and roles become Matrix actions (with
-// reasons) so they bind Element users too, and come back as channel.member events with `by`.
-// A native moderator acts as their puppet (whose power level they hold); an admin without one
-// acts through the bot.
+// Moderation across both worlds: kicks, bans, timeouts and roles hold in Parley at once and become
+// Matrix actions through the outbox (with reasons), so they bind Element users too. A native
+// moderator acts as their puppet (whose power level they hold); an admin without one acts through
+// the bot.
 
 import type { Logger } from "../../logging.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
@@ -11,13 +11,13 @@ import { guarded } from "../../shared/guard.ts";
 import type { Actor } from "../actor.ts";
 import type { Channels } from "../channels.ts";
 import type { FanOut } from "../ports/fanout.ts";
-import { type MatrixPort, UpstreamRateLimitedError } from "../ports/matrix.ts";
 import type { ChannelRow, Store } from "../ports/store.ts";
+import type { MemberActions } from "./member-actions.ts";
+import type { PowerLevelChanges } from "./power-level-changes.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 
 export const MIN_TIMEOUT_S = 120;
 export const MAX_TIMEOUT_S = 600;
-const RESTORE_RETRY_MS = 30_000;
 /** A silence (user.silence) is a timeout that only user.reactivate ends. */
 export const SILENCED_UNTIL = Number.MAX_SAFE_INTEGER;
 
@@ -52,15 +52,16 @@ export interface Moderation {
 
 export interface ModerationDeps {
   readonly store: Store;
-  readonly matrix: MatrixPort;
   readonly channels: Channels;
+  readonly memberActions: MemberActions;
+  readonly powerLevels: PowerLevelChanges;
   readonly roles: Roles;
   readonly fanout: FanOut;
   readonly log: Logger;
 }
 
 export function createModeration(deps: ModerationDeps): Moderation {
-  const { store, matrix, channels, roles, fanout, log } = deps;
+  const { store, channels, roles, fanout, log, memberActions, powerLevels } = deps;
   const timers = new Map<string, NodeJS.Timeout>();
   const key = (channelId: number, userId: UserId) => `${channelId}\n${userId}`;
 
@@ -78,28 +79,19 @@ export function createModeration(deps: ModerationDeps): Moderation {
   const matrixActor = (channel: ChannelRow, actor: Actor) =>
     roles.level(channel, actor.userId) >= ROLE_LEVELS.moderator ? actor.userId : null;
 
-  const setLevel = async (channel: ChannelRow, userId: UserId, level: number | null) => {
-    store.setPowerLevels(channel.id, await matrix.setPowerLevel(channel.roomId, userId, level));
-  };
-
   const announce = (channel: ChannelRow, payload: Record<string, unknown>) =>
     fanout.publish(channel.name, pushFrame("chat.moderation", { channel: channel.name, ...payload }));
 
-  const endTimeout = async (channelId: number, userId: UserId): Promise<void> => {
+  const endTimeout = (channelId: number, userId: UserId) => {
     timers.delete(key(channelId, userId));
     const row = store.timeout(channelId, userId);
     const channel = store.channelById(channelId);
     if (!row || !channel) return;
-    try {
-      await setLevel(channel, userId, row.previousLevel);
+    store.transaction(() => {
       store.removeTimeout(channelId, userId);
-      announce(channel, { action: "untimeout", user: userId });
-    } catch (error) {
-      // Parley acts on its own here: it retries, as soon as the homeserver allows.
-      const wait = error instanceof UpstreamRateLimitedError ? error.retryAfterMs : RESTORE_RETRY_MS;
-      log.warn(`ending the timeout of ${userId} in ${channel.name} failed; retrying in ${wait} ms`, error);
-      schedule(channelId, userId, Date.now() + wait);
-    }
+      powerLevels.set(channel, userId, row.previousLevel);
+    });
+    announce(channel, { action: "untimeout", user: userId });
   };
 
   const schedule = (channelId: number, userId: UserId, until: number) => {
@@ -128,10 +120,13 @@ export function createModeration(deps: ModerationDeps): Moderation {
       if (action === "unban" && membership !== "ban") {
         throw new ProtocolError("chat.denied", "That user is not banned here.");
       }
-      const by = matrixActor(channel, actor);
-      // Through the bot, Element would show the bot: say who it was for.
-      const why = by === null ? [reason, `by ${actor.userId}`].filter(Boolean).join(" ") : reason;
-      await matrix.moderate(channel.roomId, by, action, target, why);
+      memberActions.apply(channel, {
+        target,
+        membership: action === "ban" ? "ban" : "leave",
+        by: actor.userId,
+        matrixActor: matrixActor(channel, actor),
+        reason,
+      });
     },
 
     async setRole(actor, name, target, role) {
@@ -151,21 +146,9 @@ export function createModeration(deps: ModerationDeps): Moderation {
       } else {
         targets = store.allChannels().filter(allowed);
       }
-      // Each room is its own write: report the channels that changed and those that could not.
-      const changed: ChannelName[] = [];
-      const failed: ChannelName[] = [];
-      let firstError: unknown;
-      for (const channel of targets) {
-        try {
-          await setLevel(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
-          changed.push(channel.name);
-        } catch (error) {
-          firstError ??= error;
-          failed.push(channel.name);
-        }
-      }
-      if (failed.length > 0 && changed.length === 0) throw firstError;
-      return { channels: changed, ...(failed.length > 0 ? { failed } : {}) };
+      for (const channel of targets)
+        powerLevels.set(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
+      return { channels: targets.map((channel) => channel.name) };
     },
 
     async timeout(actor, name, target, seconds, reason) {
@@ -190,23 +173,19 @@ export function createModeration(deps: ModerationDeps): Moderation {
       }
       const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[target];
       const until = Date.now() + seconds * 1000;
-      // The row first: if we crash right after the power level change, the restore still happens.
-      store.putTimeout({
-        channelId: channel.id,
-        userId: target,
-        until,
-        previousLevel: existing ? existing.previousLevel : (explicit ?? null),
-        by: actor.userId,
-        reason: reason ?? null,
-      });
-      try {
+      const karma = store.transaction(() => {
+        store.putTimeout({
+          channelId: channel.id,
+          userId: target,
+          until,
+          previousLevel: existing ? existing.previousLevel : (explicit ?? null),
+          by: actor.userId,
+          reason: reason ?? null,
+        });
         // Below events_default: the homeserver itself refuses their messages, Element users' too.
-        await setLevel(channel, target, -1);
-      } catch (error) {
-        if (!existing) store.removeTimeout(channel.id, target);
-        throw error;
-      }
-      const karma = store.addKarma(target);
+        powerLevels.set(channel, target, -1);
+        return store.addKarma(target);
+      });
       schedule(channel.id, target, until);
       announce(channel, {
         action: "timeout",
@@ -230,7 +209,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
         );
       }
       clearTimeout(timers.get(key(channel.id, target)));
-      await endTimeout(channel.id, target);
+      endTimeout(channel.id, target);
     },
 
     timedOutUntil(channel, userId) {

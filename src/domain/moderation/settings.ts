@@ -13,6 +13,7 @@ import type { FanOut } from "../ports/fanout.ts";
 import type { MatrixPort } from "../ports/matrix.ts";
 import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "../ports/store.ts";
 import { retryWhenRateLimited } from "../retry.ts";
+import type { MemberActions } from "./member-actions.ts";
 import type { Roles } from "./roles.ts";
 
 export interface SettingsRequest {
@@ -58,10 +59,11 @@ export interface SettingsDeps {
   readonly matrix: MatrixPort;
   readonly fanout: FanOut;
   readonly naming: Naming;
+  readonly memberActions: MemberActions;
 }
 
 export function createSettings(deps: SettingsDeps): Settings {
-  const { store, channels, roles, matrix, fanout, naming, log } = deps;
+  const { store, channels, roles, matrix, fanout, naming, log, memberActions } = deps;
   const lastPost = new Map<number, Map<UserId, number>>();
 
   const failsPolicy = (settings: ChannelSettings, userId: UserId, isGuest: boolean): string | undefined => {
@@ -74,7 +76,7 @@ export function createSettings(deps: SettingsDeps): Settings {
   };
 
   /** After a policy change: members who no longer qualify are removed, listeners unsubscribed. */
-  const recheck = async (channel: ChannelRow, settings: ChannelSettings) => {
+  const recheck = (channel: ChannelRow, settings: ChannelSettings) => {
     const isGuest = (userId: UserId) => store.nativeUser(userId)?.isGuest ?? false;
     for (const subscriber of fanout.subscribers(channel.name)) {
       const why = failsPolicy(settings, subscriber.userId, isGuest(subscriber.userId));
@@ -87,7 +89,15 @@ export function createSettings(deps: SettingsDeps): Settings {
     for (const member of store.joinedMembers(channel.id)) {
       if (!naming.isNativeUser(member.userId)) continue;
       const why = failsPolicy(settings, member.userId, isGuest(member.userId));
-      if (why) await matrix.moderate(channel.roomId, null, "kick", member.userId, `join policy: ${why}`);
+      if (why) {
+        memberActions.apply(channel, {
+          target: member.userId,
+          membership: "leave",
+          by: naming.botUserId,
+          matrixActor: null,
+          reason: `join policy: ${why}`,
+        });
+      }
     }
   };
 
@@ -140,7 +150,7 @@ export function createSettings(deps: SettingsDeps): Settings {
           by: actor.userId,
         }),
       );
-      if (policyChange) await recheck(channel, updated);
+      if (policyChange) recheck(channel, updated);
       return viewOf(updated);
     },
 

@@ -42,6 +42,20 @@ export interface DownloadedMedia {
   readonly size?: number;
 }
 
+/** How a native action reaches Matrix, mirrored by the outbox. */
+export interface Mirroring {
+  /** When it was said (ms since the epoch): its origin_server_ts on Matrix (timestamp massaging). */
+  readonly ts: number;
+  /** Goes into the event's content; the echo carries it back, so Parley knows it as its own. */
+  readonly marker: string;
+  /** Unique per outbox entry: a retry with the same one posts once. */
+  readonly txnId: string;
+}
+
+export type MembershipChange =
+  | { readonly membership: "join"; readonly profile: Profile }
+  | { readonly membership: "leave" | "ban"; readonly reason?: string | undefined };
+
 /** A native message as the Matrix side should post it. */
 export interface OutgoingMessage {
   readonly content: Exclude<MessageContent, { type: "deleted" }>;
@@ -67,14 +81,17 @@ export interface MatrixPort {
    * m.room.power_levels content.
    */
   setPowerLevel(roomId: RoomId, userId: UserId, level: number | null): Promise<unknown>;
-  /** Membership changes done by `actor` (a puppet, or the bot when actor is null). */
-  moderate(
+  /**
+   * A membership change of `target` done by `actor` (a puppet, or the bot when null): a join
+   * (with the profile), a leave (one's own, a kick, or an unban), a ban.
+   */
+  setMembership(
     roomId: RoomId,
     actor: UserId | null,
-    action: "kick" | "ban" | "unban",
     target: UserId,
-    reason: string | undefined,
-  ): Promise<void>;
+    change: MembershipChange,
+    mirroring: Mirroring,
+  ): Promise<MatrixEventId>;
   /**
    * A direct-message room created by `creator`'s puppet (so Matrix clients show a DM with them),
    * with `is_direct` invites for `others` and the bot, which joins to administer it. An existing
@@ -94,21 +111,18 @@ export interface MatrixPort {
   /** Registers the puppet once (idempotent, remembered across restarts). */
   ensurePuppet(userId: UserId): Promise<void>;
   setDisplayName(userId: UserId, displayName: string): Promise<void>;
-  joinRoom(roomId: RoomId, userId: UserId, profile: Profile): Promise<MatrixEventId>;
-  leaveRoom(roomId: RoomId, userId: UserId): Promise<MatrixEventId>;
-  /** `txnId` must be globally unique per logical send: a retry with the same one posts once. */
   sendMessage(
     roomId: RoomId,
     userId: UserId,
     message: OutgoingMessage,
-    txnId: string,
+    mirroring: Mirroring,
   ): Promise<MatrixEventId>;
   /** Redacts an event as `userId`; returns the redaction's event id. */
   redact(
     roomId: RoomId,
     userId: UserId,
     eventId: MatrixEventId,
-    txnId: string,
+    mirroring: Mirroring,
     reason?: string,
   ): Promise<MatrixEventId>;
   /** An m.reaction annotation; returns its event id. */
@@ -117,8 +131,10 @@ export interface MatrixPort {
     userId: UserId,
     eventId: MatrixEventId,
     key: string,
-    txnId: string,
+    mirroring: Mirroring,
   ): Promise<MatrixEventId>;
+  /** The newest events of a room (at most `limit`), looking for the one carrying `marker`. */
+  findMarked(roomId: RoomId, marker: string, limit: number): Promise<MatrixEventId | undefined>;
   setTyping(roomId: RoomId, userId: UserId, typing: boolean, timeoutMs: number): Promise<void>;
   /** Marks `eventId` read for a puppet (an `m.read` receipt). */
   sendReceipt(roomId: RoomId, userId: UserId, eventId: MatrixEventId): Promise<void>;

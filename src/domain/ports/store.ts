@@ -48,7 +48,8 @@ export interface MemberRow {
 export interface StoredEvent {
   readonly channelId: number;
   readonly seq: EventSeq;
-  readonly matrixEventId: MatrixEventId;
+  /** Null until the outbox has mirrored a native event to Matrix. */
+  readonly matrixEventId: MatrixEventId | null;
   readonly eventType: string;
   readonly sender: UserId | null;
   readonly content: unknown;
@@ -61,7 +62,8 @@ export interface StoredEvent {
 
 export interface NewEvent {
   readonly channelId: number;
-  readonly matrixEventId: MatrixEventId;
+  /** Absent for a native event: it gets one when the outbox has mirrored it. */
+  readonly matrixEventId?: MatrixEventId | null | undefined;
   readonly eventType: string;
   readonly sender: UserId | null;
   readonly content: unknown;
@@ -75,7 +77,10 @@ export interface ReactionRow {
   readonly targetSeq: number;
   readonly userId: UserId;
   readonly reaction: string;
-  readonly matrixEventId: MatrixEventId;
+  /** Null until the outbox has mirrored a native reaction to Matrix. */
+  readonly matrixEventId: MatrixEventId | null;
+  /** A native reaction's outbox entry (its Matrix event is found through it once mirrored). */
+  readonly outboxId?: number | null;
 }
 
 /** Who reacted with what to one message, in the order they reacted. */
@@ -227,7 +232,8 @@ export interface EventStore {
     count: number,
     newest: boolean,
   ): StoredEvent[];
-  oldestEvent(channelId: number): StoredEvent | undefined;
+  /** The oldest logged event that is on Matrix: where history from the homeserver continues. */
+  oldestMirroredEvent(channelId: number): StoredEvent | undefined;
   newestEvent(channelId: number): StoredEvent | undefined;
   /**
    * Messages (not edits) that may hold files or links, newest first, below `beforeSeq`: the
@@ -242,9 +248,11 @@ export interface EventStore {
   deleteContent(channelId: number, seq: number): void;
   backfill(channelId: number): BackfillState;
   setBackfill(channelId: number, state: BackfillState): void;
-  /** The Matrix event a user's earlier send with this txn_id in this channel produced, if any. */
-  sentTxn(userId: UserId, channelId: number, txnId: string): MatrixEventId | undefined;
-  recordSentTxn(userId: UserId, channelId: number, txnId: string, matrixEventId: MatrixEventId): void;
+  /** The log entry a user's earlier send with this txn_id in this channel produced, if any. */
+  sentTxn(userId: UserId, channelId: number, txnId: string): EventSeq | undefined;
+  recordSentTxn(userId: UserId, channelId: number, txnId: string, seq: EventSeq): void;
+  /** The Matrix event a native event became, once the outbox has mirrored it. */
+  setEventMatrixId(channelId: number, seq: number, matrixEventId: MatrixEventId): void;
 }
 
 /** Who reacted with what to which message. */
@@ -266,6 +274,16 @@ export interface ReactionStore {
     reaction: string,
   ): ReactionRow | undefined;
   reactionSummaries(channelId: number, targetSeqs: readonly number[]): Map<number, ReactionSummary>;
+  /** The outbox entry mirroring a native reaction (an unreact before it is mirrored finds it). */
+  setReactionOutbox(
+    channelId: number,
+    targetSeq: number,
+    userId: UserId,
+    reaction: string,
+    outboxId: number,
+  ): void;
+  /** The Matrix event a native reaction became, once the outbox has mirrored it. */
+  setReactionMatrixId(outboxId: number, matrixEventId: MatrixEventId): void;
 }
 
 /** Read pointers and notifications per user and channel. */
@@ -294,6 +312,64 @@ export interface InboxStore {
   pruneBefore(before: number): number;
 }
 
+/** What the outbox mirrors to Matrix: each kind is one homeserver call (see domain/outbox.ts). */
+export type OutboxKind =
+  | "message"
+  | "edit"
+  | "delete"
+  | "react"
+  | "unreact"
+  | "join"
+  | "leave"
+  | "membership"
+  | "power_level"
+  | "receipt";
+
+export interface NewOutboxEntry {
+  readonly channelId: number;
+  /** The log entry it mirrors, if any. */
+  readonly seq: number | null;
+  readonly kind: OutboxKind;
+  /** The puppet that acts; null for the bridge bot. */
+  readonly actor: UserId | null;
+  readonly payload: unknown;
+  readonly createdAt: number;
+}
+
+export interface OutboxEntry extends NewOutboxEntry {
+  readonly id: number;
+  readonly state: "pending" | "done" | "refused";
+  readonly attempts: number;
+  readonly firstAttemptAt: number | null;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly matrixEventId: MatrixEventId | null;
+}
+
+/** Native actions waiting to reach Matrix, per channel in order; kept a while once done. */
+export interface OutboxStore {
+  /** This installation's id: it makes Matrix txnIds and echo markers Parley's own. */
+  instanceId(): string;
+  enqueueOutbox(entry: NewOutboxEntry): number;
+  outboxEntry(id: number): OutboxEntry | undefined;
+  /** The channel's oldest pending entry (the only one that may be in flight). */
+  nextOutboxEntry(channelId: number): OutboxEntry | undefined;
+  /** The channel's pending entries of one kind, oldest first. */
+  pendingOutbox(channelId: number, kind: OutboxKind): OutboxEntry[];
+  /** Channels with pending entries. */
+  outboxChannels(): number[];
+  recordOutboxAttempt(id: number, at: number, error: string, nextAttemptAt: number): void;
+  finishOutbox(
+    id: number,
+    state: "done" | "refused",
+    matrixEventId: MatrixEventId | null,
+    error: string | null,
+    at: number,
+  ): void;
+  /** How many entries wait, and since when the oldest. */
+  outboxStats(): { pending: number; oldestCreatedAt: number | null };
+}
+
 /** The whole store: every concern, one transaction scope. */
 export interface Store
   extends ChannelStore,
@@ -303,6 +379,7 @@ export interface Store
     ReactionStore,
     ReadStore,
     InboxStore,
+    OutboxStore,
     ModerationStore,
     DirectStore {
   /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */

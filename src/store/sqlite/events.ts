@@ -8,7 +8,7 @@ import { prepareAll } from "./prepare.ts";
 interface EventRecord {
   channel_id: number;
   seq: number;
-  matrix_event_id: string;
+  matrix_event_id: string | null;
   event_type: string;
   sender: string | null;
   content: string;
@@ -22,7 +22,7 @@ const EVENT_COLUMNS =
 const toEvent = (r: EventRecord): StoredEvent => ({
   channelId: r.channel_id,
   seq: asEventSeq(r.seq),
-  matrixEventId: asMatrixEventId(r.matrix_event_id),
+  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
   eventType: r.event_type,
   sender: r.sender === null ? null : asUserId(r.sender),
   content: JSON.parse(r.content) as unknown,
@@ -44,7 +44,8 @@ const SQL = {
   // Paging back: the newest `count` below `before`, returned newest first and reversed in code.
   pageBack: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
   pageForward: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`,
-  oldest: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? ORDER BY seq LIMIT 1`,
+  oldestMirrored: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND matrix_event_id IS NOT NULL
+    ORDER BY seq LIMIT 1`,
   newest: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? ORDER BY seq DESC LIMIT 1`,
   latestMessageSeq:
     "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ? AND event_type = 'channel.message'",
@@ -53,9 +54,11 @@ const SQL = {
     ORDER BY seq DESC LIMIT ?`,
   backfill: "SELECT backfill_token, backfill_done FROM channels WHERE id = ?",
   setBackfill: "UPDATE channels SET backfill_token = ?, backfill_done = ? WHERE id = ?",
-  sentTxn: "SELECT matrix_event_id FROM sent_txns WHERE user_id = ? AND channel_id = ? AND txn_id = ?",
+  sentTxn: "SELECT seq FROM sent_txns WHERE user_id = ? AND channel_id = ? AND txn_id = ?",
   recordSentTxn:
-    "INSERT INTO sent_txns (user_id, channel_id, txn_id, matrix_event_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO sent_txns (user_id, channel_id, txn_id, seq, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  setEventMatrixId:
+    "UPDATE events SET matrix_event_id = ? WHERE channel_id = ? AND seq = ? AND matrix_event_id IS NULL",
 } as const;
 
 export function eventQueries(db: Database.Database): EventStore {
@@ -68,7 +71,7 @@ export function eventQueries(db: Database.Database): EventStore {
     const result = q.insertEvent.run(
       event.channelId,
       seq,
-      event.matrixEventId,
+      event.matrixEventId ?? null,
       event.eventType,
       event.sender,
       JSON.stringify(event.content),
@@ -77,7 +80,14 @@ export function eventQueries(db: Database.Database): EventStore {
       event.replaces ?? null,
     );
     if (result.changes === 0) return undefined;
-    return { ...event, seq, replyTo: event.replyTo ?? null, replaces: event.replaces ?? null, edited: false };
+    return {
+      ...event,
+      matrixEventId: event.matrixEventId ?? null,
+      seq,
+      replyTo: event.replyTo ?? null,
+      replaces: event.replaces ?? null,
+      edited: false,
+    };
   };
   const appendEvent = db.transaction((event: NewEvent) => insertAt(event, nextSeq(event.channelId)));
   const prependEvent = db.transaction((event: NewEvent) => {
@@ -98,7 +108,7 @@ export function eventQueries(db: Database.Database): EventStore {
         return (q.pageBack.all(channelId, after, before, count) as EventRecord[]).map(toEvent).reverse();
       return (q.pageForward.all(channelId, after, before, count) as EventRecord[]).map(toEvent);
     },
-    oldestEvent: (channelId) => optional(q.oldest.get(channelId)),
+    oldestMirroredEvent: (channelId) => optional(q.oldestMirrored.get(channelId)),
     newestEvent: (channelId) => optional(q.newest.get(channelId)),
     postsWithMedia: (channelId, beforeSeq, count) =>
       (q.postsWithMedia.all(channelId, beforeSeq ?? Number.MAX_SAFE_INTEGER, count) as EventRecord[]).map(
@@ -122,11 +132,14 @@ export function eventQueries(db: Database.Database): EventStore {
       q.setBackfill.run(state.token, state.done ? 1 : 0, channelId);
     },
     sentTxn(userId, channelId, txnId) {
-      const row = q.sentTxn.get(userId, channelId, txnId) as { matrix_event_id: string } | undefined;
-      return row && asMatrixEventId(row.matrix_event_id);
+      const row = q.sentTxn.get(userId, channelId, txnId) as { seq: number } | undefined;
+      return row && asEventSeq(row.seq);
     },
-    recordSentTxn(userId, channelId, txnId, matrixEventId) {
-      q.recordSentTxn.run(userId, channelId, txnId, matrixEventId, Date.now());
+    recordSentTxn(userId, channelId, txnId, seq) {
+      q.recordSentTxn.run(userId, channelId, txnId, seq, Date.now());
+    },
+    setEventMatrixId(channelId, seq, matrixEventId) {
+      q.setEventMatrixId.run(matrixEventId, channelId, seq);
     },
   };
 }

@@ -14,6 +14,7 @@ const SQL = {
   inLog: "SELECT 1 FROM events WHERE matrix_event_id = ?",
   pruneInbox: "DELETE FROM inbox WHERE status != 'pending' AND received_at < ?",
   pruneSentTxns: "DELETE FROM sent_txns WHERE created_at < ?",
+  pruneOutbox: "DELETE FROM outbox WHERE state != 'pending' AND done_at < ?",
 } as const;
 
 export function inboxQueries(db: Database.Database): InboxStore {
@@ -50,6 +51,9 @@ export function inboxQueries(db: Database.Database): InboxStore {
       q.inboxStatus.get(matrixEventId) as { status: string; note: string | null } | undefined,
     isKnownEvent: (matrixEventId) =>
       q.inInbox.get(matrixEventId) !== undefined || q.inLog.get(matrixEventId) !== undefined,
-    pruneBefore: (before) => q.pruneInbox.run(before).changes + q.pruneSentTxns.run(before).changes,
+    pruneBefore: (before) =>
+      q.pruneInbox.run(before).changes +
+      q.pruneSentTxns.run(before).changes +
+      q.pruneOutbox.run(before).changes,
   };
 }

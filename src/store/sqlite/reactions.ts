@@ -10,21 +10,28 @@ interface ReactionRecord {
   target_seq: number;
   user_id: string;
   reaction: string;
-  matrix_event_id: string;
+  matrix_event_id: string | null;
+  outbox_id: number | null;
 }
-const REACTION_COLUMNS = "channel_id, target_seq, user_id, reaction, matrix_event_id";
+const REACTION_COLUMNS = "channel_id, target_seq, user_id, reaction, matrix_event_id, outbox_id";
 const toReaction = (r: ReactionRecord): ReactionRow => ({
   channelId: r.channel_id,
   targetSeq: r.target_seq,
   userId: asUserId(r.user_id),
   reaction: r.reaction,
-  matrixEventId: asMatrixEventId(r.matrix_event_id),
+  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
+  outboxId: r.outbox_id,
 });
 
 const SQL = {
-  addReaction: `INSERT INTO reactions (${REACTION_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  addReaction: `INSERT INTO reactions (${REACTION_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   findReaction: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq = ? AND user_id = ? AND reaction = ?`,
-  deleteReaction: "DELETE FROM reactions WHERE matrix_event_id = ?",
+  deleteReaction:
+    "DELETE FROM reactions WHERE channel_id = ? AND target_seq = ? AND user_id = ? AND reaction = ?",
+  setReactionMatrixId:
+    "UPDATE reactions SET matrix_event_id = ? WHERE outbox_id = ? AND matrix_event_id IS NULL",
+  setReactionOutbox: `UPDATE reactions SET outbox_id = ?
+    WHERE channel_id = ? AND target_seq = ? AND user_id = ? AND reaction = ?`,
   reactionByMatrixId: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE matrix_event_id = ?`,
   // One range query per page instead of one per message: a fetched page is a contiguous seq range.
   reactionsIn: `SELECT ${REACTION_COLUMNS} FROM reactions WHERE channel_id = ? AND target_seq BETWEEN ? AND ?
@@ -35,12 +42,19 @@ export function reactionQueries(db: Database.Database): ReactionStore {
   const q = prepareAll(db, SQL);
   return {
     addReaction: (r) =>
-      q.addReaction.run(r.channelId, r.targetSeq, r.userId, r.reaction, r.matrixEventId, Date.now()).changes >
-      0,
+      q.addReaction.run(
+        r.channelId,
+        r.targetSeq,
+        r.userId,
+        r.reaction,
+        r.matrixEventId,
+        r.outboxId ?? null,
+        Date.now(),
+      ).changes > 0,
     removeReaction(channelId, targetSeq, userId, reaction) {
       const row = q.findReaction.get(channelId, targetSeq, userId, reaction) as ReactionRecord | undefined;
       if (!row) return undefined;
-      q.deleteReaction.run(row.matrix_event_id);
+      q.deleteReaction.run(channelId, targetSeq, userId, reaction);
       return toReaction(row);
     },
     findReaction(channelId, targetSeq, userId, reaction) {
@@ -50,6 +64,12 @@ export function reactionQueries(db: Database.Database): ReactionStore {
     reactionByMatrixId(matrixEventId) {
       const row = q.reactionByMatrixId.get(matrixEventId) as ReactionRecord | undefined;
       return row && toReaction(row);
+    },
+    setReactionMatrixId(outboxId, matrixEventId) {
+      q.setReactionMatrixId.run(matrixEventId, outboxId);
+    },
+    setReactionOutbox(channelId, targetSeq, userId, reaction, outboxId) {
+      q.setReactionOutbox.run(outboxId, channelId, targetSeq, userId, reaction);
     },
     reactionSummaries(channelId, targetSeqs) {
       const summaries = new Map<number, ReactionSummary>();

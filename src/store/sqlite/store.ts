@@ -10,6 +10,7 @@ import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
+import { outboxQueries } from "./outbox.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
 import { userQueries } from "./users.ts";
@@ -31,6 +32,7 @@ export function openSqliteStore(path: string): Store {
     ...inboxQueries(db),
     ...reactionQueries(db),
     ...readStateQueries(db),
+    ...outboxQueries(db),
     ...moderationQueries(db),
     ...directQueries(db),
     close() {

@@ -256,3 +256,21 @@ describe("recovery edge cases", () => {
     expect(again.requests("chat.subscribe")).toHaveLength(1);
   });
 });
+
+describe("withdrawn sends", () => {
+  it("chat.send.failed reaches the channel's sendFailed listeners; the withdrawal comes as an event", async () => {
+    const { socket, channel, delivered } = await connectAndJoin();
+    const failures: unknown[] = [];
+    channel.on("sendFailed", (failure) => failures.push(failure));
+    socket.push(["chat.event", ev(3, "refused")]);
+    socket.push(["chat.send.failed", { channel: "room", event_id: 3, code: "chat.denied", message: "no" }]);
+    socket.push(["chat.event", { ...ev(4), content: { type: "deleted" }, replaces: 3 }]);
+    await flush();
+    expect(failures).toEqual([{ event_id: 3, code: "chat.denied", message: "no" }]);
+    expect(delivered).toEqual([3, 4]);
+    // Another channel's failure is not this channel's.
+    socket.push(["chat.send.failed", { channel: "other", event_id: 9, code: "chat.denied", message: "no" }]);
+    await flush();
+    expect(failures).toHaveLength(1);
+  });
+});

@@ -1,0 +1,57 @@
+// Power levels changed natively (timeouts, silences, roles): they hold in Parley at once and reach
+// the room through the outbox. Until they have, what Matrix says of the room is read with the
+// changes still on their way applied over it, so an echo or a change made in Element meanwhile
+// does not undo a timeout that is not in the room yet.
+import type { UserId } from "../../protocol/ids.ts";
+import type { MirrorQueue } from "../event-log.ts";
+import type { OutboxPayload } from "../outbox.ts";
+import type { ChannelRow, Store } from "../ports/store.ts";
+
+export interface PowerLevelChanges {
+  /** Sets one user's level (null: back to the default) now, and queues it for the room. */
+  set(channel: ChannelRow, userId: UserId, level: number | null): void;
+  /** Stores the room's m.room.power_levels content as Matrix has it now. */
+  fromMatrix(channelId: number, content: unknown): void;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** `content` with one user's level set (or their entry removed). */
+export function withLevel(content: unknown, userId: UserId, level: number | null): Record<string, unknown> {
+  const base = isRecord(content) ? content : {};
+  const users = Object.entries(isRecord(base.users) ? base.users : {}).filter(([id]) => id !== userId);
+  if (level !== null) users.push([userId, level]);
+  return { ...base, users: Object.fromEntries(users) };
+}
+
+/** The room's content with the channel's power-level changes still in the outbox applied. */
+export function withPendingLevels(store: Store, channelId: number, content: unknown): unknown {
+  let levels = content;
+  for (const entry of store.pendingOutbox(channelId, "power_level")) {
+    const change = entry.payload as OutboxPayload["power_level"];
+    levels = withLevel(levels, change.userId, change.level);
+  }
+  return levels;
+}
+
+export function createPowerLevelChanges(store: Store, mirrors: MirrorQueue): PowerLevelChanges {
+  return {
+    set(channel, userId, level) {
+      store.transaction(() => {
+        const current = store.channelById(channel.id)?.powerLevels ?? channel.powerLevels;
+        store.setPowerLevels(channel.id, withLevel(current, userId, level));
+        mirrors.enqueue(
+          channel.id,
+          null,
+          { kind: "power_level", actor: null, payload: { userId, level } },
+          Date.now(),
+        );
+      });
+      mirrors.wake(channel.id);
+    },
+    fromMatrix(channelId, content) {
+      store.setPowerLevels(channelId, withPendingLevels(store, channelId, content));
+    },
+  };
+}
