@@ -273,6 +273,24 @@ describe("membership and moderation from native users", () => {
     ).toBe("chat.denied");
   });
 
+  it("a user muted in Element (a power level below posting) is refused natively, before the outbox", async () => {
+    const s = await scene();
+    await s.alice.ok("chat.set_role", { channel: s.channel, user: s.carolId, role: "owner" });
+    await m.settle();
+    s.carol.setPowerLevel(s.roomId, puppet(s.names.bob), -1);
+    await m.settle();
+    const before = m.fake.callsOf("sendMessage").length;
+    expect(
+      await s.bob.errorCode("chat.send", {
+        channel: s.channel,
+        event_type: "channel.message",
+        content: { type: "text", body: "muted?" },
+      }),
+    ).toBe("chat.denied");
+    await m.settle();
+    expect(m.fake.callsOf("sendMessage").length).toBe(before);
+  });
+
   it("a marker copied by a Matrix user does not hide their message or take over the entry", async () => {
     const s = await scene();
     await s.alice.say(s.channel, "original");
@@ -303,5 +321,27 @@ describe("read receipts", () => {
     expect(m.fake.receipts.filter((r) => r.userId === puppet(s.names.bob))).toEqual([
       { roomId: s.roomId, userId: puppet(s.names.bob), eventId: mirrored?.event_id },
     ]);
+  });
+});
+
+describe("pace", () => {
+  it("one entry in flight per room, several rooms at once; natives never wait for the homeserver", async () => {
+    const [a, b] = [await scene(), await scene()];
+    m.fake.answerAfterMs = 150;
+    m.fake.mostInFlightPerRoom = 0;
+    try {
+      for (let i = 0; i < 5; i++) {
+        await a.alice.say(a.channel, `a${i}`);
+        await b.alice.say(b.channel, `b${i}`);
+      }
+      // All ten acknowledged while the homeserver has taken at most the first of each room.
+      expect(bodies(a.roomId).length + bodies(b.roomId).length).toBeLessThanOrEqual(2);
+      await m.settle();
+    } finally {
+      m.fake.answerAfterMs = 0;
+    }
+    expect(m.fake.mostInFlightPerRoom).toBe(1);
+    expect(bodies(a.roomId)).toEqual(["a0", "a1", "a2", "a3", "a4"]);
+    expect(bodies(b.roomId)).toEqual(["b0", "b1", "b2", "b3", "b4"]);
   });
 });

@@ -65,6 +65,11 @@ export class FakeMatrix {
   readonly accountData = new Map<string, Record<string, unknown>>();
   /** While true, every call fails as if the homeserver were down. */
   unavailable = false;
+  /** Every call is answered this much later (a busy homeserver); see `mostInFlightPerRoom`. */
+  answerAfterMs = 0;
+  /** The most calls that were in flight at once for any one room while answers were slow. */
+  mostInFlightPerRoom = 0;
+  readonly #inFlight = new Map<unknown, number>();
   readonly #serverName: string;
   readonly #botUserId: string;
   readonly #media: MediaUrls;
@@ -198,6 +203,10 @@ export class FakeMatrix {
       const failure = this.#failures.get(method)?.shift() ?? this.#failures.get("*")?.shift();
       if (failure) return Promise.reject(failure());
       if (this.unavailable) return Promise.reject(new UpstreamUnavailableError("homeserver unreachable"));
+      if (this.answerAfterMs > 0) return this.#slowly(args[0], () => call2(method, work));
+      return call2(method, work);
+    };
+    const call2 = <T>(method: string, work: () => T): Promise<Awaited<T>> => {
       try {
         const result = work();
         const lost = this.#lostAnswers.get(method) ?? 0;
@@ -400,6 +409,18 @@ export class FakeMatrix {
         }),
       getProfile: (userId) => call("getProfile", [userId], () => this.#profiles.get(userId)),
     };
+  }
+
+  async #slowly<T>(room: unknown, answer: () => Promise<T>): Promise<T> {
+    const now = (this.#inFlight.get(room) ?? 0) + 1;
+    this.#inFlight.set(room, now);
+    this.mostInFlightPerRoom = Math.max(this.mostInFlightPerRoom, now);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.answerAfterMs));
+      return await answer();
+    } finally {
+      this.#inFlight.set(room, (this.#inFlight.get(room) ?? 1) - 1);
+    }
   }
 
   #roomOf(roomId: string): Room {
