@@ -79,7 +79,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId), logger("Activity"));
   const audiences = createAudiences(store, channels, roles);
   const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"));
-  const hears = createHearing({ audiences, personalControls });
+  const hearing = createHearing({ audiences, personalControls });
   const users = createUsers({
     store,
     matrix,
@@ -107,7 +107,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     retryDelaysMs: config.outbox.retryDelaysMs,
     log: logger("Outbox"),
   });
-  const notifications = createNotifications({ store, fanout, users, naming, hears });
+  const notifications = createNotifications({ store, fanout, users, naming, hearing });
   const readState = createReadState({
     store,
     channels,
@@ -122,7 +122,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     fanout,
     store,
     batching: { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
-    hears,
+    hearing,
     log: logger("Pusher"),
   });
   const removals = endSubscriptionsOfRemoved(fanout);
@@ -220,7 +220,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     matrix,
     eventLog,
     naming,
-    hears,
+    hearing,
     ownsMarker: outbox.ownsMarker,
   });
   const inbound = createInbound({

@@ -9,7 +9,7 @@ import { pushFrame } from "../protocol/frames.ts";
 import type { ChannelName } from "../protocol/ids.ts";
 import { guarded } from "../shared/guard.ts";
 import type { EventPublisher } from "./event-log.ts";
-import type { Hears } from "./hearing.ts";
+import type { Hearing } from "./hearing.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { Store } from "./ports/store.ts";
 
@@ -29,12 +29,12 @@ export interface EventPusherDeps {
   readonly fanout: FanOut;
   readonly store: Store;
   readonly batching: MemberBatching;
-  readonly hears: Hears;
+  readonly hearing: Hearing;
   readonly log: Logger;
 }
 
 export function createEventPusher(deps: EventPusherDeps): EventPusher {
-  const { fanout, store, batching, hears, log } = deps;
+  const { fanout, store, batching, hearing, log } = deps;
   const pending = new Map<ChannelName, { events: ChatEvent[]; timer: NodeJS.Timeout }>();
 
   const flush = (channel: ChannelName) => {
@@ -61,7 +61,7 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
         fanout.publish(
           channel.name,
           pushFrame("chat.event", event),
-          (subscriber) => !subscriber.batchesMemberEvents && hears(channel, subscriber.userId, event),
+          (subscriber) => !subscriber.batchesMemberEvents,
         );
         const batch = pending.get(channel.name);
         if (batch) batch.events.push(event);
@@ -88,8 +88,11 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
         fanout.publish(channel.name, pushFrame("chat.event.reaction", payload));
         return;
       }
-      fanout.publish(channel.name, pushFrame("chat.event", event), (subscriber) =>
-        hears(channel, subscriber.userId, event),
+      const hears = hearing.filterFor(channel, event);
+      fanout.publish(
+        channel.name,
+        pushFrame("chat.event", event),
+        hears === null ? undefined : (subscriber) => hears(subscriber.userId),
       );
     },
     flushAll() {

@@ -7,7 +7,7 @@ import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import type { Channels } from "./channels.ts";
 import { type EventLog, toChatEvent } from "./event-log.ts";
-import type { Hears } from "./hearing.ts";
+import type { Hearing } from "./hearing.ts";
 import type { Naming } from "./naming.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
@@ -36,7 +36,7 @@ const BACKFILL_PAGES = 5;
 const BACKFILL_PAGE_SIZE = 100;
 
 export interface HistoryDeps {
-  readonly hears: Hears;
+  readonly hearing: Hearing;
   readonly store: Store;
   readonly channels: Channels;
   readonly users: Users;
@@ -48,7 +48,7 @@ export interface HistoryDeps {
 }
 
 export function createHistory(deps: HistoryDeps): History {
-  const { store, channels, users, matrix, eventLog, naming, hears, ownsMarker } = deps;
+  const { store, channels, users, matrix, eventLog, naming, hearing, ownsMarker } = deps;
   const inFlight = new Map<number, Promise<void>>();
 
   const prepend = (channel: ChannelRow, input: RoomEventInput): boolean => {
@@ -156,7 +156,7 @@ export function createHistory(deps: HistoryDeps): History {
           const reactions = summaries.get(event.seq);
           return reactions ? { ...chatEvent, reactions } : chatEvent;
         })
-        .filter((event) => hears(channel, listener, event));
+        .filter((event) => hearing.hears(channel, listener, event));
       return { results, users: usersOf(results) };
     },
   };

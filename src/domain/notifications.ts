@@ -5,7 +5,7 @@ import type { ChatEvent } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
 import type { UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
-import type { Hears } from "./hearing.ts";
+import type { Hearing } from "./hearing.ts";
 import type { Naming } from "./naming.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
@@ -27,11 +27,11 @@ export interface NotificationsDeps {
   readonly fanout: FanOut;
   readonly users: Users;
   readonly naming: Naming;
-  readonly hears: Hears;
+  readonly hearing: Hearing;
 }
 
 export function createNotifications(deps: NotificationsDeps): Notifications {
-  const { store, fanout, users, naming, hears } = deps;
+  const { store, fanout, users, naming, hearing } = deps;
   const counts = (userId: UserId): Record<string, number> => {
     const result = dict<number>();
     for (const { channelId, count } of store.notificationCounts(userId)) {
@@ -46,7 +46,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
       const sender = event.sender && users.knownView(event.sender);
       const direct = store.directMembers(channel.id);
       for (const userId of direct.length > 0 ? direct : mentions) {
-        if (userId === event.sender || !naming.isNativeUser(userId) || !hears(channel, userId, event))
+        if (userId === event.sender || !naming.isNativeUser(userId) || !hearing.hears(channel, userId, event))
           continue;
         if (store.member(channel.id, userId)?.membership !== "join") continue;
         store.addNotification(userId, channel.id, event.event_id);

@@ -3,7 +3,6 @@
 // is mirrored to Matrix as the puppet's m.ignored_user_list.
 import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import type { ChatEvent } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import type { ControlKind, Store } from "./ports/store.ts";
@@ -13,17 +12,24 @@ export interface PersonalControls {
   set(userId: UserId, other: UserId, kind: ControlKind, on: boolean): Promise<void>;
   list(userId: UserId, kind: ControlKind): UserId[];
   blocks(userId: UserId, other: UserId): boolean;
-  /** Whether `listener` ignores this event's sender's messages. Must not block: fan-out path. */
-  hides(listener: UserId, event: ChatEvent): boolean;
+  /** Who ignores `sender` (their messages do not reach them); kept per sender, not per listener. */
+  ignorersOf(sender: UserId): ReadonlySet<UserId>;
 }
 
+const IGNORERS_CACHED = 10_000;
+
 export function createPersonalControls(store: Store, matrix: MatrixPort, log: Logger): PersonalControls {
-  const ignoring = new Map<UserId, Set<UserId>>();
-  const ignoredBy = (listener: UserId) => {
-    let set = ignoring.get(listener);
+  // Senders met recently, with who ignores them: a live event has few senders and many listeners.
+  const ignorers = new Map<UserId, ReadonlySet<UserId>>();
+  const ignorersOf = (sender: UserId): ReadonlySet<UserId> => {
+    let set = ignorers.get(sender);
     if (!set) {
-      set = new Set(store.controlled(listener, "ignore"));
-      ignoring.set(listener, set);
+      set = new Set(store.controllersOf(sender, "ignore"));
+      ignorers.set(sender, set);
+      if (ignorers.size > IGNORERS_CACHED) {
+        const oldest = ignorers.keys().next().value;
+        if (oldest !== undefined) ignorers.delete(oldest);
+      }
     }
     return set;
   };
@@ -35,7 +41,7 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
         });
       store.setControl(userId, other, kind, on);
       if (kind !== "ignore") return;
-      ignoring.delete(userId);
+      ignorers.delete(other);
       const ignored = store.controlled(userId, "ignore");
       // Parley's own filter applies at once; the Matrix copy, for the puppet's other clients,
       // follows in the background.
@@ -47,9 +53,6 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
     },
     list: (userId, kind) => store.controlled(userId, kind),
     blocks: (userId, other) => store.controlled(userId, "block").includes(other),
-    hides: (listener, event) =>
-      event.event_type === "channel.message" &&
-      event.sender !== undefined &&
-      ignoredBy(listener).has(event.sender),
+    ignorersOf,
   };
 }

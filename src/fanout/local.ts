@@ -1,43 +1,42 @@
-// In-process fan-out: subscriber sets per channel and connection sets per user. One encoded string
-// per broadcast, shared by every recipient.
+// In-process fan-out: subscriber sets per channel and connections per user. One encoded frame per
+// broadcast, shared by every recipient. A connection's own bookkeeping is kept small (Bag: no Set
+// until a second entry), since a live event holds tens of thousands of them.
 import type { FanOut, Subscriber } from "../domain/ports/fanout.ts";
 import { EncodedFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
-
-function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  return set;
-}
+import { Bag } from "../shared/bag.ts";
 
 export function createLocalFanOut(): FanOut {
   const byChannel = new Map<ChannelName, Set<Subscriber>>();
-  const byUser = new Map<UserId, Set<Subscriber>>();
-  const channelsOf = new Map<Subscriber, Set<ChannelName>>();
+  const byUser = new Bag<UserId, Subscriber>();
+  const channelsOf = new Bag<Subscriber, ChannelName>();
+
+  const subscribe = (channel: ChannelName, subscriber: Subscriber) => {
+    let set = byChannel.get(channel);
+    if (!set) {
+      set = new Set();
+      byChannel.set(channel, set);
+    }
+    set.add(subscriber);
+    channelsOf.add(subscriber, channel);
+  };
 
   const unsubscribe = (channel: ChannelName, subscriber: Subscriber) => {
     const set = byChannel.get(channel);
     if (set?.delete(subscriber) && set.size === 0) byChannel.delete(channel);
-    channelsOf.get(subscriber)?.delete(channel);
+    channelsOf.delete(subscriber, channel);
   };
 
   return {
     addConnection(subscriber) {
-      setIn(byUser, subscriber.userId).add(subscriber);
+      byUser.add(subscriber.userId, subscriber);
     },
     removeConnection(subscriber) {
-      for (const channel of [...(channelsOf.get(subscriber) ?? [])]) unsubscribe(channel, subscriber);
-      channelsOf.delete(subscriber);
-      const set = byUser.get(subscriber.userId);
-      if (set?.delete(subscriber) && set.size === 0) byUser.delete(subscriber.userId);
+      for (const channel of [...channelsOf.values(subscriber)]) unsubscribe(channel, subscriber);
+      channelsOf.clear(subscriber);
+      byUser.delete(subscriber.userId, subscriber);
     },
-    subscribe(channel, subscriber) {
-      setIn(byChannel, channel).add(subscriber);
-      setIn(channelsOf, subscriber).add(channel);
-    },
+    subscribe,
     unsubscribe,
     isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,
     subscribers: (channel) => [...(byChannel.get(channel) ?? [])],
@@ -50,26 +49,28 @@ export function createLocalFanOut(): FanOut {
       }
     },
     subscribeUser(channel, userId) {
-      for (const subscriber of byUser.get(userId) ?? []) {
-        setIn(byChannel, channel).add(subscriber);
-        setIn(channelsOf, subscriber).add(channel);
-      }
+      byUser.forEach(userId, (subscriber) => subscribe(channel, subscriber));
     },
     publish(channel, frame, filter) {
       const set = byChannel.get(channel);
       if (!set || set.size === 0) return;
       const encoded = new EncodedFrame(frame);
-      for (const subscriber of set) if (!filter || filter(subscriber)) subscriber.deliver(encoded);
+      if (filter) {
+        for (const subscriber of set) if (filter(subscriber)) subscriber.deliver(encoded);
+      } else {
+        for (const subscriber of set) subscriber.deliver(encoded);
+      }
     },
     sendToUser(userId, frame, exceptId) {
-      const set = byUser.get(userId);
-      if (!set) return;
+      if (byUser.size(userId) === 0) return;
       const encoded = new EncodedFrame(frame);
-      for (const subscriber of set) if (subscriber.id !== exceptId) subscriber.deliver(encoded);
+      byUser.forEach(userId, (subscriber) => {
+        if (subscriber.id !== exceptId) subscriber.deliver(encoded);
+      });
     },
-    isOnline: (userId) => (byUser.get(userId)?.size ?? 0) > 0,
+    isOnline: (userId) => byUser.size(userId) > 0,
     disconnectUser(userId, reason) {
-      for (const subscriber of [...(byUser.get(userId) ?? [])]) subscriber.close(reason);
+      for (const subscriber of [...byUser.values(userId)]) subscriber.close(reason);
     },
   };
 }

@@ -1,5 +1,7 @@
 // Open connections by key: counted per client address (for the per-address cap), and listed per
 // user in the order they authenticated (at the per-user cap the oldest one makes way).
+import { Bag } from "../shared/bag.ts";
+
 export class ConnectionCounts {
   readonly #counts = new Map<string, number>();
 
@@ -18,29 +20,23 @@ export class ConnectionCounts {
   }
 }
 
-export class ConnectionsByUser<C> {
-  readonly #byUser = new Map<string, Set<C>>();
+export class ConnectionsByUser<C extends object> {
+  readonly #byUser = new Bag<string, C>();
 
   count(userId: string): number {
-    return this.#byUser.get(userId)?.size ?? 0;
+    return this.#byUser.size(userId);
   }
 
   /** The user's connection that authenticated first. */
   oldest(userId: string): C | undefined {
-    return this.#byUser.get(userId)?.values().next().value;
+    return this.#byUser.first(userId);
   }
 
   add(userId: string, connection: C): void {
-    let set = this.#byUser.get(userId);
-    if (!set) {
-      set = new Set();
-      this.#byUser.set(userId, set);
-    }
-    set.add(connection);
+    this.#byUser.add(userId, connection);
   }
 
   remove(userId: string, connection: C): void {
-    const set = this.#byUser.get(userId);
-    if (set?.delete(connection) && set.size === 0) this.#byUser.delete(userId);
+    this.#byUser.delete(userId, connection);
   }
 }

@@ -16,7 +16,7 @@ import {
   type IncomingFrame,
   type OutgoingFrame,
 } from "../protocol/frames.ts";
-import type { ChannelName } from "../protocol/ids.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { ConnectionsByUser } from "./connection-counts.ts";
 
 export interface ConnectionLimits {
@@ -32,20 +32,49 @@ export interface ConnectionDeps {
   readonly log: Logger;
   /** Authenticated connections per user, across the gateway. */
   readonly perUser: ConnectionsByUser<Connection>;
+  /** Told once the socket has closed, after the connection's own clean-up. */
+  readonly closed: (connection: Connection) => void;
+}
+
+const AS_TEXT = { binary: false } as const;
+const AS_BINARY = { binary: true } as const;
+
+/**
+ * The socket's listeners are shared by every connection (not a closure each): with tens of
+ * thousands of idle connections, per-connection closures are a good part of what each one costs.
+ */
+const CONNECTION = Symbol("parley.connection");
+type Owned = WebSocket & { [CONNECTION]: Connection };
+const connectionOf = (ws: WebSocket): Connection => (ws as Owned)[CONNECTION];
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  connectionOf(this).received(data, isBinary);
+}
+function onPong(this: WebSocket): void {
+  connectionOf(this).heard();
+}
+function onClose(this: WebSocket): void {
+  connectionOf(this).ended();
+}
+function onError(this: WebSocket, error: Error): void {
+  connectionOf(this).failed(error);
 }
 
 const refOf = (frame: IncomingFrame) =>
   frame.kind === "request" || frame.kind === "bad" || frame.kind === "invalid" ? frame.ref : undefined;
 
-export class Connection implements Session {
+/** A client connection: the session its requests run in, and (once authenticated) a subscriber. */
+export class Connection implements Session, Subscriber {
   readonly connectionId: number;
   readonly address: string;
   user: AuthUser | undefined;
+  /** Set when it authenticates; only then is it a subscriber. */
+  userId = "" as UserId;
+  batchesMemberEvents = false;
   readonly #ws: WebSocket;
   readonly #deps: ConnectionDeps;
   readonly #limits: ConnectionLimits;
-  #subscriber: Subscriber | undefined;
-  #queue: Promise<void> = Promise.resolve();
+  #subscribed = false;
+  #queue: Promise<void> | undefined;
   #pending = 0;
   #authTimer: NodeJS.Timeout | undefined;
   /** Set by the first binary frame: from then on this connection is answered in MessagePack. */
@@ -60,14 +89,41 @@ export class Connection implements Session {
     this.#deps = deps;
     this.#limits = limits;
     this.#authTimer = setTimeout(() => this.close("authTimeout"), limits.authTimeoutMs);
-    ws.on("message", (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
-    ws.on("pong", () => {
-      this.#alive = true;
-    });
-    ws.on("close", () => this.#onClose());
-    // ws closes by itself after a protocol error (1009 for a frame over the limit, sent before
-    // the socket goes): terminating here would cut that close frame off.
-    ws.on("error", (error) => deps.log.debug(`connection ${id}: ${error.message}`));
+    (ws as Owned)[CONNECTION] = this;
+    ws.on("message", onMessage);
+    ws.on("pong", onPong);
+    ws.on("close", onClose);
+    ws.on("error", onError);
+  }
+
+  get id(): number {
+    return this.connectionId;
+  }
+
+  /** Subscriber: hands a push to this client. */
+  deliver(frame: EncodedFrame): void {
+    this.#write(frame);
+  }
+
+  /** @internal the socket's listeners */
+  received(data: Buffer, isBinary: boolean): void {
+    this.#onMessage(data, isBinary);
+  }
+
+  /** @internal */
+  heard(): void {
+    this.#alive = true;
+  }
+
+  /** @internal */
+  ended(): void {
+    this.#onClose();
+  }
+
+  /** @internal ws closes by itself after a protocol error (1009 for a frame over the limit, sent
+   * before the socket goes): terminating here would cut that close frame off. */
+  failed(error: Error): void {
+    this.#deps.log.debug(`connection ${this.connectionId}: ${error.message}`);
   }
 
   authenticate(user: AuthUser, options: { batchMemberEvents?: boolean } = {}): void {
@@ -81,29 +137,25 @@ export class Connection implements Session {
       }
     }
     this.user = user;
+    this.userId = user.userId;
+    this.batchesMemberEvents = options.batchMemberEvents === true;
     this.#deps.perUser.add(user.userId, this);
     clearTimeout(this.#authTimer);
-    const deliver = (frame: EncodedFrame) => this.#write(frame);
-    this.#subscriber = {
-      id: this.connectionId,
-      userId: user.userId,
-      batchesMemberEvents: options.batchMemberEvents === true,
-      deliver,
-      close: (reason) => this.close(reason),
-    };
-    this.#deps.fanout.addConnection(this.#subscriber);
+    this.#authTimer = undefined;
+    this.#subscribed = true;
+    this.#deps.fanout.addConnection(this);
   }
 
   subscribe(channel: ChannelName): void {
-    if (this.#subscriber) this.#deps.fanout.subscribe(channel, this.#subscriber);
+    if (this.#subscribed) this.#deps.fanout.subscribe(channel, this);
   }
 
   unsubscribe(channel: ChannelName): void {
-    if (this.#subscriber) this.#deps.fanout.unsubscribe(channel, this.#subscriber);
+    if (this.#subscribed) this.#deps.fanout.unsubscribe(channel, this);
   }
 
   isSubscribed(channel: ChannelName): boolean {
-    return this.#subscriber !== undefined && this.#deps.fanout.isSubscribed(channel, this.#subscriber);
+    return this.#subscribed && this.#deps.fanout.isSubscribed(channel, this);
   }
 
   /**
@@ -141,7 +193,7 @@ export class Connection implements Session {
       return;
     }
     this.#pending += 1;
-    this.#queue = this.#queue.then(async () => {
+    this.#queue = (this.#queue ?? Promise.resolve()).then(async () => {
       let reply: OutgoingFrame;
       try {
         reply = await this.#deps.router.handle(this, frame);
@@ -153,6 +205,8 @@ export class Connection implements Session {
         this.#pending -= 1;
       }
       this.#send(reply);
+      // Idle connections hold no settled promise chain.
+      if (this.#pending === 0) this.#queue = undefined;
     });
   }
 
@@ -176,18 +230,20 @@ export class Connection implements Session {
       return;
     }
     // Bytes shared by every recipient; a text frame stays a text frame.
-    this.#ws.send(data, { binary: this.#binary });
+    this.#ws.send(data, this.#binary ? AS_BINARY : AS_TEXT);
   }
 
   #onClose(): void {
     clearTimeout(this.#authTimer);
     // Closing a socket drops its subscriptions; the user's memberships stay.
-    if (this.#subscriber) this.#deps.fanout.removeConnection(this.#subscriber);
+    if (this.#subscribed) this.#deps.fanout.removeConnection(this);
+    this.#subscribed = false;
     if (this.user) this.#deps.perUser.remove(this.user.userId, this);
     try {
       this.#deps.router.closed(this);
     } catch (error) {
       this.#deps.log.error(`connection ${this.connectionId}: clean-up after close failed`, error);
     }
+    this.#deps.closed(this);
   }
 }

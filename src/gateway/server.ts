@@ -108,6 +108,11 @@ function isSameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
+/** A socket that fails during the upgrade is just dropped (shared, not a closure per socket). */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** Answers an upgrade we refuse with a plain HTTP error, then closes the socket. */
 function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
   const status = statusOf(error.code);
@@ -160,14 +165,24 @@ export async function startGateway(
     else socket.destroy();
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // The gateway tracks its connections itself (ws's own client set would be a second copy).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayloadBytes,
+    clientTracking: false,
+  });
   const connections = new Set<Connection>();
   const addresses = new ConnectionCounts();
   const perUser = new ConnectionsByUser<Connection>();
   let nextId = 1;
+  const closed = (connection: Connection) => {
+    connections.delete(connection);
+    addresses.remove(connection.address);
+  };
+  const connectionDeps = { router, fanout, log, perUser, closed };
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => socket.destroy());
+    socket.on("error", destroyOnError);
     try {
       const path = new URL(req.url ?? "/", "http://parley.invalid").pathname;
       if (path !== options.path) {
@@ -205,13 +220,10 @@ export async function startGateway(
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // From here ws handles the socket's errors.
+        socket.removeListener("error", destroyOnError);
         addresses.add(address);
-        const connection = new Connection(nextId++, address, ws, { router, fanout, log, perUser }, options);
-        connections.add(connection);
-        ws.on("close", () => {
-          connections.delete(connection);
-          addresses.remove(address);
-        });
+        connections.add(new Connection(nextId++, address, ws, connectionDeps, options));
       });
     } catch (error) {
       log.error("WebSocket upgrade failed", error);

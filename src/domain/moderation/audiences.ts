@@ -15,8 +15,8 @@ export type Audience = (typeof AUDIENCES)[number];
 
 export interface Audiences {
   set(actor: Actor, channel: ChannelName, user: UserId, audience: Audience | null): void;
-  /** Must not block: called per recipient on the fan-out path. */
-  hears(channel: ChannelRow, listener: UserId, event: ChatEvent): boolean;
+  /** Who hears a message: null when the channel has no audiences (everyone does). */
+  filterFor(channel: ChannelRow, event: ChatEvent): ((listener: UserId) => boolean) | null;
 }
 
 export function createAudiences(store: Store, channels: Channels, roles: Roles): Audiences {
@@ -38,15 +38,17 @@ export function createAudiences(store: Store, channels: Channels, roles: Roles):
       store.setAudience(channel.id, user, audience);
       cache.delete(channel.id);
     },
-    hears(channel, listener, event) {
-      if (event.event_type !== "channel.message") return true;
+    filterFor(channel, event) {
+      if (event.event_type !== "channel.message") return null;
       const audiences = of(channel.id);
-      if (audiences.size === 0) return true;
-      const mine = audiences.get(listener);
-      if (mine === "quiet") return false;
+      if (audiences.size === 0) return null;
       const senderIsVip = event.sender !== undefined && audiences.get(event.sender) === "vip";
-      if (!senderIsVip || mine === "vip" || listener === event.sender) return true;
-      return roles.canModerate(channel, listener);
+      return (listener) => {
+        const mine = audiences.get(listener);
+        if (mine === "quiet") return false;
+        if (!senderIsVip || mine === "vip" || listener === event.sender) return true;
+        return roles.canModerate(channel, listener);
+      };
     },
   };
 }
