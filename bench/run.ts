@@ -1,21 +1,32 @@
 // The benchmark, against one fresh Synapse and one Parley (a child process) in a scratch dir:
-//   1. latency: a message from native client A to native client B, and the same between two Matrix
-//      clients (bench/latency.ts);
+//   1. latency: a message from A to B, native and Matrix users in the four combinations
+//      (bench/latency.ts);
 //   2. history: chat.fetch pages from a channel of 100,000 messages (bench/history.ts);
 //   3. reconnect: 1,000 clients reconnect at once and fetch the 200 messages they missed
-//      (bench/reconnect.ts).
+//      (bench/reconnect.ts);
+//   4. fan-out: thousands of subscribers of one channel, Parley against a bare `ws` server and
+//      Socket.IO (bench/fanout.ts);
+//   5. idle memory per connection, up to 19,800 connections, the same three (bench/memory.ts);
+//   6. outage: native chat and Matrix mirroring while Synapse is frozen for 30 s (bench/outage.ts).
 // `node bench/run.ts`; BENCH_MESSAGES sets the number of measured latency messages (default 500,
-// after 20 warm-up ones). Results, with every sample, go to .test-data/bench-latest.json.
+// after 20 warm-up ones). Results go to .test-data/bench-latest.json (every latency sample; the
+// fan-out's hundreds of thousands of deliveries as summaries).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fanoutBench } from "./fanout.ts";
 import { historyBench } from "./history.ts";
-import { matrixLatency, nativeLatency, WARMUP } from "./latency.ts";
+import { latencyBench, WARMUP } from "./latency.ts";
+import { idleMemoryBench } from "./memory.ts";
+import { outageBench } from "./outage.ts";
 import { MISSED, reconnectBench } from "./reconnect.ts";
 import {
   machine,
+  printFanout,
   printHistory,
+  printIdle,
   printLatency,
   printMachine,
+  printOutage,
   printReconnect,
   recoverySummaries,
   synapseVersion,
@@ -33,6 +44,17 @@ function messageCount(): number {
 }
 
 const round = (xs: number[]) => xs.map((x) => Math.round(x * 1000) / 1000);
+
+/** Seconds each part took, for the record (the whole run should stay around 10 minutes). */
+const durations: Record<string, number> = {};
+
+async function part<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await run();
+  durations[name] = Math.round((performance.now() - started) / 100) / 10;
+  progress(`${name} took ${durations[name]} s`);
+  return result;
+}
 let scratchMade = false;
 
 async function main(): Promise<void> {
@@ -48,21 +70,31 @@ async function main(): Promise<void> {
   );
 
   const stack = await startStack(scratch);
-  const nativeSamples = await nativeLatency(stack, n);
-  const matrixSamples = await matrixLatency(stack, n);
-  const history = await historyBench(stack);
-  const reconnect = await reconnectBench(stack);
+  const latency = await part("latency", () => latencyBench(stack, n));
+  const history = await part("history", () => historyBench(stack));
+  const reconnect = await part("reconnect", () => reconnectBench(stack));
+  const fanout = await part("fan-out", () => fanoutBench(stack));
+  const idle = await part("idle memory", () => idleMemoryBench(stack));
+  // Last: it freezes Synapse.
+  const outage = await part("outage", () => outageBench(stack));
 
-  const native = summarize(nativeSamples);
-  const matrix = summarize(matrixSamples);
+  const paths = {
+    native: summarize(latency.native),
+    matrix: summarize(latency.matrix),
+    nativeToMatrix: summarize(latency.nativeToMatrix),
+    matrixToNative: summarize(latency.matrixToNative),
+  };
   const random = summarize(history.random);
   const newest = summarize(history.newest);
   const recovery = recoverySummaries(reconnect);
   const m = machine(await synapseVersion(stack.hsUrl));
   printMachine(m);
-  const ratios = printLatency(n, native, matrix);
+  const ratios = printLatency(n, paths, latency.drainMs);
   printHistory(history, random, newest);
   printReconnect(reconnect, recovery);
+  printFanout(fanout);
+  printIdle(idle);
+  printOutage(outage);
 
   const results = {
     date: new Date().toISOString(),
@@ -71,9 +103,14 @@ async function main(): Promise<void> {
     // The latency part keeps its original top-level keys.
     messages: n,
     warmup: WARMUP,
-    native: { ...native, samples: round(nativeSamples) },
-    matrix: { ...matrix, samples: round(matrixSamples) },
-    ratios,
+    native: { ...paths.native, samples: round(latency.native) },
+    matrix: { ...paths.matrix, samples: round(latency.matrix) },
+    native_to_matrix: { ...paths.nativeToMatrix, samples: round(latency.nativeToMatrix) },
+    matrix_to_native: { ...paths.matrixToNative, samples: round(latency.matrixToNative) },
+    ratios: ratios.native,
+    ratios_matrix_to_native: ratios.matrixToNative,
+    ratios_native_to_matrix: ratios.nativeToMatrix,
+    outbox_drain_ms: round([latency.drainMs])[0],
     history: {
       channel_events: history.maxId,
       insert_ms: round([history.insertMs])[0],
@@ -96,6 +133,10 @@ async function main(): Promise<void> {
         },
       },
     },
+    fanout,
+    idle_memory: idle,
+    outage,
+    durations_s: durations,
   };
   writeFileSync(join(root, "bench-latest.json"), `${JSON.stringify(results, null, 2)}\n`);
   progress(`wrote ${join(root, "bench-latest.json")}`);

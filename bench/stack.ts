@@ -53,6 +53,10 @@ export interface Stack {
   readonly gatewayUrl: string;
   readonly jwtSecret: string;
   readonly sqlitePath: string;
+  /** The running Parley child process (it changes when Parley is restarted). */
+  parleyPid(): number;
+  /** The Synapse process, the leader of its own process group (for SIGSTOP / SIGCONT). */
+  readonly synapsePid: number;
   /** Connects and authenticates a native user (closed at clean-up); bounded by a timeout. */
   login(sub: string, name: string): Promise<TestClient>;
   /** Stops Parley with SIGTERM, runs `whileDown`, starts Parley again; resolves once it accepts. */
@@ -71,7 +75,15 @@ export async function startStack(scratch: string): Promise<Stack> {
   const raw = {
     homeserver: { url: hsUrl, server_name: "localhost" },
     appservice: { registration: "./registration.yaml", port: asPort, url: `http://127.0.0.1:${asPort}` },
-    gateway: { bind: "127.0.0.1", port: gwPort, path: "/chat" },
+    // The fan-out and memory parts hold up to ~20,000 sockets from the loopback addresses, and every
+    // subscriber is its own user: the per-address and per-user caps would refuse them.
+    gateway: {
+      bind: "127.0.0.1",
+      port: gwPort,
+      path: "/chat",
+      max_connections_per_address: 100_000,
+      max_connections_per_user: 100_000,
+    },
     auth: { jwt_secret: jwtSecret, guests: false },
     store: { sqlite_path: "./parley.db" },
     // Benchmarks play thousands of users from one address: the per-user and per-address limits
@@ -110,6 +122,13 @@ export async function startStack(scratch: string): Promise<Stack> {
     gatewayUrl,
     jwtSecret,
     sqlitePath: config.store.sqlitePath,
+    parleyPid() {
+      if (!parley) throw new Error("Parley is not running");
+      return parley.pid;
+    },
+    get synapsePid() {
+      return synapse.pid;
+    },
     async login(sub, name) {
       const client = await connectNative(gatewayUrl, await signToken(jwtSecret, { sub, name }));
       onCleanup(`close ${sub}`, () => client.close());
