@@ -25,7 +25,7 @@ export interface Parley {
   readonly gatewayPort: number;
   readonly gatewayUrl: string;
   /** Native actions waiting for the homeserver, and how long the oldest has. */
-  outboxStats(): { pending: number; oldestAgeMs: number | null };
+  outboxStats(): Promise<{ pending: number; oldestAgeMs: number | null }>;
   stop(): Promise<void>;
 }
 
@@ -122,7 +122,7 @@ export async function startParley(config: Config, registration?: Registration): 
     });
     undo.push(() => matrixSide.stop());
     // The domain's timers and the outbox, once the Matrix side can take what they send.
-    services.background.start();
+    await services.background.start();
     undo.push(() => services.background.stop());
 
     // 3. The gateway.

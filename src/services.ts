@@ -61,7 +61,7 @@ export interface ParleyServices extends Services {
   /** Native actions on their way to Matrix. */
   readonly outbox: Outbox;
   /** Timers of the domain: seen-time writes, timeout ends, member-event batches, the outbox. */
-  readonly background: { start(): void; stop(): Promise<void> };
+  readonly background: { start(): Promise<void>; stop(): Promise<void> };
 }
 
 export function createServices(deps: ServiceDeps): ParleyServices {
@@ -88,18 +88,18 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     log: logger("Users"),
   });
   // The outbox withdraws what the homeserver refuses through the log, which queues into the outbox.
-  let withdraw: Withdraw = () => undefined;
+  let withdraw: Withdraw = async () => undefined;
   const outbox = createOutbox({
     store,
     matrix,
     fanout,
     naming,
     preparePuppet: async (userId) => {
-      users.ensureNative(userId);
+      await users.ensureNative(userId);
       await users.preparePuppet(userId);
     },
-    profileOf: (userId) => {
-      const user = users.native(userId);
+    profileOf: async (userId) => {
+      const user = await users.native(userId);
       return user && { display_name: user.displayName, avatar_url: user.avatarUrl };
     },
     withdraw: (channel, entry, why) => withdraw(channel, entry, why),
@@ -124,8 +124,9 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     batching: { threshold: config.chat.memberBatchThreshold, windowMs: config.chat.memberBatchWindowMs },
     hearing,
     log: logger("Pusher"),
+    // A removal ends the removed user's subscriptions once they have been told.
+    afterPush: endSubscriptionsOfRemoved(fanout),
   });
-  const removals = endSubscriptionsOfRemoved(fanout);
   // Every newly logged event, in event_id order per channel: pushed, counted unread, and a removal
   // ends the removed user's subscriptions.
   const eventLog = createEventLog(
@@ -133,7 +134,6 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     (channel, event) => {
       pusher.publish(channel, event);
       readState.onLogged(channel, event);
-      removals(channel, event);
     },
     outbox,
   );
@@ -268,16 +268,16 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     inbound,
     outbox,
     background: {
-      start() {
+      async start() {
         activity.start();
-        moderation.resume();
-        outbox.start();
+        await moderation.resume();
+        await outbox.start();
       },
       async stop() {
         await outbox.stop();
-        pusher.flushAll();
+        await pusher.flushAll();
         moderation.stop();
-        activity.stop();
+        await activity.stop();
       },
     },
   };

@@ -16,10 +16,10 @@ export interface Activity {
   connectionClosed(userId: UserId): void;
   connectionOpened(userId: UserId): void;
   /** Writes the "seen" times gathered since the last flush (call before reading them). */
-  flush(): void;
+  flush(): Promise<void>;
   /** Starts writing them every few seconds. */
   start(): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /**
@@ -42,12 +42,12 @@ export function createActivity(
   const prune = (now: number) => {
     for (const [userId, at] of lastActive) if (now - at >= RECENTLY_ACTIVE_MS) lastActive.delete(userId);
   };
-  const flush = () => {
+  const flush = async () => {
     if (seen.size === 0) return;
     const batch = [...seen];
     seen.clear();
-    store.transaction(() => {
-      for (const [userId, at] of batch) store.touchJoinedMember(userId, at);
+    await store.transaction(async () => {
+      for (const [userId, at] of batch) await store.touchJoinedMember(userId, at);
     });
   };
   let timer: NodeJS.Timeout | undefined;
@@ -73,10 +73,10 @@ export function createActivity(
       timer ??= setInterval(guarded(log, "writing seen-times", flush), FLUSH_EVERY_MS);
       timer.unref();
     },
-    stop() {
+    async stop() {
       clearInterval(timer);
       timer = undefined;
-      flush();
+      await flush();
     },
   };
 }

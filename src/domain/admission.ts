@@ -9,7 +9,10 @@ import type { Store } from "./ports/store.ts";
 
 export interface Admission {
   /** The user id the login will have, or a refusal (`auth.denied`, `rate_limited`). */
-  admit(identity: { readonly localpart: string; readonly isGuest: boolean }, address: string): UserId;
+  admit(
+    identity: { readonly localpart: string; readonly isGuest: boolean },
+    address: string,
+  ): Promise<UserId>;
 }
 
 export function createAdmission(deps: {
@@ -20,10 +23,11 @@ export function createAdmission(deps: {
 }): Admission {
   const { store, naming, limiter, newGuestsPerAddress } = deps;
   return {
-    admit(identity, address) {
+    async admit(identity, address) {
       const userId = naming.nativeUserId(identity.localpart);
-      if (store.userStatus(userId).banned) throw new ProtocolError("auth.denied", "This account is banned.");
-      if (identity.isGuest && !store.nativeUser(userId)) {
+      if ((await store.userStatus(userId)).banned)
+        throw new ProtocolError("auth.denied", "This account is banned.");
+      if (identity.isGuest && !(await store.nativeUser(userId))) {
         takeOrThrow(
           limiter,
           `guests@${address}`,

@@ -30,12 +30,12 @@ export const unknownChannel = (name: string): ProtocolError =>
 
 export interface Channels {
   /** By name, whoever asks: for the system's own use, never to answer a user. */
-  find(name: ChannelName): ChannelRow | undefined;
+  find(name: ChannelName): Promise<ChannelRow | undefined>;
   /**
    * The channel as `actor` may see it. A channel that does not exist, a direct channel that is not
    * theirs and a moderators' channel of a channel they do not moderate are the same `chat.unknown`.
    */
-  get(name: ChannelName, actor: Actor): ChannelRow;
+  get(name: ChannelName, actor: Actor): Promise<ChannelRow>;
   /**
    * The channel, creating its room when it has none yet (never for reserved names: those are
    * `chat.unknown` until their own action creates them). Concurrent calls share one creation.
@@ -50,7 +50,7 @@ export interface Channels {
     visibility?: "public" | "private",
   ): Promise<{ channel: ChannelRow; created: boolean }>;
   /** Records a room that already exists (created for an alias query, or found by alias). */
-  adopt(name: ChannelName, roomId: RoomId): ChannelRow;
+  adopt(name: ChannelName, roomId: RoomId): Promise<ChannelRow>;
   state(channel: ChannelRow): ChannelState;
 }
 
@@ -73,18 +73,18 @@ export function createChannels(deps: ChannelsDeps): Channels {
   const { store, matrix, naming, roles, policy } = deps;
   const inFlight = new Map<ChannelName, Promise<ChannelRow>>();
 
-  const hiddenFrom = (channel: ChannelRow, actor: Actor): boolean => {
-    const direct = store.directMembers(channel.id);
+  const hiddenFrom = async (channel: ChannelRow, actor: Actor): Promise<boolean> => {
+    const direct = await store.directMembers(channel.id);
     if (direct.length > 0 && !direct.includes(actor.userId)) return true;
-    const parentId = store.settings(channel.id).parentChannelId;
+    const parentId = (await store.settings(channel.id)).parentChannelId;
     if (parentId === null) return false;
-    const parent = store.channelById(parentId);
+    const parent = await store.channelById(parentId);
     return !parent || !roles.canModerate(parent, actor.userId, actor.admin);
   };
 
-  const get = (name: ChannelName, actor: Actor): ChannelRow => {
-    const channel = store.channelByName(name);
-    if (!channel || hiddenFrom(channel, actor)) throw unknownChannel(name);
+  const get = async (name: ChannelName, actor: Actor): Promise<ChannelRow> => {
+    const channel = await store.channelByName(name);
+    if (!channel || (await hiddenFrom(channel, actor))) throw unknownChannel(name);
     return channel;
   };
 
@@ -99,15 +99,15 @@ export function createChannels(deps: ChannelsDeps): Channels {
       visibility,
       ...(owner === undefined ? {} : { owner }),
     });
-    const channel = adopt(name, room.roomId);
-    if (visibility === "private") store.setJoinRule(channel.id, "invite");
+    const channel = await adopt(name, room.roomId);
+    if (visibility === "private") await store.setJoinRule(channel.id, "invite");
     // Known before the homeserver's own copy arrives: the creator is owner from the first reply.
-    if (room.powerLevels !== undefined) store.setPowerLevels(channel.id, room.powerLevels);
-    return store.channelById(channel.id) ?? channel;
+    if (room.powerLevels !== undefined) await store.setPowerLevels(channel.id, room.powerLevels);
+    return (await store.channelById(channel.id)) ?? channel;
   };
 
   const ensurePublic = async (name: ChannelName, creator: Actor) => {
-    if (store.channelByName(name)) return { channel: get(name, creator), created: false };
+    if (await store.channelByName(name)) return { channel: await get(name, creator), created: false };
     // Direct and moderators' channel names are kept for their own actions.
     if (isReservedName(name)) throw unknownChannel(name);
     if (creator.isGuest && !creator.admin && !policy.guestsCreate) {
@@ -124,7 +124,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
     visibility: "public" | "private" = "public",
     owner?: UserId,
   ) => {
-    const existing = store.channelByName(name);
+    const existing = await store.channelByName(name);
     if (existing) return { channel: existing, created: false };
     const pending = inFlight.get(name);
     if (pending) return { channel: await pending, created: false };

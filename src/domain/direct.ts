@@ -62,15 +62,15 @@ export function createDirect(deps: DirectDeps): Direct {
       }
       const others = members.filter((id) => id !== actor.userId);
       for (const other of others) {
-        if (personalControls.blocks(other, actor.userId))
+        if (await personalControls.blocks(other, actor.userId))
           throw new ProtocolError("chat.denied", `${other} does not take your messages.`);
       }
-      membership.checkJoiner(actor);
-      if (store.userStatus(actor.userId).banned) {
+      await membership.checkJoiner(actor);
+      if ((await store.userStatus(actor.userId)).banned) {
         throw new ProtocolError("chat.denied", "You are banned from this platform.");
       }
       const name = directChannelName(members);
-      let channel = channels.find(name);
+      let channel = await channels.find(name);
       if (!channel) {
         takeForActor(
           creation.limiter,
@@ -80,16 +80,16 @@ export function createDirect(deps: DirectDeps): Direct {
           "You are starting conversations too fast.",
         );
         // The creator's puppet creates the room, so it must exist on the homeserver first.
-        users.ensureNative(actor.userId);
+        await users.ensureNative(actor.userId);
         await users.preparePuppet(actor.userId);
         const roomId = await matrix.createDirectRoom(actor.userId, naming.aliasLocalpart(name), others);
-        channel = channels.adopt(name, roomId);
-        store.setJoinRule(channel.id, "invite");
-        store.setDirectMembers(channel.id, members);
+        channel = await channels.adopt(name, roomId);
+        await store.setJoinRule(channel.id, "invite");
+        await store.setDirectMembers(channel.id, members);
         // Native members are in at once; Matrix members were invited and accept in their client.
         for (const other of others) {
           if (!naming.isNativeUser(other)) continue;
-          membership.addMember(channel, other);
+          await membership.addMember(channel, other);
           fanout.subscribeUser(name, other);
         }
         for (const id of members.filter((m) => naming.isNativeUser(m))) {

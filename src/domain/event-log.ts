@@ -16,13 +16,13 @@ interface LogRequestBase {
   readonly sender: UserId | null;
   readonly ts: number;
   /** The content, or a function computing it after `apply` (a reaction summary). */
-  readonly entry: LoggedContent | (() => LoggedContent);
+  readonly entry: LoggedContent | (() => Promise<LoggedContent>);
   readonly replyTo?: number | undefined;
   readonly replaces?: number | undefined;
   /** Applied in the same transaction, only if the event is new. */
   readonly memberChange?: MemberChange;
   /** Side effects of a new event (an edit's rewrite, a reaction), in the same transaction. */
-  readonly apply?: () => void;
+  readonly apply?: () => Promise<void>;
 }
 
 /** An event that happened on Matrix: logged once per Matrix event id. */
@@ -34,7 +34,7 @@ export interface LogRequest extends LogRequestBase {
 export interface NativeLogRequest extends LogRequestBase {
   readonly mirror?: NewMirror;
   /** Runs in the same transaction once logged (and the mirror queued, with its outbox entry). */
-  readonly afterAppend?: (seq: EventSeq, outboxId: number | null) => void;
+  readonly afterAppend?: (seq: EventSeq, outboxId: number | null) => Promise<void>;
 }
 
 /** Receives each newly logged event, right after its commit, in event_id order per channel. */
@@ -42,11 +42,11 @@ export type EventPublisher = (channel: ChannelRow, event: ChatEvent) => void;
 
 export interface EventLog {
   /** Logs and publishes a Matrix event once; returns it as clients see it, whether new or not. */
-  record(request: LogRequest): { event: ChatEvent; fresh: boolean };
+  record(request: LogRequest): Promise<{ event: ChatEvent; fresh: boolean }>;
   /** Logs, publishes and queues the mirror of a native action. */
-  recordNative(request: NativeLogRequest): ChatEvent;
+  recordNative(request: NativeLogRequest): Promise<ChatEvent>;
   /** Logs an event older than everything logged (history from the homeserver); not published. */
-  prepend(request: LogRequest): boolean;
+  prepend(request: LogRequest): Promise<boolean>;
   toChatEvent(channel: ChannelRow, stored: StoredEvent): ChatEvent;
 }
 
@@ -82,42 +82,47 @@ const entryOf = (request: LogRequestBase) =>
 
 export function createEventLog(store: Store, publish: EventPublisher, mirrors: MirrorQueue): EventLog {
   /** The shared part of both paths, inside their transaction. */
-  const append = (request: LogRequestBase, matrixEventId: MatrixEventId | null): StoredEvent => {
-    request.apply?.();
-    const appended = store.appendEvent(newEvent(request, entryOf(request), matrixEventId));
+  const append = async (
+    request: LogRequestBase,
+    matrixEventId: MatrixEventId | null,
+  ): Promise<StoredEvent> => {
+    await request.apply?.();
+    const appended = await store.appendEvent(newEvent(request, await entryOf(request), matrixEventId));
     if (!appended) throw new Error(`an event of channel ${request.channel.id} could not be appended`);
-    if (request.memberChange) store.setMember(request.memberChange);
-    if (request.sender) store.touchMember(request.channel.id, request.sender, request.ts);
+    if (request.memberChange) await store.setMember(request.memberChange);
+    if (request.sender) await store.touchMember(request.channel.id, request.sender, request.ts);
     return appended;
   };
 
   return {
     toChatEvent,
-    record(request) {
-      const outcome = store.transaction(() => {
-        const existing = store.eventByMatrixId(request.matrixEventId);
-        if (existing) return { stored: existing, fresh: false };
-        return { stored: append(request, request.matrixEventId), fresh: true };
+    async record(request) {
+      const outcome = await store.transaction(async () => {
+        const existing = await store.eventByMatrixId(request.matrixEventId);
+        if (existing) return { event: toChatEvent(request.channel, existing), fresh: false };
+        const event = toChatEvent(request.channel, await append(request, request.matrixEventId));
+        store.afterCommit(() => publish(request.channel, event));
+        return { event, fresh: true };
       });
-      const event = toChatEvent(request.channel, outcome.stored);
-      if (outcome.fresh) publish(request.channel, event);
-      return { event, fresh: outcome.fresh };
+      return outcome;
     },
-    recordNative(request) {
-      const stored = store.transaction(() => {
-        const appended = append(request, null);
+    async recordNative(request) {
+      return await store.transaction(async () => {
+        const appended = await append(request, null);
         const outboxId = request.mirror
-          ? mirrors.enqueue(request.channel.id, appended.seq, request.mirror, request.ts)
+          ? await mirrors.enqueue(request.channel.id, appended.seq, request.mirror, request.ts)
           : null;
-        request.afterAppend?.(appended.seq, outboxId);
-        return appended;
+        await request.afterAppend?.(appended.seq, outboxId);
+        const event = toChatEvent(request.channel, appended);
+        store.afterCommit(() => {
+          publish(request.channel, event);
+          if (request.mirror) mirrors.wake(request.channel.id);
+        });
+        return event;
       });
-      const event = toChatEvent(request.channel, stored);
-      publish(request.channel, event);
-      if (request.mirror) mirrors.wake(request.channel.id);
-      return event;
     },
-    prepend: (request) =>
-      store.prependEvent(newEvent(request, entryOf(request), request.matrixEventId)) !== undefined,
+    prepend: async (request) =>
+      (await store.prependEvent(newEvent(request, await entryOf(request), request.matrixEventId))) !==
+      undefined,
   };
 }

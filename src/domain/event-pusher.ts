@@ -2,6 +2,7 @@
 // (a live event gains hundreds of members a minute), so there they are batched: member events
 // without a moderator (`by`) wait up to `windowMs` and go out together as one `chat.events` push.
 // Any other event of the channel first flushes the batch, so pushes stay in event_id order.
+// Events arrive in log order (after their commit); each channel's go out one after another.
 
 import type { Logger } from "../logging.ts";
 import type { ChatEvent } from "../protocol/events.ts";
@@ -11,7 +12,7 @@ import { guarded } from "../shared/guard.ts";
 import type { EventPublisher } from "./event-log.ts";
 import type { Hearing } from "./hearing.ts";
 import type { FanOut } from "./ports/fanout.ts";
-import type { Store } from "./ports/store.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 
 export interface MemberBatching {
   /** Channels with more joined members than this batch their join/leave pushes. */
@@ -22,7 +23,7 @@ export interface MemberBatching {
 export interface EventPusher {
   readonly publish: EventPublisher;
   /** Sends what is waiting; called on shutdown. */
-  flushAll(): void;
+  flushAll(): Promise<void>;
 }
 
 export interface EventPusherDeps {
@@ -31,11 +32,15 @@ export interface EventPusherDeps {
   readonly batching: MemberBatching;
   readonly hearing: Hearing;
   readonly log: Logger;
+  /** Runs after each event's push, in the same order. */
+  readonly afterPush?: EventPublisher;
 }
 
 export function createEventPusher(deps: EventPusherDeps): EventPusher {
-  const { fanout, store, batching, hearing, log } = deps;
+  const { fanout, store, batching, hearing, log, afterPush } = deps;
   const pending = new Map<ChannelName, { events: ChatEvent[]; timer: NodeJS.Timeout }>();
+  /** Per channel, the delivery in progress: the next one waits for it. */
+  const chains = new Map<ChannelName, Promise<void>>();
 
   const flush = (channel: ChannelName) => {
     const batch = pending.get(channel);
@@ -49,14 +54,14 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
     );
   };
 
-  const batchable = (channelId: number, event: ChatEvent) =>
+  const batchable = async (channelId: number, event: ChatEvent) =>
     event.event_type === "channel.member" &&
     event.content.by === undefined &&
-    store.joinedCount(channelId) > batching.threshold;
+    (await store.joinedCount(channelId)) > batching.threshold;
 
-  return {
-    publish(channel, event) {
-      if (batchable(channel.id, event)) {
+  const deliver = async (channel: ChannelRow, event: ChatEvent): Promise<void> => {
+    {
+      if (await batchable(channel.id, event)) {
         // Clients that did not opt in get each event as it happens, as the contract says.
         fanout.publish(
           channel.name,
@@ -88,14 +93,33 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
         fanout.publish(channel.name, pushFrame("chat.event.reaction", payload));
         return;
       }
-      const hears = hearing.filterFor(channel, event);
+      const hears = await hearing.filterFor(channel, event);
       fanout.publish(
         channel.name,
         pushFrame("chat.event", event),
         hears === null ? undefined : (subscriber) => hears(subscriber.userId),
       );
+    }
+  };
+
+  return {
+    publish(channel, event) {
+      const previous = chains.get(channel.name) ?? Promise.resolve();
+      const next = previous
+        .then(async () => {
+          await deliver(channel, event);
+          afterPush?.(channel, event);
+        })
+        .catch((error: unknown) =>
+          log.error(`pushing event ${event.event_id} of ${channel.name} failed`, error),
+        );
+      chains.set(channel.name, next);
+      void next.then(() => {
+        if (chains.get(channel.name) === next) chains.delete(channel.name);
+      });
     },
-    flushAll() {
+    async flushAll() {
+      await Promise.all(chains.values());
       for (const channel of [...pending.keys()]) flush(channel);
     },
   };

@@ -13,21 +13,21 @@ export type ListenerFilter = (listener: UserId) => boolean;
 
 export interface Hearing {
   /** The filter for this event's listeners, or null when every listener hears it. */
-  filterFor(channel: ChannelRow, event: ChatEvent): ListenerFilter | null;
-  hears(channel: ChannelRow, listener: UserId, event: ChatEvent): boolean;
+  filterFor(channel: ChannelRow, event: ChatEvent): Promise<ListenerFilter | null>;
+  hears(channel: ChannelRow, listener: UserId, event: ChatEvent): Promise<boolean>;
 }
 
 export function createHearing(deps: { audiences: Audiences; personalControls: PersonalControls }): Hearing {
   const { audiences, personalControls } = deps;
-  const filterFor = (channel: ChannelRow, event: ChatEvent): ListenerFilter | null => {
+  const filterFor = async (channel: ChannelRow, event: ChatEvent): Promise<ListenerFilter | null> => {
     if (event.event_type !== "channel.message") return null;
-    const audience = audiences.filterFor(channel, event);
-    const ignorers = event.sender === undefined ? undefined : personalControls.ignorersOf(event.sender);
+    const audience = await audiences.filterFor(channel, event);
+    const ignorers = event.sender === undefined ? undefined : await personalControls.ignorersOf(event.sender);
     if (!audience && !ignorers?.size) return null;
     return (listener) => !ignorers?.has(listener) && (!audience || audience(listener));
   };
   return {
     filterFor,
-    hears: (channel, listener, event) => filterFor(channel, event)?.(listener) ?? true,
+    hears: async (channel, listener, event) => (await filterFor(channel, event))?.(listener) ?? true,
   };
 }

@@ -51,7 +51,7 @@ export function createHistory(deps: HistoryDeps): History {
   const { store, channels, users, matrix, eventLog, naming, hearing, ownsMarker } = deps;
   const inFlight = new Map<number, Promise<void>>();
 
-  const prepend = (channel: ChannelRow, input: RoomEventInput): boolean => {
+  const prepend = async (channel: ChannelRow, input: RoomEventInput): Promise<boolean> => {
     // What Parley's outbox posted is in the log already (or was withdrawn).
     if (
       (input.kind === "message" || input.kind === "member") &&
@@ -86,11 +86,11 @@ export function createHistory(deps: HistoryDeps): History {
   };
 
   const backfill = async (channel: ChannelRow, wanted: number): Promise<void> => {
-    const state = store.backfill(channel.id);
+    const state = await store.backfill(channel.id);
     if (state.done) return;
     let token = state.token;
     if (token === null) {
-      const oldest = store.oldestMirroredEvent(channel.id);
+      const oldest = await store.oldestMirroredEvent(channel.id);
       token = oldest?.matrixEventId
         ? (await matrix.eventContext(channel.roomId, oldest.matrixEventId)).start
         : null;
@@ -99,14 +99,15 @@ export function createHistory(deps: HistoryDeps): History {
     let done = false;
     for (let page = 0; page < BACKFILL_PAGES && added < wanted; page++) {
       const result = await matrix.roomMessages(channel.roomId, token, "b", BACKFILL_PAGE_SIZE);
-      for (const input of result.events) if (input.kind !== "skip" && prepend(channel, input)) added++;
+      for (const input of result.events)
+        if (input.kind !== "skip" && (await prepend(channel, input))) added++;
       if (result.next === null || result.events.length === 0) {
         done = true;
         break;
       }
       token = result.next;
     }
-    store.setBackfill(channel.id, { token, done });
+    await store.setBackfill(channel.id, { token, done });
   };
 
   const backfillOnce = (channel: ChannelRow, wanted: number) => {
@@ -118,7 +119,7 @@ export function createHistory(deps: HistoryDeps): History {
     return pending;
   };
 
-  const usersOf = (events: ChatEvent[]): Record<string, UserView> => {
+  const usersOf = async (events: ChatEvent[]): Promise<Record<string, UserView>> => {
     const ids = new Set<UserId>();
     for (const event of events) {
       if (event.sender) ids.add(event.sender);
@@ -126,7 +127,7 @@ export function createHistory(deps: HistoryDeps): History {
     }
     const map = dict<UserView>();
     for (const id of ids) {
-      const view = users.knownView(id);
+      const view = await users.knownView(id);
       if (view) map[id] = view;
     }
     return map;
@@ -134,30 +135,30 @@ export function createHistory(deps: HistoryDeps): History {
 
   return {
     async fetch(request, listener) {
-      const channel = channels.find(request.channel);
+      const channel = await channels.find(request.channel);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${request.channel}.`);
       const forward = request.after_id !== undefined && request.before_id === undefined;
       const range = {
         ...(request.after_id === undefined ? {} : { after: request.after_id }),
         ...(request.before_id === undefined ? {} : { before: request.before_id }),
       };
-      let stored = store.eventsBetween(channel.id, range, request.count, !forward);
+      let stored = await store.eventsBetween(channel.id, range, request.count, !forward);
       if (!forward && stored.length < request.count && request.after_id === undefined) {
         await backfillOnce(channel, request.count - stored.length);
-        stored = store.eventsBetween(channel.id, range, request.count, true);
+        stored = await store.eventsBetween(channel.id, range, request.count, true);
       }
-      const summaries = store.reactionSummaries(
+      const summaries = await store.reactionSummaries(
         channel.id,
         stored.filter((e) => e.eventType === "channel.message").map((e) => e.seq),
       );
-      const results = stored
-        .map((event) => {
-          const chatEvent = toChatEvent(channel, event);
-          const reactions = summaries.get(event.seq);
-          return reactions ? { ...chatEvent, reactions } : chatEvent;
-        })
-        .filter((event) => hearing.hears(channel, listener, event));
-      return { results, users: usersOf(results) };
+      const results: ChatEvent[] = [];
+      for (const event of stored) {
+        const chatEvent = toChatEvent(channel, event);
+        if (!(await hearing.hears(channel, listener, chatEvent))) continue;
+        const reactions = summaries.get(event.seq);
+        results.push(reactions ? ({ ...chatEvent, reactions } as ChatEvent) : chatEvent);
+      }
+      return { results, users: await usersOf(results) };
     },
   };
 }

@@ -28,11 +28,11 @@ import type { Users } from "./users.ts";
 export type Outcome = { readonly outcome: "done" } | { readonly outcome: "skipped"; readonly why: string };
 
 export interface Inbound {
-  handle(input: RoomEventInput): Outcome;
+  handle(input: RoomEventInput): Promise<Outcome>;
   /** Typing, receipts, presence: best effort, they only tell us who is active. */
   activeUsers(userIds: readonly UserId[], at: number): void;
   /** The complete list of who is typing in a room (an m.typing EDU). */
-  typing(roomId: RoomId, userIds: readonly UserId[]): void;
+  typing(roomId: RoomId, userIds: readonly UserId[]): Promise<void>;
 }
 
 const done: Outcome = { outcome: "done" };
@@ -67,10 +67,10 @@ export function createInbound(deps: InboundDeps): Inbound {
     powerLevels,
     echoes,
   } = deps;
-  const profileOf = (event: MemberEvent, known: MemberRow | undefined): Profile => {
+  const profileOf = async (event: MemberEvent, known: MemberRow | undefined): Promise<Profile> => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
     // and ban events carry none, so the name they had while in the room is kept.
-    const nativeUser = users.native(event.target);
+    const nativeUser = await users.native(event.target);
     if (nativeUser) return { display_name: nativeUser.displayName, avatar_url: nativeUser.avatarUrl };
     if (event.membership === "join" || event.displayName !== null) {
       return { display_name: event.displayName, avatar_url: event.avatarUrl };
@@ -78,15 +78,15 @@ export function createInbound(deps: InboundDeps): Inbound {
     return { display_name: known?.displayName ?? null, avatar_url: known?.avatarUrl ?? null };
   };
 
-  const member = (event: MemberEvent): Outcome => {
-    const channel = store.channelByRoom(event.roomId);
+  const member = async (event: MemberEvent): Promise<Outcome> => {
+    const channel = await store.channelByRoom(event.roomId);
     if (!channel) return skip("room is not a channel");
     if (event.target === naming.botUserId) return skip("the bridge bot is not a member");
     if (event.membership === "knock") return skip("knocks are not shown");
     activity.touch(event.sender, event.ts);
-    const known = store.member(channel.id, event.target);
+    const known = await store.member(channel.id, event.target);
     const previous = known?.membership;
-    const profile = profileOf(event, known);
+    const profile = await profileOf(event, known);
     const memberChange = {
       channelId: channel.id,
       userId: event.target,
@@ -101,10 +101,10 @@ export function createInbound(deps: InboundDeps): Inbound {
     if (!isShownMembership(event.membership) || !changesMembership) {
       // Profile changes, invites, and leaves of non-members only update what we know, unless
       // something newer is known already (an invite's echo after the join it led to).
-      if (!known || event.ts >= known.updatedAt) store.setMember(memberChange);
+      if (!known || event.ts >= known.updatedAt) await store.setMember(memberChange);
       return done;
     }
-    eventLog.record({
+    await eventLog.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
@@ -115,22 +115,22 @@ export function createInbound(deps: InboundDeps): Inbound {
     return done;
   };
 
-  const message = (event: MessageEvent): Outcome => {
-    const channel = store.channelByRoom(event.roomId);
+  const message = async (event: MessageEvent): Promise<Outcome> => {
+    const channel = await store.channelByRoom(event.roomId);
     if (!channel) return skip("room is not a channel");
     if (event.sender === naming.botUserId) return skip("bridge bot messages are not shown");
     activity.touch(event.sender, event.ts);
     if (
       event.replaces === null &&
       !naming.isNativeUser(event.sender) &&
-      !store.eventByMatrixId(event.matrixEventId)
+      !(await store.eventByMatrixId(event.matrixEventId))
     ) {
       // Slow mode binds Matrix users too: a post that came too fast is removed by the bot.
-      if (settings.enforceOnMatrixPost(channel, event.sender, event.ts, event.matrixEventId)) {
+      if (await settings.enforceOnMatrixPost(channel, event.sender, event.ts, event.matrixEventId)) {
         return skip("slow mode: removed");
       }
     }
-    const original = event.replaces === null ? undefined : store.eventByMatrixId(event.replaces);
+    const original = event.replaces === null ? undefined : await store.eventByMatrixId(event.replaces);
     if (event.replaces !== null) {
       // Matrix only honours edits by the original sender; so do we, and only of live messages.
       if (
@@ -142,8 +142,8 @@ export function createInbound(deps: InboundDeps): Inbound {
         return skip("edit of an unknown or deleted message, or by someone else");
       }
     }
-    const repliedTo = event.replyTo === null ? undefined : store.eventByMatrixId(event.replyTo);
-    const { event: logged, fresh } = eventLog.record({
+    const repliedTo = event.replyTo === null ? undefined : await store.eventByMatrixId(event.replyTo);
+    const { event: logged, fresh } = await eventLog.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
@@ -153,25 +153,25 @@ export function createInbound(deps: InboundDeps): Inbound {
       replaces: original?.seq,
       ...(original ? { apply: () => store.replaceContent(channel.id, original.seq, event.content) } : {}),
     });
-    if (fresh && !original) notifications.mentioned(channel, logged, event.mentions);
+    if (fresh && !original) await notifications.mentioned(channel, logged, event.mentions);
     return done;
   };
 
-  const reaction = (event: ReactionEvent): Outcome => {
-    const target = store.eventByMatrixId(event.target);
-    const channel = store.channelByRoom(event.roomId);
+  const reaction = async (event: ReactionEvent): Promise<Outcome> => {
+    const target = await store.eventByMatrixId(event.target);
+    const channel = await store.channelByRoom(event.roomId);
     if (!channel || !target || target.channelId !== channel.id || target.eventType !== "channel.message") {
       return skip("reaction to something that is not a message of a channel");
     }
     activity.touch(event.sender, event.ts);
-    eventLog.record({
+    await eventLog.record({
       channel,
       matrixEventId: event.matrixEventId,
       sender: event.sender,
       ts: event.ts,
       entry: reactionEntry(store, channel.id, target.seq),
-      apply: () => {
-        store.addReaction({
+      apply: async () => {
+        await store.addReaction({
           channelId: channel.id,
           targetSeq: target.seq,
           userId: event.sender,
@@ -183,22 +183,22 @@ export function createInbound(deps: InboundDeps): Inbound {
     return done;
   };
 
-  const redaction = (event: RedactionEvent): Outcome => {
-    const channel = store.channelByRoom(event.roomId);
+  const redaction = async (event: RedactionEvent): Promise<Outcome> => {
+    const channel = await store.channelByRoom(event.roomId);
     if (!channel) return skip("room is not a channel");
     const base = { channel, matrixEventId: event.matrixEventId, sender: event.sender, ts: event.ts };
-    const reacted = store.reactionByMatrixId(event.redacts);
+    const reacted = await store.reactionByMatrixId(event.redacts);
     if (reacted && reacted.channelId === channel.id) {
-      eventLog.record({
+      await eventLog.record({
         ...base,
         entry: reactionEntry(store, channel.id, reacted.targetSeq),
-        apply: () => {
-          store.removeReaction(channel.id, reacted.targetSeq, reacted.userId, reacted.reaction);
+        apply: async () => {
+          await store.removeReaction(channel.id, reacted.targetSeq, reacted.userId, reacted.reaction);
         },
       });
       return done;
     }
-    const original = store.eventByMatrixId(event.redacts);
+    const original = await store.eventByMatrixId(event.redacts);
     if (original?.channelId !== channel.id || original.eventType !== "channel.message") {
       return skip("redaction of something not shown");
     }
@@ -208,7 +208,7 @@ export function createInbound(deps: InboundDeps): Inbound {
       return skip("redaction by someone without the power to redact");
     }
     const deleted = { type: "deleted" } as const;
-    eventLog.record({
+    await eventLog.record({
       ...base,
       entry: { eventType: "channel.message", content: deleted },
       replaces: original.seq,
@@ -217,24 +217,24 @@ export function createInbound(deps: InboundDeps): Inbound {
     return done;
   };
 
-  const alias = (roomId: RoomId, value: string): Outcome => {
+  const alias = async (roomId: RoomId, value: string): Promise<Outcome> => {
     const name = naming.channelFromAlias(value);
     if (!name) return skip("alias outside our namespace");
-    if (store.channelByRoom(roomId)) return done;
-    if (channels.find(name)) return skip("channel already mapped to another room");
-    channels.adopt(name, roomId);
+    if (await store.channelByRoom(roomId)) return done;
+    if (await channels.find(name)) return skip("channel already mapped to another room");
+    await channels.adopt(name, roomId);
     return done;
   };
 
   return {
-    handle(input) {
+    async handle(input) {
       if (
         (input.kind === "member" ||
           input.kind === "message" ||
           input.kind === "reaction" ||
           input.kind === "redaction") &&
         input.event.marker !== null &&
-        echoes.acknowledgeEcho(input.event.marker, input.event.matrixEventId, input.event.sender)
+        (await echoes.acknowledgeEcho(input.event.marker, input.event.matrixEventId, input.event.sender))
       ) {
         return skip("the echo of a native action");
       }
@@ -248,23 +248,23 @@ export function createInbound(deps: InboundDeps): Inbound {
         case "redaction":
           return redaction(input.event);
         case "topic": {
-          const channel = store.channelByRoom(input.roomId);
+          const channel = await store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");
-          store.setTopic(channel.id, input.topic);
+          await store.setTopic(channel.id, input.topic);
           return done;
         }
         case "power_levels": {
-          const channel = store.channelByRoom(input.roomId);
+          const channel = await store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");
-          powerLevels.fromMatrix(channel.id, input.content);
+          await powerLevels.fromMatrix(channel.id, input.content);
           return done;
         }
         case "alias":
           return alias(input.roomId, input.alias);
         case "join_rule": {
-          const channel = store.channelByRoom(input.roomId);
+          const channel = await store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");
-          store.setJoinRule(channel.id, input.joinRule);
+          await store.setJoinRule(channel.id, input.joinRule);
           return done;
         }
       }

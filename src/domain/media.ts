@@ -32,7 +32,7 @@ export interface Media {
   /** Only the homeserver's own media: Parley is no proxy for other servers' files. */
   download(server: string, mediaId: string): Promise<DownloadedMedia>;
   /** The caller's right to read the channel is checked before (handlers/history.ts). */
-  gallery(channel: ChannelName, page: { before_id?: number | undefined; count: number }): MediaPage;
+  gallery(channel: ChannelName, page: { before_id?: number | undefined; count: number }): Promise<MediaPage>;
 }
 
 const LINK = /https?:\/\/[^\s<>"'`]+/g;
@@ -80,7 +80,7 @@ export function createMedia(deps: MediaDeps): Media {
       if (data.length > limits.maxUploadBytes) throw new ProtocolError("media.too_large");
       if (!isAllowedType(mimeType))
         throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
-      const user = users.native(userId);
+      const user = await users.native(userId);
       if (!user) throw new Error(`upload by unknown native user ${userId}`);
       await users.preparePuppet(user.userId);
       const mxc = await matrix.uploadMedia(userId, data, mimeType, filename);
@@ -100,10 +100,10 @@ export function createMedia(deps: MediaDeps): Media {
       }
       throw new ProtocolError("media.not_found");
     },
-    gallery(name, { before_id: beforeId, count }) {
-      const channel = channels.find(name);
+    async gallery(name, { before_id: beforeId, count }) {
+      const channel = await channels.find(name);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
-      const events = store.postsWithMedia(channel.id, beforeId, count);
+      const events = await store.postsWithMedia(channel.id, beforeId, count);
       const items = events.flatMap((event) =>
         itemsOf(event.content as MessageContent).map((item) => ({
           event_id: event.seq,

@@ -28,7 +28,7 @@ export const SEEN_LIMIT = 1000;
 
 export interface Membership {
   /** Throws what join would refuse the actor for before touching any channel (no display name). */
-  checkJoiner(actor: Actor): NativeUserRow;
+  checkJoiner(actor: Actor): Promise<NativeUserRow>;
   /** `limited: false` for joins that are part of another limited action (a new direct channel). */
   join(
     actor: Actor,
@@ -38,13 +38,13 @@ export interface Membership {
   leave(userId: UserId, channel: ChannelName): Promise<void>;
   /** Creates the channel if needed; for subscribers, who need no membership. */
   open(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
-  isJoined(userId: UserId, channel: ChannelRow): boolean;
-  members(channel: ChannelRow): MemberView[];
+  isJoined(userId: UserId, channel: ChannelRow): Promise<boolean>;
+  members(channel: ChannelRow): Promise<MemberView[]>;
   /** Members now, those of them online, and everyone seen in the channel with when. */
-  list(actor: Actor, channel: ChannelName): MemberList;
+  list(actor: Actor, channel: ChannelName): Promise<MemberList>;
   /** Puts another native user into a channel (a direct channel someone opened with them). */
-  addMember(channel: ChannelRow, userId: UserId): void;
-  find(channel: ChannelName): ChannelRow | undefined;
+  addMember(channel: ChannelRow, userId: UserId): Promise<void>;
+  find(channel: ChannelName): Promise<ChannelRow | undefined>;
 }
 
 export interface MembershipDeps {
@@ -61,26 +61,30 @@ export interface MembershipDeps {
 
 export function createMembership(deps: MembershipDeps): Membership {
   const { store, channels, users, eventLog, activity, roles, gatekeeper, joinRate } = deps;
-  const members = (channel: ChannelRow): MemberView[] =>
-    store.joinedMembers(channel.id).map((member) => {
-      const nativeUser = users.native(member.userId);
+  const members = async (channel: ChannelRow): Promise<MemberView[]> => {
+    const joined = await store.joinedMembers(channel.id);
+    // One query for the native ones among them, not one per member.
+    const natives = await store.nativeUsers(joined.map((member) => member.userId));
+    return joined.map((member) => {
+      const nativeUser = natives.get(member.userId);
       const view: UserView = nativeUser
         ? nativeView(nativeUser)
         : { id: member.userId, profile: { display_name: member.displayName, avatar_url: member.avatarUrl } };
       return { ...view, role: roles.role(channel, member.userId) };
     });
+  };
 
-  const snapshot = (channel: ChannelRow, actor: Actor): ChannelSnapshot => ({
-    state: { ...channels.state(channel), ...gatekeeper.describe(channel, actor) },
-    next_event_id: store.nextSeq(channel.id),
-    members: members(channel),
+  const snapshot = async (channel: ChannelRow, actor: Actor): Promise<ChannelSnapshot> => ({
+    state: { ...channels.state(channel), ...(await gatekeeper.describe(channel, actor)) },
+    next_event_id: await store.nextSeq(channel.id),
+    members: await members(channel),
   });
 
-  const isJoined = (userId: UserId, channel: ChannelRow) =>
-    store.member(channel.id, userId)?.membership === "join";
+  const isJoined = async (userId: UserId, channel: ChannelRow) =>
+    (await store.member(channel.id, userId))?.membership === "join";
 
   /** Logs a native user's own join or leave, and queues it for the room. */
-  const recordOwn = (
+  const recordOwn = async (
     channel: ChannelRow,
     userId: UserId,
     membership: "join" | "leave",
@@ -92,7 +96,7 @@ export function createMembership(deps: MembershipDeps): Membership {
         ? // Invite-only rooms (direct and moderators' channels) need the bot's invitation first.
           { kind: "join", actor: userId, payload: { profile, invite: channel.joinRule !== "public" } }
         : { kind: "leave", actor: userId, payload: { profile } };
-    eventLog.recordNative({
+    await eventLog.recordNative({
       channel,
       sender: userId,
       ts: now,
@@ -102,8 +106,8 @@ export function createMembership(deps: MembershipDeps): Membership {
     });
   };
 
-  const checkJoiner = (actor: Actor): NativeUserRow => {
-    const user = users.native(actor.userId);
+  const checkJoiner = async (actor: Actor): Promise<NativeUserRow> => {
+    const user = await users.native(actor.userId);
     if (!user) throw new Error(`join by unknown native user ${actor.userId}`);
     if (!user.displayName) throw new ProtocolError("channel.join.missing_profile");
     return user;
@@ -114,17 +118,17 @@ export function createMembership(deps: MembershipDeps): Membership {
     members,
     isJoined,
     find: (name) => channels.find(name),
-    list(actor, name) {
-      const channel = channels.get(name, actor);
-      activity.flush();
+    async list(actor, name) {
+      const channel = await channels.get(name, actor);
+      await activity.flush();
       const now = Date.now();
-      const current = members(channel);
+      const current = await members(channel);
       const online = current.filter((m) => activity.isOnline(m.id, now)).map((m) => m.id);
       const onlineNow = new Set(online);
       const karma = dict<number>();
       if (roles.canModerate(channel, actor.userId, actor.admin)) {
         for (const member of current) {
-          const value = store.karma(member.id);
+          const value = await store.karma(member.id);
           if (value !== 0) karma[member.id] = value;
         }
       }
@@ -132,38 +136,44 @@ export function createMembership(deps: MembershipDeps): Membership {
         ...(roles.canModerate(channel, actor.userId, actor.admin) ? { karma } : {}),
         members: current,
         online,
-        seen: store.seenMembers(channel.id, SEEN_LIMIT).map((m) => ({
+        seen: (await store.seenMembers(channel.id, SEEN_LIMIT)).map((m) => ({
           id: m.userId,
           last_seen: onlineNow.has(m.userId) ? now : (m.lastSeen ?? m.updatedAt),
         })),
       };
     },
-    addMember(channel, userId) {
-      const user = users.ensureNative(userId);
-      if (isJoined(userId, channel)) return;
-      recordOwn(channel, userId, "join", { display_name: user.displayName, avatar_url: user.avatarUrl });
+    async addMember(channel, userId) {
+      const user = await users.ensureNative(userId);
+      if (await isJoined(userId, channel)) return;
+      await recordOwn(channel, userId, "join", {
+        display_name: user.displayName,
+        avatar_url: user.avatarUrl,
+      });
     },
     async open(actor, name) {
       const channel = await channels.ensure(name, actor);
-      gatekeeper.checkEnter(channel, actor);
+      await gatekeeper.checkEnter(channel, actor);
       return snapshot(channel, actor);
     },
     async join(actor, name, options = {}) {
       const userId = actor.userId;
-      const user = checkJoiner(actor);
-      const known = channels.find(name);
+      const user = await checkJoiner(actor);
+      const known = await channels.find(name);
       // The join limit is taken before the channel may be created, so a refused join creates
       // nothing; it is given back if nothing is to be done after all.
-      const limited = options.limited !== false && !(known && isJoined(userId, known));
+      const limited = options.limited !== false && !(known && (await isJoined(userId, known)));
       if (limited)
         takeForActor(joinRate.limiter, "joins", actor, joinRate.rules, "You are joining channels too fast.");
       try {
         const { channel } = await channels.ensurePublic(name, actor);
-        gatekeeper.checkEnter(channel, actor);
-        if (!isJoined(userId, channel)) {
-          recordOwn(channel, userId, "join", { display_name: user.displayName, avatar_url: user.avatarUrl });
+        await gatekeeper.checkEnter(channel, actor);
+        if (!(await isJoined(userId, channel))) {
+          await recordOwn(channel, userId, "join", {
+            display_name: user.displayName,
+            avatar_url: user.avatarUrl,
+          });
         } else if (limited) refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
-        return snapshot(store.channelById(channel.id) ?? channel, actor);
+        return await snapshot((await store.channelById(channel.id)) ?? channel, actor);
       } catch (error) {
         if (limited && !(error instanceof UpstreamUnavailableError)) {
           refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
@@ -172,11 +182,11 @@ export function createMembership(deps: MembershipDeps): Membership {
       }
     },
     async leave(userId, name) {
-      const channel = channels.find(name);
-      if (!channel || !isJoined(userId, channel)) return; // leaving is idempotent
-      const user = users.native(userId);
+      const channel = await channels.find(name);
+      if (!channel || !(await isJoined(userId, channel))) return; // leaving is idempotent
+      const user = await users.native(userId);
       const profile = user ? nativeView(user).profile : { display_name: null, avatar_url: null };
-      recordOwn(channel, userId, "leave", profile);
+      await recordOwn(channel, userId, "leave", profile);
     },
   };
 }

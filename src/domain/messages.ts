@@ -59,10 +59,13 @@ export interface MessagesDeps {
   readonly settings: Settings;
 }
 
+/** Thrown inside the log's transaction when the same txn_id was logged meanwhile. */
+class RetriedTxn extends Error {}
+
 export function createMessages(deps: MessagesDeps): Messages {
   const { store, channels, membership, eventLog, notifications, gatekeeper, settings } = deps;
-  const target = (channel: ChannelRow, seq: number, field: string): StoredEvent => {
-    const event = store.eventBySeq(channel.id, asEventSeq(seq));
+  const target = async (channel: ChannelRow, seq: number, field: string): Promise<StoredEvent> => {
+    const event = await store.eventBySeq(channel.id, asEventSeq(seq));
     if (event?.eventType !== "channel.message") {
       throw new ProtocolError("chat.unknown_event", `No message ${seq} in ${channel.name}.`, {
         fields: [field],
@@ -108,28 +111,33 @@ export function createMessages(deps: MessagesDeps): Messages {
           fields: ["replaces"],
         });
       }
-      const channel = channels.get(request.channel, actor);
+      const channel = await channels.get(request.channel, actor);
       // A retry of a send that went through returns the original event, however late it comes,
       // before any check that could now refuse it (slow mode, a timeout since, ...).
-      const earlier =
-        request.txn_id === undefined ? undefined : store.sentTxn(userId, channel.id, request.txn_id);
-      const earlierEvent = earlier === undefined ? undefined : store.eventBySeq(channel.id, earlier);
-      if (earlierEvent) return eventLog.toChatEvent(channel, earlierEvent);
-      if (store.member(channel.id, userId)?.membership === "ban") throw new ProtocolError("channel.banned");
-      if (!membership.isJoined(userId, channel)) {
+      const earlierEvent = async () => {
+        const earlier =
+          request.txn_id === undefined ? undefined : await store.sentTxn(userId, channel.id, request.txn_id);
+        const stored = earlier === undefined ? undefined : await store.eventBySeq(channel.id, earlier);
+        return stored && eventLog.toChatEvent(channel, stored);
+      };
+      const earlier = await earlierEvent();
+      if (earlier) return earlier;
+      if ((await store.member(channel.id, userId))?.membership === "ban")
+        throw new ProtocolError("channel.banned");
+      if (!(await membership.isJoined(userId, channel))) {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
       }
       const original =
-        request.replaces === undefined ? undefined : target(channel, request.replaces, "replaces");
+        request.replaces === undefined ? undefined : await target(channel, request.replaces, "replaces");
       if (original) checkReplace(channel, actor, original, content);
       const isPost = original === undefined;
-      gatekeeper.checkPost(channel, actor, isPost ? "post" : "change");
+      await gatekeeper.checkPost(channel, actor, isPost ? "post" : "change");
       const repliedTo =
-        request.reply_to === undefined ? undefined : target(channel, request.reply_to, "reply_to");
+        request.reply_to === undefined ? undefined : await target(channel, request.reply_to, "reply_to");
 
       const mentions = mentionsIn(content);
       const now = Date.now();
-      const event = eventLog.recordNative({
+      const logged = eventLog.recordNative({
         channel,
         sender: userId,
         ts: now,
@@ -145,13 +153,23 @@ export function createMessages(deps: MessagesDeps): Messages {
                   : store.replaceContent(channel.id, original.seq, content),
             }
           : {}),
-        afterAppend: (seq) => {
-          if (request.txn_id !== undefined) store.recordSentTxn(userId, channel.id, request.txn_id, seq);
+        afterAppend: async (seq) => {
+          if (request.txn_id === undefined) return;
+          // A retry sent while this one was still on its way: only one of them is logged.
+          if (!(await store.recordSentTxn(userId, channel.id, request.txn_id, seq))) throw new RetriedTxn();
         },
       });
+      let event: ChatEvent;
+      try {
+        event = await logged;
+      } catch (error) {
+        const first = error instanceof RetriedTxn ? await earlierEvent() : undefined;
+        if (first) return first;
+        throw error;
+      }
       if (isPost) {
-        settings.posted(channel, userId, now);
-        notifications.mentioned(channel, event, mentions);
+        await settings.posted(channel, userId, now);
+        await notifications.mentioned(channel, event, mentions);
       }
       return event;
     },

@@ -16,10 +16,10 @@ export interface Notifications {
    * A new message: in a direct channel everyone else is notified, elsewhere the users it
    * mentions. Only joined native members get notifications.
    */
-  mentioned(channel: ChannelRow, event: ChatEvent, mentions: readonly UserId[]): void;
-  counts(userId: UserId): Record<string, number>;
+  mentioned(channel: ChannelRow, event: ChatEvent, mentions: readonly UserId[]): Promise<void>;
+  counts(userId: UserId): Promise<Record<string, number>>;
   /** After a read: drops notifications up to `seq` and tells all the user's connections. */
-  read(userId: UserId, channel: ChannelRow, seq: number): void;
+  read(userId: UserId, channel: ChannelRow, seq: number): Promise<void>;
 }
 
 export interface NotificationsDeps {
@@ -32,32 +32,37 @@ export interface NotificationsDeps {
 
 export function createNotifications(deps: NotificationsDeps): Notifications {
   const { store, fanout, users, naming, hearing } = deps;
-  const counts = (userId: UserId): Record<string, number> => {
+  const counts = async (userId: UserId): Promise<Record<string, number>> => {
     const result = dict<number>();
-    for (const { channelId, count } of store.notificationCounts(userId)) {
-      const channel = store.channelById(channelId);
+    for (const { channelId, count } of await store.notificationCounts(userId)) {
+      const channel = await store.channelById(channelId);
       if (channel) result[channel.name] = count;
     }
     return result;
   };
   return {
     counts,
-    mentioned(channel, event, mentions) {
-      const sender = event.sender && users.knownView(event.sender);
-      const direct = store.directMembers(channel.id);
+    async mentioned(channel, event, mentions) {
+      const sender = event.sender && (await users.knownView(event.sender));
+      const direct = await store.directMembers(channel.id);
       for (const userId of direct.length > 0 ? direct : mentions) {
-        if (userId === event.sender || !naming.isNativeUser(userId) || !hearing.hears(channel, userId, event))
+        if (
+          userId === event.sender ||
+          !naming.isNativeUser(userId) ||
+          !(await hearing.hears(channel, userId, event))
+        )
           continue;
-        if (store.member(channel.id, userId)?.membership !== "join") continue;
-        store.addNotification(userId, channel.id, event.event_id);
+        if ((await store.member(channel.id, userId))?.membership !== "join") continue;
+        await store.addNotification(userId, channel.id, event.event_id);
         fanout.sendToUser(userId, pushFrame("chat.notification", { event, sender: sender ?? null }));
-        fanout.sendToUser(userId, pushFrame("chat.notification_counts", counts(userId)));
+        fanout.sendToUser(userId, pushFrame("chat.notification_counts", await counts(userId)));
       }
     },
-    read(userId, channel, seq) {
-      const before = store.notificationCounts(userId).find((c) => c.channelId === channel.id)?.count ?? 0;
-      store.clearNotifications(userId, channel.id, seq);
-      if (before > 0) fanout.sendToUser(userId, pushFrame("chat.notification_counts", counts(userId)));
+    async read(userId, channel, seq) {
+      const before =
+        (await store.notificationCounts(userId)).find((c) => c.channelId === channel.id)?.count ?? 0;
+      await store.clearNotifications(userId, channel.id, seq);
+      if (before > 0) fanout.sendToUser(userId, pushFrame("chat.notification_counts", await counts(userId)));
     },
   };
 }

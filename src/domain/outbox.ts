@@ -58,11 +58,11 @@ export interface NewMirror<K extends OutboxKind = OutboxKind> {
 }
 
 /** How a refused entry is undone natively; the domain modules that log entries provide it. */
-export type Withdraw = (channel: ChannelRow, entry: OutboxEntry, why: ProtocolError) => void;
+export type Withdraw = (channel: ChannelRow, entry: OutboxEntry, why: ProtocolError) => Promise<void>;
 
 export interface Outbox {
   /** Queues the mirror of a native action. Call inside the store transaction that logs it. */
-  enqueue(channelId: number, seq: number | null, mirror: NewMirror, at: number): number;
+  enqueue(channelId: number, seq: number | null, mirror: NewMirror, at: number): Promise<number>;
   /** After the commit: makes sure the channel's queue is being worked on. */
   wake(channelId: number): void;
   /**
@@ -71,14 +71,14 @@ export interface Outbox {
    * it is logged already: log nothing. Markers are visible in rooms: one counts only when sent by
    * the puppet (or the bot) the entry was for, which nobody but Parley can send as.
    */
-  acknowledgeEcho(marker: string, matrixEventId: MatrixEventId, sender: UserId): boolean;
+  acknowledgeEcho(marker: string, matrixEventId: MatrixEventId, sender: UserId): Promise<boolean>;
   /** Whether an event with `marker` sent by `sender` was posted by this installation's outbox. */
   ownsMarker(marker: string | null, sender: UserId): boolean;
   /** Works on every channel with pending entries (at start-up, after a crash). */
-  start(): void;
+  start(): Promise<void>;
   /** Takes nothing new; resolves once the calls in flight have been answered and recorded. */
   stop(): Promise<void>;
-  stats(): { pending: number; oldestAgeMs: number | null };
+  stats(): Promise<{ pending: number; oldestAgeMs: number | null }>;
 }
 
 export interface OutboxDeps {
@@ -89,7 +89,7 @@ export interface OutboxDeps {
   /** Registers a puppet and brings its display name up to date before it first acts. */
   readonly preparePuppet: (userId: UserId) => Promise<void>;
   /** A native user's profile now. */
-  readonly profileOf: (userId: UserId) => Profile | undefined;
+  readonly profileOf: (userId: UserId) => Promise<Profile | undefined>;
   /** Undoes a refused entry natively, by kind. */
   readonly withdraw: Withdraw;
   /** Homeserver calls the outbox has in flight at once, over all channels. */
@@ -122,7 +122,7 @@ const markerPrefix = (instance: string) => `p${instance}.`;
 
 export function createOutbox(deps: OutboxDeps): Outbox {
   const { store, matrix, fanout, naming, preparePuppet, profileOf, withdraw, log } = deps;
-  const instance = store.instanceId();
+  const instance = store.instanceId;
   const prefix = markerPrefix(instance);
   /** Channels whose last attempt found the homeserver unreachable. */
   const waitingForHomeserver = new Set<number>();
@@ -142,8 +142,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     txnId: `parley.${instance}.${entry.id}`,
   });
 
-  const eventIdAt = (channelId: number, seq: number): MatrixEventId | null =>
-    store.eventBySeq(channelId, asEventSeq(seq))?.matrixEventId ?? null;
+  const eventIdAt = async (channelId: number, seq: number): Promise<MatrixEventId | null> =>
+    (await store.eventBySeq(channelId, asEventSeq(seq)))?.matrixEventId ?? null;
 
   const slot = async (): Promise<() => void> => {
     if (inFlight >= deps.concurrency) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
@@ -171,13 +171,14 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         const message: OutgoingMessage = {
           content: p.content,
           mentions: p.mentions,
-          replyTo: p.replyTo === undefined ? undefined : (eventIdAt(channel.id, p.replyTo) ?? undefined),
+          replyTo:
+            p.replyTo === undefined ? undefined : ((await eventIdAt(channel.id, p.replyTo)) ?? undefined),
         };
         return matrix.sendMessage(channel.roomId, need(actor), message, mirroring);
       }
       case "edit": {
         const p = entry.payload as OutboxPayload["edit"];
-        const original = eventIdAt(channel.id, p.original);
+        const original = await eventIdAt(channel.id, p.original);
         // The original never reached Matrix (it was withdrawn): there is nothing to edit there.
         if (original === null) return null;
         return matrix.sendMessage(
@@ -188,13 +189,13 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         );
       }
       case "delete": {
-        const original = eventIdAt(channel.id, (entry.payload as OutboxPayload["delete"]).original);
+        const original = await eventIdAt(channel.id, (entry.payload as OutboxPayload["delete"]).original);
         if (original === null) return null;
         return matrix.redact(channel.roomId, need(actor), original, mirroring);
       }
       case "react": {
         const p = entry.payload as OutboxPayload["react"];
-        const target = eventIdAt(channel.id, p.target);
+        const target = await eventIdAt(channel.id, p.target);
         if (target === null) return null;
         return matrix.react(channel.roomId, need(actor), target, p.key, mirroring);
       }
@@ -202,7 +203,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         const p = entry.payload as OutboxPayload["unreact"];
         const reaction =
           p.reactionEventId ??
-          (p.reactEntry === null ? null : store.outboxEntry(p.reactEntry)?.matrixEventId);
+          (p.reactEntry === null ? null : (await store.outboxEntry(p.reactEntry))?.matrixEventId);
         if (!reaction) return null;
         return matrix.redact(channel.roomId, need(actor), reaction, mirroring);
       }
@@ -212,7 +213,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // Invite-only rooms (direct and moderators' channels) need the bot's invitation first.
         if (p.invite) await matrix.invite(channel.roomId, userId);
         // The profile as it is now: a name changed since the join counts.
-        const profile = profileOf(userId) ?? p.profile;
+        const profile = (await profileOf(userId)) ?? p.profile;
         const joined = await matrix.setMembership(
           channel.roomId,
           userId,
@@ -222,7 +223,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         );
         // Renamed while the join was on its way: the homeserver renamed the puppet's other rooms
         // but not this one, which it was not in yet.
-        const now = profileOf(userId)?.display_name;
+        const now = (await profileOf(userId))?.display_name;
         if (now && now !== profile.display_name) {
           await matrix
             .setDisplayName(userId, now)
@@ -246,7 +247,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }
       case "receipt": {
         const p = entry.payload as OutboxPayload["receipt"];
-        const target = eventIdAt(channel.id, p.target);
+        const target = await eventIdAt(channel.id, p.target);
         if (target !== null) await matrix.sendReceipt(channel.roomId, need(actor), target);
         return null;
       }
@@ -254,7 +255,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         const p = entry.payload as OutboxPayload["power_level"];
         // The homeserver's content is the truth from now on (someone may have changed it meanwhile).
         const content = await matrix.setPowerLevel(channel.roomId, p.userId, p.level);
-        store.setPowerLevels(channel.id, withPendingLevels(store, channel.id, content));
+        await store.setPowerLevels(channel.id, await withPendingLevels(store, channel.id, content));
         return null;
       }
     }
@@ -307,10 +308,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     }
   };
 
-  const settle = (channel: ChannelRow, entry: OutboxEntry, outcome: Outcome) => {
+  const settle = async (channel: ChannelRow, entry: OutboxEntry, outcome: Outcome) => {
     const now = Date.now();
     if (outcome.kind === "retry") {
-      store.recordOutboxAttempt(entry.id, now, outcome.error, now + outcome.afterMs);
+      await store.recordOutboxAttempt(entry.id, now, outcome.error, now + outcome.afterMs);
       if (outcome.unreachable) waitingForHomeserver.add(channel.id);
       return;
     }
@@ -325,18 +326,35 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }
     }
     if (outcome.kind === "done") {
-      store.transaction(() => {
-        store.finishOutbox(entry.id, "done", outcome.matrixEventId, null, now);
-        if (outcome.matrixEventId !== null) recordMatrixId(entry, outcome.matrixEventId);
+      await store.transaction(async () => {
+        await store.finishOutbox(entry.id, "done", outcome.matrixEventId, null, now);
+        if (outcome.matrixEventId !== null) await recordMatrixId(entry, outcome.matrixEventId);
       });
       return;
     }
-    store.finishOutbox(entry.id, "refused", null, `${outcome.error.code}: ${outcome.error.message}`, now);
     log.warn(`outbox entry ${entry.id} (${entry.kind}) in ${channel.name} refused: ${outcome.error.message}`);
     try {
-      withdraw(channel, entry, outcome.error);
+      // One transaction: the entry is refused exactly when its native effects are undone.
+      await store.transaction(async () => {
+        await store.finishOutbox(
+          entry.id,
+          "refused",
+          null,
+          `${outcome.error.code}: ${outcome.error.message}`,
+          now,
+        );
+        await withdraw(channel, entry, outcome.error);
+      });
     } catch (error) {
       log.error(`withdrawing outbox entry ${entry.id} failed`, error);
+      // Refused all the same: retrying a refusal would only be refused again.
+      await store.finishOutbox(
+        entry.id,
+        "refused",
+        null,
+        `${outcome.error.code}: ${outcome.error.message}`,
+        now,
+      );
     }
     // Whoever asked for it hears why it did not happen (the bot acts for admins).
     const requester =
@@ -355,9 +373,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   };
 
   /** The log entry (and a native reaction) learn the Matrix event they became. */
-  const recordMatrixId = (entry: OutboxEntry, matrixEventId: MatrixEventId) => {
-    if (entry.seq !== null) store.setEventMatrixId(entry.channelId, entry.seq, matrixEventId);
-    if (entry.kind === "react") store.setReactionMatrixId(entry.id, matrixEventId);
+  const recordMatrixId = async (entry: OutboxEntry, matrixEventId: MatrixEventId) => {
+    if (entry.seq !== null) await store.setEventMatrixId(entry.channelId, entry.seq, matrixEventId);
+    if (entry.kind === "react") await store.setReactionMatrixId(entry.id, matrixEventId);
   };
 
   const schedule = (channelId: number, at: number) => {
@@ -390,15 +408,15 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     try {
       for (;;) {
         if (stopped) return;
-        const entry = store.nextOutboxEntry(channelId);
+        const entry = await store.nextOutboxEntry(channelId);
         if (!entry) return;
         if (entry.nextAttemptAt > Date.now() && !skipWait) {
           schedule(channelId, entry.nextAttemptAt);
           return;
         }
-        const channel = store.channelById(channelId);
+        const channel = await store.channelById(channelId);
         if (!channel) {
-          store.finishOutbox(entry.id, "refused", null, "no such channel", Date.now());
+          await store.finishOutbox(entry.id, "refused", null, "no such channel", Date.now());
           continue;
         }
         skipWait = false;
@@ -409,7 +427,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         } finally {
           release();
         }
-        settle(channel, entry, outcome);
+        await settle(channel, entry, outcome);
       }
     } finally {
       running.delete(channelId);
@@ -424,8 +442,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     });
   };
 
-  const stats = () => {
-    const { pending, oldestCreatedAt } = store.outboxStats();
+  const stats = async () => {
+    const { pending, oldestCreatedAt } = await store.outboxStats();
     return { pending, oldestAgeMs: oldestCreatedAt === null ? null : Date.now() - oldestCreatedAt };
   };
 
@@ -443,29 +461,30 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     wake,
     ownsMarker: (marker, sender) =>
       (marker?.startsWith(prefix) ?? false) && (naming.isNativeUser(sender) || sender === naming.botUserId),
-    acknowledgeEcho(marker, matrixEventId, sender) {
+    async acknowledgeEcho(marker, matrixEventId, sender) {
       if (!marker.startsWith(prefix)) return false;
       if (!naming.isNativeUser(sender) && sender !== naming.botUserId) return false;
-      const entry = store.outboxEntry(Number(marker.slice(prefix.length)));
+      const entry = await store.outboxEntry(Number(marker.slice(prefix.length)));
       // Ours, but long done and pruned: logged back then.
       if (!entry) return true;
       if ((entry.actor ?? naming.botUserId) !== sender) return false;
-      store.transaction(() => {
-        recordMatrixId(entry, matrixEventId);
-        if (entry.state === "pending") store.finishOutbox(entry.id, "done", matrixEventId, null, Date.now());
+      await store.transaction(async () => {
+        await recordMatrixId(entry, matrixEventId);
+        if (entry.state === "pending")
+          await store.finishOutbox(entry.id, "done", matrixEventId, null, Date.now());
       });
       return true;
     },
-    start() {
+    async start() {
       stopped = false;
       // A start is a good moment to try again: the homeserver may have come back meanwhile.
-      for (const channelId of store.outboxChannels()) {
+      for (const channelId of await store.outboxChannels()) {
         goNow.add(channelId);
         wake(channelId);
       }
       statsTimer = setInterval(
-        guarded(log, "outbox statistics", () => {
-          const now = stats();
+        guarded(log, "outbox statistics", async () => {
+          const now = await stats();
           if (now.pending > 0) {
             log.info(
               `outbox: ${now.pending} entries waiting for the homeserver, the oldest for ${Math.round((now.oldestAgeMs ?? 0) / 1000)} s`,

@@ -10,10 +10,10 @@ import { retryWhenRateLimited } from "./retry.ts";
 
 export interface PersonalControls {
   set(userId: UserId, other: UserId, kind: ControlKind, on: boolean): Promise<void>;
-  list(userId: UserId, kind: ControlKind): UserId[];
-  blocks(userId: UserId, other: UserId): boolean;
+  list(userId: UserId, kind: ControlKind): Promise<UserId[]>;
+  blocks(userId: UserId, other: UserId): Promise<boolean>;
   /** Who ignores `sender` (their messages do not reach them); kept per sender, not per listener. */
-  ignorersOf(sender: UserId): ReadonlySet<UserId>;
+  ignorersOf(sender: UserId): Promise<ReadonlySet<UserId>>;
 }
 
 const IGNORERS_CACHED = 10_000;
@@ -21,10 +21,10 @@ const IGNORERS_CACHED = 10_000;
 export function createPersonalControls(store: Store, matrix: MatrixPort, log: Logger): PersonalControls {
   // Senders met recently, with who ignores them: a live event has few senders and many listeners.
   const ignorers = new Map<UserId, ReadonlySet<UserId>>();
-  const ignorersOf = (sender: UserId): ReadonlySet<UserId> => {
+  const ignorersOf = async (sender: UserId): Promise<ReadonlySet<UserId>> => {
     let set = ignorers.get(sender);
     if (!set) {
-      set = new Set(store.controllersOf(sender, "ignore"));
+      set = new Set(await store.controllersOf(sender, "ignore"));
       ignorers.set(sender, set);
       if (ignorers.size > IGNORERS_CACHED) {
         const oldest = ignorers.keys().next().value;
@@ -39,10 +39,10 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
         throw new ProtocolError("protocol.invalid_payload", "You cannot do that to yourself.", {
           fields: ["id"],
         });
-      store.setControl(userId, other, kind, on);
+      await store.setControl(userId, other, kind, on);
       if (kind !== "ignore") return;
       ignorers.delete(other);
-      const ignored = store.controlled(userId, "ignore");
+      const ignored = await store.controlled(userId, "ignore");
       // Parley's own filter applies at once; the Matrix copy, for the puppet's other clients,
       // follows in the background.
       retryWhenRateLimited(() =>
@@ -52,7 +52,7 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
       ).catch((error: unknown) => log.warn(`mirroring ${userId}'s ignore list to Matrix failed`, error));
     },
     list: (userId, kind) => store.controlled(userId, kind),
-    blocks: (userId, other) => store.controlled(userId, "block").includes(other),
+    blocks: async (userId, other) => (await store.controlled(userId, "block")).includes(other),
     ignorersOf,
   };
 }

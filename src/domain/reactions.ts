@@ -24,13 +24,17 @@ export interface Reactions {
 }
 
 /** The log entry for a reaction change: the message's summary after it. */
-export const reactionEntry = (store: Store, channelId: number, targetSeq: number) => (): LoggedContent => ({
-  eventType: "channel.reaction",
-  content: {
-    event: asEventSeq(targetSeq),
-    reactions: store.reactionSummaries(channelId, [targetSeq]).get(targetSeq) ?? dict<UserId[]>(),
-  },
-});
+export const reactionEntry =
+  (store: Store, channelId: number, targetSeq: number) => async (): Promise<LoggedContent> => ({
+    eventType: "channel.reaction",
+    content: {
+      event: asEventSeq(targetSeq),
+      reactions: (await store.reactionSummaries(channelId, [targetSeq])).get(targetSeq) ?? dict<UserId[]>(),
+    },
+  });
+
+/** Thrown inside the log's transaction when a concurrent request made the same change first. */
+class AlreadyDone extends Error {}
 
 export interface ReactionsDeps {
   readonly store: Store;
@@ -46,33 +50,41 @@ export function createReactions(deps: ReactionsDeps): Reactions {
     userId: UserId,
     targetSeq: number,
     mirror: NewMirror,
-    apply: () => void,
-    afterAppend?: (seq: number, outboxId: number | null) => void,
+    apply: () => Promise<void>,
+    afterAppend?: (seq: number, outboxId: number | null) => Promise<void>,
   ) =>
-    eventLog.recordNative({
-      channel,
-      sender: userId,
-      ts: Date.now(),
-      entry: reactionEntry(store, channel.id, targetSeq),
-      apply,
-      mirror,
-      ...(afterAppend ? { afterAppend } : {}),
-    });
+    eventLog
+      .recordNative({
+        channel,
+        sender: userId,
+        ts: Date.now(),
+        entry: reactionEntry(store, channel.id, targetSeq),
+        apply,
+        mirror,
+        ...(afterAppend ? { afterAppend } : {}),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // The same reaction (or its removal) won a race with this one: nothing left to do.
+          if (!(error instanceof AlreadyDone)) throw error;
+        },
+      );
 
   return {
     async react(actor, request) {
       const userId = actor.userId;
-      const channel = channels.get(request.channel, actor);
-      if (!membership.isJoined(userId, channel))
+      const channel = await channels.get(request.channel, actor);
+      if (!(await membership.isJoined(userId, channel)))
         throw new ProtocolError("chat.denied", "Join the channel to react.");
-      const target = store.eventBySeq(channel.id, asEventSeq(request.event));
+      const target = await store.eventBySeq(channel.id, asEventSeq(request.event));
       if (target?.eventType !== "channel.message" || (target.content as MessageContent).type === "deleted") {
         throw new ProtocolError("chat.unknown_event", `No message ${request.event} to react to.`, {
           fields: ["event"],
         });
       }
       const key = request.reaction;
-      const existing = store.findReaction(channel.id, target.seq, userId, key);
+      const existing = await store.findReaction(channel.id, target.seq, userId, key);
       if (request.delete) {
         if (!existing) return; // nothing to take back
         const payload = {
@@ -81,28 +93,29 @@ export function createReactions(deps: ReactionsDeps): Reactions {
           reactionEventId: existing.matrixEventId,
           reactEntry: existing.outboxId ?? null,
         };
-        record(channel, userId, target.seq, { kind: "unreact", actor: userId, payload }, () => {
-          store.removeReaction(channel.id, target.seq, userId, key);
+        await record(channel, userId, target.seq, { kind: "unreact", actor: userId, payload }, async () => {
+          if (!(await store.removeReaction(channel.id, target.seq, userId, key))) throw new AlreadyDone();
         });
         return;
       }
       if (existing) return; // one reaction per user per key
-      record(
+      await record(
         channel,
         userId,
         target.seq,
         { kind: "react", actor: userId, payload: { target: target.seq, key } },
-        () => {
-          store.addReaction({
+        async () => {
+          const added = await store.addReaction({
             channelId: channel.id,
             targetSeq: target.seq,
             userId,
             reaction: key,
             matrixEventId: null,
           });
+          if (!added) throw new AlreadyDone();
         },
-        (_seq, outboxId) => {
-          if (outboxId !== null) store.setReactionOutbox(channel.id, target.seq, userId, key, outboxId);
+        async (_seq, outboxId) => {
+          if (outboxId !== null) await store.setReactionOutbox(channel.id, target.seq, userId, key, outboxId);
         },
       );
     },

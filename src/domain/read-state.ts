@@ -25,7 +25,7 @@ export interface ReadSummary {
 }
 
 export interface ReadState {
-  summary(userId: UserId): ReadSummary;
+  summary(userId: UserId): Promise<ReadSummary>;
   /** Moves the user's pointer forward (never back) and mirrors it as a Matrix read receipt. */
   markRead(userId: UserId, connectionId: number, channel: ChannelName, id: number): Promise<void>;
   /** Hook for newly logged events: sends unread pointers to members. */
@@ -53,12 +53,11 @@ export function createReadState(deps: ReadStateDeps): ReadState {
    * joined a second ago can wait for the next message.
    */
   const members = new Map<number, { at: number; ids: UserId[] }>();
-  const nativeMembers = (channelId: number): UserId[] => {
+  const nativeMembers = async (channelId: number): Promise<UserId[]> => {
     const now = Date.now();
     const cached = members.get(channelId);
     if (cached && now - cached.at < MEMBERS_TTL_MS) return cached.ids;
-    const ids = store
-      .joinedMembers(channelId)
+    const ids = (await store.joinedMembers(channelId))
       .map((m) => m.userId)
       .filter((id) => naming.isNativeUser(id));
     members.set(channelId, { at: now, ids });
@@ -75,36 +74,34 @@ export function createReadState(deps: ReadStateDeps): ReadState {
   };
 
   return {
-    summary(userId) {
+    async summary(userId) {
       const readPointers = dict<number>();
-      for (const pointer of store.readPointers(userId)) {
-        const channel = store.channelById(pointer.channelId);
+      for (const pointer of await store.readPointers(userId)) {
+        const channel = await store.channelById(pointer.channelId);
         if (channel) readPointers[channel.name] = pointer.seq;
       }
-      return {
-        channels: store
-          .channelsJoinedBy(userId)
-          .map((channel) => ({ id: channel.name, unread_pointer: store.latestMessageSeq(channel.id) })),
-        readPointers,
-        notificationCounts: notifications.counts(userId),
-      };
+      const channels = [];
+      for (const channel of await store.channelsJoinedBy(userId)) {
+        channels.push({ id: channel.name, unread_pointer: await store.latestMessageSeq(channel.id) });
+      }
+      return { channels, readPointers, notificationCounts: await notifications.counts(userId) };
     },
 
     async markRead(userId, connectionId, name, id) {
-      const channel = channels.find(name);
+      const channel = await channels.find(name);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
-      const newest = store.nextSeq(channel.id) - 1;
+      const newest = (await store.nextSeq(channel.id)) - 1;
       const seq = Math.min(id, newest);
-      if (!store.advanceReadPointer(userId, channel.id, seq, Date.now())) return;
+      if (!(await store.advanceReadPointer(userId, channel.id, seq, Date.now()))) return;
       notified.get(channel.id)?.delete(userId);
-      notifications.read(userId, channel, seq);
+      await notifications.read(userId, channel, seq);
       fanout.sendToUser(userId, pushFrame("chat.read_pointers", { [name]: seq }), connectionId);
-      const event = store.eventBySeq(channel.id, asEventSeq(seq));
-      if (!event || store.member(channel.id, userId)?.membership !== "join") return;
+      const event = await store.eventBySeq(channel.id, asEventSeq(seq));
+      if (!event || (await store.member(channel.id, userId))?.membership !== "join") return;
       const matrixEventId = event.matrixEventId;
       if (matrixEventId === null) {
         // Read before it reached Matrix: the receipt follows it through the outbox.
-        mirrors.enqueue(
+        await mirrors.enqueue(
           channel.id,
           null,
           { kind: "receipt", actor: userId, payload: { target: seq } },
@@ -121,15 +118,19 @@ export function createReadState(deps: ReadStateDeps): ReadState {
 
     onLogged(channel, event) {
       if (event.event_type !== "channel.message") return;
-      const told = notifiedIn(channel.id);
       const frame = pushFrame("chat.unread_pointers", { [channel.name]: event.event_id });
-      for (const userId of nativeMembers(channel.id)) {
-        if (userId === event.sender || told.has(userId) || !fanout.isOnline(userId)) {
-          continue;
-        }
-        told.add(userId);
-        fanout.sendToUser(userId, frame);
-      }
+      // Who is told first does not matter: each member is told once until they read.
+      nativeMembers(channel.id).then(
+        (ids) => {
+          const told = notifiedIn(channel.id);
+          for (const userId of ids) {
+            if (userId === event.sender || told.has(userId) || !fanout.isOnline(userId)) continue;
+            told.add(userId);
+            fanout.sendToUser(userId, frame);
+          }
+        },
+        (error: unknown) => log.warn(`unread pointers of ${channel.name} not pushed`, error),
+      );
     },
   };
 }

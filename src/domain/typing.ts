@@ -20,7 +20,7 @@ export const TYPING_TIMEOUT_MS = 15_000;
 export interface Typing {
   setNative(actor: Actor, channel: ChannelName, typing: boolean): Promise<void>;
   /** The complete list of users typing in a room, from Matrix. */
-  matrixTyping(roomId: RoomId, userIds: readonly UserId[]): void;
+  matrixTyping(roomId: RoomId, userIds: readonly UserId[]): Promise<void>;
   /** The user has no connection left. */
   userGone(userId: UserId): void;
 }
@@ -69,15 +69,20 @@ export function createTyping(deps: TypingDeps): Typing {
     clearTimeout(timer);
     typing.native.delete(userId);
     publish(channel);
-    const row = tellMatrix ? channels.find(channel) : undefined;
-    if (row) mirror(row, userId, false);
+    if (!tellMatrix) return;
+    channels.find(channel).then(
+      (row) => {
+        if (row) mirror(row, userId, false);
+      },
+      (error: unknown) => log.debug(`typing end of ${userId} in ${channel} not mirrored`, error),
+    );
   };
 
   return {
     async setNative(actor, name, typing) {
       const userId = actor.userId;
-      const channel = channels.get(name, actor);
-      if (!membership.isJoined(userId, channel))
+      const channel = await channels.get(name, actor);
+      if (!(await membership.isJoined(userId, channel)))
         throw new ProtocolError("chat.denied", "Join the channel to type in it.");
       if (!typing) {
         stop(name, userId, true);
@@ -97,8 +102,8 @@ export function createTyping(deps: TypingDeps): Typing {
       if (!known) publish(name);
       mirror(channel, userId, true);
     },
-    matrixTyping(roomId, userIds) {
-      const channel = store.channelByRoom(roomId);
+    async matrixTyping(roomId, userIds) {
+      const channel = await store.channelByRoom(roomId);
       if (!channel) return;
       const others = userIds.filter((id) => !naming.isNativeUser(id) && id !== naming.botUserId);
       const typing = of(channel.name);

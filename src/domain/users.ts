@@ -19,12 +19,12 @@ export interface NativeIdentity {
 
 export interface Users {
   /** Creates or refreshes the native user behind a login. */
-  login(identity: NativeIdentity): NativeUserRow;
-  native(userId: UserId): NativeUserRow | undefined;
+  login(identity: NativeIdentity): Promise<NativeUserRow>;
+  native(userId: UserId): Promise<NativeUserRow | undefined>;
   /** The native user behind a puppet id, known or not yet logged in (no profile then). */
-  ensureNative(userId: UserId): NativeUserRow;
+  ensureNative(userId: UserId): Promise<NativeUserRow>;
   /** What we know locally, without asking the homeserver. */
-  knownView(userId: UserId): UserView | undefined;
+  knownView(userId: UserId): Promise<UserView | undefined>;
   /**
    * Local knowledge first, then the homeserver's profile; undefined when nobody has this id. A
    * homeserver lookup costs `asker` a request from their budget (it may cross federation).
@@ -94,10 +94,10 @@ export function createUsers(deps: UsersDeps): Users {
     }
   };
 
-  const knownView = (userId: UserId): UserView | undefined => {
-    const user = native(userId);
+  const knownView = async (userId: UserId): Promise<UserView | undefined> => {
+    const user = await native(userId);
     if (user) return nativeView(user);
-    const profile = store.lastKnownProfile(userId);
+    const profile = await store.lastKnownProfile(userId);
     return profile && { id: userId, profile };
   };
 
@@ -105,27 +105,34 @@ export function createUsers(deps: UsersDeps): Users {
   const profileQueue = new KeyedQueue<UserId>();
   const syncDisplayName = (userId: UserId) =>
     profileQueue.run(userId, async () => {
-      const user = native(userId);
+      const user = await native(userId);
       if (!user || user.displayName === null || user.displayName === user.matrixDisplayName) return;
       await matrix.setDisplayName(userId, user.displayName);
-      store.setMatrixDisplayName(userId, user.displayName);
+      await store.setMatrixDisplayName(userId, user.displayName);
     });
 
   return {
-    login(identity) {
+    async login(identity) {
       const userId = naming.nativeUserId(identity.localpart);
-      let user = store.upsertNativeUser({ userId, localpart: identity.localpart, isGuest: identity.isGuest });
-      if (identity.claims) store.setClaims(userId, identity.claims);
+      let user = await store.upsertNativeUser({
+        userId,
+        localpart: identity.localpart,
+        isGuest: identity.isGuest,
+      });
+      if (identity.claims) await store.setClaims(userId, identity.claims);
       if (identity.displayName !== undefined && identity.displayName !== user.displayName) {
         // The Matrix side catches up in preparePuppet, the next time the user acts there.
-        store.setNativeProfile(userId, { display_name: identity.displayName, avatar_url: user.avatarUrl });
-        user = native(userId) ?? user;
+        await store.setNativeProfile(userId, {
+          display_name: identity.displayName,
+          avatar_url: user.avatarUrl,
+        });
+        user = (await native(userId)) ?? user;
       }
       return user;
     },
     native,
-    ensureNative(userId) {
-      const known = native(userId);
+    async ensureNative(userId) {
+      const known = await native(userId);
       if (known) return known;
       const localpart = naming.nativeLocalpart(userId);
       if (localpart === undefined) throw new Error(`${userId} is not a native user`);
@@ -133,17 +140,17 @@ export function createUsers(deps: UsersDeps): Users {
     },
     knownView,
     async fetch(userId, asker) {
-      const known = knownView(userId);
+      const known = await knownView(userId);
       if (known) return known;
       if (naming.isNativeUser(userId) || userId === naming.botUserId) return undefined;
       return remoteProfile(userId, asker);
     },
     async updateProfile(userId, profile) {
-      const user = native(userId);
+      const user = await native(userId);
       if (!user) throw new Error(`updateProfile for unknown native user ${userId}`);
       // Native first: the name holds at once; Matrix follows now, or when the puppet next acts.
-      store.setNativeProfile(userId, profile);
-      if (store.isPuppetRegistered(userId)) {
+      await store.setNativeProfile(userId, profile);
+      if (await store.isPuppetRegistered(userId)) {
         try {
           await syncDisplayName(userId);
         } catch (error) {

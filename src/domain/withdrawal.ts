@@ -15,8 +15,8 @@ import { isShownMembership } from "./room-events.ts";
 export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: Logger }): Withdraw {
   const { store, eventLog, log } = deps;
 
-  const liveMessage = (channel: ChannelRow, seq: number) => {
-    const event = store.eventBySeq(channel.id, asEventSeq(seq));
+  const liveMessage = async (channel: ChannelRow, seq: number) => {
+    const event = await store.eventBySeq(channel.id, asEventSeq(seq));
     if (event?.eventType !== "channel.message") return undefined;
     return (event.content as MessageContent).type === "deleted" ? undefined : event;
   };
@@ -35,7 +35,7 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
           : store.replaceContent(channel.id, seq, content),
     });
 
-  const reactionChange = (channel: ChannelRow, userId: UserId, target: number, change: () => void) =>
+  const reactionChange = (channel: ChannelRow, userId: UserId, target: number, change: () => Promise<void>) =>
     eventLog.recordNative({
       channel,
       sender: userId,
@@ -44,7 +44,7 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
       apply: change,
     });
 
-  const membership = (channel: ChannelRow, entry: OutboxEntry) => {
+  const membership = async (channel: ChannelRow, entry: OutboxEntry) => {
     const p = entry.payload as OutboxPayload["membership"];
     const previous = p.previous ?? "leave";
     const memberChange = {
@@ -54,10 +54,10 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
       profile: p.profile,
     };
     if (!isShownMembership(previous)) {
-      store.setMember({ ...memberChange, at: Date.now() });
+      await store.setMember({ ...memberChange, at: Date.now() });
       return;
     }
-    eventLog.recordNative({
+    await eventLog.recordNative({
       channel,
       sender: null,
       ts: Date.now(),
@@ -69,41 +69,41 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
     });
   };
 
-  return (channel, entry) => {
+  return async (channel, entry) => {
     const actor = entry.actor;
     switch (entry.kind) {
       case "message": {
-        const message = entry.seq === null ? undefined : liveMessage(channel, entry.seq);
-        if (message) rewrite(channel, message.sender, message.seq, { type: "deleted" });
+        const message = entry.seq === null ? undefined : await liveMessage(channel, entry.seq);
+        if (message) await rewrite(channel, message.sender, message.seq, { type: "deleted" });
         return;
       }
       case "edit": {
         const p = entry.payload as OutboxPayload["edit"];
-        if (liveMessage(channel, p.original)) rewrite(channel, actor, p.original, p.previous);
+        if (await liveMessage(channel, p.original)) await rewrite(channel, actor, p.original, p.previous);
         return;
       }
       case "delete": {
         const p = entry.payload as OutboxPayload["delete"];
-        if (p.previous.type !== "deleted") rewrite(channel, actor, p.original, p.previous);
+        if (p.previous.type !== "deleted") await rewrite(channel, actor, p.original, p.previous);
         return;
       }
       case "react": {
         const p = entry.payload as OutboxPayload["react"];
-        if (actor === null || !store.findReaction(channel.id, p.target, actor, p.key)) return;
-        reactionChange(channel, actor, p.target, () => {
-          store.removeReaction(channel.id, p.target, actor, p.key);
+        if (actor === null || !(await store.findReaction(channel.id, p.target, actor, p.key))) return;
+        await reactionChange(channel, actor, p.target, async () => {
+          await store.removeReaction(channel.id, p.target, actor, p.key);
         });
         return;
       }
       case "unreact": {
         const p = entry.payload as OutboxPayload["unreact"];
-        if (actor === null || !liveMessage(channel, p.target)) return;
-        if (store.findReaction(channel.id, p.target, actor, p.key)) return;
+        if (actor === null || !(await liveMessage(channel, p.target))) return;
+        if (await store.findReaction(channel.id, p.target, actor, p.key)) return;
         const matrixEventId =
           p.reactionEventId ??
-          (p.reactEntry === null ? null : (store.outboxEntry(p.reactEntry)?.matrixEventId ?? null));
-        reactionChange(channel, actor, p.target, () => {
-          store.addReaction({
+          (p.reactEntry === null ? null : ((await store.outboxEntry(p.reactEntry))?.matrixEventId ?? null));
+        await reactionChange(channel, actor, p.target, async () => {
+          await store.addReaction({
             channelId: channel.id,
             targetSeq: p.target,
             userId: actor,
@@ -115,8 +115,8 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
       }
       case "join": {
         const p = entry.payload as OutboxPayload["join"];
-        if (actor === null || store.member(channel.id, actor)?.membership !== "join") return;
-        eventLog.recordNative({
+        if (actor === null || (await store.member(channel.id, actor))?.membership !== "join") return;
+        await eventLog.recordNative({
           channel,
           sender: actor,
           ts: Date.now(),
@@ -135,7 +135,7 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
         return;
       }
       case "membership":
-        membership(channel, entry);
+        await membership(channel, entry);
         return;
       // A refused leave means the puppet is not in the room: what the user wanted. A refused power
       // level keeps Parley's own rule (timeouts are enforced natively) until the room says otherwise.

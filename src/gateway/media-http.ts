@@ -69,7 +69,7 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
     const address = addressOf(req);
     const identity = await identify(req);
     // As for a WebSocket login: refused before the login is recorded, new guests limited.
-    const userId = admission.admit(identity, address);
+    const userId = await admission.admit(identity, address);
     const mimeType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const filename = url.searchParams.get("filename")?.trim() ?? "";
     if (!mimeType || !filename || filename.length > 255 || !filename.isWellFormed()) {
@@ -89,7 +89,7 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
         () => new ProtocolError("media.too_large"),
       );
       if (data.length === 0) throw new ProtocolError("media.bad_request", "The upload is empty.");
-      users.login(identity);
+      await users.login(identity);
       sendJson(res, 200, await media.upload(userId, data, mimeType, filename), CORS);
     } finally {
       release();

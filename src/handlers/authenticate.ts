@@ -32,14 +32,14 @@ export async function authenticate(
       ? await services.authenticator.verifyToken(credentials.token)
       : services.authenticator.guest(credentials.client_id);
   // Every refusal comes before the login is recorded: a refused authenticate changes nothing.
-  const userId = services.admission.admit(identity, session.address);
-  const user = services.users.login(identity);
+  const userId = await services.admission.admit(identity, session.address);
+  const user = await services.users.login(identity);
   session.authenticate(
     { userId, isGuest: identity.isGuest, admin: identity.admin, address: session.address },
     { batchMemberEvents: credentials.batch_member_events === true },
   );
   services.activity.connectionOpened(user.userId);
-  const read = services.readState.summary(user.userId);
+  const read = await services.readState.summary(user.userId);
   return {
     user: nativeView(user),
     "chat.channels": read.channels,

@@ -62,7 +62,7 @@ export interface Services {
   readonly admin: Admin;
   readonly naming: Naming;
   readonly gatekeeper: Gatekeeper;
-  readonly moderationStatus: (userId: UserId) => UserStatus;
+  readonly moderationStatus: (userId: UserId) => Promise<UserStatus>;
   readonly typing: Typing;
   readonly readState: ReadState;
   readonly activity: Activity;

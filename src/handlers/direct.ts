@@ -19,7 +19,7 @@ export const directActions = {
     return {};
   }),
   "user.list.blocked": action(z.object({}), async ({ user, services }) => ({
-    users: services.personalControls.list(user.userId, "block"),
+    users: await services.personalControls.list(user.userId, "block"),
   })),
   "user.ignore": action(userIdPayload, async ({ user, services }, { id }) => {
     await services.personalControls.set(user.userId, id, "ignore", true);

@@ -9,13 +9,13 @@ import { action, type HandlerContext } from "./context.ts";
  * conversations look missing to outsiders), and a channel that is not public only to those who
  * subscribe to it or joined it.
  */
-function checkReader({ session, user, services }: HandlerContext, name: ChannelName): void {
-  const channel = services.channels.get(name, user);
-  services.gatekeeper.checkEnter(channel, user);
+async function checkReader({ session, user, services }: HandlerContext, name: ChannelName): Promise<void> {
+  const channel = await services.channels.get(name, user);
+  await services.gatekeeper.checkEnter(channel, user);
   if (
     channel.joinRule !== "public" &&
     !session.isSubscribed(channel.name) &&
-    !services.membership.isJoined(user.userId, channel)
+    !(await services.membership.isJoined(user.userId, channel))
   ) {
     throw new ProtocolError("chat.denied", "Subscribe to or join this channel to read it.");
   }
@@ -23,24 +23,24 @@ function checkReader({ session, user, services }: HandlerContext, name: ChannelN
 
 export const historyActions = {
   "chat.fetch": action(fetchPayload, async (ctx, payload) => {
-    checkReader(ctx, payload.channel);
+    await checkReader(ctx, payload.channel);
     return ctx.services.history.fetch(payload, ctx.user.userId);
   }),
 
   "chat.mark_read": action(markReadPayload, async (ctx, { channel, id }) => {
-    checkReader(ctx, channel);
+    await checkReader(ctx, channel);
     const { session, user, services } = ctx;
     await services.readState.markRead(user.userId, session.connectionId, channel, id);
     return {};
   }),
 
   "chat.members": action(channelPayload, async (ctx, { channel }) => {
-    checkReader(ctx, channel);
+    await checkReader(ctx, channel);
     return ctx.services.membership.list(ctx.user, channel);
   }),
 
   "chat.media": action(mediaPayload, async (ctx, { channel, ...page }) => {
-    checkReader(ctx, channel);
+    await checkReader(ctx, channel);
     return ctx.services.media.gallery(channel, page);
   }),
 };

@@ -46,13 +46,13 @@ export const moderationActions = {
     settings: await services.settings.update(user, channel, request),
   })),
   "chat.accept_rules": action(channelPayload, async ({ user, services }, { channel }) => {
-    services.settings.acceptRules(user, channel);
+    await services.settings.acceptRules(user, channel);
     return {};
   }),
   "chat.set_audience": action(
     audiencePayload,
     async ({ user, services }, { channel, user: target, audience }) => {
-      services.audiences.set(user, channel, target, audience);
+      await services.audiences.set(user, channel, target, audience);
       return {};
     },
   ),

@@ -29,8 +29,8 @@ export interface AppserviceOptions {
  */
 function storageProvider(store: Store): IAppserviceStorageProvider {
   return {
-    addRegisteredUser: (userId) => store.addRegisteredPuppet(userId),
-    isUserRegistered: (userId) => store.isPuppetRegistered(userId),
+    addRegisteredUser: async (userId) => await store.addRegisteredPuppet(userId),
+    isUserRegistered: async (userId) => await store.isPuppetRegistered(userId),
     setTransactionCompleted: () => undefined,
     isTransactionCompleted: () => false,
   };
@@ -62,23 +62,23 @@ export function appserviceHandlers(deps: {
 }): ListenerHandlers {
   const { inbox, inbound, channels, naming, aliasRooms, log } = deps;
   return {
-    events(events) {
-      inbox.record(events);
+    async events(events) {
+      await inbox.record(events);
       inbox.drainSoon();
     },
-    ephemeral(edus) {
+    async ephemeral(edus) {
       // Both ephemeral keys deliver the same EDUs; the listener reads one of them.
       const now = Date.now();
       for (const edu of edus) {
         inbound.activeUsers(activeUsersOf(edu), now);
         const typing = typingOf(edu);
-        if (typing) inbound.typing(typing.roomId, typing.userIds);
+        if (typing) await inbound.typing(typing.roomId, typing.userIds);
       }
     },
     async aliasQuery(alias) {
       const name = naming.channelFromAlias(alias);
       if (!name || isReservedName(name)) return false;
-      if (channels.find(name)) return false;
+      if (await channels.find(name)) return false;
       if (!aliasRooms.limiter.take("alias-rooms", aliasRooms.rule).ok) {
         log.warn(`not creating ${alias} for an alias query: too many lately`);
         return false;

@@ -42,7 +42,7 @@ export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide>
   const log = logger("Parley");
   const inbox = createInbox(store, domain.inbound, mediaUrls, logger("Inbox"));
 
-  store.pruneBefore(Date.now() - KEEP_PROCESSED_MS);
+  await store.pruneBefore(Date.now() - KEEP_PROCESSED_MS);
   // Events recorded before a crash are processed before anything new.
   await inbox.drain();
   const listener = await startListener(

@@ -63,22 +63,26 @@ export async function fillGaps(
   log: Logger,
 ): Promise<number> {
   let recorded = 0;
-  for (const channel of store.allChannels()) {
-    if (!store.newestEvent(channel.id)) continue;
+  for (const channel of await store.allChannels()) {
+    if (!(await store.newestEvent(channel.id))) continue;
     try {
       const unseen: unknown[] = [];
       let token: string | null = null;
       for (let page = 0; page < GAP_PAGES; page++) {
         const result = await roomMessagesRaw(client, channel.roomId, token, "b", GAP_PAGE_SIZE);
-        const known = result.raw.findIndex((raw) => {
+        let known = -1;
+        for (const [index, raw] of result.raw.entries()) {
           const id = idOf(raw);
-          return typeof id === "string" && store.isKnownEvent(id);
-        });
+          if (typeof id === "string" && (await store.isKnownEvent(id))) {
+            known = index;
+            break;
+          }
+        }
         unseen.push(...(known === -1 ? result.raw : result.raw.slice(0, known)));
         if (known !== -1 || result.next === null) break;
         token = result.next;
       }
-      recorded += inbox.record(unseen.reverse());
+      recorded += await inbox.record(unseen.reverse());
     } catch (error) {
       log.warn(
         `gap fill for ${channel.name} failed; events missing there arrive when Synapse delivers them`,

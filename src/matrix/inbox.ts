@@ -15,7 +15,7 @@ export interface Inbox {
    * Synchronous: when it returns, the events are on disk. Throws if they could not be written.
    * Returns how many were new.
    */
-  record(events: readonly unknown[]): number;
+  record(events: readonly unknown[]): Promise<number>;
   /** Processes everything pending; safe to call any time, runs one drain at a time. */
   drain(): Promise<void>;
   /** Starts a drain in the background; a failure is logged, and the rows wait for the next one. */
@@ -26,9 +26,9 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
   let running: Promise<void> | undefined;
   let again = false;
 
-  const processPending = () => {
+  const processPending = async () => {
     for (;;) {
-      const batch = store.pendingInbox(BATCH);
+      const batch = await store.pendingInbox(BATCH);
       if (batch.length === 0) return;
       for (const entry of batch) {
         try {
@@ -36,11 +36,15 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
           const result =
             parsed.kind === "skip"
               ? { outcome: "skipped" as const, why: parsed.why }
-              : inbound.handle(parsed);
-          store.finishInbox(entry.id, result.outcome, result.outcome === "skipped" ? result.why : undefined);
+              : await inbound.handle(parsed);
+          await store.finishInbox(
+            entry.id,
+            result.outcome,
+            result.outcome === "skipped" ? result.why : undefined,
+          );
         } catch (error) {
           log.error(`event ${entry.matrixEventId} in ${entry.roomId} failed; passing over it`, error);
-          store.finishInbox(entry.id, "failed", error instanceof Error ? error.message : String(error));
+          await store.finishInbox(entry.id, "failed", error instanceof Error ? error.message : String(error));
         }
       }
     }
@@ -56,7 +60,7 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
         again = false;
         // Yield first so a burst of transactions is processed in one pass.
         await new Promise((resolve) => setImmediate(resolve));
-        processPending();
+        await processPending();
       } while (again);
     })().finally(() => {
       running = undefined;
@@ -70,7 +74,7 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
         log.error("draining the inbox failed; will retry on the next event", error),
       );
     },
-    record(events) {
+    async record(events) {
       const rows = [];
       for (const raw of events) {
         const parsed = transactionEventSchema.safeParse(raw);
@@ -80,7 +84,7 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
         }
         rows.push({ matrixEventId: parsed.data.event_id, roomId: parsed.data.room_id, body: raw });
       }
-      return store.recordInbox(rows);
+      return await store.recordInbox(rows);
     },
     drain,
   };

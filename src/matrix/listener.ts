@@ -16,10 +16,10 @@ export interface ListenerOptions {
 }
 
 export interface ListenerHandlers {
-  /** Synchronous and durable: when it returns, the events are on disk. A throw answers 500. */
-  events(events: readonly unknown[]): void;
+  /** Durable: when it resolves, the events are stored. A rejection answers 500. */
+  events(events: readonly unknown[]): Promise<void>;
   /** Typing, receipts, presence: best effort. */
-  ephemeral(edus: readonly unknown[]): void;
+  ephemeral(edus: readonly unknown[]): Promise<void>;
   /** An unknown alias in our namespace: true when a room now has it. */
   aliasQuery(alias: string): Promise<boolean>;
 }
@@ -89,10 +89,10 @@ export async function startListener(
     const parsed = transactionSchema.safeParse(await readJson(req, options.maxBodyBytes));
     if (!parsed.success) throw new HttpFailure(400, "M_BAD_JSON", "not a transaction");
     // Durable before the 200: Synapse will not send these again once it has it.
-    handlers.events(parsed.data.events);
+    await handlers.events(parsed.data.events);
     send(res, 200, {});
     try {
-      handlers.ephemeral(parsed.data.ephemeral ?? parsed.data["de.sorunome.msc2409.ephemeral"] ?? []);
+      await handlers.ephemeral(parsed.data.ephemeral ?? parsed.data["de.sorunome.msc2409.ephemeral"] ?? []);
     } catch (error) {
       log.warn("ephemeral events could not be read", error);
     }

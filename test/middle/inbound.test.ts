@@ -62,7 +62,7 @@ describe("the transaction inbox and the inbound mapping", () => {
       }),
     ]);
     // Synapse may deliver a transaction again: recorded once, logged once.
-    m.inbox.record([event, { ...event }]);
+    await m.inbox.record([event, { ...event }]);
     await m.inbox.drain();
     expect(alice.events(channel).filter((e) => e.sender === carolId)).toHaveLength(1);
   });
@@ -70,7 +70,7 @@ describe("the transaction inbox and the inbound mapping", () => {
   it("records and skips what it cannot understand, and keeps flowing", async () => {
     const { channel, alice, roomId } = await scene();
     const base = { room_id: roomId, sender: "@x:localhost", origin_server_ts: Date.now() };
-    m.inbox.record([
+    await m.inbox.record([
       { ...base, event_id: "$odd1", type: "m.room.message", content: "not an object" },
       { ...base, event_id: "$odd2", type: "org.example.custom", content: {} },
       {
@@ -92,9 +92,9 @@ describe("the transaction inbox and the inbound mapping", () => {
     m.fake.asMatrixUser("@late:localhost", "Late").join(roomId);
     await m.settle();
     expect(alice.events(channel).some((e) => e.sender === "@late:localhost")).toBe(true);
-    expect(m.store.pendingInbox(10)).toEqual([]);
-    expect(m.store.inboxStatus("$odd2")?.status).toBe("skipped");
-    expect(m.store.inboxStatus("$odd4")?.status).toBe("skipped");
+    expect(await m.store.pendingInbox(10)).toEqual([]);
+    expect((await m.store.inboxStatus("$odd2"))?.status).toBe("skipped");
+    expect((await m.store.inboxStatus("$odd4"))?.status).toBe("skipped");
   });
 
   it("marks an event whose processing throws as failed and goes on", async () => {
@@ -118,13 +118,13 @@ describe("the transaction inbox and the inbound mapping", () => {
       { debug() {}, info() {}, warn() {}, error() {} },
     );
     const base = { room_id: roomId, sender: "@x:localhost", type: "m.room.message" };
-    inbox.record([
+    await inbox.record([
       { ...base, event_id: "$boom", origin_server_ts: 1, content: { msgtype: "m.text", body: "boom" } },
       { ...base, event_id: "$fine", origin_server_ts: 2, content: { msgtype: "m.text", body: "fine" } },
     ]);
     await inbox.drain();
-    expect(m.store.inboxStatus("$boom")).toEqual({ status: "failed", note: "boom" });
-    expect(m.store.inboxStatus("$fine")?.status).toBe("done");
+    expect(await m.store.inboxStatus("$boom")).toEqual({ status: "failed", note: "boom" });
+    expect((await m.store.inboxStatus("$fine"))?.status).toBe("done");
   });
 
   it("maps edits, redactions and reactions from Matrix, honouring who may do them", async () => {
@@ -160,7 +160,7 @@ describe("the transaction inbox and the inbound mapping", () => {
     // A redaction by someone without the power to redact (as a federated server might still send
     // one) is not shown; Carol's own is.
     expect(() => mallory.redact(roomId, original)).toThrow(/cannot redact/);
-    m.inbox.record([
+    await m.inbox.record([
       {
         event_id: "$forged-redaction",
         room_id: roomId,
@@ -172,7 +172,7 @@ describe("the transaction inbox and the inbound mapping", () => {
       },
     ]);
     await m.inbox.drain();
-    expect(m.store.inboxStatus("$forged-redaction")?.status).toBe("skipped");
+    expect((await m.store.inboxStatus("$forged-redaction"))?.status).toBe("skipped");
     expect(
       (await alice.ok("chat.fetch", { channel, after_id: (logged?.event_id as number) - 1, count: 1 }))
         .results,

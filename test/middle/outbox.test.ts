@@ -30,7 +30,7 @@ async function scene() {
   const carol = m.fake.asMatrixUser(carolId, "Carol");
   carol.join(roomId);
   await m.settle();
-  const channelId = m.store.channelByRoom(asRoomId(roomId))?.id ?? -1;
+  const channelId = (await m.store.channelByRoom(asRoomId(roomId)))?.id ?? -1;
   return { channel, channelId, names, alice, bob, roomId, carol, carolId };
 }
 
@@ -52,7 +52,7 @@ describe("native first", () => {
       expect(messagesOf(s.bob, s.channel).map(bodyOf)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
       await new Promise((resolve) => setTimeout(resolve, 150));
       expect(bodies(s.roomId)).toEqual([]);
-      expect(m.services.outbox.stats().pending).toBeGreaterThanOrEqual(5);
+      expect((await m.services.outbox.stats()).pending).toBeGreaterThanOrEqual(5);
     } finally {
       m.fake.unavailable = false;
     }
@@ -64,12 +64,12 @@ describe("native first", () => {
     expect(mirrored.map((e) => e.origin_server_ts)).toEqual(sent.map((e) => e.ts));
     // The echoes were known as Parley's own: logged once, and the log knows their Matrix ids.
     expect(messagesOf(s.bob, s.channel)).toHaveLength(5);
-    sent.forEach((event, i) => {
-      expect(m.store.eventBySeq(s.channelId, asEventSeq(event.event_id as number))?.matrixEventId).toBe(
-        mirrored[i]?.event_id,
-      );
-    });
-    expect(m.services.outbox.stats().pending).toBe(0);
+    for (const [i, event] of sent.entries()) {
+      expect(
+        (await m.store.eventBySeq(s.channelId, asEventSeq(event.event_id as number)))?.matrixEventId,
+      ).toBe(mirrored[i]?.event_id);
+    }
+    expect((await m.services.outbox.stats()).pending).toBe(0);
   });
 
   it("an answer lost after the homeserver posted is neither posted nor logged twice", async () => {
@@ -79,7 +79,8 @@ describe("native first", () => {
     await m.settle();
     expect(bodies(s.roomId).filter((b) => b === "once")).toHaveLength(1);
     expect(messagesOf(s.bob, s.channel).filter((e) => bodyOf(e) === "once")).toHaveLength(1);
-    const matrixId = m.store.eventBySeq(s.channelId, asEventSeq(event.event_id as number))?.matrixEventId;
+    const matrixId = (await m.store.eventBySeq(s.channelId, asEventSeq(event.event_id as number)))
+      ?.matrixEventId;
     expect(matrixId).toBe(roomMessages(s.roomId).find((e) => e.content.body === "once")?.event_id);
   });
 
@@ -200,7 +201,7 @@ describe("native first", () => {
     m.fake.unavailable = false;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(bodies(s.roomId)).toEqual([]);
-    m.services.background.start();
+    await m.services.background.start();
     await m.settle();
     expect(bodies(s.roomId)).toEqual(["before the stop", "also before"]);
   });
@@ -247,7 +248,7 @@ describe("membership and moderation from native users", () => {
     const failed = await s.alice.waitFor((f) => f[0] === "chat.send.failed");
     expect(failed[1]).toMatchObject({ channel: s.channel, code: "chat.denied" });
     await m.settle();
-    expect(m.store.member(s.channelId, s.carolId as never)?.membership).toBe("join");
+    expect((await m.store.member(s.channelId, s.carolId as never))?.membership).toBe("join");
     const pushed = s.alice.received
       .slice(before)
       .filter((f) => f[0] === "chat.event")

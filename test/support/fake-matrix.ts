@@ -80,7 +80,7 @@ export class FakeMatrix {
   readonly #txns = new Map<string, MatrixEventId>();
   readonly #failures = new Map<string, Failure[]>();
   readonly #lostAnswers = new Map<string, number>();
-  readonly #listeners: Array<(events: RawEvent[]) => void> = [];
+  readonly #listeners: Array<(events: RawEvent[]) => Promise<void>> = [];
   #pending: RawEvent[] = [];
   #held = false;
   #flushing: Promise<void> | undefined;
@@ -94,7 +94,7 @@ export class FakeMatrix {
   }
 
   /** Synapse's transactions: every event the fake creates reaches these listeners, in order. */
-  onEvents(listener: (events: RawEvent[]) => void): void {
+  onEvents(listener: (events: RawEvent[]) => Promise<void>): void {
     this.#listeners.push(listener);
   }
 
@@ -584,7 +584,7 @@ export class FakeMatrix {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, 100);
-      for (const listener of this.#listeners) listener(batch);
+      for (const listener of this.#listeners) await listener(batch);
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.#flushing = undefined;

@@ -94,12 +94,12 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
     mediaUrls,
     logger,
   });
-  services.background.start();
+  await services.background.start();
   const inbox = createInbox(store, services.inbound, mediaUrls, logger("Inbox"));
   // What the fake homeserver sends back arrives as Synapse's transactions do: inbox first.
   fake.onEvents((events) => {
-    inbox.record(events);
-    inbox.drainSoon();
+    // Recorded before the fake's "200", as the listener does before answering Synapse.
+    return inbox.record(events).then(() => inbox.drainSoon());
   });
   const gateway: Gateway = await startClientGateway(config, services, limiter, logger);
   publicUrl = `http://127.0.0.1:${gateway.port}`;
@@ -114,7 +114,7 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
       await fake.delivered();
       await inbox.drain();
       await new Promise((resolve) => setImmediate(resolve));
-      const waiting = options.outbox !== false && services.outbox.stats().pending > 0;
+      const waiting = options.outbox !== false && (await services.outbox.stats()).pending > 0;
       if (round >= 10 && (!waiting || Date.now() > deadline)) return;
       if (waiting && round >= 10) await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -143,7 +143,7 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
       await settle({ outbox: false });
       await services.background.stop();
       limiter.stop();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -90,7 +90,7 @@ export async function startTestParley(options: TestOverrides = {}): Promise<Test
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (!parley) throw new Error("Parley is stopped");
-        const { pending } = parley.outboxStats();
+        const { pending } = await parley.outboxStats();
         if (pending === 0) return;
         if (Date.now() > deadline) throw new Error(`the outbox still holds ${pending} entries`);
         await new Promise((resolve) => setTimeout(resolve, 20));

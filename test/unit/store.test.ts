@@ -29,69 +29,134 @@ describe("migrations", () => {
 });
 
 describe("the SQLite store", () => {
-  it("maps channels to rooms once", () => {
+  it("maps channels to rooms once", async () => {
     const store = openSqliteStore(":memory:");
-    const first = store.insertChannel(asChannelName("room_0"), asRoomId("!a:x"), "#chat_room_0:x");
-    const again = store.insertChannel(asChannelName("room_0"), asRoomId("!b:x"), "#chat_room_0:x");
+    const first = await store.insertChannel(asChannelName("room_0"), asRoomId("!a:x"), "#chat_room_0:x");
+    const again = await store.insertChannel(asChannelName("room_0"), asRoomId("!b:x"), "#chat_room_0:x");
     expect(again).toEqual(first);
-    expect(store.channelByRoom(asRoomId("!a:x"))?.name).toBe("room_0");
-    expect(store.channelByRoom(asRoomId("!b:x"))).toBeUndefined();
+    expect((await store.channelByRoom(asRoomId("!a:x")))?.name).toBe("room_0");
+    expect(await store.channelByRoom(asRoomId("!b:x"))).toBeUndefined();
   });
 
-  it("gives each channel its own increasing event ids and logs a Matrix event once", () => {
+  it("gives each channel its own increasing event ids and logs a Matrix event once", async () => {
     const store = openSqliteStore(":memory:");
-    const a = store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
-    const b = store.insertChannel(asChannelName("b"), asRoomId("!b:x"), "#b");
-    expect(store.nextSeq(a.id)).toBe(1);
-    expect(store.appendEvent(newEvent(a.id, "$1"))?.seq).toBe(1);
-    expect(store.appendEvent(newEvent(a.id, "$2"))?.seq).toBe(2);
-    expect(store.appendEvent(newEvent(b.id, "$3"))?.seq).toBe(1);
-    expect(store.appendEvent(newEvent(a.id, "$1", "again"))).toBeUndefined();
-    expect(store.eventByMatrixId(asMatrixEventId("$1"))?.content).toEqual({ type: "text", body: "$1" });
-    expect(store.nextSeq(a.id)).toBe(3);
+    const a = await store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
+    const b = await store.insertChannel(asChannelName("b"), asRoomId("!b:x"), "#b");
+    expect(await store.nextSeq(a.id)).toBe(1);
+    expect((await store.appendEvent(newEvent(a.id, "$1")))?.seq).toBe(1);
+    expect((await store.appendEvent(newEvent(a.id, "$2")))?.seq).toBe(2);
+    expect((await store.appendEvent(newEvent(b.id, "$3")))?.seq).toBe(1);
+    expect(await store.appendEvent(newEvent(a.id, "$1", "again"))).toBeUndefined();
+    expect((await store.eventByMatrixId(asMatrixEventId("$1")))?.content).toEqual({
+      type: "text",
+      body: "$1",
+    });
+    expect(await store.nextSeq(a.id)).toBe(3);
   });
 
-  it("keeps everything across a reopen", () => {
+  it("keeps everything across a reopen", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "parley-store-")), "p.db");
     const store = openSqliteStore(path);
-    const channel = store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
-    store.appendEvent(newEvent(channel.id, "$1"));
-    store.upsertNativeUser({ userId: alice, localpart: "alice", isGuest: false });
-    store.setNativeProfile(alice, { display_name: "Alice", avatar_url: null });
-    store.setMember({
+    const channel = await store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
+    await store.appendEvent(newEvent(channel.id, "$1"));
+    await store.upsertNativeUser({ userId: alice, localpart: "alice", isGuest: false });
+    await store.setNativeProfile(alice, { display_name: "Alice", avatar_url: null });
+    await store.setMember({
       channelId: channel.id,
       userId: alice,
       membership: "join",
       profile: { display_name: "Alice", avatar_url: null },
       at: 5,
     });
-    store.addRegisteredPuppet(alice);
-    store.close();
+    await store.addRegisteredPuppet(alice);
+    await store.close();
     const reopened = openSqliteStore(path);
-    expect(reopened.channelByName(asChannelName("a"))?.roomId).toBe("!a:x");
-    expect(reopened.nextSeq(channel.id)).toBe(2);
-    expect(reopened.nativeUser(alice)?.displayName).toBe("Alice");
-    expect(reopened.joinedMembers(channel.id).map((m) => m.userId)).toEqual([alice]);
-    expect(reopened.channelsJoinedBy(alice).map((c) => c.name)).toEqual(["a"]);
-    expect(reopened.isPuppetRegistered(alice)).toBe(true);
-    reopened.close();
+    expect((await reopened.channelByName(asChannelName("a")))?.roomId).toBe("!a:x");
+    expect(await reopened.nextSeq(channel.id)).toBe(2);
+    expect((await reopened.nativeUser(alice))?.displayName).toBe("Alice");
+    expect((await reopened.joinedMembers(channel.id)).map((m) => m.userId)).toEqual([alice]);
+    expect((await reopened.channelsJoinedBy(alice)).map((c) => c.name)).toEqual(["a"]);
+    expect(await reopened.isPuppetRegistered(alice)).toBe(true);
+    await reopened.close();
   });
 
-  it("records inbox events once by event id and hands out pending ones in order", () => {
+  it("records inbox events once by event id and hands out pending ones in order", async () => {
     const store = openSqliteStore(":memory:");
     expect(
-      store.recordInbox([
+      await store.recordInbox([
         { matrixEventId: "$1", roomId: "!r", body: { n: 1 } },
         { matrixEventId: "$2", roomId: "!r", body: { n: 2 } },
       ]),
     ).toBe(2);
-    expect(store.recordInbox([{ matrixEventId: "$1", roomId: "!r", body: { n: 1 } }])).toBe(0);
-    const pending = store.pendingInbox(10);
+    expect(await store.recordInbox([{ matrixEventId: "$1", roomId: "!r", body: { n: 1 } }])).toBe(0);
+    const pending = await store.pendingInbox(10);
     expect(pending.map((e) => e.body)).toEqual([{ n: 1 }, { n: 2 }]);
-    store.finishInbox(pending[0]?.id ?? -1, "done");
-    store.finishInbox(pending[1]?.id ?? -1, "skipped", "why");
-    expect(store.pendingInbox(10)).toEqual([]);
+    await store.finishInbox(pending[0]?.id ?? -1, "done");
+    await store.finishInbox(pending[1]?.id ?? -1, "skipped", "why");
+    expect(await store.pendingInbox(10)).toEqual([]);
     // Finished events are still remembered: a replay does not bring them back.
-    expect(store.recordInbox([{ matrixEventId: "$2", roomId: "!r", body: {} }])).toBe(0);
+    expect(await store.recordInbox([{ matrixEventId: "$2", roomId: "!r", body: {} }])).toBe(0);
+  });
+});
+
+describe("transactions over the asynchronous store", () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("keep outsiders out while open: a write from elsewhere is not rolled back with it", async () => {
+    const store = openSqliteStore(":memory:");
+    const channel = await store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const transaction = store.transaction(async () => {
+      await store.appendEvent(newEvent(channel.id, "$inside"));
+      opened();
+      await settle();
+      await settle();
+      throw new Error("roll back");
+    });
+    await open;
+    // Started while the transaction is open, from outside it: it waits for the end.
+    const outsider = store.appendEvent(newEvent(channel.id, "$outside"));
+    await expect(transaction).rejects.toThrow("roll back");
+    await outsider;
+    expect(await store.eventByMatrixId(asMatrixEventId("$inside"))).toBeUndefined();
+    expect((await store.eventByMatrixId(asMatrixEventId("$outside")))?.seq).toBe(1);
+  });
+
+  it("turn a nested transaction into a savepoint, and run after-commit work in commit order", async () => {
+    const store = openSqliteStore(":memory:");
+    const channel = await store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
+    const ran: string[] = [];
+    await store.transaction(async () => {
+      await store.appendEvent(newEvent(channel.id, "$kept"));
+      store.afterCommit(() => ran.push("kept"));
+      await expect(
+        store.transaction(async () => {
+          await store.appendEvent(newEvent(channel.id, "$dropped"));
+          store.afterCommit(() => ran.push("dropped"));
+          throw new Error("inner");
+        }),
+      ).rejects.toThrow("inner");
+      expect(ran).toEqual([]);
+    });
+    expect(ran).toEqual(["kept"]);
+    expect(await store.eventByMatrixId(asMatrixEventId("$dropped"))).toBeUndefined();
+    // Two transactions started together commit one after the other, hooks in that order.
+    await Promise.all(
+      ["x", "y"].map((id) =>
+        store.transaction(async () => {
+          await store.appendEvent(newEvent(channel.id, `$${id}`));
+          await settle();
+          store.afterCommit(() => ran.push(id));
+        }),
+      ),
+    );
+    expect(ran).toEqual(["kept", "x", "y"]);
+    expect((await store.eventByMatrixId(asMatrixEventId("$y")))?.seq).toBe(3);
+    // Outside a transaction, after-commit work runs at once.
+    store.afterCommit(() => ran.push("now"));
+    expect(ran.at(-1)).toBe("now");
   });
 });

@@ -36,10 +36,10 @@ export function createAdmin(deps: AdminDeps): Admin {
   return {
     async ban(actor, userId) {
       requireAdmin(actor);
-      const channels = store.channelsJoinedBy(userId);
-      store.setUserStatus(userId, { ...store.userStatus(userId), banned: true });
+      const channels = await store.channelsJoinedBy(userId);
+      await store.setUserStatus(userId, { ...(await store.userStatus(userId)), banned: true });
       for (const channel of channels) {
-        memberActions.apply(channel, {
+        await memberActions.apply(channel, {
           target: userId,
           membership: "ban",
           by: actor.userId,
@@ -55,13 +55,13 @@ export function createAdmin(deps: AdminDeps): Admin {
 
     async silence(actor, userId) {
       requireAdmin(actor);
-      const channels = store.channelsJoinedBy(userId);
-      store.setUserStatus(userId, { ...store.userStatus(userId), silenced: true });
+      const channels = await store.channelsJoinedBy(userId);
+      await store.setUserStatus(userId, { ...(await store.userStatus(userId)), silenced: true });
       for (const channel of channels) {
-        if (store.timeout(channel.id, userId)) continue;
+        if (await store.timeout(channel.id, userId)) continue;
         const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[userId];
-        powerLevels.set(channel, userId, -1);
-        store.putTimeout({
+        await powerLevels.set(channel, userId, -1);
+        await store.putTimeout({
           channelId: channel.id,
           userId,
           until: SILENCED_UNTIL,
@@ -76,11 +76,11 @@ export function createAdmin(deps: AdminDeps): Admin {
 
     async reactivate(actor, userId) {
       requireAdmin(actor);
-      store.setUserStatus(userId, { banned: false, silenced: false });
+      await store.setUserStatus(userId, { banned: false, silenced: false });
       let touched = 0;
-      for (const channel of store.allChannels()) {
-        if (store.member(channel.id, userId)?.membership === "ban") {
-          memberActions.apply(channel, {
+      for (const channel of await store.allChannels()) {
+        if ((await store.member(channel.id, userId))?.membership === "ban") {
+          await memberActions.apply(channel, {
             target: userId,
             membership: "leave",
             by: actor.userId,
@@ -89,10 +89,10 @@ export function createAdmin(deps: AdminDeps): Admin {
           });
           touched++;
         }
-        const silenced = store.timeout(channel.id, userId);
+        const silenced = await store.timeout(channel.id, userId);
         if (silenced?.until === SILENCED_UNTIL) {
-          powerLevels.set(channel, userId, silenced.previousLevel);
-          store.removeTimeout(channel.id, userId);
+          await powerLevels.set(channel, userId, silenced.previousLevel);
+          await store.removeTimeout(channel.id, userId);
           touched++;
         }
       }

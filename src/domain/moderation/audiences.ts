@@ -14,33 +14,33 @@ export const AUDIENCES = ["vip", "quiet"] as const;
 export type Audience = (typeof AUDIENCES)[number];
 
 export interface Audiences {
-  set(actor: Actor, channel: ChannelName, user: UserId, audience: Audience | null): void;
+  set(actor: Actor, channel: ChannelName, user: UserId, audience: Audience | null): Promise<void>;
   /** Who hears a message: null when the channel has no audiences (everyone does). */
-  filterFor(channel: ChannelRow, event: ChatEvent): ((listener: UserId) => boolean) | null;
+  filterFor(channel: ChannelRow, event: ChatEvent): Promise<((listener: UserId) => boolean) | null>;
 }
 
 export function createAudiences(store: Store, channels: Channels, roles: Roles): Audiences {
   const cache = new Map<number, Map<UserId, string>>();
-  const of = (channelId: number) => {
+  const of = async (channelId: number) => {
     let map = cache.get(channelId);
     if (!map) {
-      map = store.audiences(channelId);
+      map = await store.audiences(channelId);
       cache.set(channelId, map);
     }
     return map;
   };
   return {
-    set(actor, name, user, audience) {
-      const channel = channels.get(name, actor);
+    async set(actor, name, user, audience) {
+      const channel = await channels.get(name, actor);
       if (!roles.canModerate(channel, actor.userId, actor.admin)) {
         throw new ProtocolError("chat.denied", "Only moderators and owners can set audiences.");
       }
-      store.setAudience(channel.id, user, audience);
+      await store.setAudience(channel.id, user, audience);
       cache.delete(channel.id);
     },
-    filterFor(channel, event) {
+    async filterFor(channel, event) {
       if (event.event_type !== "channel.message") return null;
-      const audiences = of(channel.id);
+      const audiences = await of(channel.id);
       if (audiences.size === 0) return null;
       const senderIsVip = event.sender !== undefined && audiences.get(event.sender) === "vip";
       return (listener) => {

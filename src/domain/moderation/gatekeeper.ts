@@ -16,10 +16,10 @@ export interface ChannelDescription {
 }
 
 export interface Gatekeeper {
-  checkEnter(channel: ChannelRow, actor: Actor): void;
+  checkEnter(channel: ChannelRow, actor: Actor): Promise<void>;
   /** `change`: an edit or delete, which rules and slow mode do not limit. */
-  checkPost(channel: ChannelRow, actor: Actor, kind?: "post" | "change"): void;
-  describe(channel: ChannelRow, actor: Actor): ChannelDescription;
+  checkPost(channel: ChannelRow, actor: Actor, kind?: "post" | "change"): Promise<void>;
+  describe(channel: ChannelRow, actor: Actor): Promise<ChannelDescription>;
 }
 
 export function createGatekeeper(
@@ -28,31 +28,34 @@ export function createGatekeeper(
   settings: Settings,
   moderation: Moderation,
 ): Gatekeeper {
-  const checkPlatform = (actor: Actor) => {
-    if (store.userStatus(actor.userId).banned)
+  const checkPlatform = async (actor: Actor) => {
+    if ((await store.userStatus(actor.userId)).banned)
       throw new ProtocolError("chat.denied", "You are banned from this platform.");
   };
   return {
-    checkEnter(channel, actor) {
-      checkPlatform(actor);
-      if (store.member(channel.id, actor.userId)?.membership === "ban")
+    async checkEnter(channel, actor) {
+      await checkPlatform(actor);
+      if ((await store.member(channel.id, actor.userId))?.membership === "ban")
         throw new ProtocolError("channel.banned");
       // Private conversations and moderators' channels were refused (as unknown) when the channel
       // was looked up for this actor (Channels.get).
-      if (!actor.admin) settings.checkAccess(channel, actor.userId, actor.isGuest);
+      if (!actor.admin) await settings.checkAccess(channel, actor.userId, actor.isGuest);
     },
-    checkPost(channel, actor, kind = "post") {
-      checkPlatform(actor);
-      if (store.userStatus(actor.userId).silenced)
+    async checkPost(channel, actor, kind = "post") {
+      await checkPlatform(actor);
+      if ((await store.userStatus(actor.userId)).silenced)
         throw new ProtocolError("chat.denied", "You have been silenced.");
-      if (store.member(channel.id, actor.userId)?.membership === "ban")
+      if ((await store.member(channel.id, actor.userId))?.membership === "ban")
         throw new ProtocolError("channel.banned");
       // In a direct channel, a member who blocked you does not take your messages.
-      const blockers = store.controllersOf(actor.userId, "block");
-      if (blockers.length > 0 && store.directMembers(channel.id).some((id) => blockers.includes(id))) {
+      const blockers = await store.controllersOf(actor.userId, "block");
+      if (
+        blockers.length > 0 &&
+        (await store.directMembers(channel.id)).some((id) => blockers.includes(id))
+      ) {
         throw new ProtocolError("chat.denied", "Someone in this conversation does not take your messages.");
       }
-      const until = moderation.timedOutUntil(channel, actor.userId);
+      const until = await moderation.timedOutUntil(channel, actor.userId);
       if (until !== undefined) {
         throw new ProtocolError("channel.timed_out", "You are timed out in this channel.", { until });
       }
@@ -61,10 +64,10 @@ export function createGatekeeper(
       if (levels.of(actor.userId) < levels.post) {
         throw new ProtocolError("chat.denied", "You cannot post in this channel.");
       }
-      if (!actor.admin && kind === "post") settings.checkPost(channel, actor.userId);
+      if (!actor.admin && kind === "post") await settings.checkPost(channel, actor.userId);
     },
-    describe(channel, actor) {
-      const { rules, settings: view } = settings.view(channel);
+    async describe(channel, actor) {
+      const { rules, settings: view } = await settings.view(channel);
       return { role: roles.role(channel, actor.userId, actor.admin), rules, settings: view };
     },
   };

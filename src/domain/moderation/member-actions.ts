@@ -19,7 +19,7 @@ export interface MemberAction {
 }
 
 export interface MemberActions {
-  apply(channel: ChannelRow, action: MemberAction): void;
+  apply(channel: ChannelRow, action: MemberAction): Promise<void>;
 }
 
 export function createMemberActions(deps: {
@@ -28,24 +28,24 @@ export function createMemberActions(deps: {
   naming: Naming;
 }): MemberActions {
   const { store, eventLog, naming } = deps;
-  const profileOf = (channel: ChannelRow, userId: UserId): Profile => {
-    const native = store.nativeUser(userId);
+  const profileOf = async (channel: ChannelRow, userId: UserId): Promise<Profile> => {
+    const native = await store.nativeUser(userId);
     if (native) return { display_name: native.displayName, avatar_url: native.avatarUrl };
-    const known = store.member(channel.id, userId);
+    const known = await store.member(channel.id, userId);
     return { display_name: known?.displayName ?? null, avatar_url: known?.avatarUrl ?? null };
   };
   return {
-    apply(channel, action) {
+    async apply(channel, action) {
       const { target, membership, by, matrixActor, reason } = action;
-      const profile = profileOf(channel, target);
-      const previous = store.member(channel.id, target)?.membership ?? null;
+      const profile = await profileOf(channel, target);
+      const previous = (await store.member(channel.id, target))?.membership ?? null;
       // Through the bot, Element would show the bot: say who it was for.
       const matrixReason =
         matrixActor === null && by !== naming.botUserId
           ? [reason, `by ${by}`].filter(Boolean).join(" ")
           : reason;
       const now = Date.now();
-      eventLog.recordNative({
+      await eventLog.recordNative({
         channel,
         sender: by,
         ts: now,

@@ -34,21 +34,21 @@ export function createModChannels(deps: ModChannelsDeps): ModChannels {
   const { store, matrix, channels, roles, membership } = deps;
   return {
     async open(actor, name) {
-      membership.checkJoiner(actor);
-      const parent = channels.get(name, actor);
+      await membership.checkJoiner(actor);
+      const parent = await channels.get(name, actor);
       if (!roles.canModerate(parent, actor.userId, actor.admin)) {
         throw new ProtocolError("chat.denied", "Only moderators and owners have a moderators' channel.");
       }
       const modName = modChannelName(parent.name);
-      if (!store.modChannelOf(parent.id)) {
+      if (!(await store.modChannelOf(parent.id))) {
         const { channel } = await channels.ensureNoting(modName, "private");
-        store.updateSettings(channel.id, { parentChannelId: parent.id });
+        await store.updateSettings(channel.id, { parentChannelId: parent.id });
       }
-      const modChannel = store.modChannelOf(parent.id);
+      const modChannel = await store.modChannelOf(parent.id);
       if (!modChannel) throw new Error(`moderator channel of ${parent.name} vanished`);
       // The channel's current moderators who are not native (Element users) are invited; native
       // ones join through Parley when they open it.
-      for (const member of store.joinedMembers(parent.id)) {
+      for (const member of await store.joinedMembers(parent.id)) {
         if (member.userId !== actor.userId && roles.canModerate(parent, member.userId)) {
           await matrix.invite(modChannel.roomId, member.userId);
         }

@@ -44,9 +44,9 @@ export interface Moderation {
   ): Promise<{ until: number; karma: number }>;
   untimeout(actor: Actor, channel: ChannelName, target: UserId): Promise<void>;
   /** The end of a running timeout of the user in the channel, if any. */
-  timedOutUntil(channel: ChannelRow, userId: UserId): number | undefined;
+  timedOutUntil(channel: ChannelRow, userId: UserId): Promise<number | undefined>;
   /** Re-arms timers for timeouts stored before a restart; overdue ones end now. */
-  resume(): void;
+  resume(): Promise<void>;
   stop(): void;
 }
 
@@ -82,16 +82,18 @@ export function createModeration(deps: ModerationDeps): Moderation {
   const announce = (channel: ChannelRow, payload: Record<string, unknown>) =>
     fanout.publish(channel.name, pushFrame("chat.moderation", { channel: channel.name, ...payload }));
 
-  const endTimeout = (channelId: number, userId: UserId) => {
+  const endTimeout = async (channelId: number, userId: UserId) => {
     timers.delete(key(channelId, userId));
-    const row = store.timeout(channelId, userId);
-    const channel = store.channelById(channelId);
-    if (!row || !channel) return;
-    store.transaction(() => {
-      store.removeTimeout(channelId, userId);
-      powerLevels.set(channel, userId, row.previousLevel);
+    const channel = await store.channelById(channelId);
+    if (!channel) return;
+    const ended = await store.transaction(async () => {
+      const row = await store.timeout(channelId, userId);
+      // Whoever removes the row restores the level, once.
+      if (!row || !(await store.removeTimeout(channelId, userId))) return false;
+      await powerLevels.set(channel, userId, row.previousLevel);
+      return true;
     });
-    announce(channel, { action: "untimeout", user: userId });
+    if (ended) announce(channel, { action: "untimeout", user: userId });
   };
 
   const schedule = (channelId: number, userId: UserId, until: number) => {
@@ -109,18 +111,18 @@ export function createModeration(deps: ModerationDeps): Moderation {
 
   return {
     async act(actor, name, action, target, reason) {
-      const channel = channels.get(name, actor);
+      const channel = await channels.get(name, actor);
       requireModerator(channel, actor);
       if (action !== "unban") requireOutranks(channel, actor, target);
       // Known locally: no need to ask the homeserver to refuse it.
-      const membership = store.member(channel.id, target)?.membership;
+      const membership = (await store.member(channel.id, target))?.membership;
       if (action === "kick" && membership !== "join" && membership !== "invite") {
         throw new ProtocolError("chat.denied", "That user is not in this channel.");
       }
       if (action === "unban" && membership !== "ban") {
         throw new ProtocolError("chat.denied", "That user is not banned here.");
       }
-      memberActions.apply(channel, {
+      await memberActions.apply(channel, {
         target,
         membership: action === "ban" ? "ban" : "leave",
         by: actor.userId,
@@ -137,22 +139,22 @@ export function createModeration(deps: ModerationDeps): Moderation {
         (target === actor.userId || roles.outranks(c, actor.userId, target, actor.admin));
       let targets: ChannelRow[];
       if (name) {
-        const channel = channels.get(name, actor);
+        const channel = await channels.get(name, actor);
         if (roles.role(channel, actor.userId, actor.admin) !== "owner") {
           throw new ProtocolError("chat.denied", "Only owners can change roles.");
         }
         if (target !== actor.userId) requireOutranks(channel, actor, target);
         targets = [channel];
       } else {
-        targets = store.allChannels().filter(allowed);
+        targets = (await store.allChannels()).filter(allowed);
       }
       for (const channel of targets)
-        powerLevels.set(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
+        await powerLevels.set(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
       return { channels: targets.map((channel) => channel.name) };
     },
 
     async timeout(actor, name, target, seconds, reason) {
-      const channel = channels.get(name, actor);
+      const channel = await channels.get(name, actor);
       requireModerator(channel, actor);
       requireOutranks(channel, actor, target);
       if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_S || seconds > MAX_TIMEOUT_S) {
@@ -164,7 +166,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
           },
         );
       }
-      const existing = store.timeout(channel.id, target);
+      const existing = await store.timeout(channel.id, target);
       if (existing?.until === SILENCED_UNTIL) {
         throw new ProtocolError(
           "chat.denied",
@@ -173,8 +175,8 @@ export function createModeration(deps: ModerationDeps): Moderation {
       }
       const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[target];
       const until = Date.now() + seconds * 1000;
-      const karma = store.transaction(() => {
-        store.putTimeout({
+      const karma = await store.transaction(async () => {
+        await store.putTimeout({
           channelId: channel.id,
           userId: target,
           until,
@@ -183,8 +185,8 @@ export function createModeration(deps: ModerationDeps): Moderation {
           reason: reason ?? null,
         });
         // Below events_default: the homeserver itself refuses their messages, Element users' too.
-        powerLevels.set(channel, target, -1);
-        return store.addKarma(target);
+        await powerLevels.set(channel, target, -1);
+        return await store.addKarma(target);
       });
       schedule(channel.id, target, until);
       announce(channel, {
@@ -198,9 +200,9 @@ export function createModeration(deps: ModerationDeps): Moderation {
     },
 
     async untimeout(actor, name, target) {
-      const channel = channels.get(name, actor);
+      const channel = await channels.get(name, actor);
       requireModerator(channel, actor);
-      const row = store.timeout(channel.id, target);
+      const row = await store.timeout(channel.id, target);
       if (!row) return;
       if (row.until === SILENCED_UNTIL) {
         throw new ProtocolError(
@@ -209,16 +211,16 @@ export function createModeration(deps: ModerationDeps): Moderation {
         );
       }
       clearTimeout(timers.get(key(channel.id, target)));
-      endTimeout(channel.id, target);
+      await endTimeout(channel.id, target);
     },
 
-    timedOutUntil(channel, userId) {
-      const row = store.timeout(channel.id, userId);
+    async timedOutUntil(channel, userId) {
+      const row = await store.timeout(channel.id, userId);
       return row && row.until > Date.now() ? row.until : undefined;
     },
 
-    resume() {
-      for (const row of store.allTimeouts()) schedule(row.channelId, row.userId, row.until);
+    async resume() {
+      for (const row of await store.allTimeouts()) schedule(row.channelId, row.userId, row.until);
     },
 
     stop() {

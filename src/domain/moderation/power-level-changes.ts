@@ -9,9 +9,9 @@ import type { ChannelRow, Store } from "../ports/store.ts";
 
 export interface PowerLevelChanges {
   /** Sets one user's level (null: back to the default) now, and queues it for the room. */
-  set(channel: ChannelRow, userId: UserId, level: number | null): void;
+  set(channel: ChannelRow, userId: UserId, level: number | null): Promise<void>;
   /** Stores the room's m.room.power_levels content as Matrix has it now. */
-  fromMatrix(channelId: number, content: unknown): void;
+  fromMatrix(channelId: number, content: unknown): Promise<void>;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -26,9 +26,9 @@ export function withLevel(content: unknown, userId: UserId, level: number | null
 }
 
 /** The room's content with the channel's power-level changes still in the outbox applied. */
-export function withPendingLevels(store: Store, channelId: number, content: unknown): unknown {
+export async function withPendingLevels(store: Store, channelId: number, content: unknown): Promise<unknown> {
   let levels = content;
-  for (const entry of store.pendingOutbox(channelId, "power_level")) {
+  for (const entry of await store.pendingOutbox(channelId, "power_level")) {
     const change = entry.payload as OutboxPayload["power_level"];
     levels = withLevel(levels, change.userId, change.level);
   }
@@ -37,21 +37,21 @@ export function withPendingLevels(store: Store, channelId: number, content: unkn
 
 export function createPowerLevelChanges(store: Store, mirrors: MirrorQueue): PowerLevelChanges {
   return {
-    set(channel, userId, level) {
-      store.transaction(() => {
-        const current = store.channelById(channel.id)?.powerLevels ?? channel.powerLevels;
-        store.setPowerLevels(channel.id, withLevel(current, userId, level));
-        mirrors.enqueue(
+    async set(channel, userId, level) {
+      await store.transaction(async () => {
+        const current = (await store.channelById(channel.id))?.powerLevels ?? channel.powerLevels;
+        await store.setPowerLevels(channel.id, withLevel(current, userId, level));
+        await mirrors.enqueue(
           channel.id,
           null,
           { kind: "power_level", actor: null, payload: { userId, level } },
           Date.now(),
         );
+        store.afterCommit(() => mirrors.wake(channel.id));
       });
-      mirrors.wake(channel.id);
     },
-    fromMatrix(channelId, content) {
-      store.setPowerLevels(channelId, withPendingLevels(store, channelId, content));
+    async fromMatrix(channelId, content) {
+      await store.setPowerLevels(channelId, await withPendingLevels(store, channelId, content));
     },
   };
 }

@@ -27,21 +27,26 @@ export interface SettingsRequest {
 export type { SettingsView };
 
 export interface Settings {
-  view(channel: ChannelRow): { rules: string | null; settings: SettingsView };
+  view(channel: ChannelRow): Promise<{ rules: string | null; settings: SettingsView }>;
   update(actor: Actor, channel: ChannelName, request: SettingsRequest): Promise<SettingsView>;
-  acceptRules(actor: Actor, channel: ChannelName): void;
+  acceptRules(actor: Actor, channel: ChannelName): Promise<void>;
   /** Throws unless the user may join or subscribe under the channel's policy. */
-  checkAccess(channel: ChannelRow, userId: UserId, isGuest: boolean): void;
+  checkAccess(channel: ChannelRow, userId: UserId, isGuest: boolean): Promise<void>;
   /** Throws unless the user may post now (rules accepted, slow mode); moderators are exempt. */
-  checkPost(channel: ChannelRow, userId: UserId): void;
+  checkPost(channel: ChannelRow, userId: UserId): Promise<void>;
   /** Remembers a post for slow mode. */
-  posted(channel: ChannelRow, userId: UserId, at: number): void;
+  posted(channel: ChannelRow, userId: UserId, at: number): Promise<void>;
   /**
    * Slow mode binds Matrix users too, after the fact: a post of theirs that came too fast is
    * redacted by the bridge bot (reason "slow mode"). True when it was; otherwise it counts as
    * their latest post.
    */
-  enforceOnMatrixPost(channel: ChannelRow, userId: UserId, at: number, matrixEventId: MatrixEventId): boolean;
+  enforceOnMatrixPost(
+    channel: ChannelRow,
+    userId: UserId,
+    at: number,
+    matrixEventId: MatrixEventId,
+  ): Promise<boolean>;
 }
 
 const viewOf = (s: ChannelSettings): SettingsView => ({
@@ -66,31 +71,35 @@ export function createSettings(deps: SettingsDeps): Settings {
   const { store, channels, roles, matrix, fanout, naming, log, memberActions } = deps;
   const lastPost = new Map<number, Map<UserId, number>>();
 
-  const failsPolicy = (settings: ChannelSettings, userId: UserId, isGuest: boolean): string | undefined => {
+  const failsPolicy = async (
+    settings: ChannelSettings,
+    userId: UserId,
+    isGuest: boolean,
+  ): Promise<string | undefined> => {
     if (!settings.guests && isGuest) return "This channel is for signed-in users only.";
     const claim = settings.requiredClaim;
-    const claims = store.claims(userId);
+    const claims = await store.claims(userId);
     if (claim && !(claims && Object.hasOwn(claims, claim.name) && claims[claim.name] === claim.value))
       return "Your login does not give access to this channel.";
     return undefined;
   };
 
   /** After a policy change: members who no longer qualify are removed, listeners unsubscribed. */
-  const recheck = (channel: ChannelRow, settings: ChannelSettings) => {
-    const isGuest = (userId: UserId) => store.nativeUser(userId)?.isGuest ?? false;
+  const recheck = async (channel: ChannelRow, settings: ChannelSettings) => {
+    const isGuest = async (userId: UserId) => (await store.nativeUser(userId))?.isGuest ?? false;
     for (const subscriber of fanout.subscribers(channel.name)) {
-      const why = failsPolicy(settings, subscriber.userId, isGuest(subscriber.userId));
+      const why = await failsPolicy(settings, subscriber.userId, await isGuest(subscriber.userId));
       if (!why) continue;
       fanout.unsubscribe(channel.name, subscriber);
       subscriber.deliver(
         new EncodedFrame(pushFrame("chat.unsubscribed", { channel: channel.name, reason: why })),
       );
     }
-    for (const member of store.joinedMembers(channel.id)) {
+    for (const member of await store.joinedMembers(channel.id)) {
       if (!naming.isNativeUser(member.userId)) continue;
-      const why = failsPolicy(settings, member.userId, isGuest(member.userId));
+      const why = await failsPolicy(settings, member.userId, await isGuest(member.userId));
       if (why) {
-        memberActions.apply(channel, {
+        await memberActions.apply(channel, {
           target: member.userId,
           membership: "leave",
           by: naming.botUserId,
@@ -102,8 +111,8 @@ export function createSettings(deps: SettingsDeps): Settings {
   };
 
   /** Remembers a post for slow mode: only in slow-mode channels, for one window (the map stays small). */
-  const posted = (channel: ChannelRow, userId: UserId, at: number) => {
-    const slowMode = store.settings(channel.id).slowMode;
+  const posted = async (channel: ChannelRow, userId: UserId, at: number) => {
+    const slowMode = (await store.settings(channel.id)).slowMode;
     if (slowMode === 0) {
       lastPost.delete(channel.id);
       return;
@@ -120,13 +129,13 @@ export function createSettings(deps: SettingsDeps): Settings {
   };
 
   return {
-    view(channel) {
-      const settings = store.settings(channel.id);
+    async view(channel) {
+      const settings = await store.settings(channel.id);
       return { rules: settings.rules, settings: viewOf(settings) };
     },
 
     async update(actor, name, request) {
-      const channel = channels.get(name, actor);
+      const channel = await channels.get(name, actor);
       if (!roles.canModerate(channel, actor.userId, actor.admin)) {
         throw new ProtocolError("chat.denied", "Only moderators and owners can change settings.");
       }
@@ -134,7 +143,7 @@ export function createSettings(deps: SettingsDeps): Settings {
       if (policyChange && roles.role(channel, actor.userId, actor.admin) !== "owner") {
         throw new ProtocolError("chat.denied", "Only owners can change who may join.");
       }
-      const updated = store.updateSettings(channel.id, {
+      const updated = await store.updateSettings(channel.id, {
         ...(request.slow_mode === undefined ? {} : { slowMode: request.slow_mode }),
         ...(request.rules === undefined ? {} : { rules: request.rules }),
         ...(request.rules_required === undefined ? {} : { rulesRequired: request.rules_required }),
@@ -150,27 +159,27 @@ export function createSettings(deps: SettingsDeps): Settings {
           by: actor.userId,
         }),
       );
-      if (policyChange) recheck(channel, updated);
+      if (policyChange) await recheck(channel, updated);
       return viewOf(updated);
     },
 
-    acceptRules(actor, name) {
-      const channel = channels.get(name, actor);
-      store.acceptRules(channel.id, actor.userId, store.settings(channel.id).rulesVersion);
+    async acceptRules(actor, name) {
+      const channel = await channels.get(name, actor);
+      await store.acceptRules(channel.id, actor.userId, (await store.settings(channel.id)).rulesVersion);
     },
 
-    checkAccess(channel, userId, isGuest) {
-      const why = failsPolicy(store.settings(channel.id), userId, isGuest);
+    async checkAccess(channel, userId, isGuest) {
+      const why = await failsPolicy(await store.settings(channel.id), userId, isGuest);
       if (why) throw new ProtocolError("chat.denied", why);
     },
 
-    checkPost(channel, userId) {
+    async checkPost(channel, userId) {
       if (roles.canModerate(channel, userId)) return;
-      const settings = store.settings(channel.id);
+      const settings = await store.settings(channel.id);
       if (
         settings.rulesRequired &&
         settings.rules &&
-        store.acceptedRulesVersion(channel.id, userId) !== settings.rulesVersion
+        (await store.acceptedRulesVersion(channel.id, userId)) !== settings.rulesVersion
       ) {
         throw new ProtocolError(
           "channel.rules_not_accepted",
@@ -190,8 +199,8 @@ export function createSettings(deps: SettingsDeps): Settings {
     },
 
     posted: (channel, userId, at) => posted(channel, userId, at),
-    enforceOnMatrixPost(channel, userId, at, matrixEventId) {
-      const slowMode = store.settings(channel.id).slowMode;
+    async enforceOnMatrixPost(channel, userId, at, matrixEventId) {
+      const slowMode = (await store.settings(channel.id)).slowMode;
       const last = lastPost.get(channel.id)?.get(userId);
       const tooFast =
         slowMode > 0 &&
@@ -199,7 +208,7 @@ export function createSettings(deps: SettingsDeps): Settings {
         last !== undefined &&
         at - last < slowMode * 1000;
       if (!tooFast) {
-        posted(channel, userId, at);
+        await posted(channel, userId, at);
         return false;
       }
       retryWhenRateLimited(() =>

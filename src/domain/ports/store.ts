@@ -1,5 +1,7 @@
-// The storage port: what the chat domain needs from a store. The SQLite implementation lives in
-// src/store; a PostgreSQL one would implement the same interface.
+// The storage port: what the chat domain needs from a store. Each concern is written as the
+// queries it answers; the domain sees them asynchronously (`Store`), because the PostgreSQL
+// adapter (src/store/postgres) answers over the network. The SQLite adapter (src/store/sqlite)
+// answers the same queries in-process.
 
 import type { MembershipKind, Profile, RequiredClaim } from "../../protocol/events.ts";
 import type { ChannelName, EventSeq, MatrixEventId, RoomId, UserId } from "../../protocol/ids.ts";
@@ -150,7 +152,8 @@ export interface ModerationStore {
   acceptedRulesVersion(channelId: number, userId: UserId): number | undefined;
   putTimeout(row: TimeoutRow): void;
   timeout(channelId: number, userId: UserId): TimeoutRow | undefined;
-  removeTimeout(channelId: number, userId: UserId): void;
+  /** Ends a timeout; false when there was none (someone else ended it first). */
+  removeTimeout(channelId: number, userId: UserId): boolean;
   allTimeouts(): TimeoutRow[];
   /** Adds one timeout to the user's record; returns their karma (minus the timeouts). */
   addKarma(userId: UserId): number;
@@ -209,6 +212,8 @@ export interface MemberStore {
 /** Native users and their puppets on the homeserver. */
 export interface UserStore {
   nativeUser(userId: UserId): NativeUserRow | undefined;
+  /** The native users among `userIds` (others are left out). */
+  nativeUsers(userIds: readonly UserId[]): Map<UserId, NativeUserRow>;
   upsertNativeUser(user: { userId: UserId; localpart: string; isGuest: boolean }): NativeUserRow;
   setNativeProfile(userId: UserId, profile: Profile): void;
   setMatrixDisplayName(userId: UserId, displayName: string): void;
@@ -250,7 +255,8 @@ export interface EventStore {
   setBackfill(channelId: number, state: BackfillState): void;
   /** The log entry a user's earlier send with this txn_id in this channel produced, if any. */
   sentTxn(userId: UserId, channelId: number, txnId: string): EventSeq | undefined;
-  recordSentTxn(userId: UserId, channelId: number, txnId: string, seq: EventSeq): void;
+  /** False when that txn_id is recorded already (a concurrent retry got there first). */
+  recordSentTxn(userId: UserId, channelId: number, txnId: string, seq: EventSeq): boolean;
   /** The Matrix event a native event became, once the outbox has mirrored it. */
   setEventMatrixId(channelId: number, seq: number, matrixEventId: MatrixEventId): void;
 }
@@ -348,8 +354,6 @@ export interface OutboxEntry extends NewOutboxEntry {
 
 /** Native actions waiting to reach Matrix, per channel in order; kept a while once done. */
 export interface OutboxStore {
-  /** This installation's id: it makes Matrix txnIds and echo markers Parley's own. */
-  instanceId(): string;
   enqueueOutbox(entry: NewOutboxEntry): number;
   outboxEntry(id: number): OutboxEntry | undefined;
   /** The channel's oldest pending entry (the only one that may be in flight). */
@@ -370,8 +374,8 @@ export interface OutboxStore {
   outboxStats(): { pending: number; oldestCreatedAt: number | null };
 }
 
-/** The whole store: every concern, one transaction scope. */
-export interface Store
+/** Every query of every concern, as an adapter writes them. */
+export interface StoreQueries
   extends ChannelStore,
     MemberStore,
     UserStore,
@@ -381,8 +385,30 @@ export interface Store
     InboxStore,
     OutboxStore,
     ModerationStore,
-    DirectStore {
-  /** Runs `work` atomically. Synchronous on purpose: callers must not await inside it. */
-  transaction<T>(work: () => T): T;
-  close(): void;
+    DirectStore {}
+
+/** The same methods, answering with promises. */
+export type Async<T> = {
+  readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+};
+
+export interface StoreControl {
+  /** This installation's id (read when the store opens): it makes Matrix txnIds and echo markers Parley's own. */
+  readonly instanceId: string;
+  /**
+   * Runs `work` atomically: every store call awaited inside it belongs to the transaction (a
+   * nested `transaction` becomes a savepoint). Await only store calls inside: other callers wait
+   * while it is open, so a transaction waiting on anything else can stall the store.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` right after the current transaction commits, in commit order (at once when
+   * called outside a transaction); dropped if it rolls back. Pushes go here, so subscribers see
+   * events in the order they were logged.
+   */
+  afterCommit(work: () => void): void;
+  close(): Promise<void>;
 }
+
+/** The whole store as the domain uses it: every concern, one transaction scope. */
+export type Store = Async<StoreQueries> & StoreControl;

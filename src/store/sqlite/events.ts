@@ -136,7 +136,7 @@ export function eventQueries(db: Database.Database): EventStore {
       return row && asEventSeq(row.seq);
     },
     recordSentTxn(userId, channelId, txnId, seq) {
-      q.recordSentTxn.run(userId, channelId, txnId, seq, Date.now());
+      return q.recordSentTxn.run(userId, channelId, txnId, seq, Date.now()).changes > 0;
     },
     setEventMatrixId(channelId, seq, matrixEventId) {
       q.setEventMatrixId.run(matrixEventId, channelId, seq);

@@ -134,7 +134,7 @@ export function moderationQueries(db: Database.Database): ModerationStore {
       return row && toTimeout(row);
     },
     removeTimeout(channelId, userId) {
-      q.removeTimeout.run(channelId, userId);
+      return q.removeTimeout.run(channelId, userId).changes > 0;
     },
     allTimeouts: () => (q.allTimeouts.all() as TimeoutRecord[]).map(toTimeout),
     addKarma(userId) {

@@ -53,7 +53,7 @@ const SQL = {
   stats: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE state = 'pending'",
 } as const;
 
-export function outboxQueries(db: Database.Database): OutboxStore {
+export function outboxQueries(db: Database.Database): OutboxStore & { instanceId(): string } {
   const q = prepareAll(db, SQL);
   const instance = (q.instance.get() as { value: string }).value;
   return {

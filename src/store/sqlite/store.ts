@@ -1,9 +1,10 @@
-// The default store: one SQLite file through better-sqlite3. Every call is synchronous, so a
-// transaction can never interleave with another piece of work on the event loop.
+// The default store: one SQLite file through better-sqlite3. The queries are synchronous; the
+// domain awaits them like any store's (see transactions.ts for how transactions stay whole).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Store } from "../../domain/ports/store.ts";
+import type { Async, Store, StoreQueries } from "../../domain/ports/store.ts";
+import { createLogger } from "../../logging.ts";
 import { channelQueries } from "./channels.ts";
 import { directQueries } from "./direct.ts";
 import { eventQueries } from "./events.ts";
@@ -13,6 +14,7 @@ import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
+import { SqliteTransactions } from "./transactions.ts";
 import { userQueries } from "./users.ts";
 
 export function openSqliteStore(path: string): Store {
@@ -24,18 +26,34 @@ export function openSqliteStore(path: string): Store {
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   migrate(db);
-  return {
-    transaction: <T>(work: () => T): T => db.transaction(work)(),
+  const { instanceId, ...outbox } = outboxQueries(db);
+  const queries: StoreQueries = {
     ...channelQueries(db),
     ...eventQueries(db),
     ...userQueries(db),
     ...inboxQueries(db),
     ...reactionQueries(db),
     ...readStateQueries(db),
-    ...outboxQueries(db),
+    ...outbox,
     ...moderationQueries(db),
     ...directQueries(db),
-    close() {
+  };
+  const transactions = new SqliteTransactions(db, (error) =>
+    createLogger("Store").error("an after-commit hook failed", error),
+  );
+  const wrapped = Object.fromEntries(
+    Object.entries(queries).map(([name, query]) => [
+      name,
+      transactions.wrap(query as (...args: unknown[]) => unknown),
+    ]),
+  ) as unknown as Async<StoreQueries>;
+  return {
+    ...wrapped,
+    instanceId: instanceId(),
+    transaction: (work) => transactions.run(work),
+    afterCommit: (work) => transactions.afterCommit(work),
+    async close() {
+      await transactions.idle();
       db.close();
     },
   };

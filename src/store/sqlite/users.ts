@@ -40,6 +40,18 @@ export function userQueries(db: Database.Database): UserStore {
   };
   return {
     nativeUser,
+    nativeUsers(userIds) {
+      const found = new Map<UserId, NativeUserRow>();
+      // In chunks: SQLite limits the number of bound parameters of one statement.
+      for (let i = 0; i < userIds.length; i += 500) {
+        const chunk = userIds.slice(i, i + 500);
+        const rows = db
+          .prepare(`${SQL.nativeUser.replace("= ?", "IN")} (${chunk.map(() => "?").join(", ")})`)
+          .all(...chunk) as NativeUserRecord[];
+        for (const row of rows) found.set(asUserId(row.user_id), toNativeUser(row));
+      }
+      return found;
+    },
     upsertNativeUser({ userId, localpart, isGuest }) {
       q.insertNativeUser.run(userId, localpart, isGuest ? 1 : 0, Date.now());
       const row = nativeUser(userId);
