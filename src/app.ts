@@ -7,7 +7,7 @@ import type { Config } from "./config/load.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createNaming } from "./domain/naming.ts";
 import type { RateLimiter } from "./domain/ports/rate-limit.ts";
-import { createLocalFanOut } from "./fanout/local.ts";
+import { createSingleNodeFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
 import { clientAddress, type Gateway, startGateway } from "./gateway/server.ts";
 import { webRoutes } from "./gateway/web-http.ts";
@@ -103,7 +103,7 @@ export async function startParley(config: Config, registration?: Registration): 
       config,
       store,
       matrix,
-      fanout: createLocalFanOut(),
+      fanout: createSingleNodeFanOut(),
       limiter,
       naming,
       mediaUrls,

@@ -10,6 +10,7 @@ import { createChannels } from "./domain/channels.ts";
 import { createDirect } from "./domain/direct.ts";
 import { createEventLog } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
+import { createEventStream } from "./domain/event-stream.ts";
 import { createHearing } from "./domain/hearing.ts";
 import { createHistory } from "./domain/history.ts";
 import { createInbound, type Inbound } from "./domain/inbound.ts";
@@ -30,9 +31,11 @@ import type { Naming } from "./domain/naming.ts";
 import { createNotifications } from "./domain/notifications.ts";
 import { createOutbox, type Outbox, type Withdraw } from "./domain/outbox.ts";
 import { createPersonalControls } from "./domain/personal-controls.ts";
+import type { ClusterBus } from "./domain/ports/bus.ts";
 import type { FanOut } from "./domain/ports/fanout.ts";
 import type { MatrixPort } from "./domain/ports/matrix.ts";
-import type { RateLimiter } from "./domain/ports/rate-limit.ts";
+import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
+import type { SharedState } from "./domain/ports/shared-state.ts";
 import type { Store } from "./domain/ports/store.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState } from "./domain/read-state.ts";
@@ -40,15 +43,24 @@ import { endSubscriptionsOfRemoved } from "./domain/removals.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createWithdrawal } from "./domain/withdrawal.ts";
+import { createLocalBus } from "./fanout/local-bus.ts";
 import type { Services } from "./handlers/context.ts";
 import type { Logger } from "./logging.ts";
+import { createMemorySharedState } from "./shared-state/memory.ts";
 
 export interface ServiceDeps {
   readonly config: Config;
   readonly store: Store;
   readonly matrix: MatrixPort;
   readonly fanout: FanOut;
+  /** What nodes tell each other; by default nobody (one node). */
+  readonly bus?: ClusterBus;
+  /** Slow-mode windows and typing; by default in this process (one node). */
+  readonly shared?: SharedState;
+  /** This node's own budgets. */
   readonly limiter: RateLimiter;
+  /** What a user may do in the whole installation; by default this node's buckets (one node). */
+  readonly sharedLimiter?: SharedRateLimiter;
   readonly naming: Naming;
   readonly mediaUrls: MediaUrls;
   readonly logger: (module: string) => Logger;
@@ -65,7 +77,10 @@ export interface ParleyServices extends Services {
 }
 
 export function createServices(deps: ServiceDeps): ParleyServices {
-  const { config, store, matrix, fanout, limiter, naming, mediaUrls, logger } = deps;
+  const { config, store, matrix, fanout, naming, mediaUrls, logger } = deps;
+  const limiter = deps.sharedLimiter ?? sharedFrom(deps.limiter);
+  const bus = deps.bus ?? createLocalBus();
+  const shared = deps.shared ?? createMemorySharedState();
   const limits = config.limits;
 
   const roles = createRoles(naming);
@@ -77,8 +92,12 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     policy: { limiter, rules: limits.channelCreation, guestsCreate: limits.guestsCreateChannels },
   });
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId), logger("Activity"));
-  const audiences = createAudiences(store, channels, roles);
-  const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"));
+  const audiences = createAudiences(store, channels, roles, (channelId) =>
+    bus.notify({ kind: "audiences-changed", channelId }),
+  );
+  const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"), (userId) =>
+    bus.notify({ kind: "ignores-changed", userId }),
+  );
   const hearing = createHearing({ audiences, personalControls });
   const users = createUsers({
     store,
@@ -105,6 +124,8 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     withdraw: (channel, entry, why) => withdraw(channel, entry, why),
     concurrency: config.outbox.concurrency,
     retryDelaysMs: config.outbox.retryDelaysMs,
+    nodeId: bus.nodeId,
+    queued: (channelId) => bus.notify({ kind: "outbox-queued", channelId }),
     log: logger("Outbox"),
   });
   const notifications = createNotifications({ store, fanout, users, naming, hearing });
@@ -127,16 +148,37 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     // A removal ends the removed user's subscriptions once they have been told.
     afterPush: endSubscriptionsOfRemoved(fanout),
   });
-  // Every newly logged event, in event_id order per channel: pushed, counted unread, and a removal
-  // ends the removed user's subscriptions.
-  const eventLog = createEventLog(
+  // Every newly logged event, from this node or another, in event_id order per channel: pushed to
+  // this node's subscribers, counted unread for its users, and a removal ends their subscriptions.
+  const stream = createEventStream({
     store,
-    (channel, event) => {
+    deliver: (channel, event) => {
       pusher.publish(channel, event);
       readState.onLogged(channel, event);
     },
+    log: logger("EventStream"),
+  });
+  const eventLog = createEventLog(
+    store,
+    (channel, event) => {
+      stream.received(channel, event);
+      bus.publishEvent(channel.id, event);
+    },
     outbox,
   );
+  const eventsLog = logger("Cluster");
+  bus.onEvent((channelId, event) => {
+    store.channelById(channelId).then(
+      (channel) => channel && stream.received(channel, event),
+      (error: unknown) =>
+        eventsLog.warn(`event ${event.event_id} of channel ${channelId} not passed on`, error),
+    );
+  });
+  bus.onResubscribed(() => {
+    stream
+      .catchUp()
+      .catch((error: unknown) => eventsLog.warn("catching up after the bus came back failed", error));
+  });
   withdraw = createWithdrawal({ store, eventLog, log: logger("Outbox") });
   const powerLevels = createPowerLevelChanges(store, outbox);
   const memberActions = createMemberActions({ store, eventLog, naming });
@@ -157,9 +199,33 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     fanout,
     naming,
     memberActions,
+    posts: shared.posts,
+    policyChanged: (channelId) => bus.notify({ kind: "policy-changed", channelId }),
     log: logger("Settings"),
   });
   const gatekeeper = createGatekeeper(store, roles, settings, moderation);
+  bus.onNotice((notice) => {
+    switch (notice.kind) {
+      case "policy-changed":
+        settings
+          .recheckListeners(notice.channelId)
+          .catch((error: unknown) =>
+            eventsLog.warn(`rechecking listeners of ${notice.channelId} failed`, error),
+          );
+        return;
+      case "audiences-changed":
+        audiences.forget(notice.channelId);
+        return;
+      case "ignores-changed":
+        personalControls.forgetIgnorersOf(notice.userId);
+        return;
+      case "outbox-queued":
+        outbox.wake(notice.channelId);
+        return;
+      case "inbox-recorded":
+        return; // the Matrix side listens for it
+    }
+  });
   const membership = createMembership({
     store,
     channels,
@@ -187,6 +253,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     matrix,
     fanout,
     naming,
+    board: shared.typing,
     log: logger("Typing"),
   });
   const media = createMedia({
@@ -277,6 +344,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         await outbox.stop();
         await pusher.flushAll();
         moderation.stop();
+        stream.stop();
         await activity.stop();
       },
     },

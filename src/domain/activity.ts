@@ -11,7 +11,8 @@ export const RECENTLY_ACTIVE_MS = 5 * 60_000;
 export interface Activity {
   /** Must not block: called for every Matrix event and EDU. */
   touch(userId: UserId, at: number): void;
-  isOnline(userId: UserId, now?: number): boolean;
+  /** Those of `userIds` online now: native users connected to any node, Matrix users active lately. */
+  onlineAmong(userIds: readonly UserId[], now?: number): Promise<Set<UserId>>;
   /** A native user's connection closed: they were seen in their channels until now. */
   connectionClosed(userId: UserId): void;
   connectionOpened(userId: UserId): void;
@@ -58,9 +59,12 @@ export function createActivity(
       if ((lastActive.get(userId) ?? 0) < at) lastActive.set(userId, at);
       if (lastActive.size > PRUNE_ABOVE) prune(Date.now());
     },
-    isOnline(userId, now = Date.now()) {
-      if (isNative(userId)) return fanout.isOnline(userId);
-      return now - (lastActive.get(userId) ?? 0) < RECENTLY_ACTIVE_MS;
+    async onlineAmong(userIds, now = Date.now()) {
+      const online = await fanout.onlineAmong(userIds.filter(isNative));
+      for (const userId of userIds) {
+        if (!isNative(userId) && now - (lastActive.get(userId) ?? 0) < RECENTLY_ACTIVE_MS) online.add(userId);
+      }
+      return online;
     },
     connectionOpened(userId) {
       seen.set(userId, Date.now());

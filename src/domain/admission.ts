@@ -4,7 +4,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserId } from "../protocol/ids.ts";
 import type { Naming } from "./naming.ts";
-import { type RateLimiter, type RateRule, takeOrThrow } from "./ports/rate-limit.ts";
+import { type RateRule, type SharedRateLimiter, takeSharedOrThrow } from "./ports/rate-limit.ts";
 import type { Store } from "./ports/store.ts";
 
 export interface Admission {
@@ -18,7 +18,7 @@ export interface Admission {
 export function createAdmission(deps: {
   readonly store: Store;
   readonly naming: Naming;
-  readonly limiter: RateLimiter;
+  readonly limiter: SharedRateLimiter;
   readonly newGuestsPerAddress: RateRule;
 }): Admission {
   const { store, naming, limiter, newGuestsPerAddress } = deps;
@@ -28,7 +28,7 @@ export function createAdmission(deps: {
       if ((await store.userStatus(userId)).banned)
         throw new ProtocolError("auth.denied", "This account is banned.");
       if (identity.isGuest && !(await store.nativeUser(userId))) {
-        takeOrThrow(
+        await takeSharedOrThrow(
           limiter,
           `guests@${address}`,
           newGuestsPerAddress,

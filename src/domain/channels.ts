@@ -6,7 +6,7 @@ import type { Actor } from "./actor.ts";
 import type { Roles } from "./moderation/roles.ts";
 import type { Naming } from "./naming.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
+import { type SharedRateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
 
 export interface ChannelState {
@@ -56,7 +56,7 @@ export interface Channels {
 
 /** Who may bring channels into being, and how often. */
 export interface CreationPolicy {
-  readonly limiter: RateLimiter;
+  readonly limiter: SharedRateLimiter;
   readonly rules: UserAndAddressRule;
   readonly guestsCreate: boolean;
 }
@@ -114,7 +114,13 @@ export function createChannels(deps: ChannelsDeps): Channels {
       throw new ProtocolError("chat.unknown", `No channel ${name}; guests cannot create channels here.`);
     }
     if (!inFlight.has(name)) {
-      takeForActor(policy.limiter, "channels", creator, policy.rules, "You are creating channels too fast.");
+      await takeForActor(
+        policy.limiter,
+        "channels",
+        creator,
+        policy.rules,
+        "You are creating channels too fast.",
+      );
     }
     return ensureNoting(name, "public", creator.userId);
   };

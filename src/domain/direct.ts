@@ -12,7 +12,7 @@ import type { Naming } from "./naming.ts";
 import type { PersonalControls } from "./personal-controls.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
+import { type SharedRateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
 import type { Store } from "./ports/store.ts";
 import { retryWhenRateLimited } from "./retry.ts";
 import type { Users } from "./users.ts";
@@ -40,7 +40,7 @@ export interface DirectDeps {
   readonly users: Users;
   readonly fanout: FanOut;
   readonly naming: Naming;
-  readonly creation: { limiter: RateLimiter; rules: UserAndAddressRule };
+  readonly creation: { limiter: SharedRateLimiter; rules: UserAndAddressRule };
   readonly log: Logger;
 }
 
@@ -72,7 +72,7 @@ export function createDirect(deps: DirectDeps): Direct {
       const name = directChannelName(members);
       let channel = await channels.find(name);
       if (!channel) {
-        takeForActor(
+        await takeForActor(
           creation.limiter,
           "directs",
           actor,

@@ -47,7 +47,7 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
     if (!batch) return;
     pending.delete(channel);
     clearTimeout(batch.timer);
-    fanout.publish(
+    fanout.publishHere(
       channel,
       pushFrame("chat.events", { channel, events: batch.events }),
       (subscriber) => subscriber.batchesMemberEvents,
@@ -63,7 +63,7 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
     {
       if (await batchable(channel.id, event)) {
         // Clients that did not opt in get each event as it happens, as the contract says.
-        fanout.publish(
+        fanout.publishHere(
           channel.name,
           pushFrame("chat.event", event),
           (subscriber) => !subscriber.batchesMemberEvents,
@@ -90,11 +90,11 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
           event_id: event.event_id,
           sender: event.sender,
         };
-        fanout.publish(channel.name, pushFrame("chat.event.reaction", payload));
+        fanout.publishHere(channel.name, pushFrame("chat.event.reaction", payload));
         return;
       }
       const hears = await hearing.filterFor(channel, event);
-      fanout.publish(
+      fanout.publishHere(
         channel.name,
         pushFrame("chat.event", event),
         hears === null ? undefined : (subscriber) => hears(subscriber.userId),

@@ -7,7 +7,7 @@ import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
 import type { MediaUrls } from "./media-urls.ts";
 import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./ports/matrix.ts";
-import { type RateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
+import { type SharedRateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
 import type { Store } from "./ports/store.ts";
 import type { Users } from "./users.ts";
 
@@ -22,7 +22,10 @@ export interface Media {
   readonly limits: MediaLimits;
   isAllowedType(mimeType: string): boolean;
   /** Before the body is read: the type is allowed and the user's and address's upload budgets have room. */
-  admitUpload(uploader: { readonly userId: UserId; readonly address: string }, mimeType: string): void;
+  admitUpload(
+    uploader: { readonly userId: UserId; readonly address: string },
+    mimeType: string,
+  ): Promise<void>;
   upload(
     userId: UserId,
     data: Buffer,
@@ -59,7 +62,7 @@ export interface MediaDeps {
   readonly limits: MediaLimits;
   /** The homeserver's server name: the only one whose media Parley serves. */
   readonly serverName: string;
-  readonly uploadRate: { readonly limiter: RateLimiter; readonly rules: UserAndAddressRule };
+  readonly uploadRate: { readonly limiter: SharedRateLimiter; readonly rules: UserAndAddressRule };
 }
 
 export function createMedia(deps: MediaDeps): Media {
@@ -71,10 +74,16 @@ export function createMedia(deps: MediaDeps): Media {
   return {
     limits,
     isAllowedType,
-    admitUpload(uploader, mimeType) {
+    async admitUpload(uploader, mimeType) {
       if (!isAllowedType(mimeType))
         throw new ProtocolError("media.unsupported_type", `${mimeType} is not allowed here.`);
-      takeForActor(uploadRate.limiter, "uploads", uploader, uploadRate.rules, "You are uploading too fast.");
+      await takeForActor(
+        uploadRate.limiter,
+        "uploads",
+        uploader,
+        uploadRate.rules,
+        "You are uploading too fast.",
+      );
     },
     async upload(userId, data, mimeType, filename) {
       if (data.length > limits.maxUploadBytes) throw new ProtocolError("media.too_large");

@@ -13,8 +13,8 @@ import type { Roles } from "./moderation/roles.ts";
 import type { NewMirror } from "./outbox.ts";
 import { UpstreamUnavailableError } from "./ports/matrix.ts";
 import {
-  type RateLimiter,
   refundForActor,
+  type SharedRateLimiter,
   takeForActor,
   type UserAndAddressRule,
 } from "./ports/rate-limit.ts";
@@ -56,7 +56,7 @@ export interface MembershipDeps {
   readonly roles: Roles;
   readonly gatekeeper: Gatekeeper;
   /** Joins that change membership (each one a Matrix membership event) count against this. */
-  readonly joinRate: { readonly limiter: RateLimiter; readonly rules: UserAndAddressRule };
+  readonly joinRate: { readonly limiter: SharedRateLimiter; readonly rules: UserAndAddressRule };
 }
 
 export function createMembership(deps: MembershipDeps): Membership {
@@ -123,8 +123,11 @@ export function createMembership(deps: MembershipDeps): Membership {
       await activity.flush();
       const now = Date.now();
       const current = await members(channel);
-      const online = current.filter((m) => activity.isOnline(m.id, now)).map((m) => m.id);
-      const onlineNow = new Set(online);
+      const onlineNow = await activity.onlineAmong(
+        current.map((m) => m.id),
+        now,
+      );
+      const online = current.filter((m) => onlineNow.has(m.id)).map((m) => m.id);
       const karma = dict<number>();
       if (roles.canModerate(channel, actor.userId, actor.admin)) {
         for (const member of current) {
@@ -163,7 +166,13 @@ export function createMembership(deps: MembershipDeps): Membership {
       // nothing; it is given back if nothing is to be done after all.
       const limited = options.limited !== false && !(known && (await isJoined(userId, known)));
       if (limited)
-        takeForActor(joinRate.limiter, "joins", actor, joinRate.rules, "You are joining channels too fast.");
+        await takeForActor(
+          joinRate.limiter,
+          "joins",
+          actor,
+          joinRate.rules,
+          "You are joining channels too fast.",
+        );
       try {
         const { channel } = await channels.ensurePublic(name, actor);
         await gatekeeper.checkEnter(channel, actor);
@@ -172,11 +181,11 @@ export function createMembership(deps: MembershipDeps): Membership {
             display_name: user.displayName,
             avatar_url: user.avatarUrl,
           });
-        } else if (limited) refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
+        } else if (limited) await refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
         return await snapshot((await store.channelById(channel.id)) ?? channel, actor);
       } catch (error) {
         if (limited && !(error instanceof UpstreamUnavailableError)) {
-          refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
+          await refundForActor(joinRate.limiter, "joins", actor, joinRate.rules);
         }
         throw error;
       }

@@ -96,6 +96,10 @@ export interface OutboxDeps {
   readonly concurrency: number;
   /** Waits after the 1st, 2nd, ... failed attempt; the last repeats. */
   readonly retryDelaysMs: readonly number[];
+  /** This node, as the holder of channel leases: one node at a time drains a channel. */
+  readonly nodeId: string;
+  /** Tells the other nodes a channel has new entries (its drainer may be one of them). */
+  readonly queued?: (channelId: number) => void;
   readonly log: Logger;
 }
 
@@ -106,6 +110,10 @@ const TXN_MEMORY_MS = 25 * 60_000;
 /** How far back in a room to look for an entry that may have landed. */
 const LOOK_BACK_EVENTS = 200;
 const STATS_EVERY_MS = 30_000;
+/** A channel's lease lasts this long unless renewed: a drainer that died is replaced after it. */
+export const OUTBOX_LEASE_MS = 15_000;
+/** How often every node looks for channels with entries that nobody drains. */
+const SCAN_EVERY_MS = 5_000;
 
 type Outcome =
   | { readonly kind: "done"; readonly matrixEventId: MatrixEventId | null }
@@ -130,6 +138,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const goNow = new Set<number>();
   /** Channels being worked on, with the work (null while it starts). */
   const running = new Map<number, Promise<void> | null>();
+  /** Channels woken while being drained. */
+  const rewake = new Set<number>();
+  let scanTimer: NodeJS.Timeout | undefined;
   const timers = new Map<number, NodeJS.Timeout>();
   let inFlight = 0;
   const waitingForSlot: Array<() => void> = [];
@@ -391,7 +402,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   /** Works through one channel's queue, one entry at a time, until it is empty or must wait. */
   const run = (channelId: number): Promise<void> => {
-    if (stopped || running.has(channelId)) return Promise.resolve();
+    if (stopped) return Promise.resolve();
+    if (running.has(channelId)) {
+      // The drain may be past its last look at the queue: it looks again when it ends.
+      rewake.add(channelId);
+      return Promise.resolve();
+    }
     running.set(channelId, null);
     const work = drain(channelId);
     // A drain that found nothing to do has already taken itself out.
@@ -403,11 +419,22 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     clearTimeout(timers.get(channelId));
     timers.delete(channelId);
     let skipWait = goNow.delete(channelId);
-    // Leaves `running` in the same turn as it decides to stop: an entry queued right after is
-    // never left waiting for a drain that has already ended.
+    const lease = `outbox:${channelId}`;
+    // Another node drains this channel now; if it dies, its lease runs out and a scan here takes over.
+    if (!(await store.acquireLease(lease, deps.nodeId, OUTBOX_LEASE_MS, Date.now()))) {
+      running.delete(channelId);
+      rewake.delete(channelId);
+      deps.queued?.(channelId);
+      return;
+    }
+    let leasedAt = Date.now();
     try {
       for (;;) {
         if (stopped) return;
+        if (Date.now() - leasedAt > OUTBOX_LEASE_MS / 3) {
+          if (!(await store.acquireLease(lease, deps.nodeId, OUTBOX_LEASE_MS, Date.now()))) return;
+          leasedAt = Date.now();
+        }
         const entry = await store.nextOutboxEntry(channelId);
         if (!entry) return;
         if (entry.nextAttemptAt > Date.now() && !skipWait) {
@@ -430,7 +457,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         await settle(channel, entry, outcome);
       }
     } finally {
+      // Released before this drain counts as ended: a drain started after it takes the lease anew.
+      await store.releaseLease(lease, deps.nodeId).catch((error: unknown) => {
+        log.warn(`the outbox lease of channel ${channelId} was not released (it runs out)`, error);
+      });
       running.delete(channelId);
+      if (rewake.delete(channelId)) wake(channelId);
     }
   };
 
@@ -494,10 +526,20 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         STATS_EVERY_MS,
       );
       statsTimer.unref();
+      scanTimer = setInterval(
+        guarded(log, "the outbox scan", async () => {
+          for (const channelId of await store.outboxChannels()) {
+            if (!running.has(channelId) && !timers.has(channelId)) wake(channelId);
+          }
+        }),
+        SCAN_EVERY_MS,
+      );
+      scanTimer.unref();
     },
     async stop() {
       stopped = true;
       clearInterval(statsTimer);
+      clearInterval(scanTimer);
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
       // Each waits for at most one homeserver call, which has its own timeout.

@@ -14,11 +14,18 @@ export interface PersonalControls {
   blocks(userId: UserId, other: UserId): Promise<boolean>;
   /** Who ignores `sender` (their messages do not reach them); kept per sender, not per listener. */
   ignorersOf(sender: UserId): Promise<ReadonlySet<UserId>>;
+  /** Drops what is cached of who ignores `userId` (another node changed it). */
+  forgetIgnorersOf(userId: UserId): void;
 }
 
 const IGNORERS_CACHED = 10_000;
 
-export function createPersonalControls(store: Store, matrix: MatrixPort, log: Logger): PersonalControls {
+export function createPersonalControls(
+  store: Store,
+  matrix: MatrixPort,
+  log: Logger,
+  ignoresChanged: (userId: UserId) => void = () => undefined,
+): PersonalControls {
   // Senders met recently, with who ignores them: a live event has few senders and many listeners.
   const ignorers = new Map<UserId, ReadonlySet<UserId>>();
   const ignorersOf = async (sender: UserId): Promise<ReadonlySet<UserId>> => {
@@ -42,6 +49,7 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
       await store.setControl(userId, other, kind, on);
       if (kind !== "ignore") return;
       ignorers.delete(other);
+      ignoresChanged(other);
       const ignored = await store.controlled(userId, "ignore");
       // Parley's own filter applies at once; the Matrix copy, for the puppet's other clients,
       // follows in the background.
@@ -54,5 +62,8 @@ export function createPersonalControls(store: Store, matrix: MatrixPort, log: Lo
     list: (userId, kind) => store.controlled(userId, kind),
     blocks: async (userId, other) => (await store.controlled(userId, "block")).includes(other),
     ignorersOf,
+    forgetIgnorersOf(userId) {
+      ignorers.delete(userId);
+    },
   };
 }

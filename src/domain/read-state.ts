@@ -124,9 +124,10 @@ export function createReadState(deps: ReadStateDeps): ReadState {
         (ids) => {
           const told = notifiedIn(channel.id);
           for (const userId of ids) {
-            if (userId === event.sender || told.has(userId) || !fanout.isOnline(userId)) continue;
+            // Each node tells the members connected to it.
+            if (userId === event.sender || told.has(userId) || !fanout.isConnectedHere(userId)) continue;
             told.add(userId);
-            fanout.sendToUser(userId, frame);
+            fanout.sendToUserHere(userId, frame);
           }
         },
         (error: unknown) => log.warn(`unread pointers of ${channel.name} not pushed`, error),

@@ -1,17 +1,17 @@
 // A ban, or a kick from a channel that is not public, also ends the removed user's live
 // subscriptions there: they would otherwise keep reading a channel they were put out of. Runs on
-// every newly logged event (an EventPublisher), after its commit.
+// every node for every newly logged event, after it was pushed there.
 import { pushFrame } from "../protocol/frames.ts";
 import type { EventPublisher } from "./event-log.ts";
-import type { FanOut } from "./ports/fanout.ts";
+import type { LocalFanOut } from "./ports/fanout.ts";
 
-export function endSubscriptionsOfRemoved(fanout: FanOut): EventPublisher {
+export function endSubscriptionsOfRemoved(fanout: LocalFanOut): EventPublisher {
   return (channel, event) => {
     if (event.event_type !== "channel.member" || event.content.by === undefined) return;
     const { membership, user } = event.content;
     if (membership !== "ban" && !(membership === "leave" && channel.joinRule !== "public")) return;
     const reason = membership === "ban" ? "banned" : "removed from this channel";
-    fanout.unsubscribeUser(
+    fanout.unsubscribeUserHere(
       channel.name,
       user.id,
       pushFrame("chat.unsubscribed", { channel: channel.name, reason }),

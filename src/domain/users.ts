@@ -6,7 +6,7 @@ import type { UserId } from "../protocol/ids.ts";
 import { KeyedQueue } from "../shared/keyed-queue.ts";
 import type { Naming } from "./naming.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
-import { type RateLimiter, type RateRule, takeOrThrow } from "./ports/rate-limit.ts";
+import { type RateRule, type SharedRateLimiter, takeSharedOrThrow } from "./ports/rate-limit.ts";
 import type { NativeUserRow, Store } from "./ports/store.ts";
 
 export interface NativeIdentity {
@@ -57,7 +57,7 @@ export interface UsersDeps {
   readonly matrix: MatrixPort;
   readonly naming: Naming;
   /** Homeserver lookups are charged to the asker's request budget. */
-  readonly lookups: { readonly limiter: RateLimiter; readonly rule: RateRule };
+  readonly lookups: { readonly limiter: SharedRateLimiter; readonly rule: RateRule };
   readonly log: Logger;
 }
 
@@ -82,7 +82,7 @@ export function createUsers(deps: UsersDeps): Users {
     const cached = remoteProfiles.get(userId);
     if (cached && "failure" in cached && now - cached.at < FAILED_LOOKUP_TTL_MS) throw cached.failure;
     if (cached && "view" in cached && now - cached.at < PROFILE_TTL_MS) return cached.view;
-    if (asker) takeOrThrow(lookups.limiter, `requests:${asker.userId}`, lookups.rule);
+    if (asker) await takeSharedOrThrow(lookups.limiter, `requests:${asker.userId}`, lookups.rule);
     try {
       const profile = await matrix.getProfile(userId);
       const view = profile && { id: userId, profile: { ...NO_PROFILE, ...profile } };

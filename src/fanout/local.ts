@@ -1,12 +1,13 @@
 // In-process fan-out: subscriber sets per channel and connections per user. One encoded frame per
-// broadcast, shared by every recipient. A connection's own bookkeeping is kept small (Bag: no Set
+// broadcast, shared by every recipient. Alone it is the whole fan-out of a one-node installation;
+// across nodes, src/redis/fanout.ts carries what concerns other nodes and delegates here. A connection's own bookkeeping is kept small (Bag: no Set
 // until a second entry), since a live event holds tens of thousands of them.
-import type { FanOut, Subscriber } from "../domain/ports/fanout.ts";
+import type { FanOut, LocalFanOut, Subscriber } from "../domain/ports/fanout.ts";
 import { EncodedFrame } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { Bag } from "../shared/bag.ts";
 
-export function createLocalFanOut(): FanOut {
+export function createLocalFanOut(): LocalFanOut {
   const byChannel = new Map<ChannelName, Set<Subscriber>>();
   const byUser = new Bag<UserId, Subscriber>();
   const channelsOf = new Bag<Subscriber, ChannelName>();
@@ -40,7 +41,7 @@ export function createLocalFanOut(): FanOut {
     unsubscribe,
     isSubscribed: (channel, subscriber) => byChannel.get(channel)?.has(subscriber) ?? false,
     subscribers: (channel) => [...(byChannel.get(channel) ?? [])],
-    unsubscribeUser(channel, userId, notice) {
+    unsubscribeUserHere(channel, userId, notice) {
       const encoded = new EncodedFrame(notice);
       for (const subscriber of [...(byChannel.get(channel) ?? [])]) {
         if (subscriber.userId !== userId) continue;
@@ -48,10 +49,10 @@ export function createLocalFanOut(): FanOut {
         subscriber.deliver(encoded);
       }
     },
-    subscribeUser(channel, userId) {
+    subscribeUserHere(channel, userId) {
       byUser.forEach(userId, (subscriber) => subscribe(channel, subscriber));
     },
-    publish(channel, frame, filter) {
+    publishHere(channel, frame, filter) {
       const set = byChannel.get(channel);
       if (!set || set.size === 0) return;
       const encoded = new EncodedFrame(frame);
@@ -61,16 +62,30 @@ export function createLocalFanOut(): FanOut {
         for (const subscriber of set) subscriber.deliver(encoded);
       }
     },
-    sendToUser(userId, frame, exceptId) {
+    sendToUserHere(userId, frame, exceptId) {
       if (byUser.size(userId) === 0) return;
       const encoded = new EncodedFrame(frame);
       byUser.forEach(userId, (subscriber) => {
         if (subscriber.id !== exceptId) subscriber.deliver(encoded);
       });
     },
-    isOnline: (userId) => byUser.size(userId) > 0,
-    disconnectUser(userId, reason) {
+    isConnectedHere: (userId) => byUser.size(userId) > 0,
+    disconnectUserHere(userId, reason) {
       for (const subscriber of [...byUser.values(userId)]) subscriber.close(reason);
     },
+  };
+}
+
+/** The fan-out of a single node: every node is this one. */
+export function createSingleNodeFanOut(): FanOut {
+  const here = createLocalFanOut();
+  return {
+    ...here,
+    publish: (channel, frame) => here.publishHere(channel, frame),
+    sendToUser: (userId, frame, exceptId) => here.sendToUserHere(userId, frame, exceptId),
+    subscribeUser: (channel, userId) => here.subscribeUserHere(channel, userId),
+    unsubscribeUser: (channel, userId, notice) => here.unsubscribeUserHere(channel, userId, notice),
+    disconnectUser: (userId, reason) => here.disconnectUserHere(userId, reason),
+    onlineAmong: async (userIds) => new Set(userIds.filter((id) => here.isConnectedHere(id))),
   };
 }

@@ -78,7 +78,7 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
         "Send the file as the body with its Content-Type and ?filename=.",
       );
     }
-    media.admitUpload({ userId, address }, mimeType);
+    await media.admitUpload({ userId, address }, mimeType);
     const release = await uploadSlots.acquire();
     if (!release) throw busy("uploads");
     try {

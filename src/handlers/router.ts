@@ -124,7 +124,12 @@ export function createRouter(services: Services, limits: RouterLimits, log: Logg
     closed(session) {
       if (!session.user) return;
       services.activity.connectionClosed(session.user.userId);
-      if (!services.fanout.isOnline(session.user.userId)) services.typing.userGone(session.user.userId);
+      const userId = session.user.userId;
+      if (!services.fanout.isConnectedHere(userId)) {
+        services.typing
+          .userGone(userId)
+          .catch((error: unknown) => log.warn(`typing of ${userId} not ended`, error));
+      }
     },
     async handle(session, frame) {
       switch (frame.kind) {

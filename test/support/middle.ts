@@ -8,7 +8,7 @@ import { type Config, parseConfig } from "../../src/config/load.ts";
 import { createMediaUrls } from "../../src/domain/media-urls.ts";
 import { createNaming } from "../../src/domain/naming.ts";
 import type { Store } from "../../src/domain/ports/store.ts";
-import { createLocalFanOut } from "../../src/fanout/local.ts";
+import { createSingleNodeFanOut } from "../../src/fanout/local.ts";
 import type { Gateway } from "../../src/gateway/server.ts";
 import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
 import type { Logger } from "../../src/logging.ts";
@@ -88,7 +88,7 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
     config,
     store,
     matrix: fake.port(),
-    fanout: createLocalFanOut(),
+    fanout: createSingleNodeFanOut(),
     limiter,
     naming,
     mediaUrls,

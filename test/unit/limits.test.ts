@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { takeForActor } from "../../src/domain/ports/rate-limit.ts";
+import { sharedFrom, takeForActor } from "../../src/domain/ports/rate-limit.ts";
 import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
 import { isProtocolError } from "../../src/protocol/errors.ts";
 import { dict } from "../../src/shared/dict.ts";
@@ -22,21 +22,22 @@ describe("token buckets", () => {
     limiter.stop();
   });
 
-  it("a refused address limit gives the user's token back", () => {
-    const limiter = createMemoryRateLimiter(() => 0);
+  it("a refused address limit gives the user's token back", async () => {
+    const local = createMemoryRateLimiter(() => 0);
+    const shared = sharedFrom(local);
     const rules = { user: { burst: 2, perMinute: 0 }, address: { burst: 1, perMinute: 0 } };
-    const take = (userId: string) => {
+    const take = async (userId: string) => {
       try {
-        takeForActor(limiter, "joins", { userId, address: "10.0.0.1" }, rules);
+        await takeForActor(shared, "joins", { userId, address: "10.0.0.1" }, rules);
         return "ok";
       } catch (error) {
         return isProtocolError(error) ? error.code : "other";
       }
     };
-    expect(take("@a:x")).toBe("ok");
-    expect(take("@a:x")).toBe("rate_limited"); // the address is spent; a's second token is kept
-    expect(limiter.take("joins:@a:x", rules.user).ok).toBe(true);
-    limiter.stop();
+    expect(await take("@a:x")).toBe("ok");
+    expect(await take("@a:x")).toBe("rate_limited"); // the address is spent; a's second token is kept
+    expect((await shared.take("joins:@a:x", rules.user)).ok).toBe(true);
+    local.stop();
   });
 });
 

@@ -15,11 +15,18 @@ export type Audience = (typeof AUDIENCES)[number];
 
 export interface Audiences {
   set(actor: Actor, channel: ChannelName, user: UserId, audience: Audience | null): Promise<void>;
+  /** Drops what is cached of the channel (another node changed it). */
+  forget(channelId: number): void;
   /** Who hears a message: null when the channel has no audiences (everyone does). */
   filterFor(channel: ChannelRow, event: ChatEvent): Promise<((listener: UserId) => boolean) | null>;
 }
 
-export function createAudiences(store: Store, channels: Channels, roles: Roles): Audiences {
+export function createAudiences(
+  store: Store,
+  channels: Channels,
+  roles: Roles,
+  changed: (channelId: number) => void = () => undefined,
+): Audiences {
   const cache = new Map<number, Map<UserId, string>>();
   const of = async (channelId: number) => {
     let map = cache.get(channelId);
@@ -37,6 +44,10 @@ export function createAudiences(store: Store, channels: Channels, roles: Roles):
       }
       await store.setAudience(channel.id, user, audience);
       cache.delete(channel.id);
+      changed(channel.id);
+    },
+    forget(channelId) {
+      cache.delete(channelId);
     },
     async filterFor(channel, event) {
       if (event.event_type !== "channel.message") return null;

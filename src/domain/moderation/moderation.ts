@@ -18,6 +18,8 @@ import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 
 export const MIN_TIMEOUT_S = 120;
 export const MAX_TIMEOUT_S = 600;
+/** How often every node looks for timeouts past their end that no timer of its own covers. */
+const SWEEP_EVERY_MS = 2_000;
 /** A silence (user.silence) is a timeout that only user.reactivate ends. */
 export const SILENCED_UNTIL = Number.MAX_SAFE_INTEGER;
 
@@ -63,6 +65,7 @@ export interface ModerationDeps {
 export function createModeration(deps: ModerationDeps): Moderation {
   const { store, channels, roles, fanout, log, memberActions, powerLevels } = deps;
   const timers = new Map<string, NodeJS.Timeout>();
+  let sweeper: NodeJS.Timeout | undefined;
   const key = (channelId: number, userId: UserId) => `${channelId}\n${userId}`;
 
   const requireModerator = (channel: ChannelRow, actor: Actor) => {
@@ -221,9 +224,24 @@ export function createModeration(deps: ModerationDeps): Moderation {
 
     async resume() {
       for (const row of await store.allTimeouts()) schedule(row.channelId, row.userId, row.until);
+      // Timeouts set on another node (or on one that died) end here too: whoever ends one first
+      // ends it, once (removeTimeout says who).
+      sweeper ??= setInterval(
+        guarded(log, "ending overdue timeouts", async () => {
+          const now = Date.now();
+          for (const row of await store.allTimeouts()) {
+            if (row.until <= now && !timers.has(key(row.channelId, row.userId)))
+              await endTimeout(row.channelId, row.userId);
+          }
+        }),
+        SWEEP_EVERY_MS,
+      );
+      sweeper.unref();
     },
 
     stop() {
+      clearInterval(sweeper);
+      sweeper = undefined;
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
     },

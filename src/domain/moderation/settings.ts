@@ -11,6 +11,7 @@ import type { Channels } from "../channels.ts";
 import type { Naming } from "../naming.ts";
 import type { FanOut } from "../ports/fanout.ts";
 import type { MatrixPort } from "../ports/matrix.ts";
+import type { PostWindows } from "../ports/shared-state.ts";
 import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "../ports/store.ts";
 import { retryWhenRateLimited } from "../retry.ts";
 import type { MemberActions } from "./member-actions.ts";
@@ -34,6 +35,8 @@ export interface Settings {
   checkAccess(channel: ChannelRow, userId: UserId, isGuest: boolean): Promise<void>;
   /** Throws unless the user may post now (rules accepted, slow mode); moderators are exempt. */
   checkPost(channel: ChannelRow, userId: UserId): Promise<void>;
+  /** Unsubscribes this node's listeners the channel's join policy no longer admits. */
+  recheckListeners(channelId: number): Promise<void>;
   /** Remembers a post for slow mode. */
   posted(channel: ChannelRow, userId: UserId, at: number): Promise<void>;
   /**
@@ -65,11 +68,14 @@ export interface SettingsDeps {
   readonly fanout: FanOut;
   readonly naming: Naming;
   readonly memberActions: MemberActions;
+  /** Slow mode's memory, shared by every node. */
+  readonly posts: PostWindows;
+  /** Tells the other nodes to recheck their listeners (recheckListeners there). */
+  readonly policyChanged: (channelId: number) => void;
 }
 
 export function createSettings(deps: SettingsDeps): Settings {
-  const { store, channels, roles, matrix, fanout, naming, log, memberActions } = deps;
-  const lastPost = new Map<number, Map<UserId, number>>();
+  const { store, channels, roles, matrix, fanout, naming, log, memberActions, posts, policyChanged } = deps;
 
   const failsPolicy = async (
     settings: ChannelSettings,
@@ -84,9 +90,10 @@ export function createSettings(deps: SettingsDeps): Settings {
     return undefined;
   };
 
-  /** After a policy change: members who no longer qualify are removed, listeners unsubscribed. */
-  const recheck = async (channel: ChannelRow, settings: ChannelSettings) => {
-    const isGuest = async (userId: UserId) => (await store.nativeUser(userId))?.isGuest ?? false;
+  const isGuest = async (userId: UserId) => (await store.nativeUser(userId))?.isGuest ?? false;
+
+  /** After a policy change, on every node: its listeners who no longer qualify are unsubscribed. */
+  const recheckListeners = async (channel: ChannelRow, settings: ChannelSettings) => {
     for (const subscriber of fanout.subscribers(channel.name)) {
       const why = await failsPolicy(settings, subscriber.userId, await isGuest(subscriber.userId));
       if (!why) continue;
@@ -95,6 +102,10 @@ export function createSettings(deps: SettingsDeps): Settings {
         new EncodedFrame(pushFrame("chat.unsubscribed", { channel: channel.name, reason: why })),
       );
     }
+  };
+
+  /** After a policy change, once: members who no longer qualify are removed. */
+  const recheckMembers = async (channel: ChannelRow, settings: ChannelSettings) => {
     for (const member of await store.joinedMembers(channel.id)) {
       if (!naming.isNativeUser(member.userId)) continue;
       const why = await failsPolicy(settings, member.userId, await isGuest(member.userId));
@@ -110,25 +121,17 @@ export function createSettings(deps: SettingsDeps): Settings {
     }
   };
 
-  /** Remembers a post for slow mode: only in slow-mode channels, for one window (the map stays small). */
+  /** Remembers a post for slow mode, for one window (only in slow-mode channels). */
   const posted = async (channel: ChannelRow, userId: UserId, at: number) => {
     const slowMode = (await store.settings(channel.id)).slowMode;
-    if (slowMode === 0) {
-      lastPost.delete(channel.id);
-      return;
-    }
-    let users = lastPost.get(channel.id);
-    if (!users) {
-      users = new Map();
-      lastPost.set(channel.id, users);
-    }
-    users.set(userId, at);
-    if (users.size > 1000) {
-      for (const [id, when] of users) if (at - when >= slowMode * 1000) users.delete(id);
-    }
+    if (slowMode > 0) await posts.recordPost(channel.id, userId, at, slowMode * 1000);
   };
 
   return {
+    async recheckListeners(channelId) {
+      const channel = await store.channelById(channelId);
+      if (channel) await recheckListeners(channel, await store.settings(channelId));
+    },
     async view(channel) {
       const settings = await store.settings(channel.id);
       return { rules: settings.rules, settings: viewOf(settings) };
@@ -159,7 +162,11 @@ export function createSettings(deps: SettingsDeps): Settings {
           by: actor.userId,
         }),
       );
-      if (policyChange) await recheck(channel, updated);
+      if (policyChange) {
+        await recheckListeners(channel, updated);
+        policyChanged(channel.id);
+        await recheckMembers(channel, updated);
+      }
       return viewOf(updated);
     },
 
@@ -189,7 +196,7 @@ export function createSettings(deps: SettingsDeps): Settings {
           },
         );
       }
-      const last = lastPost.get(channel.id)?.get(userId);
+      const last = settings.slowMode > 0 ? await posts.lastPost(channel.id, userId) : undefined;
       const wait = last === undefined ? 0 : last + settings.slowMode * 1000 - Date.now();
       if (settings.slowMode > 0 && wait > 0) {
         throw new ProtocolError("channel.slow_mode", `Slow mode: one message every ${settings.slowMode} s.`, {
@@ -201,7 +208,7 @@ export function createSettings(deps: SettingsDeps): Settings {
     posted: (channel, userId, at) => posted(channel, userId, at),
     async enforceOnMatrixPost(channel, userId, at, matrixEventId) {
       const slowMode = (await store.settings(channel.id)).slowMode;
-      const last = lastPost.get(channel.id)?.get(userId);
+      const last = slowMode > 0 ? await posts.lastPost(channel.id, userId) : undefined;
       const tooFast =
         slowMode > 0 &&
         !roles.canModerate(channel, userId) &&

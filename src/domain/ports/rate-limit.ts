@@ -1,5 +1,8 @@
-// The rate-limit port: token buckets by key. The in-process implementation is src/limits/memory.ts;
-// one shared by several nodes would implement the same interface.
+// The rate-limit port: token buckets by key. A node's own budgets (connections per address,
+// requests per connection) are in-process and synchronous (RateLimiter, src/limits/memory.ts);
+// what a user may do in the whole installation (create channels, join, upload, start DMs, make
+// guests) is a SharedRateLimiter: the same buckets in-process on one node, in Redis across nodes
+// (src/redis/rate-limit.ts).
 import { ProtocolError } from "../../protocol/errors.ts";
 
 /** A bucket holds `burst` tokens and gains `perMinute` of them a minute; each request takes one. */
@@ -17,6 +20,18 @@ export interface RateLimiter {
   refund?(key: string, rule: RateRule, cost?: number): void;
 }
 
+/** Buckets every node shares. */
+export interface SharedRateLimiter {
+  take(key: string, rule: RateRule, cost?: number): Promise<RateDecision>;
+  refund(key: string, rule: RateRule, cost?: number): Promise<void>;
+}
+
+/** One node's buckets as the shared ones (a one-node installation). */
+export const sharedFrom = (local: RateLimiter): SharedRateLimiter => ({
+  take: async (key, rule, cost) => local.take(key, rule, cost),
+  refund: async (key, rule, cost) => local.refund?.(key, rule, cost),
+});
+
 /** The protocol's answer to a refused take. */
 export const rateLimited = (retryAfterMs: number, message = "Too many requests; slow down."): ProtocolError =>
   new ProtocolError("rate_limited", message, { retry_after: Math.max(1, Math.ceil(retryAfterMs)) });
@@ -31,32 +46,32 @@ export interface UserAndAddressRule {
  * Takes a token from the user's bucket and the address's bucket, or throws `rate_limited` (then
  * neither is taken: a refusal costs nothing).
  */
-export function takeForActor(
-  limiter: RateLimiter,
+export async function takeForActor(
+  limiter: SharedRateLimiter,
   kind: string,
   actor: { readonly userId: string; readonly address?: string | undefined },
   rules: UserAndAddressRule,
   message?: string,
-): void {
-  const user = limiter.take(`${kind}:${actor.userId}`, rules.user);
+): Promise<void> {
+  const user = await limiter.take(`${kind}:${actor.userId}`, rules.user);
   if (!user.ok) throw rateLimited(user.retryAfterMs, message);
   if (actor.address === undefined) return;
-  const address = limiter.take(`${kind}@${actor.address}`, rules.address);
+  const address = await limiter.take(`${kind}@${actor.address}`, rules.address);
   if (!address.ok) {
-    limiter.refund?.(`${kind}:${actor.userId}`, rules.user);
+    await limiter.refund(`${kind}:${actor.userId}`, rules.user);
     throw rateLimited(address.retryAfterMs, message);
   }
 }
 
 /** Gives back what takeForActor took (the action then did nothing). */
-export function refundForActor(
-  limiter: RateLimiter,
+export async function refundForActor(
+  limiter: SharedRateLimiter,
   kind: string,
   actor: { readonly userId: string; readonly address?: string | undefined },
   rules: UserAndAddressRule,
-): void {
-  limiter.refund?.(`${kind}:${actor.userId}`, rules.user);
-  if (actor.address !== undefined) limiter.refund?.(`${kind}@${actor.address}`, rules.address);
+): Promise<void> {
+  await limiter.refund(`${kind}:${actor.userId}`, rules.user);
+  if (actor.address !== undefined) await limiter.refund(`${kind}@${actor.address}`, rules.address);
 }
 
 /** Takes a token or throws `rate_limited` with `retry_after`. */
@@ -68,5 +83,17 @@ export function takeOrThrow(
   cost = 1,
 ): void {
   const decision = limiter.take(key, rule, cost);
+  if (!decision.ok) throw rateLimited(decision.retryAfterMs, message);
+}
+
+/** takeOrThrow on the shared buckets. */
+export async function takeSharedOrThrow(
+  limiter: SharedRateLimiter,
+  key: string,
+  rule: RateRule,
+  message?: string,
+  cost = 1,
+): Promise<void> {
+  const decision = await limiter.take(key, rule, cost);
   if (!decision.ok) throw rateLimited(decision.retryAfterMs, message);
 }

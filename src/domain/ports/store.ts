@@ -374,9 +374,18 @@ export interface OutboxStore {
   outboxStats(): { pending: number; oldestCreatedAt: number | null };
 }
 
+/** Which node does a job (drains a channel's outbox, processes the inbox) until when. */
+export interface LeaseStore {
+  /** Takes the lease for `ttlMs` if it is free, has run out, or is `holder`'s already (a renewal). */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): boolean;
+  /** Gives it up, if `holder` has it. */
+  releaseLease(name: string, holder: string): void;
+}
+
 /** Every query of every concern, as an adapter writes them. */
 export interface StoreQueries
   extends ChannelStore,
+    LeaseStore,
     MemberStore,
     UserStore,
     EventStore,
