@@ -18,8 +18,9 @@ import { createAppservice } from "./matrix/appservice.ts";
 import { startMatrixSide } from "./matrix/bridge.ts";
 import { createMatrixAdapter } from "./matrix/matrix-adapter.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
+import { joinCluster } from "./redis/cluster.ts";
 import { createServices, type ParleyServices } from "./services.ts";
-import { openSqliteStore } from "./store/sqlite/store.ts";
+import { openStore } from "./store/open.ts";
 
 export interface Parley {
   readonly gatewayPort: number;
@@ -70,7 +71,7 @@ export function startClientGateway(
 
 export async function startParley(config: Config, registration?: Registration): Promise<Parley> {
   const reg = registration ?? readRegistration(config.appservice.registrationPath);
-  const store = openSqliteStore(config.store.sqlitePath);
+  const store = await openStore(config);
   const naming = createNaming({
     serverName: config.homeserver.serverName,
     userPrefix: config.appservice.userPrefix,
@@ -98,12 +99,19 @@ export async function startParley(config: Config, registration?: Registration): 
     for (const step of undo.reverse()) await step();
   };
   try {
+    // 0. The other nodes, if this is one of several.
+    const cluster =
+      config.cluster.redisUrl === undefined
+        ? undefined
+        : await joinCluster(config.cluster.redisUrl, config.cluster.nodeId, createLogger);
+    if (cluster) undo.push(() => cluster.leave());
     // 1. The domain.
     const services = createServices({
       config,
       store,
       matrix,
-      fanout: createSingleNodeFanOut(),
+      fanout: cluster?.fanout ?? createSingleNodeFanOut(),
+      ...(cluster ? { bus: cluster.bus, shared: cluster.shared, sharedLimiter: cluster.sharedLimiter } : {}),
       limiter,
       naming,
       mediaUrls,
@@ -118,6 +126,7 @@ export async function startParley(config: Config, registration?: Registration): 
       domain: services,
       limiter,
       mediaUrls,
+      ...(cluster ? { bus: cluster.bus } : {}),
       logger: createLogger,
     });
     undo.push(() => matrixSide.stop());

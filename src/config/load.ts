@@ -1,6 +1,7 @@
 // Loads, validates and freezes the configuration once. Relative paths are resolved against the
 // directory of the config file, so Parley behaves the same whatever directory it starts in.
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -55,7 +56,8 @@ export interface Config {
     readonly guests: boolean;
     readonly maxTokenLifetimeS: number;
   };
-  readonly store: { readonly sqlitePath: string };
+  readonly store: { readonly sqlitePath: string; readonly postgresUrl: string | undefined };
+  readonly cluster: { readonly redisUrl: string | undefined; readonly nodeId: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
   readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
   readonly media: {
@@ -126,7 +128,11 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       guests: c.auth.guests,
       maxTokenLifetimeS: c.auth.max_token_lifetime_s,
     },
-    store: { sqlitePath: path(c.store.sqlite_path) },
+    store: { sqlitePath: path(c.store.sqlite_path), postgresUrl: c.store.postgres_url },
+    cluster: {
+      redisUrl: c.cluster.redis_url,
+      nodeId: c.cluster.node_id ?? `${hostname()}-${process.pid}`,
+    },
     media: {
       maxUploadBytes: c.media.max_upload_bytes,
       allowedTypes: c.media.allowed_types,

@@ -113,10 +113,40 @@ export const configSchema = z
       }),
     store: z
       .object({
-        /** The SQLite database file. */
+        /** The SQLite database file: the store of a one-node installation. */
         sqlite_path: z.string().min(1),
+        /**
+         * A PostgreSQL database (postgres://user:password@host:port/db): when set, it is the store
+         * instead of the SQLite file. Several nodes need it: they share one store.
+         */
+        postgres_url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL")
+          .optional(),
       })
       .strict(),
+    // A section with only comments in it (as in the sample) reads as null: the same as absent.
+    cluster: z.preprocess(
+      (value) => value ?? undefined,
+      z
+        .object({
+          /**
+           * Redis (redis://host:port): when set, this node is one of several. Pushes, online state,
+           * typing, slow mode and rate limits are shared through it.
+           */
+          redis_url: z
+            .string()
+            .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
+            .optional(),
+          /** This node's name in the cluster (logs, leases); by default the host name and process id. */
+          node_id: z
+            .string()
+            .regex(/^[A-Za-z0-9._-]{1,64}$/)
+            .optional(),
+        })
+        .strict()
+        .prefault({}),
+    ),
     chat: z
       .object({
         /** Channels with more joined members than this batch join/leave pushes (`chat.events`). */
@@ -208,6 +238,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.cluster.redis_url === undefined || c.store.postgres_url !== undefined, {
+    message: "cluster.redis_url needs store.postgres_url: the nodes of a cluster share one PostgreSQL store",
+    path: ["cluster", "redis_url"],
+  });
 
 export type ConfigFile = z.infer<typeof configSchema>;

@@ -36,8 +36,12 @@ export interface Membership {
     options?: { readonly limited?: boolean },
   ): Promise<ChannelSnapshot>;
   leave(userId: UserId, channel: ChannelName): Promise<void>;
-  /** Creates the channel if needed; for subscribers, who need no membership. */
-  open(actor: Actor, channel: ChannelName): Promise<ChannelSnapshot>;
+  /**
+   * Creates the channel if needed; for subscribers, who need no membership. `onAdmitted` runs once
+   * the actor may enter and before the snapshot is read: a subscription made there misses no event
+   * after the snapshot's next_event_id.
+   */
+  open(actor: Actor, channel: ChannelName, onAdmitted?: () => void): Promise<ChannelSnapshot>;
   isJoined(userId: UserId, channel: ChannelRow): Promise<boolean>;
   members(channel: ChannelRow): Promise<MemberView[]>;
   /** Members now, those of them online, and everyone seen in the channel with when. */
@@ -153,9 +157,10 @@ export function createMembership(deps: MembershipDeps): Membership {
         avatar_url: user.avatarUrl,
       });
     },
-    async open(actor, name) {
+    async open(actor, name, onAdmitted) {
       const channel = await channels.ensure(name, actor);
       await gatekeeper.checkEnter(channel, actor);
+      onAdmitted?.();
       return snapshot(channel, actor);
     },
     async join(actor, name, options = {}) {

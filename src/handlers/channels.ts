@@ -22,9 +22,14 @@ export const channelActions = {
   }),
 
   "chat.subscribe": action(channelPayload, async ({ session, user, services }, { channel }) => {
-    const snapshot = await services.membership.open(user, channel);
-    session.subscribe(channel);
-    return snapshot;
+    const wasSubscribed = session.isSubscribed(channel);
+    try {
+      // Subscribed before the snapshot is read: nothing logged in between goes unpushed.
+      return await services.membership.open(user, channel, () => session.subscribe(channel));
+    } catch (error) {
+      if (!wasSubscribed) session.unsubscribe(channel);
+      throw error;
+    }
   }),
 
   // Unsubscribe implies leave (the seed's rule). Closing a socket only drops its subscriptions.

@@ -8,6 +8,7 @@ import type { Channels } from "../domain/channels.ts";
 import type { Inbound } from "../domain/inbound.ts";
 import type { MediaUrls } from "../domain/media-urls.ts";
 import type { Naming } from "../domain/naming.ts";
+import type { ClusterBus } from "../domain/ports/bus.ts";
 import type { RateLimiter } from "../domain/ports/rate-limit.ts";
 import type { Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
@@ -34,13 +35,28 @@ export interface MatrixSideDeps {
   readonly domain: { readonly inbound: Inbound; readonly channels: Channels; readonly naming: Naming };
   readonly limiter: RateLimiter;
   readonly mediaUrls: MediaUrls;
+  /** The other nodes, if any: the inbox is processed by one node at a time. */
+  readonly bus?: ClusterBus;
   readonly logger: (module: string) => Logger;
 }
+
+/** How often each node offers to process the inbox (the lease decides who does). */
+const INBOX_TICK_MS = 2_000;
 
 export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide> {
   const { config, registration, store, appservice, domain, limiter, mediaUrls, logger } = deps;
   const log = logger("Parley");
-  const inbox = createInbox(store, domain.inbound, mediaUrls, logger("Inbox"));
+  const bus = deps.bus;
+  const inbox = createInbox(
+    store,
+    domain.inbound,
+    mediaUrls,
+    logger("Inbox"),
+    bus && { nodeId: bus.nodeId, recorded: () => bus.notify({ kind: "inbox-recorded" }) },
+  );
+  bus?.onNotice((notice) => {
+    if (notice.kind === "inbox-recorded") inbox.drainSoon();
+  });
 
   await store.pruneBefore(Date.now() - KEEP_PROCESSED_MS);
   // Events recorded before a crash are processed before anything new.
@@ -88,11 +104,15 @@ export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide>
       });
   };
   ping(0);
+  // Another node may have recorded events and died before processing them, or held the lease.
+  const inboxTimer = bus ? setInterval(() => inbox.drainSoon(), INBOX_TICK_MS) : undefined;
+  inboxTimer?.unref();
 
   return {
     async stop() {
       stopped = true;
       clearTimeout(pingTimer);
+      clearInterval(inboxTimer);
       await listener.close();
       await inbox.drain();
     },

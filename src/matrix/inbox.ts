@@ -1,6 +1,8 @@
 // The durable transaction inbox. Synapse retries a transaction forever until it gets a 2xx, so we
 // write its events to disk (deduplicated by Matrix event id, never by txnId), answer 200, and only
 // then process them, in arrival order. An event we cannot process is marked and passed over.
+// With several nodes, any of them may record (they share the store); one at a time processes,
+// under the "inbox" lease, and the others tell it when they recorded something.
 import type { Inbound } from "../domain/inbound.ts";
 import type { MediaUrls } from "../domain/media-urls.ts";
 import type { Store } from "../domain/ports/store.ts";
@@ -11,10 +13,7 @@ import { parseRoomEvent } from "./parse.ts";
 const BATCH = 200;
 
 export interface Inbox {
-  /**
-   * Synchronous: when it returns, the events are on disk. Throws if they could not be written.
-   * Returns how many were new.
-   */
+  /** Resolves once the events are stored; rejects if they could not be. Says how many were new. */
   record(events: readonly unknown[]): Promise<number>;
   /** Processes everything pending; safe to call any time, runs one drain at a time. */
   drain(): Promise<void>;
@@ -22,12 +21,42 @@ export interface Inbox {
   drainSoon(): void;
 }
 
-export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, log: Logger): Inbox {
+/** The processor's lease lasts this long unless renewed (a node that died is replaced after it). */
+const LEASE_MS = 15_000;
+
+export interface InboxCluster {
+  /** This node, as holder of the inbox lease. */
+  readonly nodeId: string;
+  /** Tells the other nodes something was recorded (the processor may be one of them). */
+  readonly recorded: () => void;
+}
+
+export function createInbox(
+  store: Store,
+  inbound: Inbound,
+  media: MediaUrls,
+  log: Logger,
+  cluster: InboxCluster = { nodeId: "single", recorded: () => undefined },
+): Inbox {
   let running: Promise<void> | undefined;
   let again = false;
 
   const processPending = async () => {
+    if (!(await store.acquireLease("inbox", cluster.nodeId, LEASE_MS, Date.now()))) return;
+    try {
+      await processLeased();
+    } finally {
+      await store.releaseLease("inbox", cluster.nodeId);
+    }
+  };
+
+  const processLeased = async () => {
+    let leasedAt = Date.now();
     for (;;) {
+      if (Date.now() - leasedAt > LEASE_MS / 3) {
+        if (!(await store.acquireLease("inbox", cluster.nodeId, LEASE_MS, Date.now()))) return;
+        leasedAt = Date.now();
+      }
       const batch = await store.pendingInbox(BATCH);
       if (batch.length === 0) return;
       for (const entry of batch) {
@@ -84,7 +113,9 @@ export function createInbox(store: Store, inbound: Inbound, media: MediaUrls, lo
         }
         rows.push({ matrixEventId: parsed.data.event_id, roomId: parsed.data.room_id, body: raw });
       }
-      return await store.recordInbox(rows);
+      const added = await store.recordInbox(rows);
+      if (added > 0) cluster.recorded();
+      return added;
     },
     drain,
   };

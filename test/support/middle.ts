@@ -13,6 +13,7 @@ import type { Gateway } from "../../src/gateway/server.ts";
 import { createMemoryRateLimiter } from "../../src/limits/memory.ts";
 import type { Logger } from "../../src/logging.ts";
 import { createInbox, type Inbox } from "../../src/matrix/inbox.ts";
+import { joinCluster } from "../../src/redis/cluster.ts";
 import { createServices, type ParleyServices } from "../../src/services.ts";
 import { openSqliteStore } from "../../src/store/sqlite/store.ts";
 import { TestClient } from "./client.ts";
@@ -54,6 +55,11 @@ export interface MiddleOptions {
   readonly chat?: Record<string, unknown>;
   readonly gateway?: Record<string, unknown>;
   readonly media?: Record<string, unknown>;
+  /** Another node of the same installation: shares the store and the fake homeserver given. */
+  readonly store?: Store;
+  readonly fake?: FakeMatrix;
+  /** Makes this a node of a cluster over this Redis. */
+  readonly cluster?: { readonly redisUrl: string; readonly nodeId: string };
 }
 
 export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> {
@@ -73,7 +79,7 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
     },
     process.cwd(),
   );
-  const store = openSqliteStore(":memory:");
+  const store = options.store ?? openSqliteStore(":memory:");
   const naming = createNaming({
     serverName: SERVER,
     userPrefix: "chat_",
@@ -82,20 +88,31 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
   });
   let publicUrl = "http://127.0.0.1";
   const mediaUrls = createMediaUrls(() => publicUrl);
-  const fake = new FakeMatrix({ serverName: SERVER, botUserId: naming.botUserId, media: mediaUrls });
+  const fake =
+    options.fake ?? new FakeMatrix({ serverName: SERVER, botUserId: naming.botUserId, media: mediaUrls });
   const limiter = createMemoryRateLimiter();
+  const cluster = options.cluster
+    ? await joinCluster(options.cluster.redisUrl, options.cluster.nodeId, logger)
+    : undefined;
   const services = createServices({
     config,
     store,
     matrix: fake.port(),
-    fanout: createSingleNodeFanOut(),
+    fanout: cluster?.fanout ?? createSingleNodeFanOut(),
+    ...(cluster ? { bus: cluster.bus, shared: cluster.shared, sharedLimiter: cluster.sharedLimiter } : {}),
     limiter,
     naming,
     mediaUrls,
     logger,
   });
   await services.background.start();
-  const inbox = createInbox(store, services.inbound, mediaUrls, logger("Inbox"));
+  const inbox = createInbox(
+    store,
+    services.inbound,
+    mediaUrls,
+    logger("Inbox"),
+    cluster && { nodeId: cluster.bus.nodeId, recorded: () => undefined },
+  );
   // What the fake homeserver sends back arrives as Synapse's transactions do: inbox first.
   fake.onEvents((events) => {
     // Recorded before the fake's "200", as the listener does before answering Synapse.
@@ -142,8 +159,9 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
       await gateway.close();
       await settle({ outbox: false });
       await services.background.stop();
+      await cluster?.leave();
       limiter.stop();
-      await store.close();
+      if (!options.store) await store.close();
     },
   };
 }
