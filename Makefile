@@ -1,12 +1,16 @@
 # The two commands a newcomer runs. Both install what they need first (Node 24, npm packages,
 # a pinned Synapse in .venv-synapse/).
-.PHONY: dev test bench fuzz typecheck lint setup clean
+.PHONY: dev cluster test bench fuzz typecheck lint setup clean
 
 setup:
 	@bash -c 'source scripts/env.sh && ensure_node && ensure_deps && npm run --silent build' && scripts/synapse.sh install
 
 dev:
 	@scripts/dev.sh
+
+# Two nodes over a private PostgreSQL and Redis, beside a local Synapse (data in .dev-cluster/).
+cluster:
+	@scripts/cluster.sh
 
 test: setup
 	@scripts/test.sh

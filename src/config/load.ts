@@ -93,6 +93,17 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
     if (jwtSecret.length < 32)
       throw new ConfigError(`auth.jwt_secret_file: ${file} holds fewer than 32 characters`);
   }
+  let postgresUrl = c.store.postgres_url;
+  if (c.store.postgres_url_file !== undefined) {
+    const file = path(c.store.postgres_url_file);
+    try {
+      postgresUrl = readFileSync(file, "utf8").trim();
+    } catch {
+      throw new ConfigError(`store.postgres_url_file: cannot read ${file}`);
+    }
+    if (!/^postgres(ql)?:\/\//.test(postgresUrl))
+      throw new ConfigError(`store.postgres_url_file: ${file} does not hold a postgres:// URL`);
+  }
   return Object.freeze({
     homeserver: { url: c.homeserver.url.replace(/\/+$/, ""), serverName: c.homeserver.server_name },
     appservice: {
@@ -128,7 +139,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       guests: c.auth.guests,
       maxTokenLifetimeS: c.auth.max_token_lifetime_s,
     },
-    store: { sqlitePath: path(c.store.sqlite_path), postgresUrl: c.store.postgres_url },
+    store: { sqlitePath: path(c.store.sqlite_path), postgresUrl },
     cluster: {
       redisUrl: c.cluster.redis_url,
       nodeId: c.cluster.node_id ?? `${hostname()}-${process.pid}`,

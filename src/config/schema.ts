@@ -123,8 +123,13 @@ export const configSchema = z
           .string()
           .regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL")
           .optional(),
+        /** The same URL read from a file (it holds a password): set at most one of the two. */
+        postgres_url_file: z.string().min(1).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((s) => s.postgres_url === undefined || s.postgres_url_file === undefined, {
+        message: "set at most one of postgres_url and postgres_url_file",
+      }),
     // A section with only comments in it (as in the sample) reads as null: the same as absent.
     cluster: z.preprocess(
       (value) => value ?? undefined,
@@ -239,9 +244,16 @@ export const configSchema = z
       .prefault({}),
   })
   .strict()
-  .refine((c) => c.cluster.redis_url === undefined || c.store.postgres_url !== undefined, {
-    message: "cluster.redis_url needs store.postgres_url: the nodes of a cluster share one PostgreSQL store",
-    path: ["cluster", "redis_url"],
-  });
+  .refine(
+    (c) =>
+      c.cluster.redis_url === undefined ||
+      c.store.postgres_url !== undefined ||
+      c.store.postgres_url_file !== undefined,
+    {
+      message:
+        "cluster.redis_url needs store.postgres_url: the nodes of a cluster share one PostgreSQL store",
+      path: ["cluster", "redis_url"],
+    },
+  );
 
 export type ConfigFile = z.infer<typeof configSchema>;

@@ -8,7 +8,7 @@ import { configSchema } from "../../src/config/schema.ts";
 
 const sampleText = readFileSync(new URL("../../config/parley.sample.yaml", import.meta.url), "utf8");
 const sample = parse(sampleText) as Record<string, unknown>;
-const OFF_BY_DEFAULT = new Set(["postgres_url", "redis_url", "node_id"]);
+const OFF_BY_DEFAULT = new Set(["postgres_url", "postgres_url_file", "redis_url", "node_id"]);
 
 describe("configuration", () => {
   it("the sample config is valid and sets every key the schema knows", () => {
