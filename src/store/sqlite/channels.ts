@@ -1,56 +1,16 @@
 // Channels and their members.
 import type Database from "better-sqlite3";
-import type {
-  ChannelRow,
-  ChannelStore,
-  MemberChange,
-  MemberRow,
-  MemberStore,
-} from "../../domain/ports/store.ts";
-import type { MembershipKind } from "../../protocol/events.ts";
-import { asChannelName, asRoomId, asUserId, type ChannelName, type RoomId } from "../../protocol/ids.ts";
+import type { ChannelStore, MemberChange, MemberStore } from "../../domain/ports/store.ts";
+import type { ChannelName, RoomId } from "../../protocol/ids.ts";
+import {
+  CHANNEL_COLUMNS,
+  type ChannelRecord,
+  MEMBER_COLUMNS,
+  type MemberRecord,
+  toChannel,
+  toMember,
+} from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
-
-export interface ChannelRecord {
-  id: number;
-  name: string;
-  room_id: string;
-  alias: string;
-  created_at: number;
-  join_rule: string;
-  power_levels: string | null;
-  topic: string | null;
-}
-export const CHANNEL_COLUMNS =
-  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic";
-export const toChannel = (r: ChannelRecord): ChannelRow => ({
-  id: r.id,
-  name: asChannelName(r.name),
-  roomId: asRoomId(r.room_id),
-  alias: r.alias,
-  createdAt: r.created_at,
-  joinRule: r.join_rule,
-  powerLevels: r.power_levels === null ? null : (JSON.parse(r.power_levels) as unknown),
-  topic: r.topic,
-});
-
-interface MemberRecord {
-  user_id: string;
-  membership: string;
-  display_name: string | null;
-  avatar_url: string | null;
-  updated_at: number;
-  last_seen: number | null;
-}
-const MEMBER_COLUMNS = "user_id, membership, display_name, avatar_url, updated_at, last_seen";
-const toMember = (r: MemberRecord): MemberRow => ({
-  userId: asUserId(r.user_id),
-  membership: r.membership as MembershipKind | "invite",
-  displayName: r.display_name,
-  avatarUrl: r.avatar_url,
-  updatedAt: r.updated_at,
-  lastSeen: r.last_seen,
-});
 
 const SQL = {
   channelByName: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE c.name = ?`,

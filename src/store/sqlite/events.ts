@@ -2,35 +2,9 @@
 // txn_ids produced (so a retry answers with the original event).
 import type Database from "better-sqlite3";
 import type { EventStore, NewEvent, StoredEvent } from "../../domain/ports/store.ts";
-import { asEventSeq, asMatrixEventId, asUserId, type EventSeq } from "../../protocol/ids.ts";
+import { asEventSeq, type EventSeq } from "../../protocol/ids.ts";
+import { EVENT_COLUMNS, type EventRecord, toEvent } from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
-
-interface EventRecord {
-  channel_id: number;
-  seq: number;
-  matrix_event_id: string | null;
-  event_type: string;
-  sender: string | null;
-  content: string;
-  ts: number;
-  reply_to: number | null;
-  replaces: number | null;
-  edited: number;
-}
-const EVENT_COLUMNS =
-  "channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, edited";
-const toEvent = (r: EventRecord): StoredEvent => ({
-  channelId: r.channel_id,
-  seq: asEventSeq(r.seq),
-  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
-  eventType: r.event_type,
-  sender: r.sender === null ? null : asUserId(r.sender),
-  content: JSON.parse(r.content) as unknown,
-  ts: r.ts,
-  replyTo: r.reply_to,
-  replaces: r.replaces,
-  edited: r.edited === 1,
-});
 
 const SQL = {
   maxSeq: "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ?",

@@ -1,6 +1,7 @@
 // The durable transaction inbox.
 import type Database from "better-sqlite3";
 import type { InboxStore } from "../../domain/ports/store.ts";
+import { type InboxRecord, toInboxEntry } from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
 
 const SQL = {
@@ -30,20 +31,7 @@ export function inboxQueries(db: Database.Database): InboxStore {
   );
   return {
     recordInbox: (events) => recordInbox(events),
-    pendingInbox: (limit) =>
-      (
-        q.pendingInbox.all(limit) as Array<{
-          id: number;
-          matrix_event_id: string;
-          room_id: string;
-          body: string;
-        }>
-      ).map((r) => ({
-        id: r.id,
-        matrixEventId: r.matrix_event_id,
-        roomId: r.room_id,
-        body: JSON.parse(r.body) as unknown,
-      })),
+    pendingInbox: (limit) => (q.pendingInbox.all(limit) as InboxRecord[]).map(toInboxEntry),
     finishInbox(id, outcome, note) {
       q.finishInbox.run(outcome, note ?? null, id);
     },

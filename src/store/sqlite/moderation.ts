@@ -1,63 +1,24 @@
 // Moderation state: channel settings, rules accepted, timeouts, karma, audiences, user status.
 import type Database from "better-sqlite3";
-import type {
-  ChannelSettings,
-  ModerationStore,
-  RequiredClaim,
-  TimeoutRow,
-} from "../../domain/ports/store.ts";
+import type { ModerationStore } from "../../domain/ports/store.ts";
 import { asUserId, type UserId } from "../../protocol/ids.ts";
-import { CHANNEL_COLUMNS, type ChannelRecord, toChannel } from "./channels.ts";
+import {
+  CHANNEL_COLUMNS,
+  type ChannelRecord,
+  DEFAULT_SETTINGS,
+  patchSettings,
+  SETTINGS_COLUMNS,
+  type SettingsRecord,
+  TIMEOUT_COLUMNS,
+  type TimeoutRecord,
+  toChannel,
+  toSettings,
+  toTimeout,
+} from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
 
-interface SettingsRecord {
-  slow_mode: number;
-  rules: string | null;
-  rules_required: number;
-  rules_version: number;
-  guests: number;
-  required_claim: string | null;
-  parent_channel_id: number | null;
-}
-const DEFAULTS: SettingsRecord = {
-  slow_mode: 0,
-  rules: null,
-  rules_required: 0,
-  rules_version: 0,
-  guests: 1,
-  required_claim: null,
-  parent_channel_id: null,
-};
-const toSettings = (r: SettingsRecord): ChannelSettings => ({
-  slowMode: r.slow_mode,
-  rules: r.rules,
-  rulesRequired: r.rules_required === 1,
-  rulesVersion: r.rules_version,
-  guests: r.guests === 1,
-  requiredClaim: r.required_claim === null ? null : (JSON.parse(r.required_claim) as RequiredClaim),
-  parentChannelId: r.parent_channel_id,
-});
-
-interface TimeoutRecord {
-  channel_id: number;
-  user_id: string;
-  until: number;
-  previous_level: number | null;
-  by: string;
-  reason: string | null;
-}
-const toTimeout = (r: TimeoutRecord): TimeoutRow => ({
-  channelId: r.channel_id,
-  userId: asUserId(r.user_id),
-  until: r.until,
-  previousLevel: r.previous_level,
-  by: asUserId(r.by),
-  reason: r.reason,
-});
-
 const SQL = {
-  settings:
-    "SELECT slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id FROM channel_settings WHERE channel_id = ?",
+  settings: `SELECT ${SETTINGS_COLUMNS} FROM channel_settings WHERE channel_id = ?`,
   upsertSettings: `INSERT INTO channel_settings (channel_id, slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id)
     VALUES (@channel_id, @slow_mode, @rules, @rules_required, @rules_version, @guests, @required_claim, @parent_channel_id)
     ON CONFLICT (channel_id) DO UPDATE SET slow_mode = excluded.slow_mode, rules = excluded.rules,
@@ -70,10 +31,9 @@ const SQL = {
   acceptedRulesVersion: "SELECT version FROM rules_accepted WHERE channel_id = ? AND user_id = ?",
   putTimeout: `INSERT INTO timeouts (channel_id, user_id, until, previous_level, by, reason) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT DO UPDATE SET until = excluded.until, by = excluded.by, reason = excluded.reason`,
-  timeout:
-    "SELECT channel_id, user_id, until, previous_level, by, reason FROM timeouts WHERE channel_id = ? AND user_id = ?",
+  timeout: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts WHERE channel_id = ? AND user_id = ?`,
   removeTimeout: "DELETE FROM timeouts WHERE channel_id = ? AND user_id = ?",
-  allTimeouts: "SELECT channel_id, user_id, until, previous_level, by, reason FROM timeouts ORDER BY until",
+  allTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts ORDER BY until`,
   addKarma:
     "INSERT INTO karma (user_id, timeouts) VALUES (?, 1) ON CONFLICT DO UPDATE SET timeouts = timeouts + 1",
   karma: "SELECT timeouts FROM karma WHERE user_id = ?",
@@ -90,30 +50,14 @@ const SQL = {
 
 export function moderationQueries(db: Database.Database): ModerationStore {
   const q = prepareAll(db, SQL);
-  const record = (channelId: number) => (q.settings.get(channelId) as SettingsRecord | undefined) ?? DEFAULTS;
+  const record = (channelId: number) =>
+    (q.settings.get(channelId) as SettingsRecord | undefined) ?? DEFAULT_SETTINGS;
   const karma = (userId: UserId) =>
     -((q.karma.get(userId) as { timeouts: number } | undefined)?.timeouts ?? 0);
   return {
     settings: (channelId) => toSettings(record(channelId)),
     updateSettings(channelId, patch) {
-      const current = record(channelId);
-      const rulesChanged = patch.rules !== undefined && patch.rules !== current.rules;
-      const next: SettingsRecord = {
-        slow_mode: patch.slowMode ?? current.slow_mode,
-        rules: patch.rules !== undefined ? patch.rules : current.rules,
-        rules_required:
-          patch.rulesRequired === undefined ? current.rules_required : patch.rulesRequired ? 1 : 0,
-        rules_version: current.rules_version + (rulesChanged ? 1 : 0),
-        guests: patch.guests === undefined ? current.guests : patch.guests ? 1 : 0,
-        required_claim:
-          patch.requiredClaim === undefined
-            ? current.required_claim
-            : patch.requiredClaim === null
-              ? null
-              : JSON.stringify(patch.requiredClaim),
-        parent_channel_id:
-          patch.parentChannelId !== undefined ? patch.parentChannelId : current.parent_channel_id,
-      };
+      const next = patchSettings(record(channelId), patch);
       q.upsertSettings.run({ channel_id: channelId, ...next });
       return toSettings(next);
     },

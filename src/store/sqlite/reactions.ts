@@ -1,27 +1,8 @@
 // Reactions per message: who reacted with what.
 import type Database from "better-sqlite3";
-import type { ReactionRow, ReactionStore, ReactionSummary } from "../../domain/ports/store.ts";
-import { asMatrixEventId, asUserId, type UserId } from "../../protocol/ids.ts";
-import { dict } from "../../shared/dict.ts";
+import type { ReactionStore } from "../../domain/ports/store.ts";
+import { REACTION_COLUMNS, type ReactionRecord, summarizeReactions, toReaction } from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
-
-interface ReactionRecord {
-  channel_id: number;
-  target_seq: number;
-  user_id: string;
-  reaction: string;
-  matrix_event_id: string | null;
-  outbox_id: number | null;
-}
-const REACTION_COLUMNS = "channel_id, target_seq, user_id, reaction, matrix_event_id, outbox_id";
-const toReaction = (r: ReactionRecord): ReactionRow => ({
-  channelId: r.channel_id,
-  targetSeq: r.target_seq,
-  userId: asUserId(r.user_id),
-  reaction: r.reaction,
-  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
-  outboxId: r.outbox_id,
-});
 
 const SQL = {
   addReaction: `INSERT INTO reactions (${REACTION_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -72,17 +53,10 @@ export function reactionQueries(db: Database.Database): ReactionStore {
       q.setReactionOutbox.run(outboxId, channelId, targetSeq, userId, reaction);
     },
     reactionSummaries(channelId, targetSeqs) {
-      const summaries = new Map<number, ReactionSummary>();
-      if (targetSeqs.length === 0) return summaries;
+      if (targetSeqs.length === 0) return new Map();
       const wanted = new Set(targetSeqs);
       const rows = q.reactionsIn.all(channelId, Math.min(...wanted), Math.max(...wanted)) as ReactionRecord[];
-      for (const row of rows) {
-        if (!wanted.has(row.target_seq)) continue;
-        const summary = summaries.get(row.target_seq) ?? dict<UserId[]>();
-        summary[row.reaction] = [...(summary[row.reaction] ?? []), asUserId(row.user_id)];
-        summaries.set(row.target_seq, summary);
-      }
-      return summaries;
+      return summarizeReactions(rows, wanted);
     },
   };
 }

@@ -2,28 +2,11 @@
 import type Database from "better-sqlite3";
 import type { NativeUserRow, UserStore } from "../../domain/ports/store.ts";
 import { asUserId, type UserId } from "../../protocol/ids.ts";
+import { NATIVE_USER_COLUMNS, type NativeUserRecord, toNativeUser } from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
 
-interface NativeUserRecord {
-  user_id: string;
-  localpart: string;
-  display_name: string | null;
-  avatar_url: string | null;
-  is_guest: number;
-  matrix_display_name: string | null;
-}
-const toNativeUser = (r: NativeUserRecord): NativeUserRow => ({
-  userId: asUserId(r.user_id),
-  localpart: r.localpart,
-  displayName: r.display_name,
-  avatarUrl: r.avatar_url,
-  isGuest: r.is_guest === 1,
-  matrixDisplayName: r.matrix_display_name,
-});
-
 const SQL = {
-  nativeUser:
-    "SELECT user_id, localpart, display_name, avatar_url, is_guest, matrix_display_name FROM native_users WHERE user_id = ?",
+  nativeUser: `SELECT ${NATIVE_USER_COLUMNS} FROM native_users WHERE user_id = ?`,
   insertNativeUser:
     "INSERT INTO native_users (user_id, localpart, is_guest, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   setNativeProfile: "UPDATE native_users SET display_name = ?, avatar_url = ? WHERE user_id = ?",

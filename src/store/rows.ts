@@ -1,0 +1,266 @@
+// Rows as both adapters read them, and how they become the port's types: the column lists and
+// mappers are shared so SQLite and PostgreSQL cannot answer the same query differently. A flag is
+// 0/1 in SQLite and a boolean in PostgreSQL; JSON is text in both.
+import type {
+  ChannelRow,
+  ChannelSettings,
+  MemberRow,
+  NativeUserRow,
+  OutboxEntry,
+  OutboxKind,
+  ReactionRow,
+  ReactionSummary,
+  RequiredClaim,
+  SettingsPatch,
+  StoredEvent,
+  TimeoutRow,
+} from "../domain/ports/store.ts";
+import type { MembershipKind } from "../protocol/events.ts";
+import {
+  asChannelName,
+  asEventSeq,
+  asMatrixEventId,
+  asRoomId,
+  asUserId,
+  type UserId,
+} from "../protocol/ids.ts";
+import { dict } from "../shared/dict.ts";
+
+export type Flag = number | boolean;
+export const isSet = (flag: Flag): boolean => flag === true || flag === 1;
+const json = (text: string): unknown => JSON.parse(text) as unknown;
+
+export interface ChannelRecord {
+  id: number;
+  name: string;
+  room_id: string;
+  alias: string;
+  created_at: number;
+  join_rule: string;
+  power_levels: string | null;
+  topic: string | null;
+}
+export const CHANNEL_COLUMNS =
+  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic";
+export const toChannel = (r: ChannelRecord): ChannelRow => ({
+  id: r.id,
+  name: asChannelName(r.name),
+  roomId: asRoomId(r.room_id),
+  alias: r.alias,
+  createdAt: r.created_at,
+  joinRule: r.join_rule,
+  powerLevels: r.power_levels === null ? null : json(r.power_levels),
+  topic: r.topic,
+});
+
+export interface MemberRecord {
+  user_id: string;
+  membership: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  updated_at: number;
+  last_seen: number | null;
+}
+export const MEMBER_COLUMNS = "user_id, membership, display_name, avatar_url, updated_at, last_seen";
+export const toMember = (r: MemberRecord): MemberRow => ({
+  userId: asUserId(r.user_id),
+  membership: r.membership as MembershipKind | "invite",
+  displayName: r.display_name,
+  avatarUrl: r.avatar_url,
+  updatedAt: r.updated_at,
+  lastSeen: r.last_seen,
+});
+
+export interface NativeUserRecord {
+  user_id: string;
+  localpart: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  is_guest: Flag;
+  matrix_display_name: string | null;
+}
+export const NATIVE_USER_COLUMNS =
+  "user_id, localpart, display_name, avatar_url, is_guest, matrix_display_name";
+export const toNativeUser = (r: NativeUserRecord): NativeUserRow => ({
+  userId: asUserId(r.user_id),
+  localpart: r.localpart,
+  displayName: r.display_name,
+  avatarUrl: r.avatar_url,
+  isGuest: isSet(r.is_guest),
+  matrixDisplayName: r.matrix_display_name,
+});
+
+export interface EventRecord {
+  channel_id: number;
+  seq: number;
+  matrix_event_id: string | null;
+  event_type: string;
+  sender: string | null;
+  content: string;
+  ts: number;
+  reply_to: number | null;
+  replaces: number | null;
+  edited: Flag;
+}
+export const EVENT_COLUMNS =
+  "channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, edited";
+export const toEvent = (r: EventRecord): StoredEvent => ({
+  channelId: r.channel_id,
+  seq: asEventSeq(r.seq),
+  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
+  eventType: r.event_type,
+  sender: r.sender === null ? null : asUserId(r.sender),
+  content: json(r.content),
+  ts: r.ts,
+  replyTo: r.reply_to,
+  replaces: r.replaces,
+  edited: isSet(r.edited),
+});
+
+export interface ReactionRecord {
+  channel_id: number;
+  target_seq: number;
+  user_id: string;
+  reaction: string;
+  matrix_event_id: string | null;
+  outbox_id: number | null;
+}
+export const REACTION_COLUMNS = "channel_id, target_seq, user_id, reaction, matrix_event_id, outbox_id";
+export const toReaction = (r: ReactionRecord): ReactionRow => ({
+  channelId: r.channel_id,
+  targetSeq: r.target_seq,
+  userId: asUserId(r.user_id),
+  reaction: r.reaction,
+  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
+  outboxId: r.outbox_id,
+});
+
+/** Reactions (in the order they were added) grouped per wanted message: who reacted with what. */
+export function summarizeReactions(
+  rows: readonly ReactionRecord[],
+  targetSeqs: ReadonlySet<number>,
+): Map<number, ReactionSummary> {
+  const summaries = new Map<number, ReactionSummary>();
+  for (const row of rows) {
+    if (!targetSeqs.has(row.target_seq)) continue;
+    const summary = summaries.get(row.target_seq) ?? dict<UserId[]>();
+    summary[row.reaction] = [...(summary[row.reaction] ?? []), asUserId(row.user_id)];
+    summaries.set(row.target_seq, summary);
+  }
+  return summaries;
+}
+
+export interface OutboxRecord {
+  id: number;
+  channel_id: number;
+  seq: number | null;
+  kind: string;
+  actor: string | null;
+  payload: string;
+  created_at: number;
+  state: string;
+  attempts: number;
+  first_attempt_at: number | null;
+  next_attempt_at: number;
+  last_error: string | null;
+  matrix_event_id: string | null;
+}
+export const OUTBOX_COLUMNS =
+  "id, channel_id, seq, kind, actor, payload, created_at, state, attempts, first_attempt_at, next_attempt_at, last_error, matrix_event_id";
+export const toOutboxEntry = (r: OutboxRecord): OutboxEntry => ({
+  id: r.id,
+  channelId: r.channel_id,
+  seq: r.seq,
+  kind: r.kind as OutboxKind,
+  actor: r.actor === null ? null : asUserId(r.actor),
+  payload: json(r.payload),
+  createdAt: r.created_at,
+  state: r.state as OutboxEntry["state"],
+  attempts: r.attempts,
+  firstAttemptAt: r.first_attempt_at,
+  nextAttemptAt: r.next_attempt_at,
+  lastError: r.last_error,
+  matrixEventId: r.matrix_event_id === null ? null : asMatrixEventId(r.matrix_event_id),
+});
+
+export interface SettingsRecord {
+  slow_mode: number;
+  rules: string | null;
+  rules_required: Flag;
+  rules_version: number;
+  guests: Flag;
+  required_claim: string | null;
+  parent_channel_id: number | null;
+}
+export const SETTINGS_COLUMNS =
+  "slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id";
+/** What a channel without a settings row has (the columns' defaults). */
+export const DEFAULT_SETTINGS: SettingsRecord = {
+  slow_mode: 0,
+  rules: null,
+  rules_required: 0,
+  rules_version: 0,
+  guests: 1,
+  required_claim: null,
+  parent_channel_id: null,
+};
+export const toSettings = (r: SettingsRecord): ChannelSettings => ({
+  slowMode: r.slow_mode,
+  rules: r.rules,
+  rulesRequired: isSet(r.rules_required),
+  rulesVersion: r.rules_version,
+  guests: isSet(r.guests),
+  requiredClaim: r.required_claim === null ? null : (json(r.required_claim) as RequiredClaim),
+  parentChannelId: r.parent_channel_id,
+});
+
+/** The settings after `patch`; a change of the rules bumps their version. */
+export function patchSettings(current: SettingsRecord, patch: SettingsPatch): SettingsRecord {
+  const rulesChanged = patch.rules !== undefined && patch.rules !== current.rules;
+  return {
+    slow_mode: patch.slowMode ?? current.slow_mode,
+    rules: patch.rules !== undefined ? patch.rules : current.rules,
+    rules_required: patch.rulesRequired === undefined ? current.rules_required : patch.rulesRequired ? 1 : 0,
+    rules_version: current.rules_version + (rulesChanged ? 1 : 0),
+    guests: patch.guests === undefined ? current.guests : patch.guests ? 1 : 0,
+    required_claim:
+      patch.requiredClaim === undefined
+        ? current.required_claim
+        : patch.requiredClaim === null
+          ? null
+          : JSON.stringify(patch.requiredClaim),
+    parent_channel_id:
+      patch.parentChannelId !== undefined ? patch.parentChannelId : current.parent_channel_id,
+  };
+}
+
+export interface TimeoutRecord {
+  channel_id: number;
+  user_id: string;
+  until: number;
+  previous_level: number | null;
+  by: string;
+  reason: string | null;
+}
+export const TIMEOUT_COLUMNS = "channel_id, user_id, until, previous_level, by, reason";
+export const toTimeout = (r: TimeoutRecord): TimeoutRow => ({
+  channelId: r.channel_id,
+  userId: asUserId(r.user_id),
+  until: r.until,
+  previousLevel: r.previous_level,
+  by: asUserId(r.by),
+  reason: r.reason,
+});
+
+export interface InboxRecord {
+  id: number;
+  matrix_event_id: string;
+  room_id: string;
+  body: string;
+}
+export const toInboxEntry = (r: InboxRecord) => ({
+  id: r.id,
+  matrixEventId: r.matrix_event_id,
+  roomId: r.room_id,
+  body: json(r.body),
+});
