@@ -193,5 +193,25 @@ describe.each(storeAdapters())("the $name store", (adapter) => {
       expect(seq).toBe(1);
       expect((await store.channelById(channel.id))?.topic).toBe("kept");
     });
+
+    it("let work that outlives its transaction run outside it", async () => {
+      const { store } = await adapter.fresh();
+      const channel = await store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
+      let later!: Promise<unknown>;
+      const ran: string[] = [];
+      await store.transaction(async () => {
+        await store.appendEvent(newEvent(channel.id, "$1"));
+        // Started inside, runs after the commit: its own transaction, not the finished one's.
+        later = new Promise((resolve) => setTimeout(resolve, 20)).then(() =>
+          store.transaction(async () => {
+            await store.appendEvent(newEvent(channel.id, "$2"));
+            store.afterCommit(() => ran.push("later"));
+          }),
+        );
+      });
+      await later;
+      expect(ran).toEqual(["later"]);
+      expect((await store.eventByMatrixId(asMatrixEventId("$2")))?.seq).toBe(2);
+    });
   });
 });
