@@ -6,6 +6,7 @@ import type {
   ChannelSettings,
   MemberRow,
   NativeUserRow,
+  NewEvent,
   OutboxEntry,
   OutboxKind,
   ReactionRow,
@@ -22,6 +23,7 @@ import {
   asMatrixEventId,
   asRoomId,
   asUserId,
+  type EventSeq,
   type UserId,
 } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
@@ -115,6 +117,30 @@ export const toEvent = (r: EventRecord): StoredEvent => ({
   replyTo: r.reply_to,
   replaces: r.replaces,
   edited: isSet(r.edited),
+});
+
+/** A new event's column values, in the order of both adapters' INSERT: the seq, then the rest. */
+export const newEventValues = (event: NewEvent, seq: EventSeq) =>
+  [
+    event.channelId,
+    seq,
+    event.matrixEventId ?? null,
+    event.eventType,
+    event.sender,
+    JSON.stringify(event.content),
+    event.ts,
+    event.replyTo ?? null,
+    event.replaces ?? null,
+  ] as const;
+
+/** What appending `event` at `seq` logged, as the port returns it. */
+export const appendedEvent = (event: NewEvent, seq: EventSeq): StoredEvent => ({
+  ...event,
+  matrixEventId: event.matrixEventId ?? null,
+  seq,
+  replyTo: event.replyTo ?? null,
+  replaces: event.replaces ?? null,
+  edited: false,
 });
 
 export interface ReactionRecord {

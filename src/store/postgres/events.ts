@@ -4,7 +4,7 @@
 // it and seqs stay gapless and increasing however many write at once.
 import type { Async, EventStore, NewEvent, StoredEvent } from "../../domain/ports/store.ts";
 import { asEventSeq, type EventSeq } from "../../protocol/ids.ts";
-import { EVENT_COLUMNS, type EventRecord, toEvent } from "../rows.ts";
+import { appendedEvent, EVENT_COLUMNS, type EventRecord, newEventValues, toEvent } from "../rows.ts";
 import { type Db, named } from "./db.ts";
 
 const DELETED = '{"type":"deleted"}';
@@ -62,28 +62,10 @@ export function eventQueries(db: Db): Async<EventStore> {
   const events = async (statement: typeof SQL.pageBack, ...values: number[]) =>
     (await db.rows<EventRecord>(statement, values)).map(toEvent);
 
-  const insertAt = async (event: NewEvent, seq: EventSeq): Promise<StoredEvent | undefined> => {
-    const inserted = await db.changes(SQL.insertEvent, [
-      event.channelId,
-      seq,
-      event.matrixEventId ?? null,
-      event.eventType,
-      event.sender,
-      JSON.stringify(event.content),
-      event.ts,
-      event.replyTo ?? null,
-      event.replaces ?? null,
-    ]);
-    if (inserted === 0) return undefined;
-    return {
-      ...event,
-      matrixEventId: event.matrixEventId ?? null,
-      seq,
-      replyTo: event.replyTo ?? null,
-      replaces: event.replaces ?? null,
-      edited: false,
-    };
-  };
+  const insertAt = async (event: NewEvent, seq: EventSeq): Promise<StoredEvent | undefined> =>
+    (await db.changes(SQL.insertEvent, newEventValues(event, seq))) === 0
+      ? undefined
+      : appendedEvent(event, seq);
 
   return {
     appendEvent: (event) =>

@@ -3,7 +3,7 @@
 import type Database from "better-sqlite3";
 import type { EventStore, NewEvent, StoredEvent } from "../../domain/ports/store.ts";
 import { asEventSeq, type EventSeq } from "../../protocol/ids.ts";
-import { EVENT_COLUMNS, type EventRecord, toEvent } from "../rows.ts";
+import { appendedEvent, EVENT_COLUMNS, type EventRecord, newEventValues, toEvent } from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
 
 const SQL = {
@@ -41,28 +41,8 @@ export function eventQueries(db: Database.Database): EventStore {
     asEventSeq((q.maxSeq.get(channelId) as { seq: number }).seq + 1);
   const optional = (row: unknown) => (row === undefined ? undefined : toEvent(row as EventRecord));
 
-  const insertAt = (event: NewEvent, seq: EventSeq): StoredEvent | undefined => {
-    const result = q.insertEvent.run(
-      event.channelId,
-      seq,
-      event.matrixEventId ?? null,
-      event.eventType,
-      event.sender,
-      JSON.stringify(event.content),
-      event.ts,
-      event.replyTo ?? null,
-      event.replaces ?? null,
-    );
-    if (result.changes === 0) return undefined;
-    return {
-      ...event,
-      matrixEventId: event.matrixEventId ?? null,
-      seq,
-      replyTo: event.replyTo ?? null,
-      replaces: event.replaces ?? null,
-      edited: false,
-    };
-  };
+  const insertAt = (event: NewEvent, seq: EventSeq): StoredEvent | undefined =>
+    q.insertEvent.run(...newEventValues(event, seq)).changes === 0 ? undefined : appendedEvent(event, seq);
   const appendEvent = db.transaction((event: NewEvent) => insertAt(event, nextSeq(event.channelId)));
   const prependEvent = db.transaction((event: NewEvent) => {
     const min = (q.minSeq.get(event.channelId) as { seq: number | null }).seq;
