@@ -127,6 +127,13 @@ describe.each(storeAdapters())("$name moderation and direct queries", (adapter) 
     expect(await store.directMembers(a)).toEqual([carol, bob]);
     await store.setDirectMembers(a, []);
     expect(await store.directMembers(a)).toEqual([]);
+    // Replacements at once: one set wins whole.
+    const sets = [[alice, bob], [carol], [bob], [carol, alice]];
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(sets.map((set) => store.setDirectMembers(a, set)));
+      expect(sets.map((set) => [...set].sort())).toContainEqual(await store.directMembers(a));
+    }
+    await store.setDirectMembers(a, []);
 
     await store.setControl(alice, carol, "ignore", true);
     await new Promise((resolve) => setTimeout(resolve, 2));

@@ -4,6 +4,8 @@ import { asUserId } from "../../protocol/ids.ts";
 import { type Db, named } from "./db.ts";
 
 const SQL = named("direct", {
+  // Replacing a channel's set holds its channel row, so two replacements do not merge.
+  holdChannel: "SELECT 1 FROM channels WHERE id = $1 FOR NO KEY UPDATE",
   clearDirect: "DELETE FROM direct_members WHERE channel_id = $1",
   addDirect: `INSERT INTO direct_members (channel_id, user_id) SELECT $1, unnest($2::text[])
     ON CONFLICT DO NOTHING`,
@@ -23,6 +25,7 @@ export function directQueries(db: Db): Async<DirectStore> {
   return {
     setDirectMembers: (channelId, userIds) =>
       db.atomic(async () => {
+        await db.changes(SQL.holdChannel, [channelId]);
         await db.changes(SQL.clearDirect, [channelId]);
         if (userIds.length > 0) await db.changes(SQL.addDirect, [channelId, userIds]);
       }),
