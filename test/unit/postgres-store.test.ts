@@ -157,6 +157,19 @@ describe("migrations", () => {
   });
 });
 
+describe("text PostgreSQL cannot hold", () => {
+  it("stores a NUL from Matrix as U+FFFD instead of failing the write", async () => {
+    const { store } = await adapter.fresh();
+    const channel = await store.insertChannel(asChannelName("a"), asRoomId("!a:x"), "#a");
+    const profile = { display_name: "a\0b", avatar_url: null };
+    await store.setMember({ channelId: channel.id, userId: alice, membership: "join", profile, at: 1 });
+    expect((await store.member(channel.id, alice))?.displayName).toBe("a\uFFFDb");
+    await store.appendEvent({ ...event(channel.id, "$nul"), content: { body: "x\0y" } });
+    expect((await store.eventByMatrixId(asMatrixEventId("$nul")))?.content).toEqual({ body: "x\0y" });
+    expect((await store.nativeUsers([asUserId("@a\0:x")])).size).toBe(0);
+  });
+});
+
 describe("connections", () => {
   it("are replaced after the server drops them, idle or in a transaction", async () => {
     const { store } = await adapter.fresh();

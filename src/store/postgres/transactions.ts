@@ -14,6 +14,16 @@ export interface Statement {
 
 export type Value = string | number | boolean | null | readonly string[];
 
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): a NUL that reaches us from Matrix (a display
+ * name, a reason) is stored as U+FFFD instead of failing the write. JSON columns are unaffected:
+ * JSON.stringify escapes it.
+ */
+const storable = (value: Value): Value => {
+  if (typeof value === "string") return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+  return Array.isArray(value) ? value.map((item: string) => storable(item) as string) : value;
+};
+
 /** One open transaction: its client, and what waits for its commit. */
 interface Scope {
   readonly client: pg.PoolClient;
@@ -60,7 +70,7 @@ export class PgTransactions {
 
   /** Runs one statement in the caller's transaction, or on a pooled client outside one. */
   async execute(statement: Statement, values: readonly Value[]): Promise<pg.QueryResult> {
-    const query = { name: statement.name, text: statement.text, values: [...values] };
+    const query = { name: statement.name, text: statement.text, values: values.map(storable) };
     const scope = this.current();
     if (scope) return await scope.client.query(query);
     const { client, done } = await checkOut(this.pool);
