@@ -15,6 +15,8 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -29,6 +31,8 @@ const INSTALL = join(REPO_ROOT, "scripts", "test-tools.sh");
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const SUPERUSER = "parley";
+/** The file in a server's directory naming the test process it belongs to. */
+const OWNER = "owner.pid";
 
 export interface PostgresServer {
   /** The superuser's URL of the `postgres` database. */
@@ -58,9 +62,14 @@ async function binDir(): Promise<string> {
   return installed;
 }
 
-/** How to run a server binary: as `postgres` when we are root (initdb and postgres refuse root). */
+/**
+ * How to run a server binary: through setpriv, so it gets SIGQUIT (an immediate shutdown) if the
+ * test process dies without stopping it, and as `postgres` when we are root (initdb and postgres
+ * refuse root).
+ */
 function runner(): { wrap(command: string[]): string[]; owner?: { uid: number; gid: number } } {
-  if (process.getuid?.() !== 0) return { wrap: (command) => command };
+  const orphaned = ["setpriv", "--pdeathsig", "SIGQUIT"];
+  if (process.getuid?.() !== 0) return { wrap: (command) => [...orphaned, ...command] };
   const entry = readFileSync("/etc/passwd", "utf8")
     .split("\n")
     .map((line) => line.split(":"))
@@ -70,7 +79,7 @@ function runner(): { wrap(command: string[]): string[]; owner?: { uid: number; g
   return {
     owner,
     wrap: (command) => [
-      "setpriv",
+      ...orphaned,
       `--reuid=${owner.uid}`,
       `--regid=${owner.gid}`,
       "--clear-groups",
@@ -85,6 +94,31 @@ function memoryTmp(): string | undefined {
     return "/dev/shm";
   } catch {
     return undefined;
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Removes what killed test runs left (in /dev/shm a directory holds memory until it goes): the
+ * directories whose test process is gone. One without an owner file is left ten minutes to start.
+ */
+function removeLeftovers(parent: string): void {
+  const stale = Date.now() - 10 * 60_000;
+  for (const name of readdirSync(parent).filter((n) => n.startsWith("parley-pg-"))) {
+    const root = join(parent, name);
+    const owner = join(root, OWNER);
+    const gone = existsSync(owner)
+      ? !alive(Number(readFileSync(owner, "utf8")))
+      : statSync(root).mtimeMs < stale;
+    if (gone) rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -116,7 +150,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = await binDir();
   const as = runner();
-  const root = mkdtempSync(join(memoryTmp() ?? tmpdir(), "parley-pg-"));
+  const parent = memoryTmp() ?? tmpdir();
+  removeLeftovers(parent);
+  const root = mkdtempSync(join(parent, "parley-pg-"));
+  writeFileSync(join(root, OWNER), String(process.pid));
   try {
     return await startIn(root, bin, as);
   } catch (error) {
@@ -146,6 +183,8 @@ async function startIn(root: string, bin: string, as: ReturnType<typeof runner>)
       synchronous_commit: "off",
       full_page_writes: "off",
       wal_init_zero: "off",
+      // In the data directory rather than /dev/shm: removed with it even after a crash.
+      dynamic_shared_memory_type: "mmap",
     };
     const command = as.wrap([
       join(bin, "postgres"),
