@@ -35,7 +35,17 @@ const types: pg.CustomTypesConfig = {
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   const log = createLogger("Store");
-  const pool = new pg.Pool({ connectionString: url, types, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    types,
+    max: options.poolSize ?? 10,
+    application_name: "parley",
+    // A node that stalls (or is cut off) inside a transaction would hold its channels' seq rows
+    // from every other node: the server ends such a transaction after a minute, keepalives
+    // notice a peer that vanished.
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
+  });
   // An idle connection that breaks (a restart, a failover) is dropped and replaced on demand; the
   // error must be heard, or it would crash the process.
   pool.on("error", (error) => log.warn("an idle PostgreSQL connection failed", error.message));
