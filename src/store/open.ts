@@ -2,8 +2,10 @@
 // else the SQLite file.
 import type { Config } from "../config/load.ts";
 import type { Store } from "../domain/ports/store.ts";
+import { openPostgresStore } from "./postgres/store.ts";
 import { openSqliteStore } from "./sqlite/store.ts";
 
 export async function openStore(config: Config): Promise<Store> {
-  return openSqliteStore(config.store.sqlitePath);
+  const url = config.store.postgresUrl;
+  return url === undefined ? openSqliteStore(config.store.sqlitePath) : openPostgresStore(url);
 }
