@@ -63,3 +63,11 @@ export async function upstream<T>(call: () => Promise<T>): Promise<T> {
 
 export const isRejectedWith = (error: unknown, errcode: string): boolean =>
   error instanceof UpstreamRejectedError && error.errcode === errcode;
+
+/**
+ * The alias a new room was to get is taken. Synapse says M_ROOM_IN_USE when it was taken before;
+ * when another createRoom took it while this one ran (two nodes creating one channel), it answers
+ * 409 with M_UNKNOWN.
+ */
+export const isAliasTaken = (error: unknown): boolean =>
+  isRejectedWith(error, "M_ROOM_IN_USE") || (error instanceof UpstreamRejectedError && error.status === 409);

@@ -6,7 +6,7 @@ import { type MatrixPort, type Mirroring, UpstreamRejectedError } from "../domai
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import { KeyedQueue } from "../shared/keyed-queue.ts";
-import { isRejectedWith, upstream } from "./errors.ts";
+import { isAliasTaken, upstream } from "./errors.ts";
 import { eventContext, roomMessagesRaw } from "./history.ts";
 import { MARKER_KEY, markerOf } from "./markers.ts";
 import { downloadMedia } from "./media.ts";
@@ -97,8 +97,9 @@ export function createMatrixAdapter(
         );
         return { roomId: asRoomId(roomId), powerLevels: creation.power_level_content_override };
       } catch (error) {
-        if (!isRejectedWith(error, "M_ROOM_IN_USE")) throw error;
-        // The alias exists already (created earlier, or by a racing alias query): adopt its room.
+        if (!isAliasTaken(error)) throw error;
+        // The alias exists already (created earlier, by a racing alias query or by another node
+        // creating the same channel): adopt its room.
         const roomId = await upstream(() =>
           bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`),
         );
@@ -155,7 +156,7 @@ export function createMatrixAdapter(
         await upstream(() => bot.underlyingClient.joinRoom(roomId));
         return asRoomId(roomId);
       } catch (error) {
-        if (!isRejectedWith(error, "M_ROOM_IN_USE")) throw error;
+        if (!isAliasTaken(error)) throw error;
         return asRoomId(
           await upstream(() => bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`)),
         );

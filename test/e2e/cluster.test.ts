@@ -103,6 +103,17 @@ describe("a cluster of two nodes", () => {
     expect(messagesOf(alice, channel).map(bodyOf)).toEqual(messagesOf(bob, channel).map(bodyOf));
   });
 
+  it("lets two nodes create one new channel at the same moment: one room, both joined", async () => {
+    const channel = unique("race");
+    const alice = await login(0, unique("alice"), "Alice");
+    const bob = await login(1, unique("bob"), "Bob");
+    const [a, b] = await Promise.all([alice.ok("chat.join", { channel }), bob.ok("chat.join", { channel })]);
+    const roomOf = (snapshot: Record<string, unknown>) => (snapshot.state as { room_id: string }).room_id;
+    expect(roomOf(a)).toBe(roomOf(b));
+    const members = (await alice.ok("chat.members", { channel })) as unknown as { members: unknown[] };
+    expect(members.members).toHaveLength(2);
+  });
+
   it("gives concurrent posts on both nodes one gapless order, the same on both, and posts each to Matrix once", async () => {
     const { channel, alice, bob, roomId } = await scene("order");
     const first = (await alice.say(channel, "start")).event_id as number;
