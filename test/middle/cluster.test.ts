@@ -124,6 +124,42 @@ describe("two nodes over Redis", () => {
     expect(refused.ok ? "success" : refused.error.code).toBe("channel.slow_mode");
   });
 
+  it("end a timeout once in the whole cluster, whichever node's sweep sees it first", async () => {
+    const { channel, alice, bob, ids } = await scene();
+    const row = await store.channelByName(channel as never);
+    if (!row) throw new Error("no channel");
+    const levelWrites = () =>
+      a.fake
+        .callsOf("setPowerLevel")
+        .filter((call) => call.args[0] === row.roomId && call.args[1] === ids.bob).length;
+    const before = levelWrites();
+    // A timeout past its end that no node has a timer for (set by a node that died, say).
+    await store.putTimeout({
+      channelId: row.id,
+      userId: ids.bob as never,
+      until: Date.now() - 1,
+      previousLevel: null,
+      by: ids.alice as never,
+      reason: null,
+    });
+    const untimeouts = (client: TestClient) =>
+      client.received.filter(
+        (f) => f[0] === "chat.moderation" && (f[1] as { action?: string }).action === "untimeout",
+      );
+    await until(
+      () => untimeouts(alice).length > 0 && untimeouts(bob).length > 0,
+      "the timeout to end",
+      10_000,
+    );
+    // Both nodes sweep every 2 s: another round on each, and still one end.
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    await a.settle();
+    expect(untimeouts(alice)).toHaveLength(1);
+    expect(untimeouts(bob)).toHaveLength(1);
+    expect(await store.timeout(row.id, ids.bob as never)).toBeUndefined();
+    expect(levelWrites() - before).toBe(1);
+  }, 20_000);
+
   it("survive a Redis restart: pushes flow again, and what was lost meanwhile is caught up", async () => {
     const { channel, alice, bob } = await scene();
     await alice.say(channel, "before");
