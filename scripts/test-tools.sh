@@ -2,14 +2,15 @@
 # Test prerequisites from Debian's packages: Chromium (driven by npm playwright-core, which cannot
 # download its own browsers here), Tesseract (OCR of screenshots), docker-compose (validates
 # docker-compose.yml without a Docker engine), ShellCheck (lints the shell scripts), and the
-# PostgreSQL and Redis servers (tests start private ones for the shared store and the bus).
+# PostgreSQL and Redis servers (tests start private ones for the shared store and the bus), and
+# HAProxy (checks deploy/haproxy.cfg).
 #
 #   scripts/test-tools.sh install              # apt-get installs whichever of them is missing
 #   scripts/test-tools.sh install postgresql   # only the named packages (test/support/postgres.ts)
 set -euo pipefail
 
 CHROMIUM="/usr/bin/chromium"
-PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng docker-compose shellcheck postgresql redis-server)
+PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng docker-compose shellcheck postgresql redis-server haproxy)
 
 die() { echo "test-tools.sh: $*" >&2; exit 1; }
 
@@ -25,7 +26,8 @@ have_postgres() {
 
 have_all() {
   [ -x "$CHROMIUM" ] && command -v tesseract >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 \
-    && command -v shellcheck >/dev/null 2>&1 && have_postgres && command -v redis-server >/dev/null 2>&1
+    && command -v shellcheck >/dev/null 2>&1 && have_postgres && command -v redis-server >/dev/null 2>&1 \
+    && command -v haproxy >/dev/null 2>&1
 }
 
 apt_install() {
