@@ -180,6 +180,34 @@ describe("a cluster of two nodes", () => {
     expect(pushed).toEqual(sent);
   }, 90_000);
 
+  it("survives PostgreSQL dropping every connection mid-stream: what was acknowledged is there once", async () => {
+    const { channel, alice, bob } = await scene("pgdrop");
+    const acknowledged: string[] = [];
+    let refused = 0;
+    let running = true;
+    const loop = (async () => {
+      for (let i = 0; running && i < 400; i++) {
+        const reply = await sendText(alice, channel, `p${i}`, `pg-${i}`);
+        if (reply.ok) acknowledged.push(`p${i}`);
+        else refused++;
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    })();
+    await expect.poll(() => acknowledged.length, { timeout: 10_000 }).toBeGreaterThan(10);
+    await stack.postgres.terminateConnections();
+    const atDrop = acknowledged.length;
+    await expect.poll(() => acknowledged.length, { timeout: 20_000 }).toBeGreaterThan(atDrop + 20);
+    running = false;
+    await loop;
+    // A send caught by the drop may be refused (never acknowledged); nothing acknowledged is lost.
+    expect(refused).toBeLessThan(5);
+    const log = (await fetchAfter(bob, channel, 0)).filter((e) => e.event_type === "channel.message");
+    for (const body of acknowledged) expect(log.filter((e) => bodyOf(e) === body)).toHaveLength(1);
+    await expect
+      .poll(() => messagesOf(bob, channel).map(bodyOf), { timeout: 15_000 })
+      .toEqual(expect.arrayContaining(acknowledged));
+  }, 60_000);
+
   it("loses nothing when a node is SIGKILLed mid-stream: its client recovers on the survivor", async () => {
     const { channel, names, alice, bob, roomId } = await scene("kill");
     const acknowledged: string[] = [];
