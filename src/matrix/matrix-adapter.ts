@@ -6,7 +6,7 @@ import { type MatrixPort, type Mirroring, UpstreamRejectedError } from "../domai
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
 import { dict } from "../shared/dict.ts";
 import { KeyedQueue } from "../shared/keyed-queue.ts";
-import { isAliasTaken, upstream } from "./errors.ts";
+import { isAliasTaken, isRejectedWith, upstream } from "./errors.ts";
 import { eventContext, roomMessagesRaw } from "./history.ts";
 import { MARKER_KEY, markerOf } from "./markers.ts";
 import { downloadMedia } from "./media.ts";
@@ -16,6 +16,9 @@ import { roomCreationOptions } from "./rooms.ts";
 
 /** Sends should fail fast when the homeserver hangs; a retry with the same txn_id is safe. */
 const SEND_TIMEOUT_MS = 15_000;
+/** Joining a room another node is still creating is tried this often, this far apart. */
+const ADOPT_JOIN_ATTEMPTS = 20;
+const ADOPT_JOIN_WAIT_MS = 250;
 
 /** A lookup that may find nothing: 404 / M_NOT_FOUND becomes undefined. */
 async function unlessNotFound<T>(lookup: () => Promise<T>): Promise<T | undefined> {
@@ -103,7 +106,17 @@ export function createMatrixAdapter(
         const roomId = await upstream(() =>
           bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`),
         );
-        await upstream(() => bot.underlyingClient.joinRoom(roomId));
+        // The alias can name a room whose creation is still going on (its join rule not set yet):
+        // the join is refused until it is done.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await upstream(() => bot.underlyingClient.joinRoom(roomId));
+            break;
+          } catch (joinError) {
+            if (!isRejectedWith(joinError, "M_FORBIDDEN") || attempt >= ADOPT_JOIN_ATTEMPTS) throw joinError;
+            await new Promise((resolve) => setTimeout(resolve, ADOPT_JOIN_WAIT_MS));
+          }
+        }
         return { roomId: asRoomId(roomId) };
       }
     },
