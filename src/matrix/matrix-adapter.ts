@@ -106,14 +106,17 @@ export function createMatrixAdapter(
         const roomId = await upstream(() =>
           bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`),
         );
-        // The alias can name a room whose creation is still going on (its join rule not set yet):
-        // the join is refused until it is done.
+        // The alias can name a room whose creation is still going on (another node creating the
+        // same channel): until its join rule is set, members' joins would be refused. Wait for it.
         for (let attempt = 1; ; attempt++) {
           try {
             await upstream(() => bot.underlyingClient.joinRoom(roomId));
+            await upstream(() => bot.underlyingClient.getRoomStateEvent(roomId, "m.room.join_rules", ""));
             break;
           } catch (joinError) {
-            if (!isRejectedWith(joinError, "M_FORBIDDEN") || attempt >= ADOPT_JOIN_ATTEMPTS) throw joinError;
+            const notYet =
+              isRejectedWith(joinError, "M_FORBIDDEN") || isRejectedWith(joinError, "M_NOT_FOUND");
+            if (!notYet || attempt >= ADOPT_JOIN_ATTEMPTS) throw joinError;
             await new Promise((resolve) => setTimeout(resolve, ADOPT_JOIN_WAIT_MS));
           }
         }
