@@ -1,5 +1,7 @@
 // What the benchmark prints (one table per part, in the same style) and the machine it ran on.
 import os from "node:os";
+import type { ClusterResult } from "./cluster.ts";
+import { WINDOW } from "./cluster-throughput.ts";
 import { SERVER_LABELS, SERVERS } from "./contenders.ts";
 import { FANOUT_CONFIGS, type FanoutRun } from "./fanout.ts";
 import { HISTORY_EVENTS, type HistoryResult, NEWEST_FETCHES, PAGE, RANDOM_FETCHES } from "./history.ts";
@@ -303,6 +305,356 @@ export function printOutage(o: OutageResult): void {
     `Matrix caught up: the pause's last message ${(o.matrixCatchUpMs / 1000).toFixed(2)} s after SIGCONT ` +
       `(its first ${(o.matrixFirstMs / 1000).toFixed(2)} s after; the last of all ${(o.matrixAllMs / 1000).toFixed(2)} s after)`,
     `chat.send not answered with success: ${o.sendErrors}`,
+    "",
+  ]);
+}
+
+/** The single-node figures the cluster part is read against, from the same run (when it had them). */
+export interface ClusterAnchors {
+  /** The latency part's native -> native (one node, SQLite). */
+  readonly native?: Summary;
+  /** The fan-out part's runs: the Parley rows are the single-node anchors. */
+  readonly fanout?: readonly FanoutRun[];
+}
+
+/** The worked estimate's question: this many viewers of one channel, at this rate. */
+export const ESTIMATE = { viewers: 100_000, rate: 20, utilization: 0.5 } as const;
+
+const us = (x: number) => x.toFixed(1);
+const pair = (a: string, b: string) => `${a} / ${b}`;
+const lat = (s: Summary | undefined) => (s ? pair(ms(s.p50), ms(s.p99)) : "-");
+
+export function printCluster(c: ClusterResult, anchors: ClusterAnchors = {}): void {
+  const h = c.hop;
+  const hopRows = [
+    row("on node 1 (the sender's)", h.sameNode),
+    row("on node 2 (over the bus)", h.otherNode),
+    row("node 2 - node 1, per message", h.hop),
+  ];
+  if (anchors.native) hopRows.push(row("anchor: 1 node (SQLite)", anchors.native));
+  const single = (subscribers: number, rate: number) =>
+    anchors.fanout?.find((r) => r.server === "parley" && r.subscribers === subscribers && r.rate === rate);
+  const underLoad = c.fanout.map((r) => {
+    const [n1, n2] = [r.nodes[0], r.nodes[1]];
+    const anchor = single(r.subscribers, r.rate);
+    return [
+      `fan-out ${thousands(r.subscribers)} x ${r.rate}/s`,
+      lat(n1?.latency),
+      lat(n2?.latency),
+      n1?.latency && n2?.latency
+        ? pair(ms(n2.latency.p50 - n1.latency.p50), ms(n2.latency.p99 - n1.latency.p99))
+        : "-",
+      lat(anchor?.latency),
+    ];
+  });
+  for (const t of c.throughput) {
+    const [n1, n2] = [t.nodes[0], t.nodes[1]];
+    underLoad.push([
+      `throughput, ${t.channels} channel${t.channels === 1 ? "" : "s"}`,
+      lat(n1?.latency),
+      lat(n2?.latency),
+      n1?.latency && n2?.latency
+        ? pair(ms(n2.latency.p50 - n1.latency.p50), ms(n2.latency.p99 - n1.latency.p99))
+        : "-",
+      "-",
+    ]);
+  }
+
+  // Fan-out: the single-node anchor, then the two-node run and each node's share.
+  const fanoutRows: string[][] = [];
+  const cpuPerDelivery: Array<{ label: string; us: number; perNode: number; rate: number; p99: number }> = [];
+  for (const r of c.fanout) {
+    const anchor = single(r.subscribers, r.rate);
+    if (anchor)
+      fanoutRows.push([
+        "1 node (SQLite)",
+        thousands(r.subscribers),
+        String(r.rate),
+        pct((100 * anchor.received) / anchor.expected),
+        maybe(anchor.latency, (s) => s.p50),
+        maybe(anchor.latency, (s) => s.p99),
+        maybe(anchor.latency, (s) => s.max),
+        kib(anchor.rssPerConnKiB),
+        anchor.cpu.server.toFixed(0),
+        `- / - / ${anchor.cpu.synapse.toFixed(0)} / ${anchor.cpu.clients.toFixed(0)}`,
+      ]);
+    fanoutRows.push([
+      `${c.nodes} nodes`,
+      thousands(r.subscribers),
+      String(r.rate),
+      pct((100 * r.received) / r.expected),
+      maybe(r.latency, (s) => s.p50),
+      maybe(r.latency, (s) => s.p99),
+      maybe(r.latency, (s) => s.max),
+      r.nodes.map((n) => kib(n.rssPerConnKiB)).join(" / "),
+      r.nodes.map((n) => n.cpu.toFixed(0)).join(" / "),
+      [r.cpu.redis, r.cpu.postgres, r.cpu.synapse, r.cpu.clients].map((x) => x.toFixed(0)).join(" / "),
+    ]);
+    r.nodes.forEach((n, i) => {
+      fanoutRows.push([
+        `  node ${i + 1}${i === 0 ? " (publisher's)" : ""}`,
+        thousands(n.subscribers),
+        String(r.rate),
+        pct((100 * n.received) / n.expected),
+        maybe(n.latency, (s) => s.p50),
+        maybe(n.latency, (s) => s.p99),
+        maybe(n.latency, (s) => s.max),
+        kib(n.rssPerConnKiB),
+        n.cpu.toFixed(0),
+        "",
+      ]);
+      if (n.received > 0 && n.latency)
+        cpuPerDelivery.push({
+          label: `node ${i + 1}, ${thousands(r.subscribers)} x ${r.rate}/s`,
+          us: ((n.cpu / 100) * r.wallS * 1e6) / n.received,
+          perNode: n.subscribers,
+          rate: r.rate,
+          p99: n.latency.p99,
+        });
+    });
+  }
+  const anchorOf = (r: { subscribers: number; rate: number }) => single(r.subscribers, r.rate);
+  const fanoutNotes = c.fanout.flatMap((r) => {
+    const what = `${thousands(r.subscribers)} x ${r.rate}/s`;
+    const out = [
+      `${what}: the bus carried ${Object.entries(r.bus.byKind)
+        .map(([kind, n]) => `${thousands(n)} ${kind}`)
+        .join(", ")} message(s) for ${thousands(r.messages)} sends` +
+        (r.bus.eventBytes > 0 ? `; an event message is ${r.bus.eventBytes.toFixed(0)} bytes on average` : ""),
+      `${what}: ${r.mirroredMs === null ? "the last message had NOT reached Matrix" : `the last message was in the Matrix room ${(r.mirroredMs / 1000).toFixed(1)} s after the run`}`,
+      `${what}: RSS growth with the subscribers connected, node 1 / node 2: ` +
+        `${r.nodes.map((n) => ((n.rssAfterKiB - n.rssBeforeKiB) / 1024).toFixed(1)).join(" / ")} MiB` +
+        (anchorOf(r)
+          ? ` (1 node: ${((anchorOf(r)?.rssAfterKiB ?? 0) / 1024 - (anchorOf(r)?.rssBeforeKiB ?? 0) / 1024).toFixed(1)} MiB)`
+          : ""),
+      `${what}: the machine was busy ${r.cpu.machine.toFixed(0)}% of one core (of ${os.cpus().length}); ` +
+        `${r.cpu.other.toFixed(0)}% of it outside the processes above (the kernel, or other programs)`,
+    ];
+    r.nodes.forEach((n, i) => {
+      if (n.dropped > 0)
+        out.push(`${what}: node ${i + 1}: ${n.dropped} sockets dropped (${JSON.stringify(n.dropReasons)})`);
+      if (n.duplicates > 0) out.push(`${what}: node ${i + 1}: ${n.duplicates} duplicate deliveries`);
+      if (n.foreign > 0) out.push(`${what}: node ${i + 1}: ${n.foreign} other frames at subscribers`);
+    });
+    const refused = Object.entries(r.publishErrors);
+    if (refused.length > 0)
+      out.push(
+        `${what}: chat.send not answered with success: ${refused.map(([k, n]) => `${n} ${k}`).join(", ")}`,
+      );
+    return out;
+  });
+  for (const r of anchors.fanout ?? []) {
+    if (r.server !== "parley" || r.received === 0 || !r.latency) continue;
+    // The single-node run's CPU share is over its wall time, which is not recorded: 15 s of sends
+    // plus the last delivery's latency is within a few % of it.
+    const wall = r.seconds + r.latency.max / 1000;
+    cpuPerDelivery.push({
+      label: `1 node, ${thousands(r.subscribers)} x ${r.rate}/s (approx.)`,
+      us: ((r.cpu.server / 100) * wall * 1e6) / r.received,
+      perNode: r.subscribers,
+      rate: r.rate,
+      p99: r.latency.p99,
+    });
+  }
+
+  const redisRows = c.redis.map((r) => [
+    String(r.subscribers),
+    thousands(r.messages),
+    thousands(Math.round(r.publishedPerS)),
+    thousands(Math.round(r.deliveredPerS)),
+    r.redisCpu.toFixed(0),
+    us(r.redisUsPerMessage),
+    thousands(Math.round((1e6 / r.redisUsPerMessage) * 1)),
+    r.clientCpu.toFixed(0),
+  ]);
+
+  const tputRows = c.throughput.map((t) => [
+    String(t.channels),
+    String(t.senders),
+    thousands(t.messages),
+    thousands(Math.round(t.acceptedPerS)),
+    t.nodes.map((n) => `${n.drainS.toFixed(2)} s`).join(" / "),
+    t.nodes.map((n) => thousands(Math.round(n.received / n.drainS))).join(" / "),
+    [...t.cpu.nodes, t.cpu.postgres, t.cpu.redis, t.cpu.synapse, t.cpu.bench]
+      .map((x) => x.toFixed(0))
+      .join(" / "),
+  ]);
+  const tputNotes = c.throughput.flatMap((t) => {
+    const out: string[] = [
+      `${t.channels} channel(s): the machine was busy ${t.cpu.machine.toFixed(0)}% of one core (of ${os.cpus().length}); ` +
+        `${t.cpu.other.toFixed(0)}% of it outside the processes above (the kernel, or other programs)`,
+    ];
+    const errors = Object.entries(t.errors);
+    if (errors.length > 0)
+      out.push(`${t.channels} channel(s): not success: ${errors.map(([k, n]) => `${n} ${k}`).join(", ")}`);
+    t.nodes.forEach((n, i) => {
+      if (n.received < t.messages)
+        out.push(
+          `${t.channels} channel(s): node ${i + 1}'s subscriber had only ${n.received} of ${t.messages}`,
+        );
+    });
+    return out;
+  });
+
+  const mirrorRate =
+    h.drainMs === null ? undefined : (h.messages + WARMUP) / ((h.seriesMs + h.drainMs) / 1000);
+  const loggedLines = Object.entries(c.logged)
+    .sort((x, y) => y[1] - x[1])
+    .map(([line, count]) => {
+      const before = c.loggedBeforeThroughput[line] ?? 0;
+      return `  ${String(count).padStart(5)}  ${line}  (${before} before the throughput part)`;
+    });
+
+  // The worked estimate, from the most expensive delivery measured on a node that only fans out.
+  const estimate: string[] = [];
+  const node2 = cpuPerDelivery.filter((x) => x.label.startsWith("node 2"));
+  const worst = node2.reduce<(typeof node2)[number] | undefined>(
+    (a, b) => (a && a.us >= b.us ? a : b),
+    undefined,
+  );
+  // Redis's CPU per published message as a line through the two subscriber counts measured.
+  const [few, many] = [c.redis[0], c.redis[c.redis.length - 1]];
+  const perSubscriber =
+    few && many && many.subscribers > few.subscribers
+      ? (many.redisUsPerMessage - few.redisUsPerMessage) / (many.subscribers - few.subscribers)
+      : undefined;
+  const busMessages = c.fanout.reduce(
+    (sum, r) => sum + Object.values(r.bus.byKind).reduce((a, b) => a + b, 0),
+    0,
+  );
+  const busPerSend =
+    busMessages /
+    Math.max(
+      1,
+      c.fanout.reduce((sum, r) => sum + r.messages, 0),
+    );
+  if (worst) {
+    const deliveries = ESTIMATE.viewers * ESTIMATE.rate;
+    const perCore = 1e6 / worst.us;
+    const viewersPerCore = (ESTIMATE.utilization * perCore) / ESTIMATE.rate;
+    const nodes = Math.ceil(ESTIMATE.viewers / viewersPerCore);
+    const perNode = Math.ceil(ESTIMATE.viewers / nodes);
+    const burstMs = (perNode * worst.us) / 1000;
+    estimate.push(
+      `${thousands(ESTIMATE.viewers)} viewers x ${ESTIMATE.rate} msg/s = ${thousands(deliveries)} deliveries/s`,
+      `a delivery costs a fan-out node ${us(worst.us)} CPU-us (the most of: ${node2.map((x) => `${x.label} ${us(x.us)}`).join(", ")})`,
+      `  -> one core pushes ${thousands(Math.round(perCore))} deliveries/s at 100%; at ${ESTIMATE.utilization * 100}% ` +
+        `${thousands(Math.round(viewersPerCore))} viewers at ${ESTIMATE.rate}/s`,
+      `  -> ${thousands(nodes)} one-core nodes (${thousands(perNode)} viewers each; ` +
+        `pushing one message to them takes ${burstMs.toFixed(1)} ms of CPU)`,
+    );
+    if (few && perSubscriber !== undefined) {
+      const busPerS = ESTIMATE.rate * busPerSend;
+      const usPerBusMessage = few.redisUsPerMessage + perSubscriber * (nodes - few.subscribers);
+      const busShare = (busPerS * usPerBusMessage) / 1e4;
+      const beats = nodes / 5;
+      const presenceShare = (beats * c.heartbeat.redisUsPerBeat * (perNode / c.heartbeat.members)) / 1e4;
+      estimate.push(
+        `the bus: ${busPerSend.toFixed(2)} bus messages per send in the fan-out runs -> ${busPerS.toFixed(0)}/s, each to ` +
+          `${thousands(nodes)} nodes = ${thousands(Math.round(busPerS * nodes))} deliveries/s from Redis`,
+        `  Redis CPU per message: ${us(few.redisUsPerMessage)} us to ${few.subscribers} subscribers, ` +
+          `${us(perSubscriber)} us per further subscriber -> ${us(usPerBusMessage)} us to ${thousands(nodes)} -> ` +
+          `${busShare.toFixed(2)}% of a core`,
+        `  presence: ${thousands(nodes)} nodes rewrite their ${thousands(perNode)} users every 5 s = ${beats.toFixed(1)} heartbeats/s x ` +
+          `${thousands(Math.round((c.heartbeat.redisUsPerBeat * perNode) / c.heartbeat.members))} us -> ${presenceShare.toFixed(1)}% of a core`,
+      );
+    }
+  }
+
+  print([
+    "",
+    `cluster: ${c.nodes} Parley nodes over one private PostgreSQL and one Redis, with their own Synapse;`,
+    "every process of the cluster, its clients and the benchmark share the same cores",
+    "",
+    `hop: ${h.messages} sequential messages after ${WARMUP} warm-up ones from a native sender on node 1, each timed`,
+    "at a subscriber on node 1 and one on node 2 at once; send -> the subscriber has it, in ms",
+    "",
+    formatTable([["subscriber", "messages", ...HEADER], ...hopRows]),
+    "",
+    h.drainMs === null
+      ? "(the outbox had NOT mirrored the series to Synapse within the timeout)"
+      : `(the outbox had posted the series to Synapse ${(h.drainMs / 1000).toFixed(1)} s after the last was sent: ` +
+        `${mirrorRate?.toFixed(1)} msg/s into one room, one post in flight)`,
+    "",
+    "the hop under load: the same messages at both nodes' subscribers (the runs below), p50 / p99 in ms",
+    "",
+    formatTable([["run", "node 1", "node 2", "node 2 - node 1", "anchor: 1 node"], ...underLoad]),
+    "",
+    `fan-out over ${c.nodes} nodes: bench/fan-out's runs (a publisher on node 1, R msg/s for 15 s after 2 s`,
+    "of warm-up), the subscribers split evenly over the nodes in the same 4 client processes (2 per node);",
+    "per delivery, send -> arrival in ms; RSS/conn in KiB and CPU in % of one core per node (node 1 / node 2)",
+    "",
+    formatTable([
+      [
+        "setup",
+        "subscribers",
+        "msg/s",
+        "delivered",
+        "p50",
+        "p99",
+        "max",
+        "RSS/conn KiB",
+        "CPU % Parley",
+        "CPU % Redis/PG/Synapse/cli",
+      ],
+      ...fanoutRows,
+    ]),
+    "",
+    "notes:",
+    ...fanoutNotes.map((n) => `  ${n}`),
+    "fan-out CPU per delivery (a node's CPU time / the deliveries to its subscribers):",
+    ...cpuPerDelivery.map((x) => `  ${x.label}: ${us(x.us)} us (p99 ${ms(x.p99)} ms)`),
+    "",
+    "the bus alone: Redis pub/sub on the cluster's Redis, one pipelined publisher and k subscribers",
+    `(as k nodes), all ioredis connections in the benchmark process; messages of ${c.redis[0]?.bytes ?? "-"} bytes (the`,
+    "mean event message above); capacity = what Redis's CPU per message allows on one core",
+    "",
+    formatTable([
+      [
+        "subscribers",
+        "messages",
+        "published/s",
+        "delivered/s",
+        "Redis CPU %",
+        "Redis us/msg",
+        "capacity msg/s",
+        "client CPU %",
+      ],
+      ...redisRows,
+    ]),
+    `presence heartbeat (SET, SADD, DEL, SADD of ${thousands(c.heartbeat.members)} users, PEXPIRE in one MULTI, as a node ` +
+      `does every 5 s): ${thousands(Math.round(c.heartbeat.redisUsPerBeat))} us of Redis CPU each`,
+    "",
+    `throughput: native senders on node 1, ${WINDOW} chat.sends in flight each, not waiting for delivery;`,
+    "accepted = messages / (first send -> last success reply); drain = first send -> the last message at",
+    "the subscriber on node 1 / node 2; CPU in % of one core over the whole drain",
+    "",
+    formatTable([
+      [
+        "channels",
+        "senders",
+        "messages",
+        "accepted msg/s",
+        "drain n1 / n2",
+        "msg/s n1 / n2",
+        "CPU % n1/n2/PG/Redis/Synapse/bench",
+      ],
+      ...tputRows,
+    ]),
+    ...(tputNotes.length > 0 ? ["", ...tputNotes] : []),
+    "",
+    "estimate (the arithmetic of docs/benchmarks.md, with this run's figures):",
+    ...estimate.map((line) => `  ${line}`),
+    ...(mirrorRate === undefined
+      ? []
+      : [
+          `  one room's Matrix mirror (the hop series): ${mirrorRate.toFixed(1)} msg/s, one post in flight; ` +
+            `it does not grow with the nodes`,
+        ]),
+    ...(loggedLines.length > 0
+      ? ["", "the nodes' warnings and errors (ids and numbers masked), with how often:", ...loggedLines]
+      : []),
+    ...(c.bugs.length > 0 ? ["", `the nodes logged ${c.bugs.length} bug(s):`, ...c.bugs] : []),
     "",
   ]);
 }

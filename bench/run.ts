@@ -7,12 +7,16 @@
 //   4. fan-out: thousands of subscribers of one channel, Parley against a bare `ws` server and
 //      Socket.IO (bench/fanout.ts);
 //   5. idle memory per connection, up to 19,800 connections, the same three (bench/memory.ts);
-//   6. outage: native chat and Matrix mirroring while Synapse is frozen for 30 s (bench/outage.ts).
+//   6. outage: native chat and Matrix mirroring while Synapse is frozen for 30 s (bench/outage.ts);
+//   7. cluster: two Parley nodes over a private PostgreSQL and Redis, on a stack of their own
+//      (bench/cluster.ts); the single-node stack is stopped first. BENCH_CLUSTER=0 leaves it out;
+//      `node bench/cluster-run.ts` runs it alone.
 // `node bench/run.ts`; BENCH_MESSAGES sets the number of measured latency messages (default 500,
 // after 20 warm-up ones). Results go to .test-data/bench-latest.json (every latency sample; the
 // fan-out's hundreds of thousands of deliveries as summaries).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ClusterResult, clusterBench, clusterJson } from "./cluster.ts";
 import { fanoutBench } from "./fanout.ts";
 import { historyBench } from "./history.ts";
 import { latencyBench, WARMUP } from "./latency.ts";
@@ -21,6 +25,7 @@ import { outageBench } from "./outage.ts";
 import { MISSED, reconnectBench } from "./reconnect.ts";
 import {
   machine,
+  printCluster,
   printFanout,
   printHistory,
   printIdle,
@@ -77,6 +82,14 @@ async function main(): Promise<void> {
   const idle = await part("idle memory", () => idleMemoryBench(stack));
   // Last: it freezes Synapse.
   const outage = await part("outage", () => outageBench(stack));
+  const m = machine(await synapseVersion(stack.hsUrl));
+  let cluster: ClusterResult | undefined;
+  if (process.env.BENCH_CLUSTER !== "0") {
+    // Its own Synapse, PostgreSQL, Redis and nodes: the single-node stack must not share the cores.
+    progress("stopping the single-node stack for the cluster part");
+    await cleanUp(1);
+    cluster = await part("cluster", () => clusterBench(scratch, n));
+  }
 
   const paths = {
     native: summarize(latency.native),
@@ -87,7 +100,6 @@ async function main(): Promise<void> {
   const random = summarize(history.random);
   const newest = summarize(history.newest);
   const recovery = recoverySummaries(reconnect);
-  const m = machine(await synapseVersion(stack.hsUrl));
   printMachine(m);
   const ratios = printLatency(n, paths, latency.drainMs);
   printHistory(history, random, newest);
@@ -95,6 +107,7 @@ async function main(): Promise<void> {
   printFanout(fanout);
   printIdle(idle);
   printOutage(outage);
+  if (cluster) printCluster(cluster, { native: paths.native, fanout });
 
   const results = {
     date: new Date().toISOString(),
@@ -136,6 +149,7 @@ async function main(): Promise<void> {
     fanout,
     idle_memory: idle,
     outage,
+    cluster: cluster && clusterJson(cluster),
     durations_s: durations,
   };
   writeFileSync(join(root, "bench-latest.json"), `${JSON.stringify(results, null, 2)}\n`);
