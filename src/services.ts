@@ -167,17 +167,14 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     outbox,
   );
   const eventsLog = logger("Cluster");
-  bus.onEvent((channelId, event) => {
-    store.channelById(channelId).then(
-      (channel) => channel && stream.received(channel, event),
-      (error: unknown) =>
-        eventsLog.warn(`event ${event.event_id} of channel ${channelId} not passed on`, error),
-    );
-  });
+  bus.onEvent((channelId, event) => stream.receivedElsewhere(channelId, event));
   bus.onResubscribed(() => {
     stream
       .catchUp()
       .catch((error: unknown) => eventsLog.warn("catching up after the bus came back failed", error));
+    // Notices said while the bus was away are lost: what they would have dropped is dropped now.
+    audiences.forgetAll();
+    personalControls.forgetAllIgnorers();
   });
   withdraw = createWithdrawal({ store, eventLog, log: logger("Outbox") });
   const powerLevels = createPowerLevelChanges(store, outbox);
@@ -220,7 +217,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         personalControls.forgetIgnorersOf(notice.userId);
         return;
       case "outbox-queued":
-        outbox.wake(notice.channelId);
+        outbox.wakeFromOtherNode(notice.channelId);
         return;
       case "inbox-recorded":
         return; // the Matrix side listens for it
@@ -235,6 +232,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     roles,
     gatekeeper,
     joinRate: { limiter, rules: limits.joins },
+    follow: (channel, nextSeq) => stream.follow(channel, nextSeq),
   });
   const messages = createMessages({
     store,

@@ -45,11 +45,18 @@ export function createActivity(
   };
   const flush = async () => {
     if (seen.size === 0) return;
-    const batch = [...seen];
+    // In user order: two nodes writing overlapping users then lock rows in the same order.
+    const batch = [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     seen.clear();
-    await store.transaction(async () => {
-      for (const [userId, at] of batch) await store.touchJoinedMember(userId, at);
-    });
+    try {
+      await store.transaction(async () => {
+        for (const [userId, at] of batch) await store.touchJoinedMember(userId, at);
+      });
+    } catch (error) {
+      // Kept for the next flush (unless something newer was seen meanwhile).
+      for (const [userId, at] of batch) if ((seen.get(userId) ?? 0) < at) seen.set(userId, at);
+      throw error;
+    }
   };
   let timer: NodeJS.Timeout | undefined;
 

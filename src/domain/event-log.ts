@@ -86,6 +86,8 @@ export function createEventLog(store: Store, publish: EventPublisher, mirrors: M
     request: LogRequestBase,
     matrixEventId: MatrixEventId | null,
   ): Promise<StoredEvent> => {
+    // Before `apply` and the entry read and change anything: writers of one channel take turns.
+    await store.holdChannelLog(request.channel.id);
     await request.apply?.();
     const appended = await store.appendEvent(newEvent(request, await entryOf(request), matrixEventId));
     if (!appended) throw new Error(`an event of channel ${request.channel.id} could not be appended`);
@@ -98,6 +100,8 @@ export function createEventLog(store: Store, publish: EventPublisher, mirrors: M
     toChatEvent,
     async record(request) {
       const outcome = await store.transaction(async () => {
+        // Held before looking: two nodes recording one Matrix event find it once.
+        await store.holdChannelLog(request.channel.id);
         const existing = await store.eventByMatrixId(request.matrixEventId);
         if (existing) return { event: toChatEvent(request.channel, existing), fresh: false };
         const event = toChatEvent(request.channel, await append(request, request.matrixEventId));

@@ -61,7 +61,12 @@ export interface MembershipDeps {
   readonly gatekeeper: Gatekeeper;
   /** Joins that change membership (each one a Matrix membership event) count against this. */
   readonly joinRate: { readonly limiter: SharedRateLimiter; readonly rules: UserAndAddressRule };
+  /** Told each snapshot's next_event_id: where this node's pushes of the channel must start. */
+  readonly follow?: (channel: ChannelRow, nextSeq: number) => void;
 }
+
+/** Thrown inside the log's transaction when a concurrent request already made the change. */
+class NothingToDo extends Error {}
 
 export function createMembership(deps: MembershipDeps): Membership {
   const { store, channels, users, eventLog, activity, roles, gatekeeper, joinRate } = deps;
@@ -78,11 +83,16 @@ export function createMembership(deps: MembershipDeps): Membership {
     });
   };
 
-  const snapshot = async (channel: ChannelRow, actor: Actor): Promise<ChannelSnapshot> => ({
-    state: { ...channels.state(channel), ...(await gatekeeper.describe(channel, actor)) },
-    next_event_id: await store.nextSeq(channel.id),
-    members: await members(channel),
-  });
+  const snapshot = async (channel: ChannelRow, actor: Actor): Promise<ChannelSnapshot> => {
+    const nextEventId = await store.nextSeq(channel.id);
+    // Pushes here continue from what the snapshot says, even if this node met no event of it yet.
+    deps.follow?.(channel, nextEventId);
+    return {
+      state: { ...channels.state(channel), ...(await gatekeeper.describe(channel, actor)) },
+      next_event_id: nextEventId,
+      members: await members(channel),
+    };
+  };
 
   const isJoined = async (userId: UserId, channel: ChannelRow) =>
     (await store.member(channel.id, userId))?.membership === "join";
@@ -100,14 +110,24 @@ export function createMembership(deps: MembershipDeps): Membership {
         ? // Invite-only rooms (direct and moderators' channels) need the bot's invitation first.
           { kind: "join", actor: userId, payload: { profile, invite: channel.joinRule !== "public" } }
         : { kind: "leave", actor: userId, payload: { profile } };
-    await eventLog.recordNative({
-      channel,
-      sender: userId,
-      ts: now,
-      entry: { eventType: "channel.member", content: { membership, user: { id: userId, profile } } },
-      memberChange: { channelId: channel.id, userId, membership, profile, at: now },
-      mirror,
-    });
+    try {
+      await eventLog.recordNative({
+        channel,
+        sender: userId,
+        ts: now,
+        entry: { eventType: "channel.member", content: { membership, user: { id: userId, profile } } },
+        memberChange: { channelId: channel.id, userId, membership, profile, at: now },
+        mirror,
+        // Looked at again with the channel's log held: two joins at once (two connections, two
+        // nodes) log one.
+        apply: async () => {
+          const joined = (await store.member(channel.id, userId))?.membership === "join";
+          if (joined === (membership === "join")) throw new NothingToDo();
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof NothingToDo)) throw error;
+    }
   };
 
   const checkJoiner = async (actor: Actor): Promise<NativeUserRow> => {

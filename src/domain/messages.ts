@@ -147,10 +147,18 @@ export function createMessages(deps: MessagesDeps): Messages {
         mirror: mirrorOf(userId, content, mentions, original, repliedTo),
         ...(original
           ? {
-              apply: () =>
-                content.type === "deleted"
+              apply: async () => {
+                // Read again with the log held: a delete that landed meanwhile is not undone by an edit.
+                const now = await store.eventBySeq(channel.id, original.seq);
+                if ((now?.content as MessageContent | undefined)?.type === "deleted") {
+                  throw new ProtocolError("chat.unknown_event", "That message was deleted.", {
+                    fields: ["replaces"],
+                  });
+                }
+                await (content.type === "deleted"
                   ? store.deleteContent(channel.id, original.seq)
-                  : store.replaceContent(channel.id, original.seq, content),
+                  : store.replaceContent(channel.id, original.seq, content));
+              },
             }
           : {}),
         afterAppend: async (seq) => {

@@ -65,6 +65,8 @@ export interface Outbox {
   enqueue(channelId: number, seq: number | null, mirror: NewMirror, at: number): Promise<number>;
   /** After the commit: makes sure the channel's queue is being worked on. */
   wake(channelId: number): void;
+  /** Another node queued entries here and could not drain them (this node holds the lease). */
+  wakeFromOtherNode(channelId: number): void;
   /**
    * An event from the homeserver carrying `marker`: if it is the echo of one of this installation's
    * entries, the entry is done and its log entry knows its Matrix id; true means it was ours, so
@@ -140,6 +142,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const running = new Map<number, Promise<void> | null>();
   /** Channels woken while being drained. */
   const rewake = new Set<number>();
+  /** Channels woken because another node said so: a failed lease then tells nobody. */
+  const heardFromOtherNode = new Set<number>();
   let scanTimer: NodeJS.Timeout | undefined;
   const timers = new Map<number, NodeJS.Timeout>();
   let inFlight = 0;
@@ -419,22 +423,31 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     clearTimeout(timers.get(channelId));
     timers.delete(channelId);
     let skipWait = goNow.delete(channelId);
+    const fromOtherNode = heardFromOtherNode.delete(channelId);
     const lease = `outbox:${channelId}`;
-    // Another node drains this channel now; if it dies, its lease runs out and a scan here takes over.
-    if (!(await store.acquireLease(lease, deps.nodeId, OUTBOX_LEASE_MS, Date.now()))) {
-      running.delete(channelId);
-      rewake.delete(channelId);
-      deps.queued?.(channelId);
-      return;
-    }
-    let leasedAt = Date.now();
+    let leased = false;
+    let lost = false;
+    let heartbeat: NodeJS.Timeout | undefined;
     try {
+      leased = await store.acquireLease(lease, deps.nodeId, OUTBOX_LEASE_MS, Date.now());
+      if (!leased) {
+        // Another node drains this channel now: tell it there is more (unless it told us), once a
+        // second at most. If it dies, its lease runs out and a scan here takes over.
+        if (!fromOtherNode) tellOthers(channelId);
+        return;
+      }
+      // Renewed all along, also while one slow attempt waits for the homeserver.
+      heartbeat = setInterval(() => {
+        store.acquireLease(lease, deps.nodeId, OUTBOX_LEASE_MS, Date.now()).then(
+          (ok) => {
+            if (!ok) lost = true;
+          },
+          (error: unknown) => log.warn(`renewing the outbox lease of channel ${channelId} failed`, error),
+        );
+      }, OUTBOX_LEASE_MS / 3);
+      heartbeat.unref();
       for (;;) {
-        if (stopped) return;
-        if (Date.now() - leasedAt > OUTBOX_LEASE_MS / 3) {
-          if (!(await store.acquireLease(lease, deps.nodeId, OUTBOX_LEASE_MS, Date.now()))) return;
-          leasedAt = Date.now();
-        }
+        if (stopped || lost) return;
         const entry = await store.nextOutboxEntry(channelId);
         if (!entry) return;
         if (entry.nextAttemptAt > Date.now() && !skipWait) {
@@ -456,14 +469,31 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         }
         await settle(channel, entry, outcome);
       }
+    } catch (error) {
+      // The store failed (a database restart, say): the entries wait, and this channel is tried again.
+      log.warn(`the outbox of channel ${channelId} stopped on an error; trying again soon`, error);
+      if (!stopped) schedule(channelId, Date.now() + (deps.retryDelaysMs[0] ?? 1_000));
     } finally {
+      clearInterval(heartbeat);
       // Released before this drain counts as ended: a drain started after it takes the lease anew.
-      await store.releaseLease(lease, deps.nodeId).catch((error: unknown) => {
-        log.warn(`the outbox lease of channel ${channelId} was not released (it runs out)`, error);
-      });
+      if (leased) {
+        await store.releaseLease(lease, deps.nodeId).catch((error: unknown) => {
+          log.warn(`the outbox lease of channel ${channelId} was not released (it runs out)`, error);
+        });
+      }
       running.delete(channelId);
-      if (rewake.delete(channelId)) wake(channelId);
+      if (rewake.delete(channelId) && leased) wake(channelId);
     }
+  };
+
+  /** When each channel's drainer elsewhere was last told about new entries. */
+  const toldAt = new Map<number, number>();
+  const tellOthers = (channelId: number) => {
+    const now = Date.now();
+    if (now - (toldAt.get(channelId) ?? 0) < 1_000) return;
+    toldAt.set(channelId, now);
+    if (toldAt.size > 10_000) toldAt.clear();
+    deps.queued?.(channelId);
   };
 
   // Deferred: a caller inside a store transaction has committed by the time the work starts.
@@ -491,6 +521,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       });
     },
     wake,
+    wakeFromOtherNode(channelId) {
+      heardFromOtherNode.add(channelId);
+      wake(channelId);
+    },
     ownsMarker: (marker, sender) =>
       (marker?.startsWith(prefix) ?? false) && (naming.isNativeUser(sender) || sender === naming.botUserId),
     async acknowledgeEcho(marker, matrixEventId, sender) {

@@ -16,6 +16,7 @@ export interface PersonalControls {
   ignorersOf(sender: UserId): Promise<ReadonlySet<UserId>>;
   /** Drops what is cached of who ignores `userId` (another node changed it). */
   forgetIgnorersOf(userId: UserId): void;
+  forgetAllIgnorers(): void;
 }
 
 const IGNORERS_CACHED = 10_000;
@@ -64,6 +65,9 @@ export function createPersonalControls(
     ignorersOf,
     forgetIgnorersOf(userId) {
       ignorers.delete(userId);
+    },
+    forgetAllIgnorers() {
+      ignorers.clear();
     },
   };
 }

@@ -53,13 +53,14 @@ export function createInbox(
   const processLeased = async () => {
     let leasedAt = Date.now();
     for (;;) {
-      if (Date.now() - leasedAt > LEASE_MS / 3) {
-        if (!(await store.acquireLease("inbox", cluster.nodeId, LEASE_MS, Date.now()))) return;
-        leasedAt = Date.now();
-      }
       const batch = await store.pendingInbox(BATCH);
       if (batch.length === 0) return;
       for (const entry of batch) {
+        // Renewed between events: one batch can outlast the lease.
+        if (Date.now() - leasedAt > LEASE_MS / 3) {
+          if (!(await store.acquireLease("inbox", cluster.nodeId, LEASE_MS, Date.now()))) return;
+          leasedAt = Date.now();
+        }
         try {
           const parsed = parseRoomEvent(entry.body, media);
           const result =

@@ -7,12 +7,22 @@ import type { Logger } from "../logging.ts";
 /** Every key and bus channel Parley uses starts with this. */
 export const KEY_PREFIX = "parley:";
 
-export function connectRedis(url: string, name: string, log: Logger): Redis {
+/**
+ * `failFast`: while Redis is away, commands fail at once (and take at most a second when it hangs)
+ * instead of waiting for it: requests that touch shared state must not stall with it. The bus
+ * subscription keeps the default, so its subscribe waits for the connection.
+ */
+export function connectRedis(
+  url: string,
+  name: string,
+  log: Logger,
+  options: { failFast?: boolean } = {},
+): Redis {
   const redis = new Redis(url, {
     connectionName: `parley-${name}`,
-    // A command waits for a reconnect this many times, then fails (callers fall back).
     maxRetriesPerRequest: 2,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
+    ...(options.failFast ? { enableOfflineQueue: false, commandTimeout: 1_000 } : {}),
   });
   const warn = throttledWarn(log);
   redis.on("error", (error: Error) => warn(`redis (${name}): ${error.message}`));

@@ -25,6 +25,25 @@ function redisPostWindows(redis: Redis, warn: ReturnType<typeof throttledWarn>):
         warn,
         "reading a slow-mode window",
       ),
+    claimPost: (channelId, userId, at, windowMs) =>
+      orElse(
+        async () => {
+          // NX with GET: set only if absent, and say what was there (Redis 7).
+          const before = (await redis.call(
+            "SET",
+            key(channelId, userId),
+            String(at),
+            "PX",
+            String(Math.max(1, Math.ceil(windowMs))),
+            "NX",
+            "GET",
+          )) as string | null;
+          return before === null ? undefined : Number(before);
+        },
+        undefined,
+        warn,
+        "taking a slow-mode window",
+      ),
     recordPost: (channelId, userId, at, windowMs) =>
       orElse(
         async () => {

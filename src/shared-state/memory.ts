@@ -13,6 +13,12 @@ function memoryPostWindows(): PostWindows {
       const entry = channels.get(channelId)?.get(userId);
       return entry && entry[1] > Date.now() ? entry[0] : undefined;
     },
+    async claimPost(channelId, userId, at, windowMs) {
+      const entry = channels.get(channelId)?.get(userId);
+      if (entry && entry[1] > Date.now()) return entry[0];
+      await this.recordPost(channelId, userId, at, windowMs);
+      return undefined;
+    },
     async recordPost(channelId, userId, at, windowMs) {
       let users = channels.get(channelId);
       if (!users) {

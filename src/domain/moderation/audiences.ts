@@ -17,6 +17,7 @@ export interface Audiences {
   set(actor: Actor, channel: ChannelName, user: UserId, audience: Audience | null): Promise<void>;
   /** Drops what is cached of the channel (another node changed it). */
   forget(channelId: number): void;
+  forgetAll(): void;
   /** Who hears a message: null when the channel has no audiences (everyone does). */
   filterFor(channel: ChannelRow, event: ChatEvent): Promise<((listener: UserId) => boolean) | null>;
 }
@@ -48,6 +49,9 @@ export function createAudiences(
     },
     forget(channelId) {
       cache.delete(channelId);
+    },
+    forgetAll() {
+      cache.clear();
     },
     async filterFor(channel, event) {
       if (event.event_type !== "channel.message") return null;

@@ -85,14 +85,17 @@ export function createModeration(deps: ModerationDeps): Moderation {
   const announce = (channel: ChannelRow, payload: Record<string, unknown>) =>
     fanout.publish(channel.name, pushFrame("chat.moderation", { channel: channel.name, ...payload }));
 
-  const endTimeout = async (channelId: number, userId: UserId) => {
+  /** Ends the user's timeout; `due`: only one whose end has come (a timer's or a sweep's view may be old). */
+  const endTimeout = async (channelId: number, userId: UserId, due = true) => {
     timers.delete(key(channelId, userId));
     const channel = await store.channelById(channelId);
     if (!channel) return;
     const ended = await store.transaction(async () => {
       const row = await store.timeout(channelId, userId);
+      // Extended or replaced (a silence) since this was scheduled, maybe on another node: not yet.
+      if (!row || (due && row.until > Date.now())) return false;
       // Whoever removes the row restores the level, once.
-      if (!row || !(await store.removeTimeout(channelId, userId))) return false;
+      if (!(await store.removeTimeout(channelId, userId))) return false;
       await powerLevels.set(channel, userId, row.previousLevel);
       return true;
     });
@@ -214,7 +217,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
         );
       }
       clearTimeout(timers.get(key(channel.id, target)));
-      await endTimeout(channel.id, target);
+      await endTimeout(channel.id, target, false);
     },
 
     async timedOutUntil(channel, userId) {

@@ -196,8 +196,14 @@ export function createSettings(deps: SettingsDeps): Settings {
           },
         );
       }
-      const last = settings.slowMode > 0 ? await posts.lastPost(channel.id, userId) : undefined;
-      const wait = last === undefined ? 0 : last + settings.slowMode * 1000 - Date.now();
+      // Taken now, not when the post is logged: parallel posts (other connections, other nodes)
+      // cannot all pass.
+      const now = Date.now();
+      const last =
+        settings.slowMode > 0
+          ? await posts.claimPost(channel.id, userId, now, settings.slowMode * 1000)
+          : undefined;
+      const wait = last === undefined ? 0 : last + settings.slowMode * 1000 - now;
       if (settings.slowMode > 0 && wait > 0) {
         throw new ProtocolError("channel.slow_mode", `Slow mode: one message every ${settings.slowMode} s.`, {
           retry_after: wait,

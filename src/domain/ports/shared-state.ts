@@ -8,6 +8,12 @@ export interface PostWindows {
   lastPost(channelId: number, userId: UserId): Promise<number | undefined>;
   /** Remembers a post at `at` for `windowMs`. */
   recordPost(channelId: number, userId: UserId, at: number, windowMs: number): Promise<void>;
+  /**
+   * Takes the window atomically: when the user has no open window, opens one at `at` and answers
+   * undefined; otherwise answers when their last post was (and changes nothing). Two posts racing
+   * through different connections or nodes cannot both get it.
+   */
+  claimPost(channelId: number, userId: UserId, at: number, windowMs: number): Promise<number | undefined>;
 }
 
 /** Who is typing in a channel: native users until their entry expires, and Matrix users' list. */

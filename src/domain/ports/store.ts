@@ -223,6 +223,12 @@ export interface UserStore {
 
 /** The per-channel event log, how far backfill went, and what clients' txn_ids produced. */
 export interface EventStore {
+  /**
+   * Holds the channel's log until the transaction ends: what the log's writers read and change
+   * before appending (a reaction summary, a membership, an edit's original) is then theirs alone,
+   * whichever node they run on. Nothing to do where transactions run one at a time (SQLite).
+   */
+  holdChannelLog(channelId: number): void;
   /** Appends with the channel's next seq; returns undefined when that Matrix event is already logged. */
   appendEvent(event: NewEvent): StoredEvent | undefined;
   /** Logs a Matrix event older than everything logged, with the seq below the lowest. */

@@ -68,6 +68,11 @@ export function eventQueries(db: Db): Async<EventStore> {
       : appendedEvent(event, seq);
 
   return {
+    // Inside the caller's transaction, the row stays held until it ends; alone it would be released
+    // at once (harmless).
+    holdChannelLog: async (channelId) => {
+      await db.changes(SQL.holdSeqs, [channelId]);
+    },
     appendEvent: (event) =>
       db.atomic(async () => {
         const taken = await db.first<{ last_seq: number }>(SQL.takeSeq, [event.channelId]);

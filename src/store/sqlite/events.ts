@@ -50,6 +50,8 @@ export function eventQueries(db: Database.Database): EventStore {
   });
 
   return {
+    // One SQLite connection runs one transaction at a time: the log is held already.
+    holdChannelLog: () => undefined,
     appendEvent: (event) => appendEvent(event),
     prependEvent: (event) => prependEvent(event),
     eventByMatrixId: (matrixEventId) => optional(q.eventByMatrixId.get(matrixEventId)),
