@@ -64,6 +64,8 @@ export function createEventStream(deps: {
     if (stream.timer || stream.filling) return;
     stream.timer = setTimeout(() => {
       stream.timer = undefined;
+      // The gap closed by itself meanwhile.
+      if (stream.held.size === 0) return;
       if (stream.next === undefined) {
         // First met on the bus: start at the lowest event that arrived in the first wait.
         stream.next = Math.min(...stream.held.keys());
@@ -100,6 +102,7 @@ export function createEventStream(deps: {
   /** Reads the events from `next` up to `through` from the store, and passes them on. */
   const fill = async (stream: ChannelStream, through?: number) => {
     if (stream.filling || stream.next === undefined) return;
+    if (through === undefined && stream.held.size === 0) return;
     stream.filling = true;
     try {
       const upTo = through ?? Math.min(...stream.held.keys()) - 1;

@@ -534,10 +534,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       // Ours, but long done and pruned: logged back then.
       if (!entry) return true;
       if ((entry.actor ?? naming.botUserId) !== sender) return false;
+      // The entry first, then the log: the same order as settle(), or two nodes (one settling, one
+      // taking the echo) can deadlock on PostgreSQL.
       await store.transaction(async () => {
-        await recordMatrixId(entry, matrixEventId);
         if (entry.state === "pending")
           await store.finishOutbox(entry.id, "done", matrixEventId, null, Date.now());
+        await recordMatrixId(entry, matrixEventId);
       });
       return true;
     },
