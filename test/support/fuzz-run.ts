@@ -109,23 +109,21 @@ function digester(dbPath: string): { version(): number; digest(): Digest } {
     ];
   });
   const version = () => dataVersion.get() as number;
-  return {
-    version,
-    digest() {
-      const at = version();
-      const hashes: Record<string, string> = {};
-      for (const [table, query] of queries) {
-        hashes[table] = String(query.get());
-      }
-      return {
-        version: at,
-        inbox: String(inbox.get()),
-        outbox: String(outbox.get()),
-        nextTimeoutEnd: Number(nextTimeoutEnd.get()),
-        tables: hashes,
-      };
-    },
-  };
+  // One read transaction: every part of a digest from the same snapshot. Read piece by piece, a
+  // commit of Parley's own (an outbox refusal withdrawn) could land between the outbox summary
+  // and the tables, and a refused frame would seem to have changed them.
+  const snapshot = db.transaction((): Digest => {
+    const hashes: Record<string, string> = {};
+    for (const [table, query] of queries) hashes[table] = String(query.get());
+    return {
+      version: version(),
+      inbox: String(inbox.get()),
+      outbox: String(outbox.get()),
+      nextTimeoutEnd: Number(nextTimeoutEnd.get()),
+      tables: hashes,
+    };
+  });
+  return { version, digest: () => snapshot() };
 }
 
 const changedTables = (a: Digest, b: Digest) =>
@@ -167,8 +165,13 @@ class Session {
       let frame: Frame;
       try {
         frame = (isBinary ? decodeMsgpack(data as Buffer) : JSON.parse(data.toString())) as Frame;
-      } catch {
-        frame = ["(unreadable)"];
+      } catch (error) {
+        // Said in full: a reply the client cannot read is a failure worth looking into.
+        const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+        frame = [
+          "(unreadable)",
+          `${isBinary ? "binary" : "text"} ${bytes.length} bytes: ${String(error).slice(0, 120)}; starts ${bytes.subarray(0, 60).toString("hex")}`,
+        ];
       }
       if (!Array.isArray(frame)) frame = ["(not an array)", frame];
       // Pushes are not answers: only replies wake the sender.
@@ -324,7 +327,7 @@ export async function runFuzz(
         fail(`pong echoed ${JSON.stringify(ts).slice(0, 80)}`);
       }
     } else {
-      fail(`unexpected reply ${JSON.stringify(reply).slice(0, 160)} to ${show(frame)}`);
+      fail(`unexpected reply ${JSON.stringify(reply).slice(0, 400)} to ${show(frame)}`);
     }
     // The unauthenticated session stays so: a fuzzed login there is undone.
     if (session.login === undefined && session.authenticated) {
