@@ -126,6 +126,23 @@ function digester(dbPath: string): { version(): number; digest(): Digest } {
   return { version, digest: () => snapshot() };
 }
 
+/**
+ * Maps Parley sends are keyed by names users chose (reaction keys, channel names), and one may be
+ * `__proto__`, which @msgpack/msgpack 3 refuses to decode (docs/protocol.md says decoders must take
+ * any key). The fuzzer only reads the reply's kind and ref: such a key is renamed to one of the same
+ * length before decoding.
+ */
+const PROTO_KEY = Buffer.from([0xa9, ...Buffer.from("__proto__")]);
+const RENAMED_KEY = Buffer.from([0xa9, ...Buffer.from("__proto_x")]);
+function decodeMsgpackAnyKey(data: Buffer): unknown {
+  if (data.indexOf(PROTO_KEY) === -1) return decodeMsgpack(data);
+  const copy = Buffer.from(data);
+  for (let at = copy.indexOf(PROTO_KEY); at !== -1; at = copy.indexOf(PROTO_KEY, at + 1)) {
+    RENAMED_KEY.copy(copy, at);
+  }
+  return decodeMsgpack(copy);
+}
+
 const changedTables = (a: Digest, b: Digest) =>
   Object.keys(a.tables).filter((table) => a.tables[table] !== b.tables[table]);
 
@@ -164,7 +181,7 @@ class Session {
     ws.on("message", (data, isBinary) => {
       let frame: Frame;
       try {
-        frame = (isBinary ? decodeMsgpack(data as Buffer) : JSON.parse(data.toString())) as Frame;
+        frame = (isBinary ? decodeMsgpackAnyKey(data as Buffer) : JSON.parse(data.toString())) as Frame;
       } catch (error) {
         // Said in full: a reply the client cannot read is a failure worth looking into.
         const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
