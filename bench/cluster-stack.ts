@@ -9,13 +9,13 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, request, type Server } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify as toYaml } from "yaml";
 import { signToken } from "../src/auth/jwt.ts";
 import { type Config, parseConfig } from "../src/config/load.ts";
 import { buildRegistration, registrationYaml } from "../src/matrix/registration.ts";
+import { startBalancer } from "../test/support/cluster-stack.ts";
 import { TEST_LIMITS } from "../test/support/limits.ts";
 import { logTail, type ParleyProcess, startParleyProcess } from "../test/support/parley-process.ts";
 import { type PostgresServer, startPostgres } from "../test/support/postgres.ts";
@@ -56,35 +56,6 @@ export interface ClusterBenchStack {
   restartNodes(): Promise<void>;
   /** Stops the nodes, Synapse, Redis and PostgreSQL; at most once. */
   stop(): Promise<void>;
-}
-
-/** Round robin over the nodes' appservice listeners, passing over a node that does not answer. */
-function startBalancer(listenPort: number, targetPorts: readonly number[]): Promise<Server> {
-  let next = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const attempt = (tries: number) => {
-        const port = targetPorts[next++ % targetPorts.length] as number;
-        const upstream = request(
-          { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
-          (response) => {
-            res.writeHead(response.statusCode ?? 502, response.headers);
-            response.pipe(res);
-          },
-        );
-        upstream.on("error", () => {
-          if (tries + 1 < targetPorts.length) attempt(tries + 1);
-          else res.writeHead(502).end();
-        });
-        upstream.end(body);
-      };
-      attempt(0);
-    });
-  });
-  return new Promise((done) => server.listen(listenPort, "127.0.0.1", () => done(server)));
 }
 
 /** redis-server is a test tool (scripts/test-tools.sh); `make bench` may run before `make test`. */

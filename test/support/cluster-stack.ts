@@ -39,7 +39,7 @@ export interface ClusterStack {
 }
 
 /** Round robin over the nodes' appservice listeners, passing over a node that does not answer. */
-function startBalancer(listenPort: number, targetPorts: readonly number[]): Promise<Server> {
+export function startBalancer(listenPort: number, targetPorts: readonly number[]): Promise<Server> {
   let next = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
