@@ -95,7 +95,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
       // Extended or replaced (a silence) since this was scheduled, maybe on another node: not yet.
       if (!row || (due && row.until > Date.now())) return false;
       // Whoever removes the row restores the level, once.
-      if (!(await store.removeTimeout(channelId, userId))) return false;
+      if (!(await store.removeTimeout(channelId, userId, due ? row.until : undefined))) return false;
       await powerLevels.set(channel, userId, row.previousLevel);
       return true;
     });

@@ -152,8 +152,11 @@ export interface ModerationStore {
   acceptedRulesVersion(channelId: number, userId: UserId): number | undefined;
   putTimeout(row: TimeoutRow): void;
   timeout(channelId: number, userId: UserId): TimeoutRow | undefined;
-  /** Ends a timeout; false when there was none (someone else ended it first). */
-  removeTimeout(channelId: number, userId: UserId): boolean;
+  /**
+   * Ends a timeout; false when there was none (someone else ended it first), or, with
+   * `onlyIfUntil`, when it no longer ends then (extended or replaced meanwhile, maybe on another node).
+   */
+  removeTimeout(channelId: number, userId: UserId, onlyIfUntil?: number): boolean;
   allTimeouts(): TimeoutRow[];
   /** Adds one timeout to the user's record; returns their karma (minus the timeouts). */
   addKarma(userId: UserId): number;

@@ -32,6 +32,7 @@ const SQL = named("moderation", {
     ON CONFLICT (channel_id, user_id) DO UPDATE SET until = excluded.until, by = excluded.by, reason = excluded.reason`,
   timeout: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts WHERE channel_id = $1 AND user_id = $2`,
   removeTimeout: "DELETE FROM timeouts WHERE channel_id = $1 AND user_id = $2",
+  removeTimeoutIfUntil: "DELETE FROM timeouts WHERE channel_id = $1 AND user_id = $2 AND until = $3",
   allTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts ORDER BY until`,
   addKarma: `INSERT INTO karma AS k (user_id, timeouts) VALUES ($1, 1)
     ON CONFLICT (user_id) DO UPDATE SET timeouts = k.timeouts + 1 RETURNING timeouts`,
@@ -93,8 +94,10 @@ export function moderationQueries(db: Db): Async<ModerationStore> {
       const row = await db.first<TimeoutRecord>(SQL.timeout, [channelId, userId]);
       return row && toTimeout(row);
     },
-    removeTimeout: async (channelId, userId) =>
-      (await db.changes(SQL.removeTimeout, [channelId, userId])) > 0,
+    removeTimeout: async (channelId, userId, onlyIfUntil) =>
+      (onlyIfUntil === undefined
+        ? await db.changes(SQL.removeTimeout, [channelId, userId])
+        : await db.changes(SQL.removeTimeoutIfUntil, [channelId, userId, onlyIfUntil])) > 0,
     allTimeouts: async () => (await db.rows<TimeoutRecord>(SQL.allTimeouts)).map(toTimeout),
     addKarma: async (userId) =>
       -((await db.first<{ timeouts: number }>(SQL.addKarma, [userId]))?.timeouts ?? 0),

@@ -33,6 +33,7 @@ const SQL = {
     ON CONFLICT DO UPDATE SET until = excluded.until, by = excluded.by, reason = excluded.reason`,
   timeout: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts WHERE channel_id = ? AND user_id = ?`,
   removeTimeout: "DELETE FROM timeouts WHERE channel_id = ? AND user_id = ?",
+  removeTimeoutIfUntil: "DELETE FROM timeouts WHERE channel_id = ? AND user_id = ? AND until = ?",
   allTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts ORDER BY until`,
   addKarma:
     "INSERT INTO karma (user_id, timeouts) VALUES (?, 1) ON CONFLICT DO UPDATE SET timeouts = timeouts + 1",
@@ -77,8 +78,12 @@ export function moderationQueries(db: Database.Database): ModerationStore {
       const row = q.timeout.get(channelId, userId) as TimeoutRecord | undefined;
       return row && toTimeout(row);
     },
-    removeTimeout(channelId, userId) {
-      return q.removeTimeout.run(channelId, userId).changes > 0;
+    removeTimeout(channelId, userId, onlyIfUntil) {
+      const result =
+        onlyIfUntil === undefined
+          ? q.removeTimeout.run(channelId, userId)
+          : q.removeTimeoutIfUntil.run(channelId, userId, onlyIfUntil);
+      return result.changes > 0;
     },
     allTimeouts: () => (q.allTimeouts.all() as TimeoutRecord[]).map(toTimeout),
     addKarma(userId) {
