@@ -100,13 +100,17 @@ export function createReadState(deps: ReadStateDeps): ReadState {
       if (!event || (await store.member(channel.id, userId))?.membership !== "join") return;
       const matrixEventId = event.matrixEventId;
       if (matrixEventId === null) {
-        // Read before it reached Matrix: the receipt follows it through the outbox.
-        await mirrors.enqueue(
-          channel.id,
-          null,
-          { kind: "receipt", actor: userId, payload: { target: seq } },
-          Date.now(),
-        );
+        // Read before it reached Matrix: the receipt follows it through the outbox, queued with the
+        // channel's log held so it takes its place after the messages logged before it.
+        await store.transaction(async () => {
+          await store.holdChannelLog(channel.id);
+          await mirrors.enqueue(
+            channel.id,
+            null,
+            { kind: "receipt", actor: userId, payload: { target: seq } },
+            Date.now(),
+          );
+        });
         mirrors.wake(channel.id);
         return;
       }

@@ -39,6 +39,9 @@ export function createPowerLevelChanges(store: Store, mirrors: MirrorQueue): Pow
   return {
     async set(channel, userId, level) {
       await store.transaction(async () => {
+        // With the channel's log held: two changes at once (on two nodes) do not overwrite each
+        // other, and the entry takes its place in the outbox among the channel's messages.
+        await store.holdChannelLog(channel.id);
         const current = (await store.channelById(channel.id))?.powerLevels ?? channel.powerLevels;
         await store.setPowerLevels(channel.id, withLevel(current, userId, level));
         await mirrors.enqueue(
