@@ -2,7 +2,7 @@
 // (bench/crowd.ts): CLIENT_PROCESSES processes of bench/fanout-client.ts, each connecting from its
 // own loopback address. The difference: the processes are split evenly over the nodes (with two
 // nodes, processes 1-2 connect to node 1 and 3-4 to node 2), and what arrived is reported per node.
-import { CLIENT_PROCESSES, type CrowdReport, MAX_PER_PROCESS } from "./crowd.ts";
+import { CLIENT_PROCESSES, type CrowdReport, MAX_PER_PROCESS, mergeReports } from "./crowd.ts";
 import type { Command, Target } from "./fanout-client.ts";
 import { Child, sleep } from "./procs.ts";
 import { progress } from "./stack.ts";
@@ -106,27 +106,7 @@ export class ClusterCrowd {
     const replies = await this.#all({ cmd: "report" });
     return Array.from({ length: this.#nodes }, (_, node) => {
       const mine = replies.filter((_, i) => this.#nodeOf[i] === node);
-      const parts = mine.map((r) => r.latencies as Float64Array);
-      const latencies = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0));
-      let offset = 0;
-      for (const part of parts) {
-        latencies.set(part, offset);
-        offset += part.length;
-      }
-      const sum = (key: string) => mine.reduce((total, r) => total + (r[key] as number), 0);
-      const dropReasons: Record<string, number> = {};
-      for (const r of mine) {
-        for (const [reason, count] of Object.entries(r.dropReasons as Record<string, number>))
-          dropReasons[reason] = (dropReasons[reason] ?? 0) + count;
-      }
-      return {
-        latencies,
-        received: sum("received"),
-        duplicates: sum("duplicates"),
-        foreign: sum("foreign"),
-        dropped: sum("dropped"),
-        dropReasons,
-      };
+      return mergeReports(mine);
     });
   }
 

@@ -27,6 +27,31 @@ export interface CrowdReport {
   readonly dropReasons: Record<string, number>;
 }
 
+/** One report out of the client processes' own (latencies concatenated, counts summed). */
+export function mergeReports(replies: readonly Record<string, unknown>[]): CrowdReport {
+  const parts = replies.map((r) => r.latencies as Float64Array);
+  const latencies = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    latencies.set(part, offset);
+    offset += part.length;
+  }
+  const sum = (key: string) => replies.reduce((total, r) => total + (r[key] as number), 0);
+  const dropReasons: Record<string, number> = {};
+  for (const r of replies) {
+    for (const [reason, count] of Object.entries(r.dropReasons as Record<string, number>))
+      dropReasons[reason] = (dropReasons[reason] ?? 0) + count;
+  }
+  return {
+    latencies,
+    received: sum("received"),
+    duplicates: sum("duplicates"),
+    foreign: sum("foreign"),
+    dropped: sum("dropped"),
+    dropReasons,
+  };
+}
+
 export class Crowd {
   readonly #children: Child[];
 
@@ -95,28 +120,7 @@ export class Crowd {
   }
 
   async report(): Promise<CrowdReport> {
-    const replies = await this.#all({ cmd: "report" });
-    const parts = replies.map((r) => r.latencies as Float64Array);
-    const latencies = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      latencies.set(part, offset);
-      offset += part.length;
-    }
-    const sum = (key: string) => replies.reduce((total, r) => total + (r[key] as number), 0);
-    const dropReasons: Record<string, number> = {};
-    for (const r of replies) {
-      for (const [reason, count] of Object.entries(r.dropReasons as Record<string, number>))
-        dropReasons[reason] = (dropReasons[reason] ?? 0) + count;
-    }
-    return {
-      latencies,
-      received: sum("received"),
-      duplicates: sum("duplicates"),
-      foreign: sum("foreign"),
-      dropped: sum("dropped"),
-      dropReasons,
-    };
+    return mergeReports(await this.#all({ cmd: "report" }));
   }
 
   /** Closes every socket (a close handshake each, bounded in time); the processes then end. */

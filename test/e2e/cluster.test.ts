@@ -60,18 +60,6 @@ async function roomBodies(roomId: string): Promise<string[]> {
     .reverse();
 }
 
-async function fetchAfter(client: TestClient, channel: string, after: number) {
-  const all: Array<Record<string, unknown>> = [];
-  for (;;) {
-    const page = (await client.ok("chat.fetch", { channel, after_id: after, count: 200 })).results as Array<
-      Record<string, unknown>
-    >;
-    if (page.length === 0) return all;
-    all.push(...page);
-    after = page.at(-1)?.event_id as number;
-  }
-}
-
 /** Alice on node 1, Bob on node 2, Carol on Matrix, in one new channel. */
 async function scene(name: string) {
   const channel = unique(name);
@@ -201,7 +189,7 @@ describe("a cluster of two nodes", () => {
     await loop;
     // A send caught by the drop may be refused (never acknowledged); nothing acknowledged is lost.
     expect(refused).toBeLessThan(5);
-    const log = (await fetchAfter(bob, channel, 0)).filter((e) => e.event_type === "channel.message");
+    const log = (await bob.fetchAll(channel, 0)).filter((e) => e.event_type === "channel.message");
     for (const body of acknowledged) expect(log.filter((e) => bodyOf(e) === body)).toHaveLength(1);
     await expect
       .poll(() => messagesOf(bob, channel).map(bodyOf), { timeout: 15_000 })
@@ -240,7 +228,7 @@ describe("a cluster of two nodes", () => {
     // Bob reconnects to the survivor and follows the recipe: subscribe, then fetch what he missed.
     const bobAgain = await login(0, names.bob, "Bob");
     await bobAgain.ok("chat.subscribe", { channel });
-    const missed = await fetchAfter(bobAgain, channel, lastSeenByBob);
+    const missed = await bobAgain.fetchAll(channel, lastSeenByBob);
     running = false;
     await aliceLoop;
     const all = [...bob.events(channel).filter((e) => (e.event_id as number) <= lastSeenByBob), ...missed];
@@ -252,7 +240,7 @@ describe("a cluster of two nodes", () => {
     }
     // Everything node 2 acknowledged before it died is in the log, and reaches Matrix once, too:
     // its channels' outbox is taken over by node 1 once node 2's lease runs out.
-    const log = (await fetchAfter(bobAgain, channel, 0)).filter((e) => e.event_type === "channel.message");
+    const log = (await bobAgain.fetchAll(channel, 0)).filter((e) => e.event_type === "channel.message");
     for (const body of [...onNode2, ...acknowledged]) {
       expect(log.filter((e) => bodyOf(e) === body)).toHaveLength(1);
     }

@@ -22,19 +22,6 @@ afterAll(async () => {
 
 const bodyOf = (e: Record<string, unknown>) => (e.content as { body?: string }).body;
 
-async function fetchAll(client: TestClient, channel: string): Promise<Array<Record<string, unknown>>> {
-  const all: Array<Record<string, unknown>> = [];
-  let after = 0;
-  for (;;) {
-    const page = (await client.ok("chat.fetch", { channel, after_id: after, count: 200 })).results as Array<
-      Record<string, unknown>
-    >;
-    if (page.length === 0) return all;
-    all.push(...page);
-    after = page.at(-1)?.event_id as number;
-  }
-}
-
 async function setUp(name: string) {
   const channel = unique(name);
   const aliceName = unique("alice");
@@ -112,19 +99,19 @@ describe("faults", () => {
     const lastCarol = fromCarol.at(-1) as string;
     await back.ok("chat.subscribe", { channel });
     await expect
-      .poll(async () => (await fetchAll(back, channel)).some((e) => bodyOf(e) === lastCarol), {
+      .poll(async () => (await back.fetchAll(channel)).some((e) => bodyOf(e) === lastCarol), {
         timeout: 20_000,
       })
       .toBe(true);
 
-    const log = (await fetchAll(back, channel)).filter((e) => e.event_type === "channel.message").map(bodyOf);
+    const log = (await back.fetchAll(channel)).filter((e) => e.event_type === "channel.message").map(bodyOf);
     for (const body of [...acknowledged, ...fromCarol])
       expect(
         log.filter((b) => b === body),
         body,
       ).toHaveLength(1);
     expect(new Set(log).size).toBe(log.length);
-    const ids = (await fetchAll(back, channel)).map((e) => e.event_id as number);
+    const ids = (await back.fetchAll(channel)).map((e) => e.event_id as number);
     expect(ids).toEqual(ids.map((_, i) => (ids[0] as number) + i));
 
     // Matrix has every acknowledged native message exactly once.
@@ -179,7 +166,7 @@ describe("faults", () => {
     // The echoes did not come back as second copies.
     await alice.say(channel, "after the thaw");
     await carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === "after the thaw");
-    const log = (await fetchAll(alice, channel)).filter((e) => bodyOf(e)?.startsWith("frozen"));
+    const log = (await alice.fetchAll(channel)).filter((e) => bodyOf(e)?.startsWith("frozen"));
     expect(log.map(bodyOf)).toEqual(sent.map(bodyOf));
     bob.close();
     alice.close();
@@ -244,7 +231,7 @@ describe("faults", () => {
     await expect.poll(async () => (await roomBodies(roomId)).at(-1), { timeout: 60_000 }).toBe("drained");
     expect((await roomBodies(roomId)).filter((b) => b.startsWith("queued "))).toEqual(bodies);
     // Natively too, each once (no echo logged as a second copy).
-    const log = (await fetchAll(back, channel)).map(bodyOf).filter((b) => b?.startsWith("queued "));
+    const log = (await back.fetchAll(channel)).map(bodyOf).filter((b) => b?.startsWith("queued "));
     expect(log).toEqual(bodies);
     back.close();
   }, 120_000);
@@ -353,7 +340,7 @@ describe("faults", () => {
     await stack.startParley();
     const back = await TestClient.login(stack.gatewayUrl, { token: await stack.token(aliceName) });
     await expect
-      .poll(async () => (await fetchAll(back, channel)).map(bodyOf).filter((b) => lost.includes(b ?? "")), {
+      .poll(async () => (await back.fetchAll(channel)).map(bodyOf).filter((b) => lost.includes(b ?? "")), {
         timeout: 15_000,
       })
       .toEqual(lost);

@@ -158,6 +158,19 @@ export class TestClient {
     return String(reply.error.code);
   }
 
+  /** The channel's log after `after` (0: all of it), every page of it, oldest first. */
+  async fetchAll(channel: string, after = 0): Promise<Array<Record<string, unknown>>> {
+    const all: Array<Record<string, unknown>> = [];
+    for (;;) {
+      const page = (await this.ok("chat.fetch", { channel, after_id: after, count: 200 })).results as Array<
+        Record<string, unknown>
+      >;
+      if (page.length === 0) return all;
+      all.push(...page);
+      after = page.at(-1)?.event_id as number;
+    }
+  }
+
   /** The chat.event pushes received so far, optionally for one channel. */
   events(channel?: string): Array<Record<string, unknown>> {
     return this.received
