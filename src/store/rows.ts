@@ -2,6 +2,8 @@
 // mappers are shared so SQLite and PostgreSQL cannot answer the same query differently. A flag is
 // 0/1 in SQLite and a boolean in PostgreSQL; JSON is text in both.
 import type {
+  ApiKeyRow,
+  ApiScope,
   ChannelRow,
   ChannelSettings,
   MemberRow,
@@ -15,6 +17,7 @@ import type {
   SettingsPatch,
   StoredEvent,
   TimeoutRow,
+  WebhookRow,
 } from "../domain/ports/store.ts";
 import type { MembershipKind } from "../protocol/events.ts";
 import {
@@ -41,9 +44,10 @@ export interface ChannelRecord {
   join_rule: string;
   power_levels: string | null;
   topic: string | null;
+  closed_at: number | null;
 }
 export const CHANNEL_COLUMNS =
-  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic";
+  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic, c.closed_at";
 export const toChannel = (r: ChannelRecord): ChannelRow => ({
   id: r.id,
   name: asChannelName(r.name),
@@ -53,6 +57,7 @@ export const toChannel = (r: ChannelRecord): ChannelRow => ({
   joinRule: r.join_rule,
   powerLevels: r.power_levels === null ? null : json(r.power_levels),
   topic: r.topic,
+  closedAt: r.closed_at,
 });
 
 export interface MemberRecord {
@@ -290,3 +295,63 @@ export const toInboxEntry = (r: InboxRecord) => ({
   roomId: r.room_id,
   body: json(r.body),
 });
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  scope: string;
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+export const API_KEY_COLUMNS = "id, name, scope, secret_hash, created_at, revoked_at";
+export const toApiKey = (r: ApiKeyRecord): ApiKeyRow => ({
+  id: r.id,
+  name: r.name,
+  scope: r.scope as ApiScope,
+  secretHash: r.secret_hash,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+export const apiKeyValues = (key: ApiKeyRow) =>
+  [key.id, key.name, key.scope, key.secretHash, key.createdAt, key.revokedAt] as const;
+
+export interface WebhookRecord {
+  id: string;
+  channel_id: number;
+  name: string;
+  avatar_url: string | null;
+  secret_hash: string;
+  created_by: string;
+  created_at: number;
+}
+export const WEBHOOK_COLUMNS = "id, channel_id, name, avatar_url, secret_hash, created_by, created_at";
+export const toWebhook = (r: WebhookRecord): WebhookRow => ({
+  id: r.id,
+  channelId: r.channel_id,
+  name: r.name,
+  avatarUrl: r.avatar_url,
+  secretHash: r.secret_hash,
+  createdBy: asUserId(r.created_by),
+  createdAt: r.created_at,
+});
+export const webhookValues = (hook: WebhookRow) =>
+  [
+    hook.id,
+    hook.channelId,
+    hook.name,
+    hook.avatarUrl,
+    hook.secretHash,
+    hook.createdBy,
+    hook.createdAt,
+  ] as const;
+
+/** A LIKE pattern that finds `text` anywhere, with LIKE's wildcards in it taken literally. */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * The directory's filter: open channels that are neither direct nor moderators' ones; `?N`
+ * placeholders are numbered for PostgreSQL and become plain `?` for SQLite.
+ */
+export const DIRECTORY_WHERE = `c.closed_at IS NULL AND c.name NOT LIKE 'dm.%' AND c.name NOT LIKE 'mods.%'
+  AND c.name NOT LIKE '%.mods'`;

@@ -18,6 +18,8 @@ export interface ChannelRow {
   readonly powerLevels: unknown;
   /** The room's topic (m.room.topic), or null. */
   readonly topic: string | null;
+  /** When the server API closed it (no new members, history kept), or null. */
+  readonly closedAt?: number | null | undefined;
 }
 
 /** How far history before Parley's own log has been fetched from the homeserver. */
@@ -391,9 +393,60 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): void;
 }
 
+export type ApiScope = "read" | "post" | "admin";
+
+export interface ApiKeyRow {
+  readonly id: string;
+  readonly name: string;
+  readonly scope: ApiScope;
+  /** SHA-256 (hex) of the key's secret part: the key itself is never stored. */
+  readonly secretHash: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+export interface WebhookRow {
+  readonly id: string;
+  readonly channelId: number;
+  readonly name: string;
+  readonly avatarUrl: string | null;
+  readonly secretHash: string;
+  readonly createdBy: UserId;
+  readonly createdAt: number;
+}
+
+/** One page of the channel directory. */
+export interface DirectoryQuery {
+  /** Only names containing this (case-insensitive). */
+  readonly search?: string | undefined;
+  /** Names after this one (the previous page's last). */
+  readonly after?: string | undefined;
+  readonly limit: number;
+  /** Invite-only channels too (never direct or moderators' channels). */
+  readonly includePrivate: boolean;
+}
+
+/** What the server API keeps: its keys, channels' incoming webhooks, closed channels. */
+export interface IntegrationStore {
+  insertApiKey(key: ApiKeyRow): void;
+  apiKey(id: string): ApiKeyRow | undefined;
+  apiKeys(): ApiKeyRow[];
+  /** True when the key existed and was not revoked yet. */
+  revokeApiKey(id: string, at: number): boolean;
+  insertWebhook(hook: WebhookRow): void;
+  /** A live (not deleted) hook. */
+  webhook(id: string): WebhookRow | undefined;
+  webhooksOf(channelId: number): WebhookRow[];
+  /** True when the hook of that channel existed and was live. */
+  deleteWebhook(channelId: number, id: string, at: number): boolean;
+  closeChannel(channelId: number, at: number): void;
+  directory(query: DirectoryQuery): ChannelRow[];
+}
+
 /** Every query of every concern, as an adapter writes them. */
 export interface StoreQueries
   extends ChannelStore,
+    IntegrationStore,
     LeaseStore,
     MemberStore,
     UserStore,

@@ -8,6 +8,7 @@ import { createDb } from "./db.ts";
 import { directQueries } from "./direct.ts";
 import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
+import { integrationQueries } from "./integrations.ts";
 import { leaseQueries } from "./leases.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
@@ -66,6 +67,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       ...moderationQueries(db),
       ...directQueries(db),
       ...leaseQueries(db),
+      ...integrationQueries(db),
     };
     return {
       ...queries,

@@ -9,6 +9,7 @@ import { channelQueries } from "./channels.ts";
 import { directQueries } from "./direct.ts";
 import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
+import { integrationQueries } from "./integrations.ts";
 import { leaseQueries } from "./leases.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
@@ -39,6 +40,7 @@ export function openSqliteStore(path: string): Store {
     ...moderationQueries(db),
     ...directQueries(db),
     ...leaseQueries(db),
+    ...integrationQueries(db),
   };
   const transactions = new SqliteTransactions(db, (error) =>
     createLogger("Store").error("an after-commit hook failed", error),
