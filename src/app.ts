@@ -3,10 +3,13 @@
 //   1. createServices: the domain wired on the store, the Matrix port and the fan-out (no I/O);
 //   2. startMatrixSide: inbox, appservice listener, bot, ping loop and gap fill;
 //   3. startGateway: the WebSocket and HTTP endpoints for clients.
+import { readFileSync } from "node:fs";
+import { API_OPERATIONS } from "./api/operations/index.ts";
+import { apiRoutes } from "./api/router.ts";
 import type { Config } from "./config/load.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createNaming } from "./domain/naming.ts";
-import type { RateLimiter } from "./domain/ports/rate-limit.ts";
+import { type RateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
 import { createSingleNodeFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
 import { clientAddress, type Gateway, startGateway } from "./gateway/server.ts";
@@ -21,6 +24,10 @@ import { type Registration, readRegistration } from "./matrix/registration.ts";
 import { joinCluster } from "./redis/cluster.ts";
 import { createServices, type ParleyServices } from "./services.ts";
 import { openStore } from "./store/open.ts";
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 export interface Parley {
   readonly gatewayPort: number;
@@ -62,6 +69,12 @@ export function startClientGateway(
           cacheBytes: config.media.downloadCacheBytes,
           addressOf: (req) => clientAddress(req, config.gateway.trustedProxies),
           log: logger("Media"),
+        }),
+        apiRoutes({
+          services,
+          operations: API_OPERATIONS,
+          rate: { limiter: sharedFrom(limiter), rule: config.limits.apiRequests },
+          version: VERSION,
         }),
         ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
       ],
@@ -115,6 +128,7 @@ export async function startParley(config: Config, registration?: Registration): 
       limiter,
       naming,
       mediaUrls,
+      publicUrl: () => publicUrl,
       logger: createLogger,
     });
     // 2. The Matrix side.

@@ -2,6 +2,7 @@
 // The command line: reads argv, env and signals, and nothing else.
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { API_KEY_USAGE, apiKeyCommand } from "./api-key-cli.ts";
 import { signToken } from "./auth/jwt.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { buildRegistration, isTemplateFile, registrationYaml } from "./matrix/registration.ts";
@@ -14,7 +15,7 @@ commands:
   token <name> [--name N] [--admin] [--ttl SECONDS]
                              print a JWT for native user <name>, signed with the config's secret
   config check               validate the config file and exit
-
+${API_KEY_USAGE}
 options:
   --config FILE              the config file (default: $PARLEY_CONFIG or config/parley.yaml)
 `;
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       name: { type: "string" },
       admin: { type: "boolean", default: false },
       ttl: { type: "string", default: "86400" },
+      scope: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -64,6 +66,17 @@ async function main(argv: string[]): Promise<number> {
       writeFileSync(path, registrationYaml(buildRegistration(config)), { mode: 0o600 });
       process.stdout.write(`wrote ${path}\n`);
       return 0;
+    }
+    case "api-key": {
+      const code = await apiKeyCommand(
+        config,
+        rest,
+        { name: values.name, scope: values.scope },
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
+      if (code === undefined) break;
+      return code;
     }
     case "token": {
       const name = rest[0];

@@ -14,6 +14,10 @@ import { createEventStream } from "./domain/event-stream.ts";
 import { createHearing } from "./domain/hearing.ts";
 import { createHistory } from "./domain/history.ts";
 import { createInbound, type Inbound } from "./domain/inbound.ts";
+import { type ApiKeys, createApiKeys } from "./domain/integrations/api-keys.ts";
+import { createIntegrationPosts, type IntegrationPosts } from "./domain/integrations/integration-posts.ts";
+import { createPlatformChannels, type PlatformChannels } from "./domain/integrations/platform-channels.ts";
+import { createWebhooks } from "./domain/integrations/webhooks.ts";
 import { createMedia } from "./domain/media.ts";
 import type { MediaUrls } from "./domain/media-urls.ts";
 import { createMembership } from "./domain/membership.ts";
@@ -63,6 +67,8 @@ export interface ServiceDeps {
   readonly sharedLimiter?: SharedRateLimiter;
   readonly naming: Naming;
   readonly mediaUrls: MediaUrls;
+  /** How clients reach this server over HTTP (webhook URLs); read on each use. */
+  readonly publicUrl?: () => string;
   readonly logger: (module: string) => Logger;
 }
 
@@ -72,6 +78,10 @@ export interface ParleyServices extends Services {
   readonly inbound: Inbound;
   /** Native actions on their way to Matrix. */
   readonly outbox: Outbox;
+  /** The server API's keys, and what it does as the platform. */
+  readonly apiKeys: ApiKeys;
+  readonly platformChannels: PlatformChannels;
+  readonly integrationPosts: IntegrationPosts;
   /** Timers of the domain: seen-time writes, timeout ends, member-event batches, the outbox. */
   readonly background: { start(): Promise<void>; stop(): Promise<void> };
 }
@@ -302,6 +312,28 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     echoes: outbox,
   });
 
+  const integrationPosts = createIntegrationPosts({ store, users, membership, settings, messages, naming });
+  const publicUrl = deps.publicUrl ?? (() => "http://localhost");
+  const webhooks = createWebhooks({
+    store,
+    channels,
+    roles,
+    naming,
+    posts: integrationPosts,
+    rate: { limiter, rule: limits.webhookPosts },
+    urlOf: (id, secret) => `${publicUrl().replace(/\/+$/, "")}/hooks/${id}/${secret}`,
+  });
+  const platformChannels = createPlatformChannels({
+    store,
+    channels,
+    settings,
+    matrix,
+    roles,
+    activity,
+    memberActions,
+    naming,
+  });
+
   return {
     authenticator: createAuthenticator({
       secret: config.auth.jwtSecret,
@@ -332,6 +364,10 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     fanout,
     inbound,
     outbox,
+    webhooks,
+    apiKeys: createApiKeys(store, naming),
+    platformChannels,
+    integrationPosts,
     background: {
       async start() {
         activity.start();

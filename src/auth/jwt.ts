@@ -18,6 +18,8 @@ const ALGORITHMS = ["HS256"];
 
 /** Guests' names start with this; no token may claim one (they are different people). */
 export const GUEST_PREFIX = "guest-";
+/** The server API's integrations and channels' webhooks post as users named with these. */
+export const INTEGRATION_PREFIXES = ["api-", "hook-"] as const;
 
 const claimsSchema = z.object({
   sub: z
@@ -26,6 +28,10 @@ const claimsSchema = z.object({
     .refine(
       (sub) => !sub.startsWith(GUEST_PREFIX),
       `sub must not start with ${GUEST_PREFIX} (kept for guests)`,
+    )
+    .refine(
+      (sub) => !INTEGRATION_PREFIXES.some((prefix) => sub.startsWith(prefix)),
+      "sub must not start with api- or hook- (kept for integrations and webhooks)",
     ),
   // Fractional seconds are valid JWT; how far ahead is bounded below (max_token_lifetime_s).
   exp: z.number().finite(),

@@ -18,6 +18,8 @@ export interface Limits {
   readonly connectionsPerAddress: RateRule;
   readonly newGuestsPerAddress: RateRule;
   readonly aliasRooms: RateRule;
+  readonly apiRequests: RateRule;
+  readonly webhookPosts: RateRule;
   readonly guestsCreateChannels: boolean;
 }
 
@@ -166,6 +168,8 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       connectionsPerAddress: rule(c.limits.connections_per_address),
       newGuestsPerAddress: rule(c.limits.per_address.new_guests),
       aliasRooms: rule(c.limits.alias_rooms),
+      apiRequests: rule(c.limits.api_requests),
+      webhookPosts: rule(c.limits.webhook_posts),
       guestsCreateChannels: c.limits.guests_create_channels,
     },
     chat: {

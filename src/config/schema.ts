@@ -218,6 +218,10 @@ export const configSchema = z
         connections_per_address: rate(100, 1200),
         /** Rooms created because a Matrix user (of any server) looked up an unknown #chat_ alias. */
         alias_rooms: rate(20, 10),
+        /** Requests of one server API key (/api/v1). */
+        api_requests: rate(600, 6000),
+        /** Posts to one channel's incoming webhook. */
+        webhook_posts: rate(20, 60),
         /**
          * One client address can hold many users (a venue's wifi), and an attacker can make new
          * guests at will: what costs the homeserver is also limited per address.

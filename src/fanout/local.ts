@@ -70,6 +70,7 @@ export function createLocalFanOut(): LocalFanOut {
       });
     },
     isConnectedHere: (userId) => byUser.size(userId) > 0,
+    connectionCountHere: (userId) => byUser.size(userId),
     disconnectUserHere(userId, reason) {
       for (const subscriber of [...byUser.values(userId)]) subscriber.close(reason);
     },
@@ -87,5 +88,6 @@ export function createSingleNodeFanOut(): FanOut {
     unsubscribeUser: (channel, userId, notice) => here.unsubscribeUserHere(channel, userId, notice),
     disconnectUser: (userId, reason) => here.disconnectUserHere(userId, reason),
     onlineAmong: async (userIds) => new Set(userIds.filter((id) => here.isConnectedHere(id))),
+    connectionCount: async (userId) => here.connectionCountHere(userId),
   };
 }

@@ -6,6 +6,7 @@ import type { Admission } from "../domain/admission.ts";
 import type { Channels } from "../domain/channels.ts";
 import type { Direct } from "../domain/direct.ts";
 import type { History } from "../domain/history.ts";
+import type { Webhooks } from "../domain/integrations/webhooks.ts";
 import type { Media } from "../domain/media.ts";
 import type { Membership } from "../domain/membership.ts";
 import type { Messages } from "../domain/messages.ts";
@@ -70,6 +71,7 @@ export interface Services {
   readonly membership: Membership;
   readonly messages: Messages;
   readonly fanout: FanOut;
+  readonly webhooks: Webhooks;
 }
 
 export interface HandlerContext {

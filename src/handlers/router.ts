@@ -26,6 +26,7 @@ import { historyActions } from "./history.ts";
 import { messageActions } from "./messages.ts";
 import { moderationActions } from "./moderation.ts";
 import { userActions } from "./users.ts";
+import { webhookActions } from "./webhooks.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: the table holds actions of different payload types
 const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
@@ -36,6 +37,7 @@ const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
     ...historyActions,
     ...moderationActions,
     ...directActions,
+    ...webhookActions,
   }),
 );
 

@@ -91,6 +91,14 @@ export function createMatrixAdapter(
   };
 
   return {
+    async setRoomState(roomId, type, content) {
+      await ensureBot();
+      await upstream(() => bot.underlyingClient.sendStateEvent(roomId, type, "", content));
+    },
+    async removeAlias(alias) {
+      await ensureBot();
+      await unlessNotFound(() => upstream(() => bot.underlyingClient.deleteRoomAlias(alias)));
+    },
     async ensureRoom(aliasLocalpart, name, options = {}) {
       await ensureBot();
       const creation = roomCreationOptions(name, options.visibility ?? "public", options.owner);

@@ -140,3 +140,16 @@ export const directCreatePayload = z.object({
   users: z.array(userIdSchema).max(19),
   hide: z.boolean().optional(),
 });
+
+const webhookIdSchema = z.string().regex(/^[0-9a-f]{12}$/, "a webhook id is 12 hex digits");
+
+export const webhookCreatePayload = z.object({
+  channel: channelNameSchema,
+  name: z.string().trim().min(1).max(100),
+  avatar_url: z
+    .string()
+    .regex(/^mxc:\/\/[^/\s]+\/[^/\s]+$/, "an avatar is an mxc:// URL")
+    .optional(),
+});
+
+export const webhookDeletePayload = z.object({ channel: channelNameSchema, id: webhookIdSchema });

@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   "http.bad_request": "The HTTP request cannot be read (a malformed target or body) (HTTP 400).",
   "http.not_found": "No such HTTP endpoint (HTTP 404).",
   "http.forbidden_origin": "WebSockets from this web page's origin are not allowed here (HTTP 403).",
+  "http.method_not_allowed": "This HTTP endpoint does not take that method (HTTP 405).",
+  "http.payload_too_large": "The HTTP request's body is larger than the endpoint takes (HTTP 413).",
+  "api.unauthorized": "The server API needs `Authorization: Bearer <api key>` with a live key (HTTP 401).",
+  "api.forbidden": "The API key's scope does not allow this operation (HTTP 403).",
   rate_limited: "Too many requests; retry after `retry_after` milliseconds (HTTP 429 with Retry-After).",
   "upstream.unavailable":
     "The homeserver could not be reached for something that needs it at once; nothing was done. Retry later.",

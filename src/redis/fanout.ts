@@ -16,13 +16,12 @@ export function createClusterFanOut(here: LocalFanOut, bus: RedisBus, presence: 
   return {
     ...here,
     addConnection(subscriber) {
-      const first = !here.isConnectedHere(subscriber.userId);
       here.addConnection(subscriber);
-      if (first) presence.connected(subscriber.userId);
+      presence.connections(subscriber.userId, here.connectionCountHere(subscriber.userId));
     },
     removeConnection(subscriber) {
       here.removeConnection(subscriber);
-      if (!here.isConnectedHere(subscriber.userId)) presence.disconnected(subscriber.userId);
+      presence.connections(subscriber.userId, here.connectionCountHere(subscriber.userId));
     },
     publish(channel, frame) {
       here.publishHere(channel, frame);
@@ -45,5 +44,7 @@ export function createClusterFanOut(here: LocalFanOut, bus: RedisBus, presence: 
       bus.elsewhere.disconnectUser(userId, reason);
     },
     onlineAmong: (userIds) => presence.onlineAmong(userIds),
+    connectionCount: async (userId) =>
+      here.connectionCountHere(userId) + (await presence.connectionsElsewhere(userId)),
   };
 }

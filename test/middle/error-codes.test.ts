@@ -188,6 +188,28 @@ it("every code in the table is produced by something a client can do, each by it
   });
   await expectCode("http.forbidden_origin", refused);
 
+  // The server API.
+  await expectCode("api.unauthorized", http("/api/v1/channels"));
+  const readKey = (await m.services.apiKeys.create("Reader", "read")).key;
+  const withKey = { authorization: `Bearer ${readKey}`, "content-type": "application/json" };
+  await expectCode(
+    "api.forbidden",
+    http(`/api/v1/channels/${unique("c")}`, { method: "PUT", headers: withKey, body: "{}" }),
+  );
+  await expectCode(
+    "http.method_not_allowed",
+    http("/api/v1/channels", { method: "PATCH", headers: withKey }),
+  );
+  const adminKey = (await m.services.apiKeys.create("Admin", "admin")).key;
+  await expectCode(
+    "http.payload_too_large",
+    http(`/api/v1/channels/${unique("c")}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ topic: "x".repeat(300_000) }),
+    }),
+  );
+
   raw.close();
   banned.close();
   const missing = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => !seen.has(code));

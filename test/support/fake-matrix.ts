@@ -287,6 +287,17 @@ export class FakeMatrix {
           const key = `${userId}\n${type}`;
           this.accountData.set(key, update(this.accountData.get(key) ?? {}));
         }),
+      setRoomState: (roomId, type, content) =>
+        call("setRoomState", [roomId, type, content], () => {
+          const room = this.#roomOf(roomId);
+          if (type === "m.room.join_rules" && typeof content.join_rule === "string")
+            room.joinRule = content.join_rule;
+          this.#emit(room, this.#botUserId, type, content, { stateKey: "" });
+        }),
+      removeAlias: (alias) =>
+        call("removeAlias", [alias], () => {
+          this.#aliases.delete(alias);
+        }),
       invite: (roomId, userId) =>
         call("invite", [roomId, userId], () => {
           const room = this.#roomOf(roomId);

@@ -103,6 +103,7 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
     limiter,
     naming,
     mediaUrls,
+    publicUrl: () => publicUrl,
     logger,
   });
   await services.background.start();

@@ -29,6 +29,9 @@ export function channelPayloads(channel: string, user: string): Record<string, R
     "chat.accept_rules": { channel },
     "chat.set_audience": { channel, user, audience: "vip" },
     "chat.mod_channel": { channel },
+    "chat.webhook.create": { channel, name: "Hook" },
+    "chat.webhook.list": { channel },
+    "chat.webhook.delete": { channel, id: "0123456789ab" },
   };
 }
 

@@ -34,6 +34,7 @@ export function createGatekeeper(
   };
   return {
     async checkEnter(channel, actor) {
+      if (channel.closedAt != null) throw new ProtocolError("chat.denied", "This channel is closed.");
       await checkPlatform(actor);
       if ((await store.member(channel.id, actor.userId))?.membership === "ban")
         throw new ProtocolError("channel.banned");

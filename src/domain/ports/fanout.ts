@@ -37,6 +37,8 @@ export interface LocalFanOut {
   subscribeUserHere(channel: ChannelName, userId: UserId): void;
   disconnectUserHere(userId: UserId, reason: CloseCodeName): void;
   isConnectedHere(userId: UserId): boolean;
+  /** How many connections the user has here. */
+  connectionCountHere(userId: UserId): number;
 }
 
 /** Every node's connections. */
@@ -53,4 +55,6 @@ export interface FanOut extends LocalFanOut {
   disconnectUser(userId: UserId, reason: CloseCodeName): void;
   /** Those of `userIds` with a connection on any node. */
   onlineAmong(userIds: readonly UserId[]): Promise<Set<UserId>>;
+  /** How many connections the user has on every node. */
+  connectionCount(userId: UserId): Promise<number>;
 }

@@ -104,6 +104,10 @@ export interface MatrixPort {
     type: string,
     update: (current: Record<string, unknown>) => Record<string, unknown>,
   ): Promise<void>;
+  /** A state event of the room, sent by the bot (topic, join rules: the server API's settings). */
+  setRoomState(roomId: RoomId, type: string, content: Record<string, unknown>): Promise<void>;
+  /** Removes an alias of ours (a closed channel's); gone already is fine. */
+  removeAlias(alias: string): Promise<void>;
   /** The bot invites a user (into invite-only rooms). */
   invite(roomId: RoomId, userId: UserId): Promise<void>;
   /** Redacts as the bot (slow mode), with a reason. */
