@@ -151,6 +151,30 @@ export class Channel extends Emitter<ChannelEvents> {
     return this.#client.request("chat.media", { channel: this.name, ...options });
   }
 
+  // --- incoming webhooks (owners and moderators) ---
+
+  /** A new incoming webhook; its `url` (with the secret) is returned only here. */
+  createWebhook(name: string, avatarUrl?: string): Promise<{ id: string; name: string; url: string }> {
+    return this.#client.request("chat.webhook.create", {
+      channel: this.name,
+      name,
+      ...(avatarUrl ? { avatar_url: avatarUrl } : {}),
+    });
+  }
+
+  async webhooks(): Promise<Array<{ id: string; name: string; created_by: string; created_at: number }>> {
+    return (
+      await this.#client.request<{
+        results: Array<{ id: string; name: string; created_by: string; created_at: number }>;
+      }>("chat.webhook.list", { channel: this.name })
+    ).results;
+  }
+
+  /** Its URL stops working at once. */
+  async deleteWebhook(id: string): Promise<void> {
+    await this.#client.request("chat.webhook.delete", { channel: this.name, id });
+  }
+
   // --- moderation (see the protocol reference's Moderation section) ---
 
   async kick(user: string, reason?: string): Promise<void> {

@@ -43,6 +43,8 @@ export interface ClientEvents extends Record<string, unknown> {
   /** Every push as it arrives: [action, payload]. */
   push: [string, unknown];
   "user.updated": User;
+  /** What the platform's backend sent this user through the server API (`POST /users/{user}/notify`). */
+  "server.notify": Record<string, unknown>;
 }
 
 const GUEST_KEY = "parley.client_id";
@@ -388,6 +390,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       channel: (name) => this.channel(name),
       forget: (name) => this.#tracked.delete(name),
       userUpdated: (user) => this.emit("user.updated", user),
+      serverNotify: (body) => this.emit("server.notify", body),
       now: () => this.#clock.now(),
     });
   }

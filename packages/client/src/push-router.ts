@@ -11,6 +11,8 @@ export interface PushTarget {
   /** The server ended a subscription: stop recovering it. */
   forget(name: string): void;
   userUpdated(user: User): void;
+  /** A notification the platform's backend sent this user (server API `notify`). */
+  serverNotify(payload: Record<string, unknown>): void;
   now(): number;
 }
 
@@ -34,6 +36,9 @@ export function routePush(action: string, payload: unknown, target: PushTarget):
         ts: target.now(),
         ...(typeof body.sender === "string" ? { sender: body.sender } : {}),
       });
+      return;
+    case "server.notify":
+      target.serverNotify(body);
       return;
     case "chat.typing":
       channel?.notify("typing", (body.users as string[] | undefined) ?? []);

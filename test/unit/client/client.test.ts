@@ -93,6 +93,17 @@ describe("requests", () => {
   });
 });
 
+describe("server notifications", () => {
+  it("emits what the platform's backend sent as server.notify", async () => {
+    const socket = await connect();
+    const received: Array<Record<string, unknown>> = [];
+    client.on("server.notify", (payload) => received.push(payload));
+    socket.push(["server.notify", { kind: "promo", text: "50% off" }]);
+    await flush();
+    expect(received).toEqual([{ kind: "promo", text: "50% off" }]);
+  });
+});
+
 describe("reconnection", () => {
   it("backs off with jitter, re-authenticates, and recovers the gap exactly once, in order", async () => {
     const { socket, delivered } = await connectAndJoin();
