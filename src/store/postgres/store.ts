@@ -14,6 +14,7 @@ import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
+import { subscriptionQueries } from "./subscriptions.ts";
 import { PgTransactions } from "./transactions.ts";
 import { userQueries } from "./users.ts";
 
@@ -66,6 +67,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       ...moderationQueries(db),
       ...directQueries(db),
       ...leaseQueries(db),
+      ...subscriptionQueries(db),
     };
     return {
       ...queries,
