@@ -60,6 +60,14 @@ export interface Config {
   readonly cluster: { readonly redisUrl: string | undefined; readonly nodeId: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
   readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
+  readonly subscriptions: {
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+    readonly retryFirstDelayMs: number;
+    readonly retryMaxDelayMs: number;
+    readonly giveUpAfterHours: number;
+    readonly scanIntervalMs: number;
+  };
   readonly media: {
     readonly maxUploadBytes: number;
     readonly allowedTypes: readonly string[];
@@ -173,6 +181,14 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       memberBatchWindowMs: c.chat.member_batch_window_ms,
     },
     outbox: { concurrency: c.outbox.concurrency, retryDelaysMs: c.outbox.retry_delays_ms },
+    subscriptions: {
+      concurrency: c.subscriptions.concurrency,
+      timeoutMs: c.subscriptions.timeout_ms,
+      retryFirstDelayMs: c.subscriptions.retry_first_delay_ms,
+      retryMaxDelayMs: c.subscriptions.retry_max_delay_ms,
+      giveUpAfterHours: c.subscriptions.give_up_after_hours,
+      scanIntervalMs: c.subscriptions.scan_interval_ms,
+    },
     log: c.log,
   });
 }
