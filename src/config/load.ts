@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RateRule, UserAndAddressRule } from "../domain/ports/rate-limit.ts";
+import type { SubscriptionSettings } from "../domain/subscriptions/subscriptions.ts";
 import { configSchema } from "./schema.ts";
 
 export interface Limits {
@@ -60,14 +61,7 @@ export interface Config {
   readonly cluster: { readonly redisUrl: string | undefined; readonly nodeId: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
   readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
-  readonly subscriptions: {
-    readonly concurrency: number;
-    readonly timeoutMs: number;
-    readonly retryFirstDelayMs: number;
-    readonly retryMaxDelayMs: number;
-    readonly giveUpAfterHours: number;
-    readonly scanIntervalMs: number;
-  };
+  readonly subscriptions: SubscriptionSettings;
   readonly media: {
     readonly maxUploadBytes: number;
     readonly allowedTypes: readonly string[];
