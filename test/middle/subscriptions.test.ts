@@ -12,6 +12,7 @@ import { bodyOf } from "../support/client.ts";
 import { type Middle, startMiddle } from "../support/middle.ts";
 import { unique } from "../support/parley.ts";
 import { type Received, Receiver } from "../support/receiver.ts";
+import { startRedis } from "../support/redis.ts";
 
 let m: Middle;
 let receiver: Receiver;
@@ -331,4 +332,38 @@ describe("a restart", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("two nodes", () => {
+  it("deliver each event once, whichever node logged it: only the lease holder delivers", async () => {
+    const redis = await startRedis();
+    const store = openSqliteStore(":memory:");
+    const a = await startMiddle({ store, cluster: { redisUrl: redis.url, nodeId: "node-a" } });
+    const b = await startMiddle({ store, fake: a.fake, cluster: { redisUrl: redis.url, nodeId: "node-b" } });
+    try {
+      const channel = unique("two");
+      const alice = await a.login(unique("alice"), "Alice");
+      const bob = await b.login(unique("bob"), "Bob");
+      await alice.ok("chat.join", { channel });
+      await bob.ok("chat.join", { channel });
+      const path = `/${unique("nodes")}`;
+      // Made on one node, delivered by whichever holds the lease.
+      const sub = await subscribe(b, path, { channels: [channel], events: ["channel.message"] });
+      const said: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const who = i % 2 === 0 ? alice : bob;
+        said.push(bodyOf(await who.say(channel, `n${i}`)) ?? "");
+      }
+      await receiver.until(() => hasBody(path, "n5"), "n5");
+      await a.settle();
+      await b.settle();
+      expect(receiver.of(path).map((r) => bodyOf(eventOf(r)))).toEqual(said);
+      await b.services.subscriptions.remove(sub.id);
+    } finally {
+      await b.stop();
+      await a.stop();
+      await store.close();
+      await redis.stop();
+    }
+  }, 30_000);
 });
