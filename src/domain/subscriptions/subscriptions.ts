@@ -320,11 +320,13 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   };
 
   const refresh = async () => {
+    // Known before the read: one made here while it runs is not missing from it.
+    const known = [...subs.keys()];
     const rows = await store.subscriptions();
     const ids = new Set(rows.map((row) => row.id));
     for (const row of rows) if (!removed.has(row.id)) subs.set(row.id, row);
     // Removed on another node.
-    for (const id of [...subs.keys()]) if (!ids.has(id)) forget(id);
+    for (const id of known) if (!ids.has(id)) forget(id);
   };
 
   /** Everything left to deliver, whoever logged it and whenever: after a restart, or a lost wake-up. */
