@@ -10,8 +10,18 @@ export const SUBSCRIBABLE_EVENT_TYPES = [
   "channel.reaction",
 ] as const satisfies readonly ChatEventType[];
 
-/** An http(s) URL: a subscriber is POSTed to, nothing else is reached. */
-const subscriberUrl = z.url({ protocol: /^https?$/, message: "an http:// or https:// URL" }).max(2048);
+/**
+ * An http(s) URL: a subscriber is POSTed to, nothing else is reached. Without user and password in
+ * it (fetch refuses those: such a subscription could never be delivered to).
+ */
+const subscriberUrl = z
+  .url({ protocol: /^https?$/, message: "an http:// or https:// URL" })
+  .max(2048)
+  .refine((url) => {
+    // Not a URL at all is said by the check before.
+    const parsed = URL.parse(url);
+    return parsed === null || (parsed.username === "" && parsed.password === "");
+  }, "no user or password in the URL");
 
 export const subscriptionRequestSchema = z.object({
   url: subscriberUrl,

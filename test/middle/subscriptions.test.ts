@@ -203,6 +203,7 @@ describe("deliveries", () => {
       [{ url: "ftp://example.org/x" }, ["url"]],
       [{ url: "javascript:alert(1)" }, ["url"]],
       [{ url: "not a url" }, ["url"]],
+      [{ url: "https://user:password@example.org/x" }, ["url"]],
       [{ url: "http://example.org/", channels: ["no spaces"] }, ["channels.0"]],
       [{ url: "http://example.org/", events: ["channel.typing"] }, ["events.0"]],
       [{ url: "http://example.org/", channels: [] }, ["channels"]],
