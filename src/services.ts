@@ -160,6 +160,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     client: deps.subscriber ?? createSubscriberClient(),
     settings: config.subscriptions,
     nodeId: bus.nodeId,
+    changed: () => bus.notify({ kind: "subscriptions-changed" }),
     log: logger("Subscriptions"),
   });
   // Every newly logged event, from this node or another, in event_id order per channel: pushed to
@@ -237,6 +238,9 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         return;
       case "inbox-recorded":
         return; // the Matrix side listens for it
+      case "subscriptions-changed":
+        subscriptions.changedElsewhere();
+        return;
     }
   });
   const membership = createMembership({

@@ -336,20 +336,29 @@ describe("a restart", () => {
 });
 
 describe("two nodes", () => {
-  it("deliver each event once, whichever node logged it: only the lease holder delivers", async () => {
+  it("deliver each event once, whichever node logged it; a subscription made or removed on the other node counts at once", async () => {
     const redis = await startRedis();
     const store = openSqliteStore(":memory:");
-    const a = await startMiddle({ store, cluster: { redisUrl: redis.url, nodeId: "node-a" } });
-    const b = await startMiddle({ store, fake: a.fake, cluster: { redisUrl: redis.url, nodeId: "node-b" } });
+    // No scan and no timeout strikes during the test: only the nodes' notices spread changes.
+    const subscriptions = { scan_interval_ms: 600_000, timeout_ms: 60_000 };
+    const a = await startMiddle({ store, subscriptions, cluster: { redisUrl: redis.url, nodeId: "node-a" } });
+    const b = await startMiddle({
+      store,
+      subscriptions,
+      fake: a.fake,
+      cluster: { redisUrl: redis.url, nodeId: "node-b" },
+    });
     try {
       const channel = unique("two");
       const alice = await a.login(unique("alice"), "Alice");
       const bob = await b.login(unique("bob"), "Bob");
       await alice.ok("chat.join", { channel });
       await bob.ok("chat.join", { channel });
-      const path = `/${unique("nodes")}`;
-      // Made on one node, delivered by whichever holds the lease.
+      const [path, hanging] = [`/${unique("nodes")}`, `/${unique("hang")}`];
+      receiver.answer(hanging, () => "hang");
+      // Made on node B; node A, which started first, holds the lease and delivers.
       const sub = await subscribe(b, path, { channels: [channel], events: ["channel.message"] });
+      const gone = await subscribe(b, hanging, { channels: [channel] });
       const said: string[] = [];
       for (let i = 0; i < 6; i++) {
         const who = i % 2 === 0 ? alice : bob;
@@ -359,6 +368,13 @@ describe("two nodes", () => {
       await a.settle();
       await b.settle();
       expect(receiver.of(path).map((r) => bodyOf(eventOf(r)))).toEqual(said);
+
+      await receiver.until(() => receiver.of(hanging).length === 1, "the hanging delivery");
+      expect(await b.services.subscriptions.remove(gone.id)).toBe(true);
+      await receiver.until(() => receiver.of(hanging)[0]?.abandoned === true, "the delivery abandoned");
+      await alice.say(channel, "after");
+      await receiver.until(() => hasBody(path, "after"), "after");
+      expect(receiver.of(hanging)).toHaveLength(1);
       await b.services.subscriptions.remove(sub.id);
     } finally {
       await b.stop();

@@ -52,6 +52,8 @@ export interface Subscriptions {
   stop(): Promise<void>;
   /** A new event was logged in the channel (on any node): deliver it soon. */
   wake(channelId: number): void;
+  /** Another node made or removed a subscription: read them again (if this node delivers). */
+  changedElsewhere(): void;
 }
 
 export interface SubscriptionSettings {
@@ -69,6 +71,8 @@ export interface SubscriptionsDeps {
   readonly settings: SubscriptionSettings;
   /** This node, as the lease holder. */
   readonly nodeId: string;
+  /** Tells the other nodes a subscription was made or removed here (the deliverer may be one). */
+  readonly changed?: () => void;
   readonly log: Logger;
 }
 
@@ -382,6 +386,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       };
       await store.createSubscription(row);
       subs.set(row.id, row);
+      deps.changed?.();
       return { ...view(row), secret: row.secret };
     },
     list: async () => (await store.subscriptions()).map(view),
@@ -389,7 +394,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       // Stopped here first: from now on nothing is posted for it, and what is in flight is abandoned.
       forget(id);
       try {
-        return await store.removeSubscription(id);
+        const gone = await store.removeSubscription(id);
+        if (gone) deps.changed?.();
+        return gone;
       } catch (error) {
         // Still there: the next scan finds it again.
         removed.delete(id);
@@ -429,6 +436,11 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
             log.warn("the event subscriptions' lease was not released (it runs out)", error),
           );
       }
+    },
+    changedElsewhere() {
+      if (stopped || !leader) return;
+      // A removal abandons its deliveries in flight here; a new one is delivered from now on.
+      scan().catch((error: unknown) => log.warn("reading the event subscriptions again failed", error));
     },
     wake(channelId) {
       if (stopped || !leader) return;
