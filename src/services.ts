@@ -41,15 +41,18 @@ import type { MatrixPort } from "./domain/ports/matrix.ts";
 import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
 import type { SharedState } from "./domain/ports/shared-state.ts";
 import type { Store } from "./domain/ports/store.ts";
+import type { SubscriberClient } from "./domain/ports/subscriber.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState } from "./domain/read-state.ts";
 import { endSubscriptionsOfRemoved } from "./domain/removals.ts";
+import { createSubscriptions, type Subscriptions } from "./domain/subscriptions/subscriptions.ts";
 import { createTyping } from "./domain/typing.ts";
 import { createUsers } from "./domain/users.ts";
 import { createWithdrawal } from "./domain/withdrawal.ts";
 import { createLocalBus } from "./fanout/local-bus.ts";
 import type { Services } from "./handlers/context.ts";
 import type { Logger } from "./logging.ts";
+import { createSubscriberClient } from "./outgoing/subscriber-client.ts";
 import { createMemorySharedState } from "./shared-state/memory.ts";
 
 export interface ServiceDeps {
@@ -70,6 +73,8 @@ export interface ServiceDeps {
   /** How clients reach this server over HTTP (webhook URLs); read on each use. */
   readonly publicUrl?: () => string;
   readonly logger: (module: string) => Logger;
+  /** How event subscriptions' deliveries are POSTed; by default with fetch. */
+  readonly subscriber?: SubscriberClient;
 }
 
 /** What handlers reach (src/handlers/context.ts), and what the Matrix side feeds. */
@@ -82,6 +87,8 @@ export interface ParleyServices extends Services {
   readonly apiKeys: ApiKeys;
   readonly platformChannels: PlatformChannels;
   readonly integrationPosts: IntegrationPosts;
+  /** Event subscriptions (outgoing webhooks) and their delivery. */
+  readonly subscriptions: Subscriptions;
   /** Timers of the domain: seen-time writes, timeout ends, member-event batches, the outbox. */
   readonly background: { start(): Promise<void>; stop(): Promise<void> };
 }
@@ -158,13 +165,23 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     // A removal ends the removed user's subscriptions once they have been told.
     afterPush: endSubscriptionsOfRemoved(fanout),
   });
+  const subscriptions = createSubscriptions({
+    store,
+    client: deps.subscriber ?? createSubscriberClient(),
+    settings: config.subscriptions,
+    nodeId: bus.nodeId,
+    changed: () => bus.notify({ kind: "subscriptions-changed" }),
+    log: logger("Subscriptions"),
+  });
   // Every newly logged event, from this node or another, in event_id order per channel: pushed to
-  // this node's subscribers, counted unread for its users, and a removal ends their subscriptions.
+  // this node's subscribers, counted unread for its users, and a removal ends their subscriptions;
+  // event subscriptions are woken (if this node delivers them).
   const stream = createEventStream({
     store,
     deliver: (channel, event) => {
       pusher.publish(channel, event);
       readState.onLogged(channel, event);
+      subscriptions.wake(channel.id);
     },
     log: logger("EventStream"),
   });
@@ -231,6 +248,9 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         return;
       case "inbox-recorded":
         return; // the Matrix side listens for it
+      case "subscriptions-changed":
+        subscriptions.changedElsewhere();
+        return;
     }
   });
   const membership = createMembership({
@@ -368,13 +388,16 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     apiKeys: createApiKeys(store, naming),
     platformChannels,
     integrationPosts,
+    subscriptions,
     background: {
       async start() {
         activity.start();
         await moderation.resume();
         await outbox.start();
+        await subscriptions.start();
       },
       async stop() {
+        await subscriptions.stop();
         await outbox.stop();
         await pusher.flushAll();
         moderation.stop();

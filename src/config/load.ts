@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RateRule, UserAndAddressRule } from "../domain/ports/rate-limit.ts";
+import type { SubscriptionSettings } from "../domain/subscriptions/subscriptions.ts";
 import { configSchema } from "./schema.ts";
 
 export interface Limits {
@@ -62,6 +63,7 @@ export interface Config {
   readonly cluster: { readonly redisUrl: string | undefined; readonly nodeId: string };
   readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
   readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
+  readonly subscriptions: SubscriptionSettings;
   readonly media: {
     readonly maxUploadBytes: number;
     readonly allowedTypes: readonly string[];
@@ -177,6 +179,14 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       memberBatchWindowMs: c.chat.member_batch_window_ms,
     },
     outbox: { concurrency: c.outbox.concurrency, retryDelaysMs: c.outbox.retry_delays_ms },
+    subscriptions: {
+      concurrency: c.subscriptions.concurrency,
+      timeoutMs: c.subscriptions.timeout_ms,
+      retryFirstDelayMs: c.subscriptions.retry_first_delay_ms,
+      retryMaxDelayMs: c.subscriptions.retry_max_delay_ms,
+      giveUpAfterHours: c.subscriptions.give_up_after_hours,
+      scanIntervalMs: c.subscriptions.scan_interval_ms,
+    },
     log: c.log,
   });
 }

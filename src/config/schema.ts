@@ -177,6 +177,27 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    subscriptions: z
+      .object({
+        /** Deliveries in flight at once, over all subscriptions (each channel has one at most). */
+        concurrency: z.number().int().min(1).max(256).default(16),
+        /** A subscriber that has not answered by then has failed this attempt. */
+        timeout_ms: z.number().int().min(50).max(120_000).default(10_000),
+        /** The wait after a delivery's first failure; it doubles with each further one. */
+        retry_first_delay_ms: z.number().int().min(10).max(3_600_000).default(1_000),
+        /** The longest wait between two attempts. */
+        retry_max_delay_ms: z.number().int().min(10).max(86_400_000).default(3_600_000),
+        /** An event failing this long is given up on (logged) and the next one goes. */
+        give_up_after_hours: z
+          .number()
+          .min(24)
+          .max(24 * 365)
+          .default(72),
+        /** How often the store is searched for what is left to deliver (after a restart, a retry). */
+        scan_interval_ms: z.number().int().min(10).max(600_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
     media: z
       .object({
         /** The largest file a native user may upload. */

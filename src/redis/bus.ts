@@ -20,6 +20,7 @@ const noticeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("ignores-changed"), userId: z.string().transform(asUserId) }),
   z.object({ kind: z.literal("inbox-recorded") }),
   z.object({ kind: z.literal("outbox-queued"), channelId: z.number().int() }),
+  z.object({ kind: z.literal("subscriptions-changed") }),
 ]);
 const frameSchema = z.array(z.unknown());
 const messageSchema = z.discriminatedUnion("kind", [

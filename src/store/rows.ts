@@ -16,6 +16,8 @@ import type {
   RequiredClaim,
   SettingsPatch,
   StoredEvent,
+  SubscriptionCursor,
+  SubscriptionRow,
   TimeoutRow,
   WebhookRow,
 } from "../domain/ports/store.ts";
@@ -355,3 +357,55 @@ export const containsPattern = (text: string): string => `%${text.replace(/[\\%_
  */
 export const DIRECTORY_WHERE = `c.closed_at IS NULL AND c.name NOT LIKE 'dm.%' AND c.name NOT LIKE 'mods.%'
   AND c.name NOT LIKE '%.mods'`;
+export interface SubscriptionRecord {
+  id: string;
+  url: string;
+  secret: string;
+  channels: string | null;
+  events: string | null;
+  created_at: number;
+  created_by: string;
+}
+export const SUBSCRIPTION_COLUMNS = "s.id, s.url, s.secret, s.channels, s.events, s.created_at, s.created_by";
+const list = (text: string | null): string[] | null => (text === null ? null : (json(text) as string[]));
+export const toSubscription = (r: SubscriptionRecord): SubscriptionRow => ({
+  id: r.id,
+  url: r.url,
+  secret: r.secret,
+  channels: list(r.channels),
+  events: list(r.events),
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+});
+/** A new subscription's column values, in the order of both adapters' INSERT. */
+export const subscriptionValues = (s: SubscriptionRow) =>
+  [
+    s.id,
+    s.url,
+    s.secret,
+    s.channels === null ? null : JSON.stringify(s.channels),
+    s.events === null ? null : JSON.stringify(s.events),
+    s.createdAt,
+    s.createdBy,
+  ] as const;
+
+export interface SubscriptionCursorRecord extends SubscriptionRecord {
+  seq: number;
+  attempts: number;
+  next_attempt_at: number;
+  first_failure_at: number | null;
+  last_error: string | null;
+}
+/** A subscription and its cursor in one channel; a missing cursor row reads as seq 0, no failures. */
+export const SUBSCRIPTION_CURSOR_COLUMNS = `${SUBSCRIPTION_COLUMNS}, COALESCE(k.seq, 0) AS seq,
+  COALESCE(k.attempts, 0) AS attempts, COALESCE(k.next_attempt_at, 0) AS next_attempt_at,
+  k.first_failure_at, k.last_error`;
+export const toSubscriptionCursor = (r: SubscriptionCursorRecord, channelId: number): SubscriptionCursor => ({
+  subscription: toSubscription(r),
+  channelId,
+  seq: r.seq,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  firstFailureAt: r.first_failure_at,
+  lastError: r.last_error,
+});

@@ -55,6 +55,8 @@ export interface MiddleOptions {
   readonly chat?: Record<string, unknown>;
   readonly gateway?: Record<string, unknown>;
   readonly media?: Record<string, unknown>;
+  /** Event subscriptions' settings, over quick test ones. */
+  readonly subscriptions?: Record<string, unknown>;
   /** Another node of the same installation: shares the store and the fake homeserver given. */
   readonly store?: Store;
   readonly fake?: FakeMatrix;
@@ -76,6 +78,13 @@ export async function startMiddle(options: MiddleOptions = {}): Promise<Middle> 
       ...(options.media ? { media: options.media } : {}),
       // Retries soon: tests wait for what a homeserver coming back would see.
       outbox: { retry_delays_ms: [50, 100, 200] },
+      subscriptions: {
+        timeout_ms: 300,
+        retry_first_delay_ms: 20,
+        retry_max_delay_ms: 200,
+        scan_interval_ms: 100,
+        ...options.subscriptions,
+      },
     },
     process.cwd(),
   );

@@ -16,7 +16,9 @@ export type ClusterNotice =
   /** Transactions from the homeserver were written to the inbox. */
   | { readonly kind: "inbox-recorded" }
   /** A channel's outbox has new entries. */
-  | { readonly kind: "outbox-queued"; readonly channelId: number };
+  | { readonly kind: "outbox-queued"; readonly channelId: number }
+  /** An event subscription was made or removed: the delivering node reads them again. */
+  | { readonly kind: "subscriptions-changed" };
 
 export interface ClusterBus {
   /** This node's id (unique while it runs). */

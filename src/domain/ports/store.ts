@@ -443,6 +443,65 @@ export interface IntegrationStore {
   directory(query: DirectoryQuery): ChannelRow[];
 }
 
+/** An event subscription: where matching logged events are POSTed, signed with its secret. */
+export interface SubscriptionRow {
+  /** A UUID. */
+  readonly id: string;
+  readonly url: string;
+  readonly secret: string;
+  /** The channels (by name) it follows; null: every channel. */
+  readonly channels: readonly string[] | null;
+  /** The event types (`channel.message`...) it wants; null: every type. */
+  readonly events: readonly string[] | null;
+  readonly createdAt: number;
+  /** Who made it (an API key's id, say). */
+  readonly createdBy: string;
+}
+
+/** Where a subscription stands in one channel. */
+export interface SubscriptionCursor {
+  readonly subscription: SubscriptionRow;
+  readonly channelId: number;
+  /** The last event it passed (delivered, filtered out or given up on); 0 before the first. */
+  readonly seq: number;
+  /** Failed attempts at the next event, when the next attempt may be made, since when it fails. */
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly firstFailureAt: number | null;
+  readonly lastError: string | null;
+}
+
+export interface SubscriptionFailure {
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly firstFailureAt: number;
+  readonly lastError: string;
+}
+
+/** Event subscriptions, and how far each got in each channel (src/domain/subscriptions/). */
+export interface SubscriptionStore {
+  /**
+   * Inserts it with a cursor at the newest event of every existing channel it follows: it gets
+   * what is logged from now on (a channel made later, from its first event).
+   */
+  createSubscription(row: SubscriptionRow): void;
+  /** Every subscription, oldest first. */
+  subscriptions(): SubscriptionRow[];
+  /** Removes it and its cursors; false when there was none. */
+  removeSubscription(id: string): boolean;
+  /** Its cursor in the channel (seq 0 and no failures when it has none yet); undefined once removed. */
+  subscriptionCursor(id: string, channelId: number): SubscriptionCursor | undefined;
+  /** The channels where a subscription has events beyond its cursor, with when they may be tried. */
+  subscriptionBacklog(): Array<{ subscriptionId: string; channelId: number; nextAttemptAt: number }>;
+  /**
+   * Moves the cursor from `from` on to `to` and clears the failures; false when it is not at `from`
+   * any more (someone else moved it) or the subscription is gone.
+   */
+  advanceSubscriptionCursor(id: string, channelId: number, from: number, to: number): boolean;
+  /** Records a failed attempt at the event after `at`; false when the cursor is not at `at` (or gone). */
+  recordSubscriptionFailure(id: string, channelId: number, at: number, failure: SubscriptionFailure): boolean;
+}
+
 /** Every query of every concern, as an adapter writes them. */
 export interface StoreQueries
   extends ChannelStore,
@@ -456,7 +515,8 @@ export interface StoreQueries
     InboxStore,
     OutboxStore,
     ModerationStore,
-    DirectStore {}
+    DirectStore,
+    SubscriptionStore {}
 
 /** The same methods, answering with promises. */
 export type Async<T> = {

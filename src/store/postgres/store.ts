@@ -15,6 +15,7 @@ import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
+import { subscriptionQueries } from "./subscriptions.ts";
 import { PgTransactions } from "./transactions.ts";
 import { userQueries } from "./users.ts";
 
@@ -68,6 +69,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       ...directQueries(db),
       ...leaseQueries(db),
       ...integrationQueries(db),
+      ...subscriptionQueries(db),
     };
     return {
       ...queries,

@@ -16,6 +16,7 @@ import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
+import { subscriptionQueries } from "./subscriptions.ts";
 import { SqliteTransactions } from "./transactions.ts";
 import { userQueries } from "./users.ts";
 
@@ -41,6 +42,7 @@ export function openSqliteStore(path: string): Store {
     ...directQueries(db),
     ...leaseQueries(db),
     ...integrationQueries(db),
+    ...subscriptionQueries(db),
   };
   const transactions = new SqliteTransactions(db, (error) =>
     createLogger("Store").error("an after-commit hook failed", error),
