@@ -10,6 +10,7 @@ import type { Admin } from "../domain/moderation/admin.ts";
 import type { Moderation } from "../domain/moderation/moderation.ts";
 import type { Naming } from "../domain/naming.ts";
 import type { FanOut } from "../domain/ports/fanout.ts";
+import type { Subscriptions } from "../domain/subscriptions/subscriptions.ts";
 import type { Users } from "../domain/users.ts";
 
 export interface ApiServices {
@@ -25,4 +26,5 @@ export interface ApiServices {
   readonly users: Users;
   readonly fanout: FanOut;
   readonly naming: Naming;
+  readonly subscriptions: Subscriptions;
 }

@@ -2,6 +2,7 @@
 // an ordinary Matrix user alike, a webhook's posts, channels made, changed and closed as Matrix
 // sees them, moderation of a Matrix user, revoked keys and deleted hooks refused, scopes, bad bodies.
 import { spawnSync } from "node:child_process";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { type Api, apiClient } from "../support/api.ts";
 import { TestClient } from "../support/client.ts";
 import { MatrixUser } from "../support/matrix-user.ts";
 import { startTestParley, type TestParley, unique } from "../support/parley.ts";
+import { Receiver } from "../support/receiver.ts";
 
 let parley: TestParley;
 let carol: MatrixUser;
@@ -55,9 +57,9 @@ beforeAll(async () => {
       store: { sqlite_path: config.store.sqlitePath },
     }),
   );
-  admin = apiClient(parley.httpUrl(), createKey("Platform", "admin").key);
-  poster = apiClient(parley.httpUrl(), createKey("Announcer", "post").key);
-  reader = apiClient(parley.httpUrl(), createKey("Dashboard", "read").key);
+  admin = apiClient(() => parley.httpUrl(), createKey("Platform", "admin").key);
+  poster = apiClient(() => parley.httpUrl(), createKey("Announcer", "post").key);
+  reader = apiClient(() => parley.httpUrl(), createKey("Dashboard", "read").key);
   carol = await MatrixUser.register(env.homeserverUrl, unique("carol"), "Carol from Element");
 });
 afterAll(async () => {
@@ -133,7 +135,7 @@ describe("posting from the platform's backend", () => {
       name: "Track bot",
     });
     expect(made.status).toBe(201);
-    const hook = apiClient(parley.httpUrl(), undefined);
+    const hook = apiClient(() => parley.httpUrl(), undefined);
     const path = new URL(made.body.url).pathname;
     const posted = await hook<{ ok: boolean; event_id: number }>("POST", path, {
       text: "Now playing: Around the World",
@@ -185,10 +187,71 @@ describe("channels and moderation as Matrix sees them", () => {
   });
 });
 
+describe("event subscriptions", () => {
+  it("a subscriber gets signed events in order, at least once, across a Parley restart", async () => {
+    const receiver = await Receiver.start();
+    try {
+      const channel = unique("subs");
+      await admin("PUT", `/api/v1/channels/${channel}`, {});
+      const made = await admin<{ id: string; secret: string }>("POST", "/api/v1/subscriptions", {
+        url: receiver.url("/events"),
+        channels: [channel],
+        events: ["channel.message"],
+      });
+      expect(made.status).toBe(201);
+      const post = (body: string) =>
+        poster("POST", `/api/v1/channels/${channel}/messages`, { content: { type: "text", body } });
+      const bodies = () => {
+        const seen = new Map<string, string>();
+        for (const r of receiver.of("/events")) {
+          seen.set(String(r.body.id), String((r.body.event as { content: { body: string } }).content.body));
+        }
+        return [...seen.values()];
+      };
+      await post("one");
+      await receiver.until(() => bodies().length === 1, "the first delivery");
+      const [first] = receiver.of("/events");
+      // What a receiver checks, in three lines of node:crypto.
+      const given = Buffer.from(String(first?.headers["x-parley-signature"] ?? ""));
+      const expected = Buffer.from(
+        `sha256=${createHmac("sha256", made.body.secret)
+          .update(first?.raw ?? "")
+          .digest("hex")}`,
+      );
+      expect(given.length === expected.length && timingSafeEqual(given, expected)).toBe(true);
+      expect(first?.headers["x-parley-delivery"]).toBe(first?.body.id);
+      expect(first?.body.subscription).toBe(made.body.id);
+
+      // The receiver goes away; two more events are logged; Parley restarts; the receiver comes back.
+      await receiver.down();
+      await post("two");
+      await post("three");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await parley.restart();
+      await receiver.up();
+      await receiver.until(() => bodies().length === 3, "the events logged while it was away", 40_000);
+      expect(bodies()).toEqual(["one", "two", "three"]);
+
+      const listed = await admin<{ results: Array<{ id: string; secret?: string }> }>(
+        "GET",
+        "/api/v1/subscriptions",
+      );
+      expect(listed.body.results.find((s) => s.id === made.body.id)).toMatchObject({ channels: [channel] });
+      expect(listed.body.results.every((s) => s.secret === undefined)).toBe(true);
+      expect((await admin("DELETE", `/api/v1/subscriptions/${made.body.id}`)).status).toBe(200);
+      expect((await admin("DELETE", `/api/v1/subscriptions/${made.body.id}`)).status).toBe(404);
+      const bad = await admin("POST", "/api/v1/subscriptions", { url: "ftp://example.org/x" });
+      expect(bad.body).toMatchObject({ code: "protocol.invalid_payload", fields: ["body.url"] });
+    } finally {
+      await receiver.down().catch(() => undefined);
+    }
+  }, 90_000);
+});
+
 describe("refusals", () => {
   it("revoked keys, scopes and bad bodies are refused and change nothing", async () => {
     const temp = createKey("Temp", "post");
-    const api = apiClient(parley.httpUrl(), temp.key);
+    const api = apiClient(() => parley.httpUrl(), temp.key);
     const channel = unique("refuse");
     await admin("PUT", `/api/v1/channels/${channel}`, {});
     expect(

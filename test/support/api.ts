@@ -12,10 +12,14 @@ export type Api = <T = Record<string, unknown>>(
   headers?: Record<string, string>,
 ) => Promise<ApiReply<T>>;
 
-/** Calls `<httpUrl><path>` with `Authorization: Bearer <key>` (none when key is undefined). */
-export function apiClient(httpUrl: string, key: string | undefined): Api {
+/**
+ * Calls `<httpUrl><path>` with `Authorization: Bearer <key>` (none when key is undefined); a
+ * function is read on each call (the port of a restarted Parley).
+ */
+export function apiClient(httpUrl: string | (() => string), key: string | undefined): Api {
   return async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${httpUrl}${path}`, {
+    const base = typeof httpUrl === "function" ? httpUrl() : httpUrl;
+    const response = await fetch(`${base}${path}`, {
       method,
       headers: {
         ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),

@@ -62,6 +62,9 @@ describe("the OpenAPI document", () => {
       "POST /api/v1/channels/{channel}/webhooks",
       "GET /api/v1/channels/{channel}/webhooks",
       "DELETE /api/v1/channels/{channel}/webhooks/{id}",
+      "POST /api/v1/subscriptions",
+      "GET /api/v1/subscriptions",
+      "DELETE /api/v1/subscriptions/{id}",
     ]) {
       expect(listed).toContain(required);
     }

@@ -2,6 +2,7 @@
 import type { ApiOperation } from "../define.ts";
 import { channelOperations } from "./channels.ts";
 import { messageOperations } from "./messages.ts";
+import { subscriptionOperations } from "./subscriptions.ts";
 import { userOperations } from "./users.ts";
 import { webhookOperations } from "./webhooks.ts";
 
@@ -10,4 +11,5 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   ...messageOperations,
   ...userOperations,
   ...webhookOperations,
+  ...subscriptionOperations,
 ];
