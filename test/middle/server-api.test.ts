@@ -178,6 +178,18 @@ describe("messages", () => {
     expect(m.fake.calls.filter((c) => c.method === "sendMessage")).not.toHaveLength(0);
   });
 
+  it("an invite-only channel takes a post key's posts only once its integration was added", async () => {
+    const name = unique("private");
+    await admin("PUT", `/api/v1/channels/${name}`, { public: false });
+    const message = { content: { type: "text", body: "psst" } };
+    expect((await poster("POST", `/api/v1/channels/${name}/messages`, message)).status).toBe(404);
+    const keys = await m.services.apiKeys.list();
+    const announcer = keys.find((key) => key.name === "Announcer");
+    const added = await admin("PUT", `/api/v1/channels/${name}/members/api-${announcer?.id}`);
+    expect(added.status).toBe(200);
+    expect((await poster("POST", `/api/v1/channels/${name}/messages`, message)).status).toBe(201);
+  });
+
   it("posts as a native user only with an admin key", async () => {
     const name = unique("as");
     await admin("PUT", `/api/v1/channels/${name}`, {});

@@ -27,7 +27,8 @@ export const messageOperations = [
       "Posted as the key's integration user (display name = the key's name; it joins the channel on its " +
       "first post), or with an admin key `as` a native user. The same path as a native `chat.send`: same " +
       "checks, same log, pushed to native clients at once and mirrored to Matrix through the outbox. " +
-      "A retry with the same `txn_id` returns the first post's event.",
+      "A retry with the same `txn_id` returns the first post's event. Keys below admin post to public " +
+      "channels and to those their integration was added to.",
     tag: "messages",
     scope: "post",
     params: channelParams,
@@ -36,7 +37,8 @@ export const messageOperations = [
     responses: { 201: { description: "Posted", schema: eventAnswer } },
     async handle({ params, body, caller, services }) {
       const { actor } = callerOf(caller);
-      await services.platformChannels.open(params.channel);
+      // Where it may read: an invite-only channel takes posts only from admin keys and members.
+      await readableChannel(services, caller, params.channel);
       const request = {
         channel: params.channel,
         event_type: "channel.message",
