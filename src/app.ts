@@ -9,7 +9,7 @@ import { apiRoutes } from "./api/router.ts";
 import type { Config } from "./config/load.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createNaming } from "./domain/naming.ts";
-import { type RateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
+import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
 import { createSingleNodeFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
 import { clientAddress, type Gateway, startGateway } from "./gateway/server.ts";
@@ -46,6 +46,8 @@ export function startClientGateway(
   services: ParleyServices,
   limiter: RateLimiter,
   logger: (module: string) => Logger,
+  /** What one API key may do in the whole installation; by default this node's buckets. */
+  sharedLimiter: SharedRateLimiter = sharedFrom(limiter),
 ): Promise<Gateway> {
   const router = createRouter(
     services,
@@ -73,7 +75,7 @@ export function startClientGateway(
         apiRoutes({
           services,
           operations: API_OPERATIONS,
-          rate: { limiter: sharedFrom(limiter), rule: config.limits.apiRequests },
+          rate: { limiter: sharedLimiter, rule: config.limits.apiRequests },
           version: VERSION,
         }),
         ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
@@ -149,7 +151,7 @@ export async function startParley(config: Config, registration?: Registration): 
     undo.push(() => services.background.stop());
 
     // 3. The gateway.
-    const gateway = await startClientGateway(config, services, limiter, createLogger);
+    const gateway = await startClientGateway(config, services, limiter, createLogger, cluster?.sharedLimiter);
     undo.push(() => gateway.close());
     if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;
 
