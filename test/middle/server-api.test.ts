@@ -273,6 +273,14 @@ describe("webhooks", () => {
     expect(event.content).toEqual({ type: "notice", body: "Now playing: Daft Punk" });
     expect((await m.services.users.native(event.sender as never))?.displayName).toBe("Track bot");
     expect((await hook("POST", path, { nothing: true })).status).toBe(400);
+    // `username` renames the hook's user; `body` stands in for `text`; m.text posts text.
+    const renamed = nextPush(owner, "chat.event", isMessage);
+    expect(
+      (await hook("POST", path, { body: "deployed", msgtype: "m.text", username: "Deploy bot" })).status,
+    ).toBe(200);
+    const second = (await renamed) as { sender: string; content: { type: string; body: string } };
+    expect(second.content).toEqual({ type: "text", body: "deployed" });
+    expect((await m.services.users.native(second.sender as never))?.displayName).toBe("Deploy bot");
     const stranger = await m.login(unique("stranger"), "Stranger");
     await stranger.ok("chat.join", { channel: name });
     expect(await stranger.errorCode("chat.webhook.create", { channel: name, name: "x" })).toBe("chat.denied");
