@@ -35,14 +35,51 @@ function baseContent(message: OutgoingMessage, media: MediaUrls): Content {
   return { msgtype: "m.text", body: [content.body, ...lines].filter(Boolean).join("\n") };
 }
 
+const escapeHtml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+
+/**
+ * The body as HTML with each mentioned user id as a pill (a matrix.to link, which clients draw
+ * with the member's current name); undefined when nobody is mentioned.
+ */
+export function formattedWithPills(body: string, mentions: readonly string[]): string | undefined {
+  if (mentions.length === 0) return undefined;
+  const ids = [...mentions].sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+  let html = "";
+  let last = 0;
+  for (const match of body.matchAll(pattern)) {
+    html += escapeHtml(body.slice(last, match.index));
+    html += `<a href="https://matrix.to/#/${encodeURIComponent(match[0])}">${escapeHtml(match[0])}</a>`;
+    last = match.index + match[0].length;
+  }
+  html += escapeHtml(body.slice(last));
+  return html.replace(/\n/g, "<br>");
+}
+
 export function buildMessageContent(message: OutgoingMessage, media: MediaUrls): Content {
   const content: Content = baseContent(message, media);
-  if (message.mentions.length > 0) content["m.mentions"] = { user_ids: [...message.mentions] };
+  // Always present, empty when nobody is mentioned: clients then skip keyword highlighting.
+  content["m.mentions"] = message.mentions.length > 0 ? { user_ids: [...message.mentions] } : {};
+  const html =
+    typeof content.body === "string" && content.msgtype !== undefined && message.content.type !== "files"
+      ? formattedWithPills(content.body, message.mentions)
+      : undefined;
+  if (html !== undefined) {
+    content.format = "org.matrix.custom.html";
+    content.formatted_body = html;
+  }
   if (message.replaces !== undefined) {
     // An edit: clients show m.new_content; the outer body is the fallback for those that cannot.
+    // Its own m.mentions is empty: an edit must not notify again those the original notified.
     return {
       msgtype: content.msgtype,
       body: `* ${String(content.body)}`,
+      ...(html !== undefined ? { format: "org.matrix.custom.html", formatted_body: `* ${html}` } : {}),
+      "m.mentions": {},
       "m.new_content": content,
       "m.relates_to": { rel_type: "m.replace", event_id: message.replaces },
     };

@@ -121,6 +121,9 @@ describe("replies and mentions", () => {
     const { channel, alice, roomId, aliceId } = await setUp("reply");
     const question = await alice.say(channel, "who is playing?");
     const onElement = await onMatrix(roomId, bodyIs("who is playing?"));
+    // No mention: an empty m.mentions, so Matrix keyword rules do not highlight it.
+    expect(onElement.event.content["m.mentions"]).toEqual({});
+    expect(onElement.event.content.formatted_body).toBeUndefined();
     await alice.say(channel, "answer me", { reply_to: question.event_id });
     const reply = await onMatrix(roomId, bodyIs("answer me"));
     expect(reply.event.content["m.relates_to"]).toEqual({
@@ -156,6 +159,11 @@ describe("replies and mentions", () => {
     await alice.say(channel, `thanks ${fixture.carol.userId}`);
     const mention = await onMatrix(roomId, bodyIs(`thanks ${fixture.carol.userId}`));
     expect(mention.event.content["m.mentions"]).toEqual({ user_ids: [fixture.carol.userId] });
+    // ... and a pill, as Element draws it.
+    expect(mention.event.content.format).toBe("org.matrix.custom.html");
+    expect(mention.event.content.formatted_body).toBe(
+      `thanks <a href="https://matrix.to/#/${encodeURIComponent(fixture.carol.userId)}">${fixture.carol.userId}</a>`,
+    );
   });
 });
 
