@@ -330,6 +330,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     settings,
     powerLevels,
     echoes: outbox,
+    fanout,
   });
 
   const integrationPosts = createIntegrationPosts({ store, users, membership, settings, messages, naming });

@@ -12,6 +12,9 @@ import type { ChannelRow, Store } from "./ports/store.ts";
 export interface ChannelState {
   readonly name: ChannelName;
   readonly topic: string | null;
+  /** The room's name and avatar (mxc) as Matrix users set them, or null. */
+  readonly room_name: string | null;
+  readonly avatar_url: string | null;
   readonly room_id: RoomId;
   readonly alias: string;
 }
@@ -149,6 +152,8 @@ export function createChannels(deps: ChannelsDeps): Channels {
     state: (channel) => ({
       name: channel.name,
       topic: channel.topic,
+      room_name: channel.roomName ?? null,
+      avatar_url: channel.avatarUrl ?? null,
       room_id: channel.roomId,
       alias: channel.alias,
     }),

@@ -11,7 +11,8 @@ import type { Settings } from "./moderation/settings.ts";
 import type { Naming } from "./naming.ts";
 import type { Notifications } from "./notifications.ts";
 import type { Outbox } from "./outbox.ts";
-import type { MemberRow, Store } from "./ports/store.ts";
+import type { FanOut } from "./ports/fanout.ts";
+import type { ChannelRow, MemberRow, Store } from "./ports/store.ts";
 import { reactionEntry } from "./reactions.ts";
 import {
   isShownMembership,
@@ -51,7 +52,17 @@ export interface InboundDeps {
   readonly powerLevels: PowerLevelChanges;
   /** Recognises the echoes of what the outbox posted: those are in the log already. */
   readonly echoes: Pick<Outbox, "acknowledgeEcho">;
+  /** Room profile changes (topic, name, avatar) are pushed to the channel's subscribers. */
+  readonly fanout: Pick<FanOut, "publish">;
 }
+
+/** What `chat.state` pushes and channel snapshots say of the room's profile. */
+export const roomProfile = (channel: ChannelRow) => ({
+  channel: channel.name,
+  topic: channel.topic,
+  room_name: channel.roomName ?? null,
+  avatar_url: channel.avatarUrl ?? null,
+});
 
 export function createInbound(deps: InboundDeps): Inbound {
   const {
@@ -66,6 +77,7 @@ export function createInbound(deps: InboundDeps): Inbound {
     settings,
     powerLevels,
     echoes,
+    fanout,
   } = deps;
   const profileOf = async (event: MemberEvent, known: MemberRow | undefined): Promise<Profile> => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
@@ -247,10 +259,23 @@ export function createInbound(deps: InboundDeps): Inbound {
           return reaction(input.event);
         case "redaction":
           return redaction(input.event);
-        case "topic": {
+        case "room_profile": {
           const channel = await store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");
-          await store.setTopic(channel.id, input.topic);
+          const { field, value } = input;
+          const now =
+            field === "topic" ? channel.topic : field === "name" ? channel.roomName : channel.avatarUrl;
+          if ((now ?? null) === value) return done;
+          if (field === "topic") await store.setTopic(channel.id, value);
+          else if (field === "name") await store.setRoomName(channel.id, value);
+          else await store.setRoomAvatar(channel.id, value);
+          const changed = await store.channelById(channel.id);
+          if (changed) {
+            // After the commit: a subscriber who reads the state then sees what the push says.
+            store.afterCommit(() =>
+              fanout.publish(channel.name, ["chat.state", { ...roomProfile(changed), by: input.sender }]),
+            );
+          }
           return done;
         }
         case "power_levels": {

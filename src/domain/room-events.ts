@@ -45,7 +45,14 @@ export type RoomEventInput =
   | { readonly kind: "redaction"; readonly event: RedactionEvent }
   | { readonly kind: "reaction"; readonly event: ReactionEvent }
   | { readonly kind: "power_levels"; readonly roomId: RoomId; readonly content: unknown }
-  | { readonly kind: "topic"; readonly roomId: RoomId; readonly topic: string | null }
+  | {
+      readonly kind: "room_profile";
+      readonly roomId: RoomId;
+      readonly sender: UserId;
+      /** m.room.topic, m.room.name or m.room.avatar (an mxc URI); null when cleared. */
+      readonly field: "topic" | "name" | "avatar";
+      readonly value: string | null;
+    }
   | { readonly kind: "alias"; readonly roomId: RoomId; readonly alias: string }
   | { readonly kind: "join_rule"; readonly roomId: RoomId; readonly joinRule: string };
 

@@ -92,10 +92,24 @@ export function parseRoomEvent(raw: unknown, media: MediaUrls): ParsedRoomEvent 
       return event.state_key === ""
         ? { kind: "power_levels", roomId, content: event.content }
         : skipped("odd power levels");
-    case "m.room.topic": {
-      const topic = event.content.topic;
-      if (event.state_key !== "") return skipped("odd topic");
-      return { kind: "topic", roomId, topic: typeof topic === "string" && topic !== "" ? topic : null };
+    case "m.room.topic":
+    case "m.room.name":
+    case "m.room.avatar": {
+      if (event.state_key !== "") return skipped(`odd ${event.type}`);
+      const key = event.type === "m.room.topic" ? "topic" : event.type === "m.room.name" ? "name" : "url";
+      const value = event.content[key];
+      const readable =
+        typeof value === "string" &&
+        value !== "" &&
+        value.length <= 4096 &&
+        (key !== "url" || value.startsWith("mxc://"));
+      return {
+        kind: "room_profile",
+        roomId,
+        sender: base.sender,
+        field: key === "url" ? "avatar" : key,
+        value: readable ? value : null,
+      };
     }
     case "m.room.canonical_alias": {
       const content = canonicalAliasContentSchema.safeParse(event.content);

@@ -47,9 +47,11 @@ export interface ChannelRecord {
   power_levels: string | null;
   topic: string | null;
   closed_at: number | null;
+  room_name: string | null;
+  avatar_url: string | null;
 }
 export const CHANNEL_COLUMNS =
-  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic, c.closed_at";
+  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic, c.closed_at, c.room_name, c.avatar_url";
 export const toChannel = (r: ChannelRecord): ChannelRow => ({
   id: r.id,
   name: asChannelName(r.name),
@@ -60,6 +62,8 @@ export const toChannel = (r: ChannelRecord): ChannelRow => ({
   powerLevels: r.power_levels === null ? null : json(r.power_levels),
   topic: r.topic,
   closedAt: r.closed_at,
+  roomName: r.room_name,
+  avatarUrl: r.avatar_url,
 });
 
 export interface MemberRecord {

@@ -46,7 +46,15 @@ const READ_ONLY = new Set([
 const VOLATILE = new Set(["inbox", "outbox", "meta", "registered_puppets", "sqlite_sequence", "leases"]);
 const VOLATILE_COLUMNS: Record<string, ReadonlySet<string>> = {
   members: new Set(["updated_at", "last_seen", "display_name", "avatar_url"]),
-  channels: new Set(["join_rule", "power_levels", "topic", "backfill_token", "backfill_done"]),
+  channels: new Set([
+    "join_rule",
+    "power_levels",
+    "topic",
+    "room_name",
+    "avatar_url",
+    "backfill_token",
+    "backfill_done",
+  ]),
   read_pointers: new Set(["updated_at"]),
   // Learnt when the outbox has mirrored a native event, whenever that is.
   events: new Set(["matrix_event_id"]),

@@ -23,6 +23,8 @@ export interface ChannelEvents extends Record<string, unknown> {
   typing: string[];
   moderation: Record<string, unknown>;
   settings: Record<string, unknown>;
+  /** The room's topic, name or avatar changed: all three as they are now, and who changed them. */
+  state: { topic: string | null; room_name: string | null; avatar_url: string | null; by: string };
   /** The server ended this subscription (a join policy changed). */
   unsubscribed: { reason: string };
   /**
@@ -73,7 +75,7 @@ export class Channel extends Emitter<ChannelEvents> {
     }
   }
 
-  notify<K extends "typing" | "moderation" | "settings" | "unsubscribed" | "sendFailed">(
+  notify<K extends "typing" | "moderation" | "settings" | "state" | "unsubscribed" | "sendFailed">(
     kind: K,
     value: ChannelEvents[K],
   ): void {

@@ -180,6 +180,9 @@ export interface ChannelSnapshot<I extends Ids = Ids> {
   readonly state: {
     readonly name: I["channel"];
     readonly topic: string | null;
+    /** The Matrix room's name and avatar (mxc://), as Matrix users set them; null when unset. */
+    readonly room_name: string | null;
+    readonly avatar_url: string | null;
     readonly room_id: string;
     readonly alias: string;
     readonly role: Role;

@@ -46,6 +46,14 @@ export function routePush(action: string, payload: unknown, target: PushTarget):
     case "chat.moderation":
       channel?.notify("moderation", body);
       return;
+    case "chat.state":
+      channel?.notify("state", {
+        topic: (body.topic ?? null) as string | null,
+        room_name: (body.room_name ?? null) as string | null,
+        avatar_url: (body.avatar_url ?? null) as string | null,
+        by: String(body.by ?? ""),
+      });
+      return;
     case "chat.settings":
       channel?.notify("settings", body);
       return;

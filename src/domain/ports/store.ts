@@ -20,6 +20,9 @@ export interface ChannelRow {
   readonly topic: string | null;
   /** When the server API closed it (no new members, history kept), or null. */
   readonly closedAt?: number | null | undefined;
+  /** The room's name (m.room.name) and avatar (m.room.avatar, an mxc URI), as Matrix users set them. */
+  readonly roomName?: string | null | undefined;
+  readonly avatarUrl?: string | null | undefined;
 }
 
 /** How far history before Parley's own log has been fetched from the homeserver. */
@@ -195,6 +198,8 @@ export interface ChannelStore {
   setJoinRule(channelId: number, joinRule: string): void;
   setPowerLevels(channelId: number, content: unknown): void;
   setTopic(channelId: number, topic: string | null): void;
+  setRoomName(channelId: number, name: string | null): void;
+  setRoomAvatar(channelId: number, avatarUrl: string | null): void;
 }
 
 /** Who is in which channel, with the profile they have there and when they were last active. */

@@ -21,6 +21,8 @@ const SQL = named("channels", {
   setJoinRule: "UPDATE channels SET join_rule = $1 WHERE id = $2",
   setPowerLevels: "UPDATE channels SET power_levels = $1 WHERE id = $2",
   setTopic: "UPDATE channels SET topic = $1 WHERE id = $2",
+  setRoomName: "UPDATE channels SET room_name = $1 WHERE id = $2",
+  setRoomAvatar: "UPDATE channels SET avatar_url = $1 WHERE id = $2",
   member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = $1 AND user_id = $2`,
   joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = $1 AND membership = 'join'
     ORDER BY updated_at, user_id COLLATE "C"`,
@@ -67,6 +69,12 @@ export function channelQueries(db: Db): Async<ChannelStore & MemberStore> {
     },
     async setTopic(channelId, topic) {
       await db.changes(SQL.setTopic, [topic, channelId]);
+    },
+    async setRoomName(channelId, name) {
+      await db.changes(SQL.setRoomName, [name, channelId]);
+    },
+    async setRoomAvatar(channelId, avatarUrl) {
+      await db.changes(SQL.setRoomAvatar, [avatarUrl, channelId]);
     },
     async setPowerLevels(channelId, content) {
       await db.changes(SQL.setPowerLevels, [JSON.stringify(content), channelId]);

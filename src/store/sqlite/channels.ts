@@ -22,6 +22,8 @@ const SQL = {
   setJoinRule: "UPDATE channels SET join_rule = ? WHERE id = ?",
   setPowerLevels: "UPDATE channels SET power_levels = ? WHERE id = ?",
   setTopic: "UPDATE channels SET topic = ? WHERE id = ?",
+  setRoomName: "UPDATE channels SET room_name = ? WHERE id = ?",
+  setRoomAvatar: "UPDATE channels SET avatar_url = ? WHERE id = ?",
   member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND user_id = ?`,
   joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND membership = 'join' ORDER BY updated_at, user_id`,
   joinedCount: "SELECT COUNT(*) AS n FROM members WHERE channel_id = ? AND membership = 'join'",
@@ -65,6 +67,12 @@ export function channelQueries(db: Database.Database): ChannelStore & MemberStor
     },
     setTopic(channelId, topic) {
       q.setTopic.run(topic, channelId);
+    },
+    setRoomName(channelId, name) {
+      q.setRoomName.run(name, channelId);
+    },
+    setRoomAvatar(channelId, avatarUrl) {
+      q.setRoomAvatar.run(avatarUrl, channelId);
     },
     setPowerLevels(channelId, content) {
       q.setPowerLevels.run(JSON.stringify(content), channelId);
