@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "start": {
       const { configureLogging, createLogger } = await import("./logging.ts");
-      configureLogging(config.log.level);
+      configureLogging(config.log.level, config.log.format);
       // The last line of defence: every path has its own error boundary, so reaching these is a
       // bug. It is logged (tests look for this line) and the process keeps serving everyone else.
       const last = createLogger("Process");

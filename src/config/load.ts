@@ -67,7 +67,7 @@ export interface Config {
     readonly downloadCacheBytes: number;
   };
   readonly limits: Limits;
-  readonly log: { readonly level: "debug" | "info" | "warn" | "error" };
+  readonly log: { readonly level: "debug" | "info" | "warn" | "error"; readonly format: "text" | "json" };
 }
 
 export class ConfigError extends Error {

@@ -239,7 +239,11 @@ export const configSchema = z
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(["debug", "info", "warn", "error"]).default("info") })
+      .object({
+        level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+        /** `json`: one JSON object per line on stdout ({ts, level, module, message, error?}). */
+        format: z.enum(["text", "json"]).default("text"),
+      })
       .strict()
       .prefault({}),
   })
