@@ -68,6 +68,7 @@ export interface Config {
   };
   readonly limits: Limits;
   readonly log: { readonly level: "debug" | "info" | "warn" | "error"; readonly format: "text" | "json" };
+  readonly metrics: { readonly enabled: boolean; readonly port: number | undefined; readonly bind: string };
 }
 
 export class ConfigError extends Error {
@@ -174,6 +175,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
     },
     outbox: { concurrency: c.outbox.concurrency, retryDelaysMs: c.outbox.retry_delays_ms },
     log: c.log,
+    metrics: { enabled: c.metrics.enabled, port: c.metrics.port, bind: c.metrics.bind },
   });
 }
 

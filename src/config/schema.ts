@@ -246,6 +246,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Prometheus metrics at GET /metrics (docs/operations.md lists the series). */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A port of their own; by default /metrics is served on the gateway's port. */
+        port: port.optional(),
+        /** Where that port binds (only with `port`). */
+        bind: z.string().default("127.0.0.1"),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine(

@@ -14,6 +14,7 @@ import { guarded } from "../shared/guard.ts";
 import { Connection, type ConnectionLimits } from "./connection.ts";
 import { ConnectionCounts, ConnectionsByUser } from "./connection-counts.ts";
 import { BASE_HEADERS, failRequest, sendError, sendJson, statusOf } from "./http.ts";
+import { type GatewayObserver, UNOBSERVED } from "./observer.ts";
 
 /**
  * A route: `false` when the request is not its own, else the work of answering it. The server
@@ -131,9 +132,17 @@ function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
 
 export async function startGateway(
   options: GatewayOptions,
-  deps: { router: Router; fanout: FanOut; limiter: RateLimiter; log: Logger; routes: readonly HttpRoute[] },
+  deps: {
+    router: Router;
+    fanout: FanOut;
+    limiter: RateLimiter;
+    log: Logger;
+    routes: readonly HttpRoute[];
+    observer?: GatewayObserver;
+  },
 ): Promise<Gateway> {
   const { router, fanout, limiter, log, routes } = deps;
+  const observer = deps.observer ?? UNOBSERVED;
   const http: Server = createServer((req, res) => {
     let url: URL;
     try {
@@ -178,8 +187,9 @@ export async function startGateway(
   const closed = (connection: Connection) => {
     connections.delete(connection);
     addresses.remove(connection.address);
+    observer.connectionClosed();
   };
-  const connectionDeps = { router, fanout, log, perUser, closed };
+  const connectionDeps = { router, fanout, log, perUser, closed, observer };
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroyOnError);
@@ -223,6 +233,7 @@ export async function startGateway(
         // From here ws handles the socket's errors.
         socket.removeListener("error", destroyOnError);
         addresses.add(address);
+        observer.connectionOpened();
         connections.add(new Connection(nextId++, address, ws, connectionDeps, options));
       });
     } catch (error) {
