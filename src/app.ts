@@ -2,7 +2,9 @@
 // through it exactly as `parley start` does. Three phases, undone in reverse by stop():
 //   1. createServices: the domain wired on the store, the Matrix port and the fan-out (no I/O);
 //   2. startMatrixSide: inbox, appservice listener, bot, ping loop and gap fill;
-//   3. startGateway: the WebSocket and HTTP endpoints for clients (and /metrics).
+//   3. startGateway: the WebSocket and HTTP endpoints for clients (and /ready, /metrics).
+// stop() first drains (docs/operations.md): /ready says 503, clients are told to reconnect
+// elsewhere, and the outbox gets a bounded time to hand its entries to the homeserver.
 import type { Config } from "./config/load.ts";
 import { createMediaUrls } from "./domain/media-urls.ts";
 import { createNaming } from "./domain/naming.ts";
@@ -10,6 +12,7 @@ import type { RateLimiter } from "./domain/ports/rate-limit.ts";
 import { createSingleNodeFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
 import type { GatewayObserver } from "./gateway/observer.ts";
+import { type ReadinessCheck, readinessRoute } from "./gateway/ready-http.ts";
 import { clientAddress, type Gateway, type HttpRoute, startGateway } from "./gateway/server.ts";
 import { webRoutes } from "./gateway/web-http.ts";
 import { ACTION_NAMES, createRouter } from "./handlers/router.ts";
@@ -17,12 +20,12 @@ import { createMemoryRateLimiter } from "./limits/memory.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { createAppservice } from "./matrix/appservice.ts";
 import { startMatrixSide } from "./matrix/bridge.ts";
-import { observeHomeserverCalls } from "./matrix/homeserver-requests.ts";
+import { checkHomeserver, observeHomeserverCalls } from "./matrix/homeserver-requests.ts";
 import { createMatrixAdapter } from "./matrix/matrix-adapter.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
 import { metricsRoute, startMetricsServer } from "./metrics/http.ts";
 import { createMetrics } from "./metrics/metrics.ts";
-import { inboxStats } from "./operations.ts";
+import { drain, inboxStats, storeWritable } from "./operations.ts";
 import { ERROR_CODES } from "./protocol/errors.ts";
 import { joinCluster } from "./redis/cluster.ts";
 import { createServices, type ParleyServices } from "./services.ts";
@@ -35,10 +38,14 @@ export interface Parley {
   readonly metricsPort: number | undefined;
   /** Native actions waiting for the homeserver, and how long the oldest has. */
   outboxStats(): Promise<{ pending: number; oldestAgeMs: number | null }>;
+  /** Drains (bounded by gateway.drain_timeout_ms), then stops; calling it again waits for the same. */
   stop(): Promise<void>;
 }
 
-/** Operations' additions to the gateway: /metrics, and who counts its traffic. */
+/** Each readiness check's time to answer. */
+const READY_CHECK_TIMEOUT_MS = 3_000;
+
+/** Operations' additions to the gateway: /ready and /metrics, and who counts its traffic. */
 export interface GatewayOperations {
   readonly routes: readonly HttpRoute[];
   readonly observer?: GatewayObserver;
@@ -157,10 +164,19 @@ export async function startParley(config: Config, registration?: Registration): 
     await services.background.start();
     undo.push(() => services.background.stop());
 
-    // 3. The gateway, with /metrics.
+    // 3. The gateway, with /ready and /metrics.
     metrics?.watchQueues({ outbox: () => services.outbox.stats(), inbox: () => inboxStats(store) });
+    const checks: ReadinessCheck[] = [
+      { name: "homeserver", check: () => checkHomeserver(config.homeserver.url, READY_CHECK_TIMEOUT_MS) },
+      storeWritable(store, config.cluster.nodeId),
+      ...(cluster ? [{ name: "bus", check: () => cluster.ping() }] : []),
+    ];
+    let draining = false;
     const gateway = await startClientGateway(config, services, limiter, createLogger, {
-      routes: metrics && config.metrics.port === undefined ? [metricsRoute(metrics, log)] : [],
+      routes: [
+        readinessRoute({ checks, timeoutMs: READY_CHECK_TIMEOUT_MS, draining: () => draining, log }),
+        ...(metrics && config.metrics.port === undefined ? [metricsRoute(metrics, log)] : []),
+      ],
       ...(metrics ? { observer: metrics.gateway } : {}),
     });
     undo.push(() => gateway.close());
@@ -171,12 +187,24 @@ export async function startParley(config: Config, registration?: Registration): 
         : undefined;
     if (metricsServer) undo.push(() => metricsServer.close());
 
+    let stopping: Promise<void> | undefined;
     return {
       gatewayPort: gateway.port,
       gatewayUrl: `ws://${config.gateway.bind}:${gateway.port}${config.gateway.path}`,
       metricsPort: metricsServer?.port,
       outboxStats: () => services.outbox.stats(),
-      stop: undoAll,
+      stop() {
+        stopping ??= (async () => {
+          draining = true;
+          const timeoutMs = config.gateway.drainTimeoutMs;
+          try {
+            await drain({ gateway, outbox: services.outbox, timeoutMs, log });
+          } finally {
+            await undoAll();
+          }
+        })();
+        return stopping;
+      },
     };
   } catch (error) {
     await undoAll();

@@ -90,12 +90,21 @@ async function main(argv: string[]): Promise<number> {
       const { startParley } = await import("./app.ts");
       const parley = await startParley(config);
       process.stdout.write(`parley: native clients connect to ${parley.gatewayUrl}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+      // SIGTERM or SIGINT: drain (clients are told to reconnect elsewhere, the outbox empties, for
+      // at most gateway.drain_timeout_ms), stop, and exit 0. A second signal does not wait.
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
       });
+      last.info(`${signal}: draining, then stopping`);
+      const again = () => {
+        last.warn("a second signal: exiting without waiting for the drain");
+        process.exit(1);
+      };
+      process.once("SIGINT", again);
+      process.once("SIGTERM", again);
       await parley.stop();
+      last.info("stopped");
       return 0;
     }
   }

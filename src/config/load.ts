@@ -50,6 +50,7 @@ export interface Config {
     readonly trustedProxies: readonly string[];
     readonly maxConnectionsPerAddress: number;
     readonly maxConnectionsPerUser: number;
+    readonly drainTimeoutMs: number;
   };
   readonly auth: {
     readonly jwtSecret: string;
@@ -134,6 +135,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       trustedProxies: c.gateway.trusted_proxies,
       maxConnectionsPerAddress: c.gateway.max_connections_per_address,
       maxConnectionsPerUser: c.gateway.max_connections_per_user,
+      drainTimeoutMs: c.gateway.drain_timeout_ms,
     },
     auth: {
       jwtSecret: jwtSecret as string,

@@ -90,6 +90,11 @@ export const configSchema = z
         max_connections_per_address: z.number().int().min(1).default(1000),
         /** Open (authenticated) connections one user may hold; more are refused with `rate_limited`. */
         max_connections_per_user: z.number().int().min(1).default(20),
+        /**
+         * On SIGTERM: how long Parley waits, after closing clients' connections (1001: connect
+         * again), for the outbox to hand what it holds to the homeserver before it stops.
+         */
+        drain_timeout_ms: z.number().int().min(0).max(600_000).default(10_000),
       })
       .strict()
       .prefault({}),

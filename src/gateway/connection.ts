@@ -118,6 +118,11 @@ export class Connection implements Session, Subscriber {
     this.#write(frame);
   }
 
+  /** Resolves once the requests this connection is running have been answered (or dropped). */
+  async idle(): Promise<void> {
+    while (this.#queue) await this.#queue;
+  }
+
   /** @internal the socket's listeners */
   received(data: Buffer, isBinary: boolean): void {
     this.#onMessage(data, isBinary);

@@ -39,6 +39,12 @@ export interface GatewayOptions extends ConnectionLimits {
 export interface Gateway {
   readonly port: number;
   connectionCount(): number;
+  /**
+   * The first step of a shutdown: new WebSockets are refused (503), every connection is closed
+   * with 1001 (connect again, elsewhere); resolves once the requests they were running are
+   * answered. HTTP routes keep serving (a balancer reads /ready) until close().
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -130,6 +136,20 @@ function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
   socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
 }
 
+/** While the gateway drains, a new WebSocket is told to go elsewhere (as /ready says). */
+function refuseWhileDraining(socket: Duplex): void {
+  const body = JSON.stringify({ status: "draining" });
+  const headers = [
+    "HTTP/1.1 503 Service Unavailable",
+    "Content-Type: application/json",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(BASE_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    "Retry-After: 1",
+    "Connection: close",
+  ];
+  socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
+}
+
 export async function startGateway(
   options: GatewayOptions,
   deps: {
@@ -143,6 +163,7 @@ export async function startGateway(
 ): Promise<Gateway> {
   const { router, fanout, limiter, log, routes } = deps;
   const observer = deps.observer ?? UNOBSERVED;
+  let draining = false;
   const http: Server = createServer((req, res) => {
     let url: URL;
     try {
@@ -194,6 +215,10 @@ export async function startGateway(
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroyOnError);
     try {
+      if (draining) {
+        refuseWhileDraining(socket);
+        return;
+      }
       const path = new URL(req.url ?? "/", "http://parley.invalid").pathname;
       if (path !== options.path) {
         refuseUpgrade(socket, new ProtocolError("http.not_found", `No WebSocket endpoint ${path}.`));
@@ -261,6 +286,12 @@ export async function startGateway(
   return {
     port,
     connectionCount: () => connections.size,
+    async drain() {
+      draining = true;
+      const open = [...connections];
+      for (const connection of open) connection.close("goingAway");
+      await Promise.allSettled(open.map((connection) => connection.idle()));
+    },
     async close() {
       clearInterval(heartbeat);
       for (const connection of connections) connection.close("goingAway");
