@@ -172,42 +172,37 @@ export function createMetrics(known: { actions: readonly string[]; errorCodes: r
     watchQueues(sources) {
       const outbox = cached(sources.outbox);
       const inbox = cached(sources.inbox);
-      new Gauge({
-        name: "parley_outbox_pending",
-        help: "Native actions waiting to reach the homeserver (all nodes: they share the store).",
-        registers: [registry],
-        async collect() {
-          const stats = await outbox();
-          if (stats) this.set(stats.pending);
-        },
-      });
-      new Gauge({
-        name: "parley_outbox_oldest_age_seconds",
-        help: "Age of the oldest native action waiting for the homeserver; 0 when none waits.",
-        registers: [registry],
-        async collect() {
-          const stats = await outbox();
-          if (stats) this.set((stats.oldestAgeMs ?? 0) / 1000);
-        },
-      });
-      new Gauge({
-        name: "parley_inbox_pending",
-        help: "Homeserver events received and not processed yet.",
-        registers: [registry],
-        async collect() {
-          const stats = await inbox();
-          if (stats) this.set(stats.pending);
-        },
-      });
-      new Gauge({
-        name: "parley_inbox_lag_seconds",
-        help: "Age of the oldest homeserver event received and not processed yet; 0 when none waits.",
-        registers: [registry],
-        async collect() {
-          const stats = await inbox();
-          if (stats) this.set((stats.oldestAgeMs ?? 0) / 1000);
-        },
-      });
+      const gauge = (name: string, help: string, read: typeof outbox, value: (stats: QueueStats) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          async collect() {
+            const stats = await read();
+            if (stats) this.set(value(stats));
+          },
+        });
+      const pending = (stats: QueueStats) => stats.pending;
+      const oldestAge = (stats: QueueStats) => (stats.oldestAgeMs ?? 0) / 1000;
+      gauge(
+        "parley_outbox_pending",
+        "Native actions waiting to reach the homeserver (all nodes: they share the store).",
+        outbox,
+        pending,
+      );
+      gauge(
+        "parley_outbox_oldest_age_seconds",
+        "Age of the oldest native action waiting for the homeserver; 0 when none waits.",
+        outbox,
+        oldestAge,
+      );
+      gauge("parley_inbox_pending", "Homeserver events received and not processed yet.", inbox, pending);
+      gauge(
+        "parley_inbox_lag_seconds",
+        "Age of the oldest homeserver event received and not processed yet; 0 when none waits.",
+        inbox,
+        oldestAge,
+      );
     },
   };
 }

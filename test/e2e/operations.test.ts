@@ -67,19 +67,6 @@ async function setUp(name: string) {
 const sendText = (client: TestClient, channel: string, body: string): Promise<Reply> =>
   client.request("chat.send", { channel, event_type: "channel.message", content: { type: "text", body } });
 
-/** The bodies of a room's messages as the homeserver has them now, oldest first. */
-async function roomBodies(roomId: string): Promise<string[]> {
-  const page = (await carol.client.doRequest(
-    "GET",
-    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
-    { dir: "b", limit: 500 },
-  )) as { chunk: Array<{ type: string; content: { body?: unknown } }> };
-  return page.chunk
-    .filter((e) => e.type === "m.room.message" && typeof e.content.body === "string")
-    .map((e) => String(e.content.body))
-    .reverse();
-}
-
 /** Resolves with the status line of a WebSocket upgrade the server refused (or "open"). */
 function upgradeOutcome(url: string): Promise<string> {
   return new Promise((resolve) => {
@@ -212,7 +199,7 @@ describe("operations", () => {
     expect((await alice.closed).code).toBe(CLOSE_CODES.goingAway.code);
     expect(exitCode).toBe(0);
     // Parley is gone: what is on the homeserver now is what it handed over before exiting.
-    expect(await roomBodies(roomId)).toEqual(bodies);
+    expect(await carol.roomBodies(roomId)).toEqual(bodies);
     await stack.startParley();
   }, 120_000);
 });
