@@ -239,4 +239,25 @@ describe("a cluster of two nodes", () => {
       .toEqual(sorted(log.map((e) => bodyOf(e) as string)));
     await node(1).start();
   }, 150_000);
+
+  it("/ready names the bus while Redis is away, and is 200 again once it is back", async () => {
+    const ready = async () => {
+      const response = await fetch(
+        `${node(0)
+          .gatewayUrl.replace(/^ws/, "http")
+          .replace(/\/chat$/, "")}/ready`,
+      );
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await ready()).toEqual({ status: 200, body: { status: "ready" } });
+    await stack.redis.kill();
+    try {
+      await expect
+        .poll(ready, { timeout: 10_000 })
+        .toEqual({ status: 503, body: { status: "unready", failed: ["bus"] } });
+    } finally {
+      await stack.redis.start();
+    }
+    await expect.poll(ready, { timeout: 20_000 }).toEqual({ status: 200, body: { status: "ready" } });
+  }, 60_000);
 });
