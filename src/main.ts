@@ -89,7 +89,9 @@ async function main(argv: string[]): Promise<number> {
       // Loaded only here, so the small commands do not pull in the whole Matrix stack.
       const { startParley } = await import("./app.ts");
       const parley = await startParley(config);
-      process.stdout.write(`parley: native clients connect to ${parley.gatewayUrl}\n`);
+      // With JSON logs every line on stdout is one JSON object, this one too.
+      if (config.log.format === "json") last.info(`native clients connect to ${parley.gatewayUrl}`);
+      else process.stdout.write(`parley: native clients connect to ${parley.gatewayUrl}\n`);
       // SIGTERM or SIGINT: drain (clients are told to reconnect elsewhere, the outbox empties, for
       // at most gateway.drain_timeout_ms), stop, and exit 0. A second signal does not wait.
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

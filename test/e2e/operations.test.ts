@@ -1,6 +1,9 @@
 // What an operator runs Parley with: /ready (homeserver, store), /metrics (Prometheus text) and a
-// graceful shutdown on SIGTERM (clients told to reconnect elsewhere, the outbox drained, exit 0).
+// graceful shutdown on SIGTERM (clients told to reconnect elsewhere, the outbox drained, exit 0),
+// and its output as JSON lines (log.format: json).
 // Parley runs as a real process with its own Synapse, so the homeserver can be stopped under it.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CLOSE_CODES, reconnectsAfter } from "../../src/protocol/close-codes.ts";
@@ -14,7 +17,9 @@ let carol: MatrixUser;
 let http: string;
 
 beforeAll(async () => {
-  stack = await startStack("operations", { config: { gateway: { drain_timeout_ms: 5_000 } } });
+  stack = await startStack("operations", {
+    config: { gateway: { drain_timeout_ms: 5_000 }, log: { format: "json" } },
+  });
   http = stack.gatewayUrl.replace(/^ws/, "http").replace(/\/chat$/, "");
   carol = await MatrixUser.register(stack.config.homeserver.url, unique("carol"), "Carol");
 }, 120_000);
@@ -202,4 +207,16 @@ describe("operations", () => {
     expect(await carol.roomBodies(roomId)).toEqual(bodies);
     await stack.startParley();
   }, 120_000);
+
+  it("with log.format json, everything the process wrote is one JSON object a line", () => {
+    const lines = readFileSync(join(stack.root, "parley.log"), "utf8").split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      expect(Object.keys(entry), line).toEqual(expect.arrayContaining(["ts", "level", "module", "message"]));
+    }
+    const messages = lines.map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toContain("SIGTERM: draining, then stopping");
+    expect(messages.some((m) => m.startsWith("native clients connect to ws://"))).toBe(true);
+  });
 });
