@@ -74,6 +74,7 @@ const errorCodeOf = (frame: OutgoingFrame): string | undefined => {
   const code = (frame.at(-1) as { code?: unknown } | undefined)?.code;
   return typeof code === "string" ? code : "unknown";
 };
+
 /** A client connection: the session its requests run in, and (once authenticated) a subscriber. */
 export class Connection implements Session, Subscriber {
   readonly connectionId: number;
