@@ -2,7 +2,9 @@
 // through it exactly as `parley start` does. Three phases, undone in reverse by stop():
 //   1. createServices: the domain wired on the store, the Matrix port and the fan-out (no I/O);
 //   2. startMatrixSide: inbox, appservice listener, bot, ping loop and gap fill;
-//   3. startGateway: the WebSocket and HTTP endpoints for clients.
+//   3. startGateway: the WebSocket and HTTP endpoints for clients (and /ready, /metrics, /api/v1).
+// stop() first drains (docs/operations.md): /ready says 503, clients are told to reconnect
+// elsewhere, and the outbox gets a bounded time to hand its entries to the homeserver.
 import { readFileSync } from "node:fs";
 import { API_OPERATIONS } from "./api/operations/index.ts";
 import { apiRoutes } from "./api/router.ts";
@@ -12,15 +14,22 @@ import { createNaming } from "./domain/naming.ts";
 import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
 import { createSingleNodeFanOut } from "./fanout/local.ts";
 import { mediaRoutes } from "./gateway/media-http.ts";
-import { clientAddress, type Gateway, startGateway } from "./gateway/server.ts";
+import type { GatewayObserver } from "./gateway/observer.ts";
+import { type ReadinessCheck, readinessRoute } from "./gateway/ready-http.ts";
+import { clientAddress, type Gateway, type HttpRoute, startGateway } from "./gateway/server.ts";
 import { webRoutes } from "./gateway/web-http.ts";
-import { createRouter } from "./handlers/router.ts";
+import { ACTION_NAMES, createRouter } from "./handlers/router.ts";
 import { createMemoryRateLimiter } from "./limits/memory.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { createAppservice } from "./matrix/appservice.ts";
 import { startMatrixSide } from "./matrix/bridge.ts";
+import { checkHomeserver, observeHomeserverCalls } from "./matrix/homeserver-requests.ts";
 import { createMatrixAdapter } from "./matrix/matrix-adapter.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
+import { metricsRoute, startMetricsServer } from "./metrics/http.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { drain, inboxStats, storeWritable } from "./operations.ts";
+import { ERROR_CODES } from "./protocol/errors.ts";
 import { joinCluster } from "./redis/cluster.ts";
 import { createServices, type ParleyServices } from "./services.ts";
 import { openStore } from "./store/open.ts";
@@ -32,9 +41,21 @@ const VERSION = (
 export interface Parley {
   readonly gatewayPort: number;
   readonly gatewayUrl: string;
+  /** Where /metrics is served when `metrics.port` is set; otherwise on the gateway's port. */
+  readonly metricsPort: number | undefined;
   /** Native actions waiting for the homeserver, and how long the oldest has. */
   outboxStats(): Promise<{ pending: number; oldestAgeMs: number | null }>;
+  /** Drains (bounded by gateway.drain_timeout_ms), then stops; calling it again waits for the same. */
   stop(): Promise<void>;
+}
+
+/** Each readiness check's time to answer. */
+const READY_CHECK_TIMEOUT_MS = 3_000;
+
+/** Operations' additions to the gateway: /ready and /metrics, and who counts its traffic. */
+export interface GatewayOperations {
+  readonly routes: readonly HttpRoute[];
+  readonly observer?: GatewayObserver;
 }
 
 /**
@@ -46,6 +67,7 @@ export function startClientGateway(
   services: ParleyServices,
   limiter: RateLimiter,
   logger: (module: string) => Logger,
+  operations: GatewayOperations = { routes: [] },
   /** What one API key may do in the whole installation; by default this node's buckets. */
   sharedLimiter: SharedRateLimiter = sharedFrom(limiter),
 ): Promise<Gateway> {
@@ -61,7 +83,9 @@ export function startClientGateway(
       fanout: services.fanout,
       limiter,
       log: logger("Gateway"),
+      ...(operations.observer ? { observer: operations.observer } : {}),
       routes: [
+        ...operations.routes,
         mediaRoutes({
           authenticator: services.authenticator,
           admission: services.admission,
@@ -98,6 +122,10 @@ export async function startParley(config: Config, registration?: Registration): 
     store,
   );
   const limiter = createMemoryRateLimiter();
+  const log = createLogger("Parley");
+  const metrics = config.metrics.enabled
+    ? createMetrics({ actions: ACTION_NAMES, errorCodes: Object.keys(ERROR_CODES) })
+    : undefined;
   // With port 0 the public URL (for media links) is only known once the gateway listens.
   let publicUrl = config.gateway.publicUrl ?? `http://${config.gateway.bind}:${config.gateway.port}`;
   const mediaUrls = createMediaUrls(() => publicUrl);
@@ -110,6 +138,7 @@ export async function startParley(config: Config, registration?: Registration): 
   // Each phase registers how to undo itself; stop(), or a phase that fails to start, undoes
   // what started, in reverse.
   const undo: Array<() => Promise<void> | void> = [() => store.close(), () => limiter.stop()];
+  if (metrics) undo.push(observeHomeserverCalls(metrics.homeserver));
   const undoAll = async () => {
     for (const step of undo.reverse()) await step();
   };
@@ -121,11 +150,12 @@ export async function startParley(config: Config, registration?: Registration): 
         : await joinCluster(config.cluster.redisUrl, config.cluster.nodeId, createLogger);
     if (cluster) undo.push(() => cluster.leave());
     // 1. The domain.
+    const fanout = cluster?.fanout ?? createSingleNodeFanOut();
     const services = createServices({
       config,
       store,
       matrix,
-      fanout: cluster?.fanout ?? createSingleNodeFanOut(),
+      fanout: metrics ? metrics.timed(fanout) : fanout,
       ...(cluster ? { bus: cluster.bus, shared: cluster.shared, sharedLimiter: cluster.sharedLimiter } : {}),
       limiter,
       naming,
@@ -150,16 +180,54 @@ export async function startParley(config: Config, registration?: Registration): 
     await services.background.start();
     undo.push(() => services.background.stop());
 
-    // 3. The gateway.
-    const gateway = await startClientGateway(config, services, limiter, createLogger, cluster?.sharedLimiter);
+    // 3. The gateway, with /ready and /metrics.
+    metrics?.watchQueues({ outbox: () => services.outbox.stats(), inbox: () => inboxStats(store) });
+    const checks: ReadinessCheck[] = [
+      { name: "homeserver", check: () => checkHomeserver(config.homeserver.url, READY_CHECK_TIMEOUT_MS) },
+      storeWritable(store, config.cluster.nodeId),
+      ...(cluster ? [{ name: "bus", check: () => cluster.ping() }] : []),
+    ];
+    let draining = false;
+    const gateway = await startClientGateway(
+      config,
+      services,
+      limiter,
+      createLogger,
+      {
+        routes: [
+          readinessRoute({ checks, timeoutMs: READY_CHECK_TIMEOUT_MS, draining: () => draining, log }),
+          ...(metrics && config.metrics.port === undefined ? [metricsRoute(metrics, log)] : []),
+        ],
+        ...(metrics ? { observer: metrics.gateway } : {}),
+      },
+      cluster?.sharedLimiter,
+    );
     undo.push(() => gateway.close());
     if (config.gateway.publicUrl === undefined) publicUrl = `http://${config.gateway.bind}:${gateway.port}`;
+    const metricsServer =
+      metrics && config.metrics.port !== undefined
+        ? await startMetricsServer(metrics, { port: config.metrics.port, bind: config.metrics.bind }, log)
+        : undefined;
+    if (metricsServer) undo.push(() => metricsServer.close());
 
+    let stopping: Promise<void> | undefined;
     return {
       gatewayPort: gateway.port,
       gatewayUrl: `ws://${config.gateway.bind}:${gateway.port}${config.gateway.path}`,
+      metricsPort: metricsServer?.port,
       outboxStats: () => services.outbox.stats(),
-      stop: undoAll,
+      stop() {
+        stopping ??= (async () => {
+          draining = true;
+          const timeoutMs = config.gateway.drainTimeoutMs;
+          try {
+            await drain({ gateway, outbox: services.outbox, timeoutMs, log });
+          } finally {
+            await undoAll();
+          }
+        })();
+        return stopping;
+      },
     };
   } catch (error) {
     await undoAll();

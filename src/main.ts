@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "start": {
       const { configureLogging, createLogger } = await import("./logging.ts");
-      configureLogging(config.log.level);
+      configureLogging(config.log.level, config.log.format);
       // The last line of defence: every path has its own error boundary, so reaching these is a
       // bug. It is logged (tests look for this line) and the process keeps serving everyone else.
       const last = createLogger("Process");
@@ -102,13 +102,24 @@ async function main(argv: string[]): Promise<number> {
       // Loaded only here, so the small commands do not pull in the whole Matrix stack.
       const { startParley } = await import("./app.ts");
       const parley = await startParley(config);
-      process.stdout.write(`parley: native clients connect to ${parley.gatewayUrl}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+      // With JSON logs every line on stdout is one JSON object, this one too.
+      if (config.log.format === "json") last.info(`native clients connect to ${parley.gatewayUrl}`);
+      else process.stdout.write(`parley: native clients connect to ${parley.gatewayUrl}\n`);
+      // SIGTERM or SIGINT: drain (clients are told to reconnect elsewhere, the outbox empties, for
+      // at most gateway.drain_timeout_ms), stop, and exit 0. A second signal does not wait.
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
       });
+      last.info(`${signal}: draining, then stopping`);
+      const again = () => {
+        last.warn("a second signal: exiting without waiting for the drain");
+        process.exit(1);
+      };
+      process.once("SIGINT", again);
+      process.once("SIGTERM", again);
       await parley.stop();
+      last.info("stopped");
       return 0;
     }
   }

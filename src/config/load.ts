@@ -53,6 +53,7 @@ export interface Config {
     readonly trustedProxies: readonly string[];
     readonly maxConnectionsPerAddress: number;
     readonly maxConnectionsPerUser: number;
+    readonly drainTimeoutMs: number;
   };
   readonly auth: {
     readonly jwtSecret: string;
@@ -71,7 +72,8 @@ export interface Config {
     readonly downloadCacheBytes: number;
   };
   readonly limits: Limits;
-  readonly log: { readonly level: "debug" | "info" | "warn" | "error" };
+  readonly log: { readonly level: "debug" | "info" | "warn" | "error"; readonly format: "text" | "json" };
+  readonly metrics: { readonly enabled: boolean; readonly port: number | undefined; readonly bind: string };
 }
 
 export class ConfigError extends Error {
@@ -137,6 +139,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       trustedProxies: c.gateway.trusted_proxies,
       maxConnectionsPerAddress: c.gateway.max_connections_per_address,
       maxConnectionsPerUser: c.gateway.max_connections_per_user,
+      drainTimeoutMs: c.gateway.drain_timeout_ms,
     },
     auth: {
       jwtSecret: jwtSecret as string,
@@ -188,6 +191,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       scanIntervalMs: c.subscriptions.scan_interval_ms,
     },
     log: c.log,
+    metrics: { enabled: c.metrics.enabled, port: c.metrics.port, bind: c.metrics.bind },
   });
 }
 

@@ -90,6 +90,11 @@ export const configSchema = z
         max_connections_per_address: z.number().int().min(1).default(1000),
         /** Open (authenticated) connections one user may hold; more are refused with `rate_limited`. */
         max_connections_per_user: z.number().int().min(1).default(20),
+        /**
+         * On SIGTERM: how long Parley waits, after closing clients' connections (1001: connect
+         * again), for the outbox to hand what it holds to the homeserver before it stops.
+         */
+        drain_timeout_ms: z.number().int().min(0).max(600_000).default(10_000),
       })
       .strict()
       .prefault({}),
@@ -264,7 +269,22 @@ export const configSchema = z
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(["debug", "info", "warn", "error"]).default("info") })
+      .object({
+        level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+        /** `json`: one JSON object per line on stdout ({ts, level, module, message, error?}). */
+        format: z.enum(["text", "json"]).default("text"),
+      })
+      .strict()
+      .prefault({}),
+    /** Prometheus metrics at GET /metrics (docs/operations.md lists the series). */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A port of their own; by default /metrics is served on the gateway's port. */
+        port: port.optional(),
+        /** Where that port binds (only with `port`). */
+        bind: z.string().default("127.0.0.1"),
+      })
       .strict()
       .prefault({}),
   })

@@ -18,6 +18,7 @@ import {
 } from "../protocol/frames.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { ConnectionsByUser } from "./connection-counts.ts";
+import type { GatewayObserver } from "./observer.ts";
 
 export interface ConnectionLimits {
   readonly maxBufferedBytes: number;
@@ -34,6 +35,7 @@ export interface ConnectionDeps {
   readonly perUser: ConnectionsByUser<Connection>;
   /** Told once the socket has closed, after the connection's own clean-up. */
   readonly closed: (connection: Connection) => void;
+  readonly observer: GatewayObserver;
 }
 
 const AS_TEXT = { binary: false } as const;
@@ -61,6 +63,17 @@ function onError(this: WebSocket, error: Error): void {
 
 const refOf = (frame: IncomingFrame) =>
   frame.kind === "request" || frame.kind === "bad" || frame.kind === "invalid" ? frame.ref : undefined;
+
+/** What the observer counts a frame as: its action, or its kind (`authenticate`, `ping`, `bad`). */
+const labelOf = (frame: IncomingFrame) =>
+  frame.kind === "request" || frame.kind === "invalid" ? frame.action : frame.kind;
+
+/** An error frame's code: ["error", ref?, {code, ...}]. */
+const errorCodeOf = (frame: OutgoingFrame): string | undefined => {
+  if (frame[0] !== "error") return undefined;
+  const code = (frame.at(-1) as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : "unknown";
+};
 
 /** A client connection: the session its requests run in, and (once authenticated) a subscriber. */
 export class Connection implements Session, Subscriber {
@@ -102,7 +115,13 @@ export class Connection implements Session, Subscriber {
 
   /** Subscriber: hands a push to this client. */
   deliver(frame: EncodedFrame): void {
+    this.#deps.observer.pushed(frame.action);
     this.#write(frame);
+  }
+
+  /** Resolves once the requests this connection is running have been answered (or dropped). */
+  async idle(): Promise<void> {
+    while (this.#queue) await this.#queue;
   }
 
   /** @internal the socket's listeners */
@@ -181,7 +200,11 @@ export class Connection implements Session, Subscriber {
     this.#alive = true;
     if (isBinary) this.#binary = true;
     const frame = isBinary ? decodeBinaryFrame(data) : decodeFrame(data.toString("utf8"));
+    const label = labelOf(frame);
+    const observer = this.#deps.observer;
+    observer.frameIn(label);
     if (frame.kind === "ping") {
+      observer.replied(label, undefined);
       this.#send(["pong", frame.ts]); // answered at once, even behind a slow request
       return;
     }
@@ -189,6 +212,7 @@ export class Connection implements Session, Subscriber {
       const error = new ProtocolError("rate_limited", "Too many requests waiting on this connection.", {
         retry_after: 1000,
       });
+      observer.replied(label, error.code);
       this.#send(errorFrame(refOf(frame), error.toPayload()));
       return;
     }
@@ -204,6 +228,7 @@ export class Connection implements Session, Subscriber {
       } finally {
         this.#pending -= 1;
       }
+      observer.replied(label, errorCodeOf(reply));
       this.#send(reply);
       // Idle connections hold no settled promise chain.
       if (this.#pending === 0) this.#queue = undefined;

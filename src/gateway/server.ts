@@ -14,6 +14,7 @@ import { guarded } from "../shared/guard.ts";
 import { Connection, type ConnectionLimits } from "./connection.ts";
 import { ConnectionCounts, ConnectionsByUser } from "./connection-counts.ts";
 import { BASE_HEADERS, failRequest, sendError, sendJson, statusOf } from "./http.ts";
+import { type GatewayObserver, UNOBSERVED } from "./observer.ts";
 
 /**
  * A route: `false` when the request is not its own, else the work of answering it. The server
@@ -38,6 +39,12 @@ export interface GatewayOptions extends ConnectionLimits {
 export interface Gateway {
   readonly port: number;
   connectionCount(): number;
+  /**
+   * The first step of a shutdown: new WebSockets are refused (503), every connection is closed
+   * with 1001 (connect again, elsewhere); resolves once the requests they were running are
+   * answered. HTTP routes keep serving (a balancer reads /ready) until close().
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,11 +136,34 @@ function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
   socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
 }
 
+/** While the gateway drains, a new WebSocket is told to go elsewhere (as /ready says). */
+function refuseWhileDraining(socket: Duplex): void {
+  const body = JSON.stringify({ status: "draining" });
+  const headers = [
+    "HTTP/1.1 503 Service Unavailable",
+    "Content-Type: application/json",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(BASE_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    "Retry-After: 1",
+    "Connection: close",
+  ];
+  socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
+}
+
 export async function startGateway(
   options: GatewayOptions,
-  deps: { router: Router; fanout: FanOut; limiter: RateLimiter; log: Logger; routes: readonly HttpRoute[] },
+  deps: {
+    router: Router;
+    fanout: FanOut;
+    limiter: RateLimiter;
+    log: Logger;
+    routes: readonly HttpRoute[];
+    observer?: GatewayObserver;
+  },
 ): Promise<Gateway> {
   const { router, fanout, limiter, log, routes } = deps;
+  const observer = deps.observer ?? UNOBSERVED;
+  let draining = false;
   const http: Server = createServer((req, res) => {
     let url: URL;
     try {
@@ -178,12 +208,17 @@ export async function startGateway(
   const closed = (connection: Connection) => {
     connections.delete(connection);
     addresses.remove(connection.address);
+    observer.connectionClosed();
   };
-  const connectionDeps = { router, fanout, log, perUser, closed };
+  const connectionDeps = { router, fanout, log, perUser, closed, observer };
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroyOnError);
     try {
+      if (draining) {
+        refuseWhileDraining(socket);
+        return;
+      }
       const path = new URL(req.url ?? "/", "http://parley.invalid").pathname;
       if (path !== options.path) {
         refuseUpgrade(socket, new ProtocolError("http.not_found", `No WebSocket endpoint ${path}.`));
@@ -223,6 +258,7 @@ export async function startGateway(
         // From here ws handles the socket's errors.
         socket.removeListener("error", destroyOnError);
         addresses.add(address);
+        observer.connectionOpened();
         connections.add(new Connection(nextId++, address, ws, connectionDeps, options));
       });
     } catch (error) {
@@ -250,6 +286,12 @@ export async function startGateway(
   return {
     port,
     connectionCount: () => connections.size,
+    async drain() {
+      draining = true;
+      const open = [...connections];
+      for (const connection of open) connection.close("goingAway");
+      await Promise.allSettled(open.map((connection) => connection.idle()));
+    },
     async close() {
       clearInterval(heartbeat);
       for (const connection of connections) connection.close("goingAway");

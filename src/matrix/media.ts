@@ -1,11 +1,13 @@
 // Homeserver media, streamed: Parley never holds a whole file. Synapse requires authentication for
 // downloads (authenticated media), so the request carries the appservice token.
+import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import {
   type DownloadedMedia,
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from "../domain/ports/matrix.ts";
+import { reportHomeserverCall } from "./homeserver-requests.ts";
 
 /** Time for the homeserver to start answering; the body then streams at the reader's pace. */
 const HEADERS_TIMEOUT_MS = 15_000;
@@ -23,12 +25,16 @@ export async function downloadMedia(
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), HEADERS_TIMEOUT_MS);
   let response: Response;
+  const started = performance.now();
+  const path = new URL(url).pathname;
   try {
     response = await fetch(url, {
       headers: { authorization: `Bearer ${accessToken}` },
       signal: abort.signal,
     });
+    reportHomeserverCall(path, "GET", response.status, started);
   } catch (error) {
+    reportHomeserverCall(path, "GET", undefined, started);
     throw new UpstreamUnavailableError(
       `media download failed (${error instanceof Error ? error.message : "network error"})`,
     );

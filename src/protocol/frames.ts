@@ -156,6 +156,11 @@ export class EncodedFrame {
     this.#frame = frame;
   }
 
+  /** The frame's first element: a push's action, or `success`, `error`, `pong`. */
+  get action(): string {
+    return String(this.#frame[0]);
+  }
+
   get text(): string {
     return this.textBytes.toString("utf8");
   }

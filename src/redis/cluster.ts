@@ -20,6 +20,8 @@ export interface ClusterMembership {
   readonly fanout: FanOut;
   readonly shared: SharedState;
   readonly sharedLimiter: SharedRateLimiter;
+  /** Resolves when Redis answers PING (for /ready); rejects at once when it is not connected. */
+  ping(): Promise<void>;
   leave(): Promise<void>;
 }
 
@@ -60,6 +62,9 @@ export async function joinCluster(
     fanout: createClusterFanOut(createLocalFanOut(), bus, presence),
     shared: createRedisSharedState(commands, log),
     sharedLimiter: createRedisRateLimiter(commands, log),
+    async ping() {
+      await commands.ping();
+    },
     async leave() {
       await presence.stop();
       await bus.close();

@@ -47,18 +47,8 @@ const sendText = (client: TestClient, channel: string, body: string, txnId?: str
 const messagesOf = (client: TestClient, channel: string) =>
   client.events(channel).filter((e) => e.event_type === "channel.message");
 
-/** The room's message bodies as the homeserver has them, oldest first. */
-async function roomBodies(roomId: string): Promise<string[]> {
-  const page = (await carol.client.doRequest(
-    "GET",
-    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
-    { dir: "b", limit: 1000 },
-  )) as { chunk: Array<{ type: string; content: { body?: unknown } }> };
-  return page.chunk
-    .filter((e) => e.type === "m.room.message" && typeof e.content.body === "string")
-    .map((e) => String(e.content.body))
-    .reverse();
-}
+/** The bodies of a room's messages, oldest first, as the homeserver has them now. */
+const roomBodies = (roomId: string): Promise<string[]> => carol.roomBodies(roomId);
 
 /** Alice on node 1, Bob on node 2, Carol on Matrix, in one new channel. */
 async function scene(name: string) {
@@ -249,4 +239,25 @@ describe("a cluster of two nodes", () => {
       .toEqual(sorted(log.map((e) => bodyOf(e) as string)));
     await node(1).start();
   }, 150_000);
+
+  it("/ready names the bus while Redis is away, and is 200 again once it is back", async () => {
+    const ready = async () => {
+      const response = await fetch(
+        `${node(0)
+          .gatewayUrl.replace(/^ws/, "http")
+          .replace(/\/chat$/, "")}/ready`,
+      );
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await ready()).toEqual({ status: 200, body: { status: "ready" } });
+    await stack.redis.kill();
+    try {
+      await expect
+        .poll(ready, { timeout: 10_000 })
+        .toEqual({ status: 503, body: { status: "unready", failed: ["bus"] } });
+    } finally {
+      await stack.redis.start();
+    }
+    await expect.poll(ready, { timeout: 20_000 }).toEqual({ status: 200, body: { status: "ready" } });
+  }, 60_000);
 });

@@ -34,17 +34,7 @@ async function setUp(name: string) {
 }
 
 /** The bodies of a room's messages, oldest first, as the homeserver has them now. */
-async function roomBodies(roomId: string): Promise<string[]> {
-  const page = (await carol.client.doRequest(
-    "GET",
-    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
-    { dir: "b", limit: 500 },
-  )) as { chunk: Array<{ type: string; content: { body?: unknown } }> };
-  return page.chunk
-    .filter((e) => e.type === "m.room.message" && typeof e.content.body === "string")
-    .map((e) => String(e.content.body))
-    .reverse();
-}
+const roomBodies = (roomId: string): Promise<string[]> => carol.roomBodies(roomId);
 
 const sendText = (client: TestClient, channel: string, body: string, txn_id?: string): Promise<Reply> =>
   client.request("chat.send", {

@@ -79,6 +79,19 @@ export class MatrixUser {
     });
   }
 
+  /** The bodies of a room's messages as the homeserver has them now (not as synced), oldest first. */
+  async roomBodies(roomId: string, limit = 1000): Promise<string[]> {
+    const page = (await this.client.doRequest(
+      "GET",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
+      { dir: "b", limit },
+    )) as { chunk: Array<{ type: string; content: { body?: unknown } }> };
+    return page.chunk
+      .filter((e) => e.type === "m.room.message" && typeof e.content.body === "string")
+      .map((e) => String(e.content.body))
+      .reverse();
+  }
+
   messages(roomId: string): string[] {
     return this.events
       .filter((r) => r.roomId === roomId && r.event.type === "m.room.message")

@@ -16,6 +16,8 @@ export interface ParleyProcess {
   readonly pid: number;
   /** Resolves when the process has exited, for whatever reason. */
   readonly exited: Promise<void>;
+  /** Its exit code once it has exited (null while it runs, or when a signal ended it). */
+  exitCode(): number | null;
   /**
    * Lines the process logged as bugs: an unhandled rejection or an uncaught exception reached the
    * last line of defence (src/main.ts). Tests treat any as a failure.
@@ -116,7 +118,14 @@ export async function startParleyProcess(
         logTail(logPath, Number.MAX_SAFE_INTEGER)
           .split("\n")
           .filter((line) => line.includes("(a bug)"));
-      return { pid: child.pid ?? -1, exited: exited(child), bugs, stop, kill };
+      return {
+        pid: child.pid ?? -1,
+        exited: exited(child),
+        exitCode: () => child.exitCode,
+        bugs,
+        stop,
+        kill,
+      };
     } catch (error) {
       lastError = (error as Error).message;
     }

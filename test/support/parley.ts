@@ -18,6 +18,8 @@ export interface TestOverrides {
   readonly limits?: Record<string, unknown>;
   /** Config `gateway` keys to add. */
   readonly gateway?: Record<string, unknown>;
+  /** Config `metrics` keys. */
+  readonly metrics?: Record<string, unknown>;
 }
 
 export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides = {}): Config {
@@ -40,6 +42,7 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
       store: { sqlite_path: join(env.root, `${dbName}.db`) },
       chat: { member_batch_threshold: overrides.memberBatchThreshold ?? 100, member_batch_window_ms: 300 },
       log: { level: process.env.PARLEY_TEST_LOG === "1" ? "info" : "error" },
+      ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
     },
     env.root,
   );
@@ -48,6 +51,8 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
 export interface TestParley {
   readonly env: E2EEnv;
   readonly config: Config;
+  /** The running Parley itself. */
+  parley(): Parley;
   url(): string;
   /** The gateway's HTTP base URL (media, health, the web page), e.g. http://127.0.0.1:8080 */
   httpUrl(): string;
@@ -69,6 +74,10 @@ export async function startTestParley(options: TestOverrides = {}): Promise<Test
   return {
     env,
     config,
+    parley() {
+      if (!parley) throw new Error("Parley is stopped");
+      return parley;
+    },
     url: () => {
       if (!parley) throw new Error("Parley is stopped");
       return parley.gatewayUrl;

@@ -23,7 +23,8 @@ export interface Stack {
   dropTransactions: boolean;
   startParley(): Promise<void>;
   killParley(): Promise<void>;
-  stopParley(): Promise<void>;
+  /** SIGTERM (SIGKILL after a grace period); resolves with its exit code. */
+  stopParley(): Promise<number | null>;
   token(name: string, displayName?: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -54,7 +55,10 @@ function startProxy(
   );
 }
 
-export async function startStack(name: string, options: { proxy?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  name: string,
+  options: { proxy?: boolean; config?: Record<string, Record<string, unknown>> } = {},
+): Promise<Stack> {
   const root = resolve(".test-data", `${name}-${Date.now()}-${randomBytes(3).toString("hex")}`);
   mkdirSync(root, { recursive: true });
   const [homeserverPort, appservicePort, gatewayPort, proxyPort] = await Promise.all([
@@ -64,7 +68,7 @@ export async function startStack(name: string, options: { proxy?: boolean } = {}
     freePort(),
   ]);
   const jwtSecret = randomBytes(32).toString("hex");
-  const raw = {
+  const base: Record<string, Record<string, unknown>> = {
     homeserver: { url: `http://127.0.0.1:${homeserverPort}`, server_name: "localhost" },
     appservice: {
       registration: join(root, "registration.yaml"),
@@ -77,6 +81,13 @@ export async function startStack(name: string, options: { proxy?: boolean } = {}
     limits: TEST_LIMITS,
     log: { level: "info" },
   };
+  // Extra keys, section by section (e.g. { gateway: { drain_timeout_ms: 3000 } }).
+  const raw = Object.fromEntries(
+    [...new Set([...Object.keys(base), ...Object.keys(options.config ?? {})])].map((section) => [
+      section,
+      { ...base[section], ...options.config?.[section] },
+    ]),
+  );
   const configPath = join(root, "parley.yaml");
   writeFileSync(configPath, toYaml(raw));
   const config = parseConfig(raw, root);
@@ -112,8 +123,10 @@ export async function startStack(name: string, options: { proxy?: boolean } = {}
       parley = undefined;
     },
     async stopParley() {
-      await parley?.stop();
+      const running = parley;
       parley = undefined;
+      await running?.stop();
+      return running ? running.exitCode() : null;
     },
     token: (user, displayName) =>
       signToken(jwtSecret, { sub: user, ...(displayName ? { name: displayName } : {}) }),

@@ -272,9 +272,13 @@ describe.each(storeAdapters())("$name queries", (adapter) => {
     ).toBe(1);
     expect(await store.recordInbox([])).toBe(0);
     expect((await store.pendingInbox(10)).map((e) => e.body)).toEqual([{ n: 1 }]);
+    const waiting = await store.inboxStats();
+    expect(waiting.pending).toBe(1);
+    expect(waiting.oldestReceivedAt).toBeGreaterThan(0);
     expect(await store.inboxStatus("$1")).toEqual({ status: "pending", note: null });
     await store.finishInbox((await store.pendingInbox(1))[0]?.id ?? -1, "failed", "bad");
     expect(await store.inboxStatus("$1")).toEqual({ status: "failed", note: "bad" });
+    expect(await store.inboxStats()).toEqual({ pending: 0, oldestReceivedAt: null });
     expect(await store.inboxStatus("$2")).toBeUndefined();
     await store.appendEvent(message(id, "$logged", {}));
     expect(await store.isKnownEvent("$1")).toBe(true);

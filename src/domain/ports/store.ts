@@ -332,6 +332,8 @@ export interface InboxStore {
   isKnownEvent(matrixEventId: string): boolean;
   /** Forgets processed inbox rows and sent txn ids older than `before` (ms); returns rows removed. */
   pruneBefore(before: number): number;
+  /** How many events wait to be processed, and since when the oldest (for the metrics). */
+  inboxStats(): { pending: number; oldestReceivedAt: number | null };
 }
 
 /** What the outbox mirrors to Matrix: each kind is one homeserver call (see domain/outbox.ts). */

@@ -18,6 +18,7 @@ const SQL = named("inbox", {
     txn_rows AS (DELETE FROM sent_txns WHERE created_at < $1 RETURNING 1),
     outbox_rows AS (DELETE FROM outbox WHERE state != 'pending' AND done_at < $1 RETURNING 1)
     SELECT (SELECT COUNT(*) FROM inbox_rows) + (SELECT COUNT(*) FROM txn_rows) + (SELECT COUNT(*) FROM outbox_rows) AS n`,
+  stats: "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM inbox WHERE status = 'pending'",
 });
 
 export function inboxQueries(db: Db): Async<InboxStore> {
@@ -40,5 +41,9 @@ export function inboxQueries(db: Db): Async<InboxStore> {
     isKnownEvent: async (matrixEventId) =>
       (await db.first<{ known: boolean }>(SQL.isKnown, [matrixEventId]))?.known === true,
     pruneBefore: async (before) => (await db.first<{ n: number }>(SQL.prune, [before]))?.n ?? 0,
+    async inboxStats() {
+      const row = await db.first<{ n: number; oldest: number | null }>(SQL.stats);
+      return { pending: row?.n ?? 0, oldestReceivedAt: row?.oldest ?? null };
+    },
   };
 }

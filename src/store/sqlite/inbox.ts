@@ -16,6 +16,7 @@ const SQL = {
   pruneInbox: "DELETE FROM inbox WHERE status != 'pending' AND received_at < ?",
   pruneSentTxns: "DELETE FROM sent_txns WHERE created_at < ?",
   pruneOutbox: "DELETE FROM outbox WHERE state != 'pending' AND done_at < ?",
+  stats: "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM inbox WHERE status = 'pending'",
 } as const;
 
 export function inboxQueries(db: Database.Database): InboxStore {
@@ -43,5 +44,9 @@ export function inboxQueries(db: Database.Database): InboxStore {
       q.pruneInbox.run(before).changes +
       q.pruneSentTxns.run(before).changes +
       q.pruneOutbox.run(before).changes,
+    inboxStats() {
+      const row = q.stats.get() as { n: number; oldest: number | null };
+      return { pending: row.n, oldestReceivedAt: row.oldest };
+    },
   };
 }

@@ -198,7 +198,8 @@ describe("reconnection", () => {
     expect(errors).toEqual([{ code: "connection.closed", details: { close_code: code } }]);
   });
 
-  it.each([1006, 1011, 4008])("an ordinary drop (%i) is retried", async (code) => {
+  // 1001: a node draining before a stop; the balancer sends the retry to another node.
+  it.each([1001, 1006, 1011, 4008])("an ordinary drop (%i) is retried", async (code) => {
     const socket = await connect();
     socket.close(code, "");
     await flush();
