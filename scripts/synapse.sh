@@ -90,6 +90,9 @@ cmd_configure() {
   reg="$(abspath "$3")"
   [[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number, got '$port'"
   [ -f "$reg" ] || die "registration file not found: $reg"
+  local bot
+  bot="$(sed -n 's/^sender_localpart: *["'"'"']\{0,1\}\([^"'"'"']*\)["'"'"']\{0,1\} *$/\1/p' "$reg")"
+  [ -n "$bot" ] || die "no sender_localpart in $reg"
   [ -x "$PY" ] || die "Synapse is not installed: run scripts/synapse.sh install"
   mkdir -p "$data"
 
@@ -158,6 +161,14 @@ serve_server_wellknown: false
 url_preview_enabled: false
 presence:
   enabled: true
+# Parley's bot lists public channels in the room directory; Synapse lets only admins publish by
+# default (docs/deploy.md gives operators the same rule).
+room_list_publication_rules:
+  - user_id: "@$bot:$SERVER_NAME"
+    action: allow
+  - action: deny
+# Matrix clients still on the unauthenticated media endpoints (Debian stable's) can show media.
+enable_authenticated_media: false
 EOF
     rate_limits
   } >"$data/parley-overrides.yaml"

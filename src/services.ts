@@ -42,6 +42,7 @@ import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/p
 import type { SharedState } from "./domain/ports/shared-state.ts";
 import type { Store } from "./domain/ports/store.ts";
 import type { SubscriberClient } from "./domain/ports/subscriber.ts";
+import { withPresenceMirror } from "./domain/presence-mirror.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState } from "./domain/read-state.ts";
 import { endSubscriptionsOfRemoved } from "./domain/removals.ts";
@@ -333,6 +334,17 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     fanout,
   });
 
+  // What the gateway registers connections with: a native user's puppet shows online meanwhile.
+  const connections = withPresenceMirror(fanout, {
+    matrix,
+    preparePuppet: async (userId) => {
+      await users.ensureNative(userId);
+      await users.preparePuppet(userId);
+    },
+    isNative: (userId) => naming.isNativeUser(userId),
+    graceMs: config.chat.presenceGraceMs,
+    log: logger("Presence"),
+  });
   const integrationPosts = createIntegrationPosts({ store, users, membership, settings, messages, naming });
   const publicUrl = deps.publicUrl ?? (() => "http://localhost");
   const webhooks = createWebhooks({
@@ -382,7 +394,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     users,
     membership,
     messages,
-    fanout,
+    fanout: connections,
     inbound,
     outbox,
     webhooks,
@@ -398,6 +410,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         await subscriptions.start();
       },
       async stop() {
+        connections.stopPresence();
         await subscriptions.stop();
         await outbox.stop();
         await pusher.flushAll();

@@ -62,7 +62,11 @@ export interface Config {
   };
   readonly store: { readonly sqlitePath: string; readonly postgresUrl: string | undefined };
   readonly cluster: { readonly redisUrl: string | undefined; readonly nodeId: string };
-  readonly chat: { readonly memberBatchThreshold: number; readonly memberBatchWindowMs: number };
+  readonly chat: {
+    readonly memberBatchThreshold: number;
+    readonly memberBatchWindowMs: number;
+    readonly presenceGraceMs: number;
+  };
   readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
   readonly subscriptions: SubscriptionSettings;
   readonly media: {
@@ -180,6 +184,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
     chat: {
       memberBatchThreshold: c.chat.member_batch_threshold,
       memberBatchWindowMs: c.chat.member_batch_window_ms,
+      presenceGraceMs: c.chat.presence_grace_ms,
     },
     outbox: { concurrency: c.outbox.concurrency, retryDelaysMs: c.outbox.retry_delays_ms },
     subscriptions: {

@@ -163,6 +163,11 @@ export const configSchema = z
         member_batch_threshold: z.number().int().min(0).default(100),
         /** How long a batch of join/leave pushes waits, at most. */
         member_batch_window_ms: z.number().int().min(10).max(60_000).default(1000),
+        /**
+         * A native user shows offline on Matrix this long after their last connection closed (a
+         * reconnect meanwhile keeps them online without a flicker).
+         */
+        presence_grace_ms: z.number().int().min(0).max(600_000).default(15_000),
       })
       .strict()
       .prefault({}),

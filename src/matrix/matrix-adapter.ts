@@ -76,6 +76,7 @@ export function createMatrixAdapter(
     );
 
   const powerLevelQueue = new KeyedQueue<RoomId>();
+  const puppetsRegistering = new Map<UserId, Promise<unknown>>();
   const writePowerLevel = async (roomId: RoomId, userId: UserId, level: number | null) => {
     await ensureBot();
     const client = bot.underlyingClient;
@@ -208,7 +209,16 @@ export function createMatrixAdapter(
       await upstream(() => bot.underlyingClient.redactEvent(roomId, eventId, reason));
     },
     async ensurePuppet(userId) {
-      await upstream(() => appservice.getIntentForUserId(userId).ensureRegistered());
+      // One registration at a time per puppet: two at once both POST /register, and the loser's
+      // M_USER_IN_USE is logged by bot-sdk as an error although nothing went wrong.
+      let registering = puppetsRegistering.get(userId);
+      if (!registering) {
+        registering = upstream(() => appservice.getIntentForUserId(userId).ensureRegistered()).finally(() =>
+          puppetsRegistering.delete(userId),
+        );
+        puppetsRegistering.set(userId, registering);
+      }
+      await registering;
     },
     async setDisplayName(userId, displayName) {
       await upstream(() => clientOf(userId).setDisplayName(displayName));
@@ -239,6 +249,17 @@ export function createMatrixAdapter(
       const found = page.raw.find((raw) => markerOf(raw) === marker);
       const id = (found as { event_id?: unknown } | undefined)?.event_id;
       return typeof id === "string" ? asMatrixEventId(id) : undefined;
+    },
+    async setPresence(userId, presence) {
+      await upstream(() =>
+        clientOf(userId).doRequest(
+          "PUT",
+          `/_matrix/client/v3/presence/${encodeURIComponent(userId)}/status`,
+          null,
+          { presence },
+          SEND_TIMEOUT_MS,
+        ),
+      );
     },
     async setTyping(roomId, userId, typing, timeoutMs) {
       await upstream(() =>

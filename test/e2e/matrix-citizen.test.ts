@@ -62,3 +62,41 @@ describe("room state set in Matrix", () => {
     });
   });
 });
+
+describe("presence", () => {
+  it("a native user's puppet is online on Matrix while connected, offline after the grace period", async () => {
+    const name = unique("dot");
+    const puppet = `@chat_${name}:${fixture.parley.config.homeserver.serverName}`;
+    const presenceOf = async () =>
+      String(
+        (
+          (await fixture.carol.client.doRequest(
+            "GET",
+            `/_matrix/client/v3/presence/${encodeURIComponent(puppet)}/status`,
+          )) as { presence: string }
+        ).presence,
+      );
+    const until = async (expected: string) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const now = await presenceOf().catch((error: unknown) => String(error));
+        if (now === expected) return;
+        if (Date.now() > deadline) throw new Error(`presence never became ${expected}: ${now}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    // Matrix shows presence to those who share a room.
+    const { channel } = await channelWithCarol("presence");
+    const first = await fixture.login(name, "Dot");
+    await first.ok("chat.join", { channel });
+    await fixture.parley.mirrored();
+    await until("online");
+    // A second connection closing leaves them online; the last one closing, offline (after 300 ms here).
+    const second = await fixture.login(name, "Dot");
+    second.close();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await presenceOf()).toBe("online");
+    first.close();
+    await until("offline");
+  });
+});

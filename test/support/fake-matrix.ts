@@ -63,6 +63,8 @@ export class FakeMatrix {
   readonly typing: Array<{ roomId: string; userId: string; typing: boolean }> = [];
   readonly receipts: Array<{ roomId: string; userId: string; eventId: string }> = [];
   readonly accountData = new Map<string, Record<string, unknown>>();
+  /** Puppets' presence as last set. */
+  readonly presence = new Map<string, string>();
   /** While true, every call fails as if the homeserver were down. */
   unavailable = false;
   /** Every call is answered this much later (a busy homeserver); see `mostInFlightPerRoom`. */
@@ -293,6 +295,10 @@ export class FakeMatrix {
           if (type === "m.room.join_rules" && typeof content.join_rule === "string")
             room.joinRule = content.join_rule;
           this.#emit(room, this.#botUserId, type, content, { stateKey: "" });
+        }),
+      setPresence: (userId, presence) =>
+        call("setPresence", [userId, presence], () => {
+          this.presence.set(userId, presence);
         }),
       removeAlias: (alias) =>
         call("removeAlias", [alias], () => {

@@ -40,7 +40,11 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
       limits: overrides.limits ?? TEST_LIMITS,
       auth: { jwt_secret: env.jwtSecret, guests: overrides.guests ?? true },
       store: { sqlite_path: join(env.root, `${dbName}.db`) },
-      chat: { member_batch_threshold: overrides.memberBatchThreshold ?? 100, member_batch_window_ms: 300 },
+      chat: {
+        member_batch_threshold: overrides.memberBatchThreshold ?? 100,
+        member_batch_window_ms: 300,
+        presence_grace_ms: 300,
+      },
       log: { level: process.env.PARLEY_TEST_LOG === "1" ? "info" : "error" },
       ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
     },
