@@ -131,7 +131,12 @@ export async function startParley(config: Config, registration?: Registration): 
   const mediaUrls = createMediaUrls(() => publicUrl);
   const matrix = createMatrixAdapter(
     appservice,
-    { url: config.homeserver.url, serverName: config.homeserver.serverName, accessToken: reg.as_token },
+    {
+      url: config.homeserver.url,
+      serverName: config.homeserver.serverName,
+      accessToken: reg.as_token,
+      directoryNetwork: reg.id,
+    },
     mediaUrls,
   );
 

@@ -57,6 +57,24 @@ const botSdkJsonLogger = {
   error: (module: string, ...parts: unknown[]) => writeJson("error", module, parts[0], parts.slice(1)),
 };
 
+type BotSdkLogger = typeof botSdkJsonLogger;
+
+/**
+ * The bot-sdk logs every non-2xx answer as an error (MatrixHttpClient), and a puppet registered
+ * meanwhile as one too; the caller gets each as an error and decides (Parley logs what matters in
+ * its own terms, and expected answers, like no account data yet, are not failures): debug here.
+ */
+function withExpectedAnswersQuiet(logger: BotSdkLogger): BotSdkLogger {
+  return {
+    ...logger,
+    error(module, ...parts) {
+      const handledByCaller =
+        module === "MatrixHttpClient" || (module === "Appservice" && String(parts[0]).includes("is in use"));
+      (handledByCaller ? logger.debug : logger.error)(module, ...parts);
+    },
+  };
+}
+
 export function configureLogging(
   level: LogLevelName,
   format: LogFormat = "text",
@@ -65,11 +83,11 @@ export function configureLogging(
   if (format === "json") {
     json = { threshold: RANK[level], out };
     BridgeLogger.configure({ console: "off" });
-    LogService.setLogger(botSdkJsonLogger);
+    LogService.setLogger(withExpectedAnswersQuiet(botSdkJsonLogger));
   } else {
     json = undefined;
     BridgeLogger.configure({ console: level, colorize: false });
-    LogService.setLogger(BridgeLogger.botSdkLogger);
+    LogService.setLogger(withExpectedAnswersQuiet(BridgeLogger.botSdkLogger as BotSdkLogger));
   }
   LogService.setLevel(level === "error" ? LogLevel.ERROR : LogLevel.WARN);
   // express-level noise we do not want in operators' logs

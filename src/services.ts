@@ -108,6 +108,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     naming,
     roles,
     policy: { limiter, rules: limits.channelCreation, guestsCreate: limits.guestsCreateChannels },
+    directory: { publish: config.appservice.publishChannels, log: logger("Directory") },
   });
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId), logger("Activity"));
   const audiences = createAudiences(store, channels, roles, (channelId) =>
@@ -365,6 +366,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     activity,
     memberActions,
     naming,
+    publish: config.appservice.publishChannels,
   });
 
   return {

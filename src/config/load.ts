@@ -34,6 +34,7 @@ export interface Config {
     readonly url: string;
     readonly maxTransactionBytes: number;
     readonly botLocalpart: string;
+    readonly publishChannels: boolean;
     readonly userPrefix: string;
     readonly aliasPrefix: string;
   };
@@ -124,6 +125,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       url: c.appservice.url,
       maxTransactionBytes: c.appservice.max_transaction_bytes,
       botLocalpart: c.appservice.bot_localpart,
+      publishChannels: c.appservice.publish_channels,
       userPrefix: c.appservice.user_prefix,
       aliasPrefix: c.appservice.alias_prefix,
     },

@@ -42,6 +42,11 @@ export const configSchema = z
           .min(1024 * 1024)
           .default(16 * 1024 * 1024),
         bot_localpart: localpartPrefix.default("parley"),
+        /**
+         * List public channels in the room directory ("Explore rooms"): in the appservice's own
+         * list always, and in the server's where its room_list_publication_rules allow the bot.
+         */
+        publish_channels: z.boolean().default(true),
         user_prefix: localpartPrefix.default("chat_"),
         alias_prefix: localpartPrefix.default("chat_"),
       })

@@ -1,5 +1,6 @@
 // Channels: created on first use (a native join or subscribe, or a Matrix user joining the alias),
 // each mapped to exactly one Matrix room for good.
+import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { ChannelName, RoomId, UserId } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
@@ -70,10 +71,12 @@ export interface ChannelsDeps {
   readonly naming: Naming;
   readonly roles: Roles;
   readonly policy: CreationPolicy;
+  /** Whether new public channels are listed in the room directory (best effort, logged). */
+  readonly directory: { readonly publish: boolean; readonly log: Logger };
 }
 
 export function createChannels(deps: ChannelsDeps): Channels {
-  const { store, matrix, naming, roles, policy } = deps;
+  const { store, matrix, naming, roles, policy, directory } = deps;
   const inFlight = new Map<ChannelName, Promise<ChannelRow>>();
 
   const hiddenFrom = async (channel: ChannelRow, actor: Actor): Promise<boolean> => {
@@ -106,6 +109,16 @@ export function createChannels(deps: ChannelsDeps): Channels {
     if (visibility === "private") await store.setJoinRule(channel.id, "invite");
     // Known before the homeserver's own copy arrives: the creator is owner from the first reply.
     if (room.powerLevels !== undefined) await store.setPowerLevels(channel.id, room.powerLevels);
+    // Direct and moderators' channels are never listed; a failure leaves it unlisted, not uncreated.
+    if (directory.publish && visibility === "public" && !isReservedName(name)) {
+      matrix.publishRoom(room.roomId, true).then(
+        (server) => {
+          if (!server)
+            directory.log.info(`${name} is listed in the appservice's room list only (see docs/deploy.md)`);
+        },
+        (error: unknown) => directory.log.warn(`listing ${name} in the room directory failed`, error),
+      );
+    }
     return (await store.channelById(channel.id)) ?? channel;
   };
 

@@ -40,7 +40,13 @@ const eventIdOf = (response: unknown): MatrixEventId => {
 
 export function createMatrixAdapter(
   appservice: Appservice,
-  homeserver: { readonly url: string; readonly serverName: string; readonly accessToken: string },
+  homeserver: {
+    readonly url: string;
+    readonly serverName: string;
+    readonly accessToken: string;
+    /** The appservice's own room list ("network") public channels are listed in. */
+    readonly directoryNetwork: string;
+  },
   media: MediaUrls,
 ): MatrixPort {
   const serverName = homeserver.serverName;
@@ -95,6 +101,32 @@ export function createMatrixAdapter(
     async setRoomState(roomId, type, content) {
       await ensureBot();
       await upstream(() => bot.underlyingClient.sendStateEvent(roomId, type, "", content));
+    },
+    async publishRoom(roomId, listed) {
+      await ensureBot();
+      const visibility = listed ? "public" : "private";
+      const room = encodeURIComponent(roomId);
+      // The appservice's own list always takes it; the server's list only where
+      // room_list_publication_rules let the bot publish (Synapse's default is admins only).
+      await upstream(() =>
+        bot.underlyingClient.doRequest(
+          "PUT",
+          `/_matrix/client/v3/directory/list/appservice/${encodeURIComponent(homeserver.directoryNetwork)}/${room}`,
+          null,
+          { visibility },
+        ),
+      );
+      try {
+        await upstream(() =>
+          bot.underlyingClient.doRequest("PUT", `/_matrix/client/v3/directory/list/room/${room}`, null, {
+            visibility,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof UpstreamRejectedError && error.status < 500) return false;
+        throw error;
+      }
     },
     async removeAlias(alias) {
       await ensureBot();

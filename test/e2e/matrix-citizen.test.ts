@@ -100,3 +100,33 @@ describe("presence", () => {
     await until("offline");
   });
 });
+
+describe("the room directory", () => {
+  it("public channels are in Explore rooms, moderators' and direct channels never", async () => {
+    const { channel, owner, roomId } = await channelWithCarol("explore");
+    const mods = await owner.ok("chat.mod_channel", { channel });
+    const friend = unique("friend");
+    await fixture.login(friend, "Friend");
+    const dm = await owner.ok("chat.direct.create", { users: [`@chat_${friend}:localhost`] });
+    await fixture.parley.mirrored();
+    const listed = async (term: string, allNetworks: boolean) =>
+      (
+        (await fixture.carol.client.doRequest("POST", "/_matrix/client/v3/publicRooms", null, {
+          filter: { generic_search_term: term },
+          ...(allNetworks ? { include_all_networks: true } : {}),
+          limit: 50,
+        })) as { chunk: Array<{ room_id: string }> }
+      ).chunk.map((room) => room.room_id);
+    const deadline = Date.now() + 10_000;
+    while (!(await listed(channel, false)).includes(roomId)) {
+      if (Date.now() > deadline) throw new Error("the channel never showed in the public room list");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await listed(channel, true)).toContain(roomId);
+    const hidden = [(mods.state as { room_id: string }).room_id, (dm.state as { room_id: string }).room_id];
+    for (const all of [false, true]) {
+      const rooms = await listed("", all);
+      for (const room of hidden) expect(rooms).not.toContain(room);
+    }
+  });
+});

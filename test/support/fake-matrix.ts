@@ -63,6 +63,8 @@ export class FakeMatrix {
   readonly typing: Array<{ roomId: string; userId: string; typing: boolean }> = [];
   readonly receipts: Array<{ roomId: string; userId: string; eventId: string }> = [];
   readonly accountData = new Map<string, Record<string, unknown>>();
+  /** Rooms listed in the room directory. */
+  readonly published = new Set<string>();
   /** Puppets' presence as last set. */
   readonly presence = new Map<string, string>();
   /** While true, every call fails as if the homeserver were down. */
@@ -299,6 +301,12 @@ export class FakeMatrix {
       setPresence: (userId, presence) =>
         call("setPresence", [userId, presence], () => {
           this.presence.set(userId, presence);
+        }),
+      publishRoom: (roomId, listed) =>
+        call("publishRoom", [roomId, listed], () => {
+          if (listed) this.published.add(roomId);
+          else this.published.delete(roomId);
+          return true;
         }),
       removeAlias: (alias) =>
         call("removeAlias", [alias], () => {

@@ -73,10 +73,12 @@ export interface PlatformChannelsDeps {
   readonly activity: Activity;
   readonly memberActions: MemberActions;
   readonly naming: Naming;
+  /** Whether public channels are listed in the room directory (appservice.publish_channels). */
+  readonly publish: boolean;
 }
 
 export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChannels {
-  const { store, channels, settings, matrix, roles, activity, memberActions, naming } = deps;
+  const { store, channels, settings, matrix, roles, activity, memberActions, naming, publish } = deps;
   const existing = async (name: ChannelName) => {
     const channel = await channels.find(name);
     if (!channel) throw unknownChannel(name);
@@ -104,6 +106,7 @@ export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChan
       if (joinRule !== undefined && joinRule !== channel.joinRule) {
         await matrix.setRoomState(channel.roomId, "m.room.join_rules", { join_rule: joinRule });
         await store.setJoinRule(channel.id, joinRule);
+        if (publish) await matrix.publishRoom(channel.roomId, joinRule === "public");
       }
       if (request.topic !== undefined && request.topic !== channel.topic) {
         await matrix.setRoomState(channel.roomId, "m.room.topic", { topic: request.topic ?? "" });
@@ -165,6 +168,7 @@ export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChan
       // Matrix first: if the homeserver cannot take it now, nothing has changed and a retry works.
       await matrix.setRoomState(channel.roomId, "m.room.join_rules", { join_rule: "invite" });
       await matrix.removeAlias(channel.alias);
+      if (publish) await matrix.publishRoom(channel.roomId, false);
       await store.closeChannel(channel.id, Date.now());
       await store.setJoinRule(channel.id, "invite");
       const closed = (await store.channelById(channel.id)) ?? channel;

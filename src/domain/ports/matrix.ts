@@ -106,6 +106,11 @@ export interface MatrixPort {
   ): Promise<void>;
   /** A state event of the room, sent by the bot (topic, join rules: the server API's settings). */
   setRoomState(roomId: RoomId, type: string, content: Record<string, unknown>): Promise<void>;
+  /**
+   * Lists the room in (or takes it off) the room directory: the appservice's own list always, the
+   * server's public list where its publication rules allow the bot (false when they did not).
+   */
+  publishRoom(roomId: RoomId, listed: boolean): Promise<boolean>;
   /** Removes an alias of ours (a closed channel's); gone already is fine. */
   removeAlias(alias: string): Promise<void>;
   /** A puppet's presence, as Matrix users see it. */
