@@ -143,11 +143,11 @@ beforeAll(async () => {
   // close, and webhooks to post through and to delete.
   const users = [`alice_${suffix}`, `bob_${suffix}`];
   const open = `sch_open_${suffix}`;
-  const closed = `sch_private_${suffix}`;
+  const invited = `sch_private_${suffix}`;
   const doomed = [1, 2, 3].map((n) => `sch_doomed${n}_${suffix}`);
   for (const [name, body] of [
     [open, { topic: "Schemathesis", public: true }],
-    [closed, { public: false }],
+    [invited, { public: false }],
     ...doomed.map((name) => [name, {}] as const),
   ] as const) {
     const created = await admin("PUT", `/api/v1/channels/${name}`, body);
@@ -161,7 +161,7 @@ beforeAll(async () => {
     await client.say(open, `hello from ${user}`);
     client.close();
   }
-  expect((await admin("PUT", `/api/v1/channels/${closed}/members/${users[0]}`)).status).toBe(200);
+  expect((await admin("PUT", `/api/v1/channels/${invited}/members/${users[0]}`)).status).toBe(200);
   const hooks = [];
   for (const name of ["Posting hook", "Doomed hook"]) {
     const made = await admin<{ id: string; url: string }>("POST", `/api/v1/channels/${open}/webhooks`, {
@@ -175,7 +175,7 @@ beforeAll(async () => {
   const userIds = [...users, ...users.map((user) => `@chat_${user}:${env.serverName}`), "@carol:localhost"];
   toml = `# Written by test/e2e/schemathesis.test.ts: names that exist, for half the generated requests.
 [dictionaries.channels]
-values = ${list([open, open, closed])}
+values = ${list([open, open, invited])}
 
 [dictionaries.doomed]
 values = ${list(doomed)}
@@ -287,6 +287,9 @@ async function runWith(key: string, label: string, only: readonly string[] = [])
     // not safe in two threads at once (SystemError "AST constructor recursion depth mismatch").
     "--workers",
     "1",
+    // A request Parley never answers fails the run, not the test's timeout.
+    "--request-timeout",
+    "20",
     "--no-color",
     // Every request and answer, for a look after a failure (PARLEY_KEEP_TEST_DATA=1 keeps it).
     "--report",
