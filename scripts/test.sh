@@ -9,6 +9,7 @@ ensure_node
 ensure_deps
 npm run --silent build
 scripts/synapse.sh install
+scripts/schemathesis.sh install
 scripts/test-tools.sh install
 export NODE_OPTIONS="--disable-warning=DEP0060 ${NODE_OPTIONS:-}"
 npm run --silent typecheck

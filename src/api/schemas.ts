@@ -3,7 +3,13 @@
 // as clients receive them. Everything here is in the OpenAPI document.
 import { z } from "zod";
 import { API_SCOPES } from "../domain/integrations/api-keys.ts";
-import { channelNameSchema, settingsPayload, webhookCreatePayload } from "../protocol/schemas.ts";
+import { MAX_FILES, TEXTUAL_TYPES } from "../domain/message-content.ts";
+import {
+  channelNameSchema,
+  MAX_BODY_LENGTH,
+  settingsPayload,
+  webhookCreatePayload,
+} from "../protocol/schemas.ts";
 
 /** `@name:server`, or a native user's name alone (`alice` for `@chat_alice:server`). */
 export const userParam = z
@@ -40,12 +46,32 @@ export const directoryQuery = z.object({
 
 export const reasonBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
+/** What `parseMessageContent` (src/domain/message-content.ts) takes from a new post. */
+const messageContent = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.enum(TEXTUAL_TYPES), body: z.string().min(1).max(MAX_BODY_LENGTH) }).loose(),
+    z
+      .object({
+        type: z.literal("files"),
+        files: z
+          .array(
+            z.object({
+              url: z.string().regex(/^(https?|mxc):\/\/\S+$/),
+              name: z.string().min(1).max(255),
+              mimeType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/),
+            }),
+          )
+          .min(1)
+          .max(MAX_FILES),
+        body: z.string().max(MAX_BODY_LENGTH).optional(),
+      })
+      .loose(),
+  ])
+  .describe("As `chat.send`'s content: text, emote, notice or files (docs/protocol.md).");
+
 export const messageBody = z
   .object({
-    content: z
-      .object({ type: z.string().min(1).max(64) })
-      .loose()
-      .describe("As `chat.send`'s content: text, emote, notice or files (docs/protocol.md)."),
+    content: messageContent,
     txn_id: z
       .string()
       .min(1)
@@ -95,7 +121,9 @@ export const webhookPostBody = z
   .refine((post) => post.text !== undefined || post.body !== undefined, {
     message: "`text` (or `body`) is required",
     path: ["text"],
-  });
+  })
+  // The refinement, as the document says it (JSON Schema has no place for a function).
+  .meta({ anyOf: [{ required: ["text"] }, { required: ["body"] }] });
 export const hookParams = z.object({
   id: webhookId,
   secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "the secret part of the hook's URL"),

@@ -46,7 +46,10 @@ export interface Membership {
   members(channel: ChannelRow): Promise<MemberView[]>;
   /** Members now, those of them online, and everyone seen in the channel with when. */
   list(actor: Actor, channel: ChannelName): Promise<MemberList>;
-  /** Puts another native user into a channel (a direct channel someone opened with them). */
+  /**
+   * Puts another native user into a channel (a direct channel someone opened with them, the
+   * server API); `channel.banned` if they are banned from it.
+   */
   addMember(channel: ChannelRow, userId: UserId): Promise<void>;
   find(channel: ChannelName): Promise<ChannelRow | undefined>;
 }
@@ -170,6 +173,10 @@ export function createMembership(deps: MembershipDeps): Membership {
       };
     },
     async addMember(channel, userId) {
+      // Banned is banned whoever adds them: the room would refuse the join, and the log would
+      // say they are in.
+      if ((await store.member(channel.id, userId))?.membership === "ban")
+        throw new ProtocolError("channel.banned");
       const user = await users.ensureNative(userId);
       if (await isJoined(userId, channel)) return;
       await recordOwn(channel, userId, "join", {

@@ -244,6 +244,20 @@ describe("messages", () => {
     const members = await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`);
     expect(members.body.members).toEqual([]);
   });
+
+  it("does not add a user banned from the channel (found by schemathesis)", async () => {
+    const name = unique("banned");
+    await admin("PUT", `/api/v1/channels/${name}`, {});
+    const erin = unique("erin");
+    await m.login(erin, "Erin");
+    const ban = { action: "ban", user: erin, reason: "spam" };
+    expect((await admin("POST", `/api/v1/channels/${name}/moderation`, ban)).status).toBe(200);
+    const refused = await admin("PUT", `/api/v1/channels/${name}/members/${erin}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe("channel.banned");
+    const members = await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`);
+    expect(members.body.members).toEqual([]);
+  });
 });
 
 describe("webhooks", () => {
