@@ -366,6 +366,8 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     activity,
     memberActions,
     naming,
+    gatekeeper,
+    membership,
     publish: config.appservice.publishChannels,
   });
 

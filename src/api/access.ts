@@ -32,9 +32,8 @@ export async function readableChannel(
 ): Promise<ChannelRow> {
   const { actor } = callerOf(caller);
   const channel = options.closedToo
-    ? await services.channels.find(name)
+    ? await services.platformChannels.find(name)
     : await services.platformChannels.open(name);
-  if (!channel) throw unknownChannel(name);
   if (actor.admin || channel.joinRule === "public") return channel;
   if (await services.membership.isJoined(actor.userId, channel)) return channel;
   throw unknownChannel(name);

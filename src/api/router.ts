@@ -130,7 +130,8 @@ export function apiRoutes(deps: ApiRouterDeps): HttpRoute {
   };
 
   return (req, res, url) => {
-    const path = url.pathname;
+    // The path as sent: URL parsing would drop `.` and `..` segments, which are channel names here.
+    const path = (req.url ?? "/").split("?")[0] ?? url.pathname;
     if (!path.startsWith("/api/v1/") && !path.startsWith("/hooks/")) return false;
     if (path === "/api/v1/openapi.json" && req.method === "GET") {
       document ??= JSON.stringify(openApiDocument(deps.operations, deps.version));

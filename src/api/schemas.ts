@@ -22,6 +22,13 @@ export const userParam = z
 
 export const channelParams = z.object({ channel: channelNameSchema });
 export const memberParams = z.object({ channel: channelNameSchema, user: userParam });
+export const nativeMemberParams = z.object({
+  channel: channelNameSchema,
+  user: z
+    .string()
+    .regex(/^[a-z0-9._=-]{1,64}$/, "a native user's name")
+    .describe("A native user's name (`alice` for `@chat_alice:example.org`)."),
+});
 export const userParams = z.object({ user: userParam });
 export const webhookId = z.string().regex(/^[0-9a-f]{12}$/, "a webhook id is 12 hex digits");
 export const webhookParams = z.object({ channel: channelNameSchema, id: webhookId });
@@ -115,7 +122,7 @@ export const webhookPostBody = z
     text: z.string().min(1).max(16_000).optional(),
     body: z.string().min(1).max(16_000).optional(),
     msgtype: z.enum(["m.notice", "m.text"]).default("m.notice"),
-    username: z.string().trim().min(1).max(100).optional(),
+    username: z.string().min(1).max(100).regex(/\S/, "not only spaces").optional(),
   })
   .loose()
   .refine((post) => post.text !== undefined || post.body !== undefined, {

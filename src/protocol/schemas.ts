@@ -145,7 +145,8 @@ const webhookIdSchema = z.string().regex(/^[0-9a-f]{12}$/, "a webhook id is 12 h
 
 export const webhookCreatePayload = z.object({
   channel: channelNameSchema,
-  name: z.string().trim().min(1).max(100),
+  // Not trimmed here (the OpenAPI document describes what is sent): the domain trims it.
+  name: z.string().min(1).max(100).regex(/\S/, "not only spaces"),
   avatar_url: z
     .string()
     .regex(/^mxc:\/\/[^/\s]+\/[^/\s]+$/, "an avatar is an mxc:// URL")

@@ -356,11 +356,18 @@ export const webhookValues = (hook: WebhookRow) =>
 export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * The directory's filter: open channels that are neither direct nor moderators' ones; `?N`
- * placeholders are numbered for PostgreSQL and become plain `?` for SQLite.
+ * Channels that are not private conversations (direct or moderators' ones, by their reserved
+ * names, case-sensitively as isReservedName reads them): SQLite's GLOB and PostgreSQL's LIKE
+ * both match case.
  */
-export const DIRECTORY_WHERE = `c.closed_at IS NULL AND c.name NOT LIKE 'dm.%' AND c.name NOT LIKE 'mods.%'
-  AND c.name NOT LIKE '%.mods'`;
+export const notPrivateConversation = (dialect: "sqlite" | "postgres"): string =>
+  dialect === "sqlite"
+    ? "c.name NOT GLOB 'dm.*' AND c.name NOT GLOB 'mods.*' AND c.name NOT GLOB '*.mods'"
+    : "c.name NOT LIKE 'dm.%' AND c.name NOT LIKE 'mods.%' AND c.name NOT LIKE '%.mods'";
+
+/** The directory's filter: open channels that are neither direct nor moderators' ones. */
+export const directoryWhere = (dialect: "sqlite" | "postgres"): string =>
+  `c.closed_at IS NULL AND ${notPrivateConversation(dialect)}`;
 export interface SubscriptionRecord {
   id: string;
   url: string;

@@ -1,5 +1,6 @@
 // The server API through the real router and gateway, over a fake homeserver: every operation,
 // its scopes, its refusals, webhooks and the OpenAPI document.
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, apiClient } from "../support/api.ts";
 import type { TestClient } from "../support/client.ts";
@@ -18,6 +19,7 @@ let admin: Api;
 let poster: Api;
 let reader: Api;
 let adminKey: { id: string; key: string; user: string };
+let readerKey: string;
 
 beforeAll(async () => {
   m = await startMiddle();
@@ -25,7 +27,8 @@ beforeAll(async () => {
   adminKey = await keys.create("Platform", "admin");
   admin = apiClient(m.httpUrl, adminKey.key);
   poster = apiClient(m.httpUrl, (await keys.create("Announcer", "post")).key);
-  reader = apiClient(m.httpUrl, (await keys.create("Dashboard", "read")).key);
+  readerKey = (await keys.create("Dashboard", "read")).key;
+  reader = apiClient(m.httpUrl, readerKey);
 });
 afterAll(async () => {
   await m?.stop();
@@ -345,5 +348,115 @@ describe("the OpenAPI document", () => {
       "get",
       "put",
     ]);
+  });
+});
+
+describe("what the API never reaches or changes", () => {
+  it("direct and moderators' channels look missing, even to an admin key", async () => {
+    const a = unique("dma");
+    const b = unique("dmb");
+    const alice = await m.login(a, "A");
+    await m.login(b, "B");
+    const dm = (await alice.ok("chat.direct.create", { users: [puppet(b)] })) as { id: string };
+    const name = unique("modded");
+    await alice.ok("chat.join", { channel: name });
+    const mods = (await alice.ok("chat.mod_channel", { channel: name })) as { id: string };
+    for (const channel of [dm.id, mods.id]) {
+      for (const [method, path, body] of [
+        ["GET", "", undefined],
+        ["GET", "/messages", undefined],
+        ["GET", "/members", undefined],
+        ["PUT", "", {}],
+        ["DELETE", "", undefined],
+        ["PUT", `/members/${b}`, undefined],
+        ["POST", "/messages", { content: { type: "text", body: "hi" } }],
+        ["GET", "/webhooks", undefined],
+        ["POST", "/webhooks", { name: "x" }],
+      ] as const) {
+        const reply = await admin(method, `/api/v1/channels/${encodeURIComponent(channel)}${path}`, body);
+        expect([reply.status, reply.body.code], `${method} ${channel}${path}`).toEqual(
+          method === "PUT" && path === "" ? [403, "chat.denied"] : [404, "chat.unknown"],
+        );
+      }
+    }
+    const listed = await admin<{ results: Array<{ id: string }> }>("GET", "/api/v1/channels?count=100");
+    expect(listed.body.results.map((c) => c.id)).not.toContain(dm.id);
+  });
+
+  it("a refused post leaves nothing behind: no membership, no hook on a closed channel", async () => {
+    const name = unique("clean");
+    await admin("PUT", `/api/v1/channels/${name}`, {});
+    const bad = await poster("POST", `/api/v1/channels/${name}/messages`, {
+      content: { type: "text", body: "" },
+    });
+    expect(bad.status).toBe(400);
+    const members = await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`);
+    expect(members.body.members).toEqual([]);
+    const badReply = await poster("POST", `/api/v1/channels/${name}/messages`, {
+      content: { type: "text", body: "hi" },
+      reply_to: 999,
+    });
+    expect(badReply.body).toMatchObject({ code: "chat.unknown_event", fields: ["reply_to"] });
+    expect(
+      (await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`)).body.members,
+    ).toEqual([]);
+
+    // `as` a native user who is not in the channel: refused, and they are not put in.
+    const erin = unique("erin");
+    await m.login(erin, "Erin");
+    const as = await admin("POST", `/api/v1/channels/${name}/messages`, {
+      content: { type: "text", body: "hi" },
+      as: erin,
+    });
+    expect([as.status, as.body.code]).toEqual([403, "chat.denied"]);
+    expect(
+      (await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`)).body.members,
+    ).toEqual([]);
+
+    await admin("DELETE", `/api/v1/channels/${name}`);
+    expect((await admin("POST", `/api/v1/channels/${name}/webhooks`, { name: "late" })).status).toBe(404);
+    expect((await admin("GET", `/api/v1/channels/${name}/webhooks`)).status).toBe(404);
+  });
+
+  it("adding a member: only users who exist, never past a ban", async () => {
+    const name = unique("add");
+    await admin("PUT", `/api/v1/channels/${name}`, {});
+    const nobody = await admin("PUT", `/api/v1/channels/${name}/members/${unique("nobody")}`);
+    expect([nobody.status, nobody.body.code]).toEqual([404, "user.not_found"]);
+    const frank = unique("frank");
+    await m.login(frank, "Frank");
+    await admin("POST", `/api/v1/users/${frank}/ban`);
+    const banned = await admin("PUT", `/api/v1/channels/${name}/members/${frank}`);
+    expect([banned.status, banned.body.code]).toEqual([403, "chat.denied"]);
+    const matrixId = await admin(
+      "PUT",
+      `/api/v1/channels/${name}/members/${encodeURIComponent("@carol:elsewhere")}`,
+    );
+    expect(matrixId.body).toMatchObject({ code: "protocol.invalid_payload", fields: ["path.user"] });
+  });
+
+  it("`.` and `..` are channel names, not path steps", async () => {
+    // fetch() would resolve the dots itself; node:http sends the path as written.
+    const raw = (path: string) =>
+      new Promise<{ status: number; code: string }>((resolve, reject) => {
+        const url = new URL(m.httpUrl);
+        request(
+          { host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${readerKey}` } },
+          (res) => {
+            let text = "";
+            res.on("data", (chunk) => {
+              text += chunk;
+            });
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, code: String(JSON.parse(text).code) }),
+            );
+          },
+        )
+          .on("error", reject)
+          .end();
+      });
+    for (const dots of [".", ".."]) {
+      expect(await raw(`/api/v1/channels/${dots}/members`)).toEqual({ status: 404, code: "chat.unknown" });
+    }
   });
 });

@@ -34,6 +34,23 @@ describe.each(storeAdapters())("$name subscriptions", (adapter) => {
   afterEach(() => adapter.closeAll());
   afterAll(() => adapter.teardown());
 
+  it("never follow a private conversation, even when named", async () => {
+    const { store } = await adapter.fresh();
+    await store.createSubscription(subscription("all"));
+    await store.createSubscription(subscription("named", { channels: ["dm.ab", "x.mods", "DM.open"] }));
+    const dm = await channel(store, "dm.ab");
+    const mods = await channel(store, "x.mods");
+    const open = await channel(store, "DM.open");
+    for (const c of [dm, mods, open]) await log(store, c.id);
+    const backlog = (await store.subscriptionBacklog()).map((row) => [row.subscriptionId, row.channelId]);
+    expect(backlog.sort()).toEqual(
+      [
+        ["all", open.id],
+        ["named", open.id],
+      ].sort(),
+    );
+  });
+
   it("round-trip, list oldest first, and go with their cursors", async () => {
     const { store } = await adapter.fresh();
     const a = await channel(store, "a");

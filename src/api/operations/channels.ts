@@ -1,5 +1,4 @@
 // Channels as the platform manages them: directory, create/configure, status, close, members.
-import { ProtocolError } from "../../protocol/errors.ts";
 import { actorOf, callerOf, readableChannel, userIdOf } from "../access.ts";
 import { answer, defineOperation } from "../define.ts";
 import {
@@ -11,6 +10,7 @@ import {
   emptyAnswer,
   memberParams,
   membersAnswer,
+  nativeMemberParams,
   reasonBody,
 } from "../schemas.ts";
 
@@ -116,23 +116,16 @@ export const channelOperations = [
     path: "/api/v1/channels/{channel}/members/{user}",
     operationId: "addMember",
     summary: "Add a native user to a channel",
-    description: "The user joins as if they had joined themselves (Matrix follows through the outbox).",
+    description:
+      "The user (one who has logged in before) joins as if they had joined themselves, under the same " +
+      "rules (bans, join policies); Matrix follows through the outbox. Matrix users are invited from Matrix.",
     tag,
     scope: "admin",
-    params: memberParams,
+    params: nativeMemberParams,
     notFound: true,
     responses: { 200: { description: "A member now", schema: emptyAnswer } },
     async handle({ params, services }) {
-      const userId = userIdOf(services, params.user);
-      if (!services.naming.isNativeUser(userId)) {
-        throw new ProtocolError(
-          "protocol.invalid_payload",
-          "Only native users can be added; Matrix users are invited from Matrix.",
-          { fields: ["user"] },
-        );
-      }
-      const channel = await services.platformChannels.open(params.channel);
-      await services.membership.addMember(channel, userId);
+      await services.platformChannels.addMember(params.channel, services.naming.nativeUserId(params.user));
       return answer(200, {});
     },
   }),

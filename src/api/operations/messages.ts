@@ -27,7 +27,7 @@ export const messageOperations = [
       "Posted as the key's integration user (display name = the key's name; it joins the channel on its " +
       "first post), or with an admin key `as` a native user. The same path as a native `chat.send`: same " +
       "checks, same log, pushed to native clients at once and mirrored to Matrix through the outbox. " +
-      "A retry with the same `txn_id` returns the first post's event. Keys below admin post to public " +
+      "A retry with the same `txn_id` returns the first post's event. `as` posts only where that user is a member. Keys below admin post to public " +
       "channels and to those their integration was added to.",
     tag: "messages",
     scope: "post",
@@ -55,7 +55,9 @@ export const messageOperations = [
         throw new ProtocolError("user.not_found", `No native user ${body.as}.`);
       }
       const as = { userId, admin: false, isGuest: false };
-      return answer(201, { event: await services.integrationPosts.post(as, request) });
+      // Only where they are a member, under their own rights: the platform speaks for them, it
+      // does not move them.
+      return answer(201, { event: await services.integrationPosts.post(as, request, { enter: false }) });
     },
   }),
   defineOperation({

@@ -28,8 +28,10 @@ export const webhookOperations = [
     body: webhookCreateBody,
     notFound: true,
     responses: { 201: { description: "Created", schema: webhookCreated } },
-    handle: async ({ params, body, caller, services }) =>
-      answer(201, await services.webhooks.create(actorOf(caller), params.channel, body)),
+    async handle({ params, body, caller, services }) {
+      await services.platformChannels.open(params.channel);
+      return answer(201, await services.webhooks.create(actorOf(caller), params.channel, body));
+    },
   }),
   defineOperation({
     method: "GET",
@@ -41,8 +43,10 @@ export const webhookOperations = [
     params: channelParams,
     notFound: true,
     responses: { 200: { description: "Its live webhooks", schema: webhookList } },
-    handle: async ({ params, caller, services }) =>
-      answer(200, { results: await services.webhooks.list(actorOf(caller), params.channel) }),
+    async handle({ params, caller, services }) {
+      await services.platformChannels.open(params.channel);
+      return answer(200, { results: await services.webhooks.list(actorOf(caller), params.channel) });
+    },
   }),
   defineOperation({
     method: "DELETE",
@@ -55,6 +59,7 @@ export const webhookOperations = [
     notFound: true,
     responses: { 200: { description: "Deleted", schema: emptyAnswer } },
     async handle({ params, caller, services }) {
+      await services.platformChannels.open(params.channel);
       await services.webhooks.delete(actorOf(caller), params.channel, params.id);
       return answer(200, {});
     },
@@ -78,7 +83,7 @@ export const webhookOperations = [
       const posted = await services.webhooks.post(params.id, params.secret, {
         text,
         msgtype: body.msgtype,
-        username: body.username,
+        username: body.username?.trim(),
       });
       return answer(200, { ok: true, event_id: posted.event_id });
     },

@@ -1,10 +1,12 @@
 // Posting as an integration (an API key's user, a webhook's user): the same path as a native
 // send (same checks, same log, same outbox), after making sure the integration's user exists
 // under its current name, is in the channel and has accepted its rules.
+import { ProtocolError } from "../../protocol/errors.ts";
 import type { ChatEvent } from "../../protocol/events.ts";
-import type { ChannelName, UserId } from "../../protocol/ids.ts";
+import { asEventSeq, type ChannelName, type UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
 import type { Membership } from "../membership.ts";
+import { parseMessageContent } from "../message-content.ts";
 import type { Messages, SendRequest } from "../messages.ts";
 import type { Settings } from "../moderation/settings.ts";
 import type { Naming } from "../naming.ts";
@@ -16,7 +18,11 @@ export interface IntegrationPosts {
   prepare(userId: UserId, displayName: string, avatarUrl?: string | null): Promise<void>;
   /** Joins `actor` to the channel unless it is in already (no join limit: it is the platform's). */
   enter(actor: Actor, channel: ChannelName): Promise<void>;
-  post(actor: Actor, request: SendRequest): Promise<ChatEvent>;
+  /**
+   * Posts as the integration, joining it first where it is not in yet; with `enter: false` (a native
+   * user the platform posts as) the actor must be a member already, as for their own send.
+   */
+  post(actor: Actor, request: SendRequest, options?: { readonly enter?: boolean }): Promise<ChatEvent>;
 }
 
 export function createIntegrationPosts(deps: {
@@ -49,7 +55,33 @@ export function createIntegrationPosts(deps: {
       }
     },
     enter,
-    async post(actor, request) {
+    async post(actor, request, options = {}) {
+      if (options.enter === false) return messages.send(actor, request);
+      // What would refuse the post whoever sent it is checked before the integration joins: a
+      // refused post must not leave it a member.
+      if (request.event_type !== "channel.message") {
+        throw new ProtocolError(
+          "chat.unsupported_event_type",
+          `Cannot send events of type ${request.event_type}.`,
+        );
+      }
+      const content = parseMessageContent(request.content);
+      if (content.type === "deleted") {
+        throw new ProtocolError("chat.unsupported_content_type", "An integration posts; it does not delete.");
+      }
+      const channel = await membership.find(request.channel);
+      if (channel && request.reply_to !== undefined) {
+        const repliedTo = await store.eventBySeq(channel.id, asEventSeq(request.reply_to));
+        if (repliedTo?.eventType !== "channel.message") {
+          throw new ProtocolError(
+            "chat.unknown_event",
+            `No message ${request.reply_to} in ${request.channel}.`,
+            {
+              fields: ["reply_to"],
+            },
+          );
+        }
+      }
       await enter(actor, request.channel);
       return messages.send(actor, request);
     },

@@ -6,6 +6,8 @@ import type { ChannelName, UserId } from "../../protocol/ids.ts";
 import type { Activity } from "../activity.ts";
 import type { Actor } from "../actor.ts";
 import { type Channels, isReservedName, unknownChannel } from "../channels.ts";
+import type { Membership } from "../membership.ts";
+import type { Gatekeeper } from "../moderation/gatekeeper.ts";
 import type { MemberActions } from "../moderation/member-actions.ts";
 import type { Roles } from "../moderation/roles.ts";
 import type { Settings, SettingsRequest } from "../moderation/settings.ts";
@@ -59,9 +61,13 @@ export interface PlatformChannels {
     includePrivate: boolean;
   }): Promise<{ results: DirectoryEntry[]; next_cursor: string | null }>;
   members(name: ChannelName): Promise<PlatformMember[]>;
+  /** Puts a native user who exists into the channel, under the rules a join of theirs would meet. */
+  addMember(name: ChannelName, userId: UserId): Promise<void>;
   close(name: ChannelName): Promise<void>;
   /** An open channel (closed ones are `chat.unknown` to everything but status). */
   open(name: ChannelName): Promise<ChannelRow>;
+  /** A channel the API may see, closed or not (never a direct or moderators' channel). */
+  find(name: ChannelName): Promise<ChannelRow>;
 }
 
 export interface PlatformChannelsDeps {
@@ -73,14 +79,30 @@ export interface PlatformChannelsDeps {
   readonly activity: Activity;
   readonly memberActions: MemberActions;
   readonly naming: Naming;
+  readonly gatekeeper: Gatekeeper;
+  readonly membership: Pick<Membership, "addMember">;
   /** Whether public channels are listed in the room directory (appservice.publish_channels). */
   readonly publish: boolean;
 }
 
 export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChannels {
-  const { store, channels, settings, matrix, roles, activity, memberActions, naming, publish } = deps;
+  const {
+    store,
+    channels,
+    settings,
+    matrix,
+    roles,
+    activity,
+    memberActions,
+    naming,
+    publish,
+    gatekeeper,
+    membership,
+  } = deps;
+  // Direct and moderators' channels are private conversations: the platform's API never reaches
+  // them (not even an admin key, as a platform admin on the protocol cannot read them either).
   const existing = async (name: ChannelName) => {
-    const channel = await channels.find(name);
+    const channel = isReservedName(name) ? undefined : await channels.find(name);
     if (!channel) throw unknownChannel(name);
     return channel;
   };
@@ -92,6 +114,7 @@ export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChan
   const onlineOf = async (userIds: readonly UserId[]) => activity.onlineAmong(userIds);
   return {
     open,
+    find: existing,
     async configure(actor, name, request) {
       // Direct and moderators' channels come into being only through their own actions.
       if (isReservedName(name)) {
@@ -162,6 +185,13 @@ export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChan
         joined_at: member.updatedAt,
         online: online.has(member.userId),
       }));
+    },
+    async addMember(name, userId) {
+      const channel = await open(name);
+      const user = await store.nativeUser(userId);
+      if (!user) throw new ProtocolError("user.not_found", `No native user ${userId} (they log in first).`);
+      await gatekeeper.checkEnter(channel, { userId, admin: false, isGuest: user.isGuest });
+      await membership.addMember(channel, userId);
     },
     async close(name) {
       const channel = await open(name);

@@ -4,7 +4,7 @@
 import { ProtocolError } from "../../protocol/errors.ts";
 import type { ChannelName, UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
-import type { Channels } from "../channels.ts";
+import { type Channels, unknownChannel } from "../channels.ts";
 import type { Roles } from "../moderation/roles.ts";
 import type { Naming } from "../naming.ts";
 import { type RateRule, type SharedRateLimiter, takeSharedOrThrow } from "../ports/rate-limit.ts";
@@ -56,6 +56,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   /** Owners and moderators of the channel (platform admins too). */
   const moderated = async (actor: Actor, name: ChannelName) => {
     const channel = await channels.get(name, actor);
+    // A closed channel takes nothing new, and shows nothing: as if it were not there.
+    if (channel.closedAt != null) throw unknownChannel(name);
     if (!roles.canModerate(channel, actor.userId, actor.admin)) {
       throw new ProtocolError("chat.denied", "Only moderators and owners manage a channel's webhooks.");
     }
@@ -70,16 +72,17 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       const row: WebhookRow = {
         id,
         channelId: channel.id,
-        name: hookName,
+        name: hookName.trim(),
         avatarUrl: avatar_url ?? null,
         secretHash: hashSecret(secret),
         createdBy: actor.userId,
         createdAt: Date.now(),
       };
-      await store.insertWebhook(row);
-      // Its user joins now, so the first post is not also its first appearance.
+      // Its user joins first (so the first post is not also its first appearance); the hook
+      // exists only once that worked.
       await posts.prepare(userOf(row), row.name, row.avatarUrl);
       await posts.enter(actorOf(row), channel.name);
+      await store.insertWebhook(row);
       return { id, name: row.name, url: urlOf(id, secret) };
     },
     async list(actor, name) {

@@ -1,6 +1,7 @@
 // One delivery of an event subscription, pure: its id, body and signature, whether a
 // subscription wants an event, and how long a failed one waits before the next attempt.
 import { createHash, createHmac } from "node:crypto";
+import { isReservedName } from "../channels.ts";
 import { toChatEvent } from "../event-log.ts";
 import type { ChannelRow, StoredEvent, SubscriptionRow } from "../ports/store.ts";
 
@@ -45,8 +46,10 @@ export function deliveryOf(
   };
 }
 
+/** Never a private conversation (direct or moderators' channel), whatever the filter says. */
 export const follows = (subscription: SubscriptionRow, channelName: string): boolean =>
-  subscription.channels === null || subscription.channels.includes(channelName);
+  !isReservedName(channelName) &&
+  (subscription.channels === null || subscription.channels.includes(channelName));
 
 export const wants = (subscription: SubscriptionRow, eventType: string): boolean =>
   subscription.events === null || subscription.events.includes(eventType);

@@ -347,19 +347,35 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     }
   };
 
+  /** No longer the node that delivers: nothing more goes out from here, not even what is in flight. */
+  const stepDown = (why: string) => {
+    if (!leader) return;
+    leader = false;
+    log.warn(why);
+    for (const timer of timers.values()) clearTimeout(timer);
+    timers.clear();
+    for (const controllers of inFlight.values()) for (const controller of controllers) controller.abort();
+  };
+  /** When the lease last renewed: past its end without a renewal, another node may have it. */
+  let heldUntil = 0;
   const claim = async () => {
     if (stopped) return;
-    const held = await store.acquireLease(SUBSCRIPTIONS_LEASE, nodeId, SUBSCRIPTIONS_LEASE_MS, Date.now());
+    const now = Date.now();
+    let held: boolean;
+    try {
+      held = await store.acquireLease(SUBSCRIPTIONS_LEASE, nodeId, SUBSCRIPTIONS_LEASE_MS, now);
+    } catch (error) {
+      // The store is away: keep delivering only while the lease we had still holds.
+      if (Date.now() + SUBSCRIPTIONS_LEASE_MS / 3 >= heldUntil)
+        stepDown("the event subscriptions' lease could not be renewed in time");
+      throw error;
+    }
+    if (held) heldUntil = now + SUBSCRIPTIONS_LEASE_MS;
     if (held && !leader && !stopped) {
       leader = true;
       log.info("this node delivers event subscriptions");
       await scan();
-    } else if (!held && leader) {
-      leader = false;
-      log.warn("another node took over event subscriptions");
-      for (const timer of timers.values()) clearTimeout(timer);
-      timers.clear();
-    }
+    } else if (!held) stepDown("another node took over event subscriptions");
   };
 
   return {

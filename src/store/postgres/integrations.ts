@@ -7,7 +7,7 @@ import {
   CHANNEL_COLUMNS,
   type ChannelRecord,
   containsPattern,
-  DIRECTORY_WHERE,
+  directoryWhere,
   toApiKey,
   toChannel,
   toWebhook,
@@ -30,7 +30,7 @@ const SQL = named("integrations", {
     "UPDATE webhooks SET deleted_at = $1 WHERE channel_id = $2 AND id = $3 AND deleted_at IS NULL",
   closeChannel: "UPDATE channels SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL",
   // COLLATE "C": names sort by code point, as SQLite sorts them, so a cursor means the same in both.
-  directory: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE ${DIRECTORY_WHERE}
+  directory: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE ${directoryWhere("postgres")}
     AND ($1::boolean OR c.join_rule = 'public') AND c.name COLLATE "C" > $2
     AND ($3::text IS NULL OR c.name ILIKE $3 OR c.topic ILIKE $3)
     ORDER BY c.name COLLATE "C" LIMIT $4`,

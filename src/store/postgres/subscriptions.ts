@@ -1,6 +1,7 @@
 // Event subscriptions and their cursors per channel (see migration 012, src/domain/subscriptions/).
 import type { Async, SubscriptionStore } from "../../domain/ports/store.ts";
 import {
+  notPrivateConversation,
   SUBSCRIPTION_COLUMNS,
   SUBSCRIPTION_CURSOR_COLUMNS,
   type SubscriptionCursorRecord,
@@ -12,7 +13,8 @@ import {
 import { type Db, named } from "./db.ts";
 
 /** The channels a subscription `s` follows, for a join on channels `c`. */
-const FOLLOWS = "(s.channels IS NULL OR s.channels::jsonb ? c.name)";
+// Never a private conversation (direct or moderators' channel), whatever the filter says.
+const FOLLOWS = `(s.channels IS NULL OR s.channels::jsonb ? c.name) AND ${notPrivateConversation("postgres")}`;
 
 const SQL = named("subscriptions", {
   insert: `INSERT INTO subscriptions (id, url, secret, channels, events, created_at, created_by)

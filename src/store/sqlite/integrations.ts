@@ -8,7 +8,7 @@ import {
   CHANNEL_COLUMNS,
   type ChannelRecord,
   containsPattern,
-  DIRECTORY_WHERE,
+  directoryWhere,
   toApiKey,
   toChannel,
   toWebhook,
@@ -29,7 +29,7 @@ const SQL = {
     ORDER BY created_at, id`,
   deleteWebhook: "UPDATE webhooks SET deleted_at = ? WHERE channel_id = ? AND id = ? AND deleted_at IS NULL",
   closeChannel: "UPDATE channels SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
-  directory: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE ${DIRECTORY_WHERE}
+  directory: `SELECT ${CHANNEL_COLUMNS} FROM channels c WHERE ${directoryWhere("sqlite")}
     AND (? OR c.join_rule = 'public') AND c.name > ?
     AND (? IS NULL OR c.name LIKE ? ESCAPE '\\' OR c.topic LIKE ? ESCAPE '\\')
     ORDER BY c.name LIMIT ?`,

@@ -2,6 +2,7 @@
 import type Database from "better-sqlite3";
 import type { SubscriptionRow, SubscriptionStore } from "../../domain/ports/store.ts";
 import {
+  notPrivateConversation,
   SUBSCRIPTION_COLUMNS,
   SUBSCRIPTION_CURSOR_COLUMNS,
   type SubscriptionCursorRecord,
@@ -13,7 +14,8 @@ import {
 import { prepareAll } from "./prepare.ts";
 
 /** The channels a subscription `s` follows, for a join on channels `c`. */
-const FOLLOWS = "(s.channels IS NULL OR c.name IN (SELECT value FROM json_each(s.channels)))";
+// Never a private conversation (direct or moderators' channel), whatever the filter says.
+const FOLLOWS = `(s.channels IS NULL OR c.name IN (SELECT value FROM json_each(s.channels))) AND ${notPrivateConversation("sqlite")}`;
 
 const SQL = {
   insert: `INSERT INTO subscriptions (id, url, secret, channels, events, created_at, created_by)
