@@ -37,6 +37,7 @@ import { createOutbox, type Outbox, type Withdraw } from "./domain/outbox.ts";
 import { createPersonalControls } from "./domain/personal-controls.ts";
 import type { ClusterBus } from "./domain/ports/bus.ts";
 import type { FanOut } from "./domain/ports/fanout.ts";
+import type { Images } from "./domain/ports/images.ts";
 import type { MatrixPort } from "./domain/ports/matrix.ts";
 import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/ports/rate-limit.ts";
 import type { SharedState } from "./domain/ports/shared-state.ts";
@@ -52,6 +53,7 @@ import { createUsers } from "./domain/users.ts";
 import { createWithdrawal } from "./domain/withdrawal.ts";
 import { createLocalBus } from "./fanout/local-bus.ts";
 import type { Services } from "./handlers/context.ts";
+import { createSharpImages } from "./images/sharp.ts";
 import type { Logger } from "./logging.ts";
 import { createSubscriberClient } from "./outgoing/subscriber-client.ts";
 import { createMemorySharedState } from "./shared-state/memory.ts";
@@ -71,6 +73,8 @@ export interface ServiceDeps {
   readonly sharedLimiter?: SharedRateLimiter;
   readonly naming: Naming;
   readonly mediaUrls: MediaUrls;
+  /** Reads images' pixel sizes and makes thumbnails; by default with sharp. */
+  readonly images?: Images;
   /** How clients reach this server over HTTP (webhook URLs); read on each use. */
   readonly publicUrl?: () => string;
   readonly logger: (module: string) => Logger;
@@ -266,6 +270,17 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     joinRate: { limiter, rules: limits.joins },
     follow: (channel, nextSeq) => stream.follow(channel, nextSeq),
   });
+  const media = createMedia({
+    store,
+    matrix,
+    channels,
+    users,
+    urls: mediaUrls,
+    limits: config.media,
+    serverName: config.homeserver.serverName,
+    uploadRate: { limiter, rules: limits.uploads },
+    images: deps.images ?? createSharpImages(),
+  });
   const messages = createMessages({
     store,
     channels,
@@ -274,6 +289,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     notifications,
     gatekeeper,
     settings,
+    files: media,
   });
   const reactions = createReactions({ store, channels, membership, eventLog });
   const typing = createTyping({
@@ -285,16 +301,6 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     naming,
     board: shared.typing,
     log: logger("Typing"),
-  });
-  const media = createMedia({
-    store,
-    matrix,
-    channels,
-    users,
-    urls: mediaUrls,
-    limits: config.media,
-    serverName: config.homeserver.serverName,
-    uploadRate: { limiter, rules: limits.uploads },
   });
   const modChannels = createModChannels({ store, matrix, channels, roles, membership });
   const direct = createDirect({

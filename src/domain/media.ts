@@ -6,9 +6,10 @@ import type { FileRef, MediaPage, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
 import type { MediaUrls } from "./media-urls.ts";
+import type { Images } from "./ports/images.ts";
 import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./ports/matrix.ts";
 import { type SharedRateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
-import type { Store } from "./ports/store.ts";
+import type { MediaInfoRow, Store } from "./ports/store.ts";
 import type { Users } from "./users.ts";
 
 export interface MediaLimits {
@@ -32,6 +33,11 @@ export interface Media {
     mimeType: string,
     filename: string,
   ): Promise<FileRef & { mxc: string; size: number }>;
+  /**
+   * The content with what Parley knows of each of its files (size, pixel size, thumbnail) added;
+   * what a client claimed about them is not kept.
+   */
+  withFileInfo<C extends MessageContent>(content: C): Promise<C>;
   /** Only the homeserver's own media: Parley is no proxy for other servers' files. */
   download(server: string, mediaId: string): Promise<DownloadedMedia>;
   /** The caller's right to read the channel is checked before (handlers/history.ts). */
@@ -53,6 +59,17 @@ function itemsOf(content: MessageContent): Array<Pick<MediaItem, "kind" | "url" 
   return [...files, ...links.map((url) => ({ kind: "link" as const, url }))];
 }
 
+/** A file as clients get it, with what Parley knows of it. */
+function withInfo(file: FileRef, info: MediaInfoRow, urls: MediaUrls): FileRef {
+  const thumbnail = info.thumbnailMxc === null ? undefined : urls.toHttp(info.thumbnailMxc);
+  return {
+    ...file,
+    size: info.size,
+    ...(info.width !== null && info.height !== null ? { w: info.width, h: info.height } : {}),
+    ...(thumbnail ? { thumbnail_url: thumbnail } : {}),
+  };
+}
+
 export interface MediaDeps {
   readonly store: Store;
   readonly matrix: MatrixPort;
@@ -63,10 +80,12 @@ export interface MediaDeps {
   /** The homeserver's server name: the only one whose media Parley serves. */
   readonly serverName: string;
   readonly uploadRate: { readonly limiter: SharedRateLimiter; readonly rules: UserAndAddressRule };
+  /** Pixel sizes and thumbnails of uploaded images. */
+  readonly images: Images;
 }
 
 export function createMedia(deps: MediaDeps): Media {
-  const { store, matrix, channels, users, urls, limits, serverName, uploadRate } = deps;
+  const { store, matrix, channels, users, urls, limits, serverName, uploadRate, images } = deps;
   const isAllowedType = (mimeType: string) =>
     limits.allowedTypes.some((allowed) =>
       allowed.endsWith("/*") ? mimeType.startsWith(allowed.slice(0, -1)) : mimeType === allowed,
@@ -95,7 +114,36 @@ export function createMedia(deps: MediaDeps): Media {
       const mxc = await matrix.uploadMedia(userId, data, mimeType, filename);
       const url = urls.toHttp(mxc);
       if (!url) throw new Error(`homeserver returned an unusable content URI ${mxc}`);
-      return { url, mxc, name: filename, mimeType, size: data.length };
+      const facts = await images.describe(data, mimeType);
+      const thumbnailMxc = facts?.thumbnail
+        ? await matrix.uploadMedia(
+            userId,
+            facts.thumbnail.data,
+            facts.thumbnail.mimeType,
+            `thumbnail-${filename}`,
+          )
+        : null;
+      const info = {
+        mxc,
+        size: data.length,
+        width: facts?.width ?? null,
+        height: facts?.height ?? null,
+        thumbnailMxc,
+      };
+      await store.setMediaInfo(info, Date.now());
+      return { ...withInfo({ url, name: filename, mimeType }, info, urls), mxc, size: data.length };
+    },
+    async withFileInfo(content) {
+      if (content.type !== "files") return content;
+      const mxcs = content.files.map((file) => urls.toMxc(file.url)).filter((mxc) => mxc !== undefined);
+      const known = await store.mediaInfo(mxcs);
+      const files = content.files.map((file) => {
+        const { url, name, mimeType } = file;
+        const mxc = urls.toMxc(url);
+        const info = mxc === undefined ? undefined : known.get(mxc);
+        return info ? withInfo({ url, name, mimeType }, info, urls) : { url, name, mimeType };
+      });
+      return { ...content, files };
     },
     async download(server, mediaId) {
       if (server !== serverName)

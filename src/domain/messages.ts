@@ -8,6 +8,7 @@ import { asEventSeq } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
+import type { Media } from "./media.ts";
 import type { Membership } from "./membership.ts";
 import { mentionsIn, parseMessageContent } from "./message-content.ts";
 import type { Gatekeeper } from "./moderation/gatekeeper.ts";
@@ -57,13 +58,15 @@ export interface MessagesDeps {
   readonly notifications: Notifications;
   readonly gatekeeper: Gatekeeper;
   readonly settings: Settings;
+  /** Adds what Parley knows of the message's files (size, pixel size, thumbnail). */
+  readonly files: Pick<Media, "withFileInfo">;
 }
 
 /** Thrown inside the log's transaction when the same txn_id was logged meanwhile. */
 class RetriedTxn extends Error {}
 
 export function createMessages(deps: MessagesDeps): Messages {
-  const { store, channels, membership, eventLog, notifications, gatekeeper, settings } = deps;
+  const { store, channels, membership, eventLog, notifications, gatekeeper, settings, files } = deps;
   const target = async (channel: ChannelRow, seq: number, field: string): Promise<StoredEvent> => {
     const event = await store.eventBySeq(channel.id, asEventSeq(seq));
     if (event?.eventType !== "channel.message") {
@@ -105,7 +108,7 @@ export function createMessages(deps: MessagesDeps): Messages {
           `Cannot send events of type ${request.event_type}.`,
         );
       }
-      const content = parseMessageContent(request.content);
+      const content = await files.withFileInfo(parseMessageContent(request.content));
       if (content.type === "deleted" && request.replaces === undefined) {
         throw new ProtocolError("protocol.invalid_payload", "A deleted message needs `replaces`.", {
           fields: ["replaces"],

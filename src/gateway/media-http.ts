@@ -2,6 +2,8 @@
 // repository) and `GET /media/<server>/<id>` (the homeserver's own media for clients that cannot
 // send its credentials, such as an <img> tag). Downloads stream through with a concurrency limit
 // and a small cache of small files. Errors are JSON `{code, message}` (src/gateway/http.ts).
+
+import { createDecipheriv } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { Authenticator } from "../auth/jwt.ts";
@@ -37,6 +39,35 @@ export interface MediaRouteDeps {
   /** The client's address (behind a trusted proxy, the one it reported). */
   readonly addressOf: (req: IncomingMessage) => string;
   readonly log: Logger;
+}
+
+/** How to read an encrypted-style attachment: its URL carries what the Matrix event said. */
+interface EncryptedFile {
+  readonly key: Buffer;
+  readonly iv: Buffer;
+  readonly contentType: string;
+}
+
+/** `?key=<base64url 32 bytes>&iv=<base64 16 bytes>&type=<mime>`, or undefined (a plain file). */
+function encryptedFileOf(url: URL): EncryptedFile | undefined {
+  const key = url.searchParams.get("key");
+  const iv = url.searchParams.get("iv");
+  if (key === null && iv === null) return undefined;
+  const type = url.searchParams.get("type") ?? "application/octet-stream";
+  if (
+    key === null ||
+    iv === null ||
+    !/^[A-Za-z0-9_-]{43}$/.test(key) ||
+    !/^[A-Za-z0-9+/_-]{22}(==)?$/.test(iv) ||
+    !/^[\w.+-]+\/[\w.+-]+$/.test(type)
+  ) {
+    throw new ProtocolError("media.bad_request", "An encrypted file's key, iv or type cannot be read.");
+  }
+  return {
+    key: Buffer.from(key, "base64url"),
+    iv: Buffer.from(iv.replace(/=+$/, ""), "base64"),
+    contentType: type,
+  };
 }
 
 export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
@@ -107,8 +138,14 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
     ...CORS,
   });
 
-  const download = async (req: IncomingMessage, res: ServerResponse, server: string, mediaId: string) => {
-    const key = `${server}/${mediaId}`;
+  const download = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    server: string,
+    mediaId: string,
+    encrypted: EncryptedFile | undefined,
+  ) => {
+    const key = encrypted ? `${server}/${mediaId}#${encrypted.key.toString("hex")}` : `${server}/${mediaId}`;
     const cached = cache.get(key);
     if (cached) {
       res.writeHead(200, headersFor(cached.contentType, cached.data.length)).end(cached.data);
@@ -127,12 +164,17 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
       // A reader that stops reading holds a slot only this long.
       res.setTimeout(IDLE_TIMEOUT_MS, () => res.destroy());
       const file = await media.download(server, mediaId);
+      // An encrypted-style attachment (AES-256-CTR, as Matrix clients make them) is served
+      // decrypted, with the type its event gave: the same length, so the size stays right.
+      const decipher = encrypted && createDecipheriv("aes-256-ctr", encrypted.key, encrypted.iv);
+      const contentType = encrypted ? encrypted.contentType : file.contentType;
       const keep = file.size !== undefined && file.size <= cache.maxEntryBytes ? ([] as Buffer[]) : undefined;
-      if (keep) file.stream.on("data", (chunk: Buffer) => keep.push(chunk));
-      res.writeHead(200, headersFor(file.contentType, file.size));
+      if (keep) (decipher ?? file.stream).on("data", (chunk: Buffer) => keep.push(chunk));
+      res.writeHead(200, headersFor(contentType, file.size));
       // Backpressure end to end: the homeserver is read only as fast as the client reads.
-      await pipeline(file.stream, res);
-      if (keep) cache.put(key, { data: Buffer.concat(keep), contentType: file.contentType });
+      if (decipher) await pipeline(file.stream, decipher, res);
+      else await pipeline(file.stream, res);
+      if (keep) cache.put(key, { data: Buffer.concat(keep), contentType });
     } catch (error) {
       // A client that went away mid-file is no error of ours.
       if (res.headersSent) {
@@ -162,7 +204,11 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
     }
     const served = MEDIA_PATH.exec(url.pathname);
     if ((req.method === "GET" || req.method === "HEAD") && served) {
-      return answered(download(req, res, served[1] as string, served[2] as string), res, "media download");
+      return answered(
+        download(req, res, served[1] as string, served[2] as string, encryptedFileOf(url)),
+        res,
+        "media download",
+      );
     }
     return answered(Promise.reject(new ProtocolError("media.not_found")), res, "media");
   };

@@ -28,6 +28,15 @@ const relatesToSchema = z
   })
   .loose();
 
+/** An attachment as encrypted rooms carry it: its URL, and the AES-256-CTR key and iv. */
+const encryptedFileSchema = z
+  .object({
+    url: z.string(),
+    key: z.object({ k: z.string() }).loose().optional(),
+    iv: z.string().optional(),
+  })
+  .loose();
+
 export const messageContentSchema = z
   .object({
     msgtype: z.string(),
@@ -35,8 +44,21 @@ export const messageContentSchema = z
     format: z.string().optional(),
     formatted_body: z.string().optional(),
     url: z.string().optional(),
+    // Encrypted-style attachments name their URL here (some clients send them in clear rooms too).
+    file: encryptedFileSchema.optional(),
     filename: z.string().optional(),
-    info: z.object({ mimetype: z.string().optional() }).loose().optional(),
+    info: z
+      .object({
+        mimetype: z.string().optional(),
+        size: z.number().int().min(0).optional(),
+        w: z.number().int().min(1).optional(),
+        h: z.number().int().min(1).optional(),
+        thumbnail_url: z.string().optional(),
+        thumbnail_file: encryptedFileSchema.optional(),
+        thumbnail_info: z.object({ mimetype: z.string().optional() }).loose().optional(),
+      })
+      .loose()
+      .optional(),
     "m.relates_to": relatesToSchema.optional(),
     "m.mentions": z
       .object({ user_ids: z.array(z.string()).optional() })

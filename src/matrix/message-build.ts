@@ -23,12 +23,19 @@ function baseContent(message: OutgoingMessage, media: MediaUrls): Content {
   const [only] = content.files;
   const mxc = content.files.length === 1 && only ? media.toMxc(only.url) : undefined;
   if (only && mxc) {
+    const thumbnail = only.thumbnail_url === undefined ? undefined : media.toMxc(only.thumbnail_url);
     return {
       msgtype: fileMsgtype(only.mimeType),
       body: content.body ?? only.name,
       filename: only.name,
       url: mxc,
-      info: { mimetype: only.mimeType },
+      // What clients draw placeholders and previews from.
+      info: {
+        mimetype: only.mimeType,
+        ...(only.size === undefined ? {} : { size: only.size }),
+        ...(only.w === undefined || only.h === undefined ? {} : { w: only.w, h: only.h }),
+        ...(thumbnail === undefined ? {} : { thumbnail_url: thumbnail }),
+      },
     };
   }
   const lines = content.files.map((file: FileRef) => `${file.name}: ${file.url}`);

@@ -29,6 +29,21 @@ export function htmlToPlain(html: string): string {
 /** Older clients quote the replied-to message at the top of a reply's body ("> <@user> text"). */
 const stripReplyFallback = (body: string) => body.replace(/^(> .*\n)+\n?/, "");
 
+/**
+ * An encrypted-style attachment as a URL native clients can load: Parley's media URL with the key,
+ * iv and type, so it serves the file decrypted (whoever sees the event sees the key anyway).
+ */
+function attachmentUrl(
+  file: { url: string; key?: { k: string } | undefined; iv?: string | undefined },
+  mimeType: string,
+  media: MediaUrls,
+): string | undefined {
+  const plain = media.toHttp(file.url);
+  if (!plain || file.key === undefined || file.iv === undefined) return plain;
+  const query = new URLSearchParams({ key: file.key.k, iv: file.iv, type: mimeType });
+  return `${plain}?${query.toString()}`;
+}
+
 export function messageContentOf(
   content: MatrixMessage,
   media: MediaUrls,
@@ -43,14 +58,29 @@ export function messageContentOf(
   if (Object.hasOwn(TEXTUAL, content.msgtype)) {
     return { type: TEXTUAL[content.msgtype as keyof typeof TEXTUAL], body: text };
   }
-  if (FILES.has(content.msgtype) && content.url) {
-    const url = media.toHttp(content.url);
+  if (FILES.has(content.msgtype) && (content.url || content.file)) {
+    const info = content.info;
+    const mimeType = info?.mimetype ?? "application/octet-stream";
+    const url = content.url
+      ? media.toHttp(content.url)
+      : content.file && attachmentUrl(content.file, mimeType, media);
     if (!url) return undefined;
     const name = content.filename ?? content.body;
-    const mimeType = content.info?.mimetype ?? "application/octet-stream";
+    const thumbnailType = info?.thumbnail_info?.mimetype ?? "image/jpeg";
+    const thumbnail = info?.thumbnail_url
+      ? media.toHttp(info.thumbnail_url)
+      : info?.thumbnail_file && attachmentUrl(info.thumbnail_file, thumbnailType, media);
+    const file = {
+      url,
+      name,
+      mimeType,
+      ...(info?.size === undefined ? {} : { size: info.size }),
+      ...(info?.w === undefined || info.h === undefined ? {} : { w: info.w, h: info.h }),
+      ...(thumbnail === undefined ? {} : { thumbnail_url: thumbnail }),
+    };
     // With a separate filename, `body` is a caption (Matrix media captions).
     const caption = content.filename && content.body !== content.filename ? content.body : undefined;
-    return { type: "files", files: [{ url, name, mimeType }], ...(caption ? { body: caption } : {}) };
+    return { type: "files", files: [file], ...(caption ? { body: caption } : {}) };
   }
   return undefined;
 }

@@ -107,6 +107,13 @@ export interface FileRef {
   readonly url: string;
   readonly name: string;
   readonly mimeType: string;
+  /** Bytes, when known: files uploaded through Parley, and files from Matrix that say. */
+  readonly size?: number;
+  /** An image's pixel width and height, when known. */
+  readonly w?: number;
+  readonly h?: number;
+  /** A smaller copy of a large image to show first (loadable like `url`). */
+  readonly thumbnail_url?: string;
 }
 
 export type TextualType = "text" | "emote" | "notice";

@@ -6,6 +6,7 @@ import type {
   ApiScope,
   ChannelRow,
   ChannelSettings,
+  MediaInfoRow,
   MemberRow,
   NativeUserRow,
   NewEvent,
@@ -420,3 +421,21 @@ export const toSubscriptionCursor = (r: SubscriptionCursorRecord, channelId: num
   firstFailureAt: r.first_failure_at,
   lastError: r.last_error,
 });
+
+export interface MediaInfoRecord {
+  mxc: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  thumbnail_mxc: string | null;
+}
+export const MEDIA_INFO_COLUMNS = "mxc, size, width, height, thumbnail_mxc";
+export const toMediaInfo = (r: MediaInfoRecord): MediaInfoRow => ({
+  mxc: r.mxc,
+  size: r.size,
+  width: r.width,
+  height: r.height,
+  thumbnailMxc: r.thumbnail_mxc,
+});
+export const mediaInfoValues = (info: MediaInfoRow, at: number) =>
+  [info.mxc, info.size, info.width, info.height, info.thumbnailMxc, at] as const;

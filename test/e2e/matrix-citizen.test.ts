@@ -1,5 +1,7 @@
 // Matrix users see what native users see, and the other way round (issue 14): each point read the
 // way a Matrix client reads it (room state, /sync, profiles) and the way a native client gets it.
+import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { chatFixture } from "../support/fixture.ts";
 import { unique } from "../support/parley.ts";
@@ -128,5 +130,104 @@ describe("the room directory", () => {
       const rooms = await listed("", all);
       for (const room of hidden) expect(rooms).not.toContain(room);
     }
+  });
+});
+
+describe("files", () => {
+  const httpBase = () => fixture.parley.httpUrl();
+
+  it("an uploaded image reaches Matrix with its size, pixel size and a thumbnail", async () => {
+    const { channel, owner, roomId } = await channelWithCarol("photo");
+    const png = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: "#3366cc" } })
+      .png()
+      .toBuffer();
+    const token = await fixture.parley.token(unique("uploader"), "Uploader");
+    const response = await fetch(`${httpBase()}/media/upload?filename=stage.png`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "image/png" },
+      body: png,
+    });
+    const uploaded = (await response.json()) as Record<string, unknown>;
+    expect(uploaded).toMatchObject({
+      name: "stage.png",
+      mimeType: "image/png",
+      size: png.length,
+      w: 1600,
+      h: 1200,
+    });
+    expect(uploaded.thumbnail_url).toEqual(expect.stringContaining("/media/"));
+    const thumbnail = await fetch(String(uploaded.thumbnail_url));
+    expect(thumbnail.headers.get("content-type")).toBe("image/jpeg");
+    const thumbMeta = await sharp(Buffer.from(await thumbnail.arrayBuffer())).metadata();
+    expect([thumbMeta.width, thumbMeta.height]).toEqual([800, 600]);
+
+    // The client posts only url, name and type; Parley adds what it knows, for both worlds.
+    const sent = await owner.ok("chat.send", {
+      channel,
+      event_type: "channel.message",
+      content: {
+        type: "files",
+        files: [{ url: uploaded.url, name: "stage.png", mimeType: "image/png", size: 1 }],
+      },
+    });
+    expect((sent.event as { content: { files: unknown[] } }).content.files[0]).toEqual({
+      url: uploaded.url,
+      name: "stage.png",
+      mimeType: "image/png",
+      size: png.length,
+      w: 1600,
+      h: 1200,
+      thumbnail_url: uploaded.thumbnail_url,
+    });
+    const onMatrix = await fixture.carol.waitForEvent(
+      (r) =>
+        r.roomId === roomId && r.event.type === "m.room.message" && r.event.content.msgtype === "m.image",
+    );
+    expect(onMatrix.event.content.info).toEqual({
+      mimetype: "image/png",
+      size: png.length,
+      w: 1600,
+      h: 1200,
+      thumbnail_url: expect.stringMatching(/^mxc:\/\/localhost\//),
+    });
+  });
+
+  it("an encrypted-style attachment from Matrix reaches native clients readable", async () => {
+    const { owner, roomId } = await channelWithCarol("sealed");
+    const plain = Buffer.from("set list: 1. Intro 2. Outro\n");
+    const key = randomBytes(32);
+    const iv = Buffer.concat([randomBytes(8), Buffer.alloc(8)]);
+    const cipher = createCipheriv("aes-256-ctr", key, iv);
+    const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
+    const mxc = await fixture.carol.client.uploadContent(sealed, "application/octet-stream", "setlist.txt");
+    await fixture.carol.client.sendMessage(roomId, {
+      msgtype: "m.file",
+      body: "setlist.txt",
+      file: {
+        v: "v2",
+        url: mxc,
+        key: {
+          kty: "oct",
+          alg: "A256CTR",
+          ext: true,
+          key_ops: ["encrypt", "decrypt"],
+          k: key.toString("base64url"),
+        },
+        iv: iv.toString("base64").replace(/=+$/, ""),
+        hashes: { sha256: createHash("sha256").update(sealed).digest("base64").replace(/=+$/, "") },
+      },
+      info: { mimetype: "text/plain", size: plain.length },
+    });
+    const event = await owner.waitForEvent(
+      (e) => e.event_type === "channel.message" && (e.content as { type: string }).type === "files",
+    );
+    const [file] = (
+      event.content as { files: Array<{ url: string; name: string; mimeType: string; size: number }> }
+    ).files;
+    expect(file).toMatchObject({ name: "setlist.txt", mimeType: "text/plain", size: plain.length });
+    const fetched = await fetch(String(file?.url));
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers.get("content-type")).toBe("text/plain");
+    expect(Buffer.from(await fetched.arrayBuffer()).toString()).toBe(plain.toString());
   });
 });

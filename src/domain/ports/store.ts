@@ -509,11 +509,29 @@ export interface SubscriptionStore {
   recordSubscriptionFailure(id: string, channelId: number, at: number, failure: SubscriptionFailure): boolean;
 }
 
+/** What Parley learnt of a file uploaded through it. */
+export interface MediaInfoRow {
+  readonly mxc: string;
+  readonly size: number;
+  /** An image's pixel size. */
+  readonly width: number | null;
+  readonly height: number | null;
+  /** A smaller copy Parley made of a large image. */
+  readonly thumbnailMxc: string | null;
+}
+
+export interface MediaInfoStore {
+  setMediaInfo(info: MediaInfoRow, at: number): void;
+  /** The known ones among these content URIs. */
+  mediaInfo(mxcs: readonly string[]): Map<string, MediaInfoRow>;
+}
+
 /** Every query of every concern, as an adapter writes them. */
 export interface StoreQueries
   extends ChannelStore,
     IntegrationStore,
     LeaseStore,
+    MediaInfoStore,
     MemberStore,
     UserStore,
     EventStore,

@@ -10,6 +10,7 @@ import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
 import { integrationQueries } from "./integrations.ts";
 import { leaseQueries } from "./leases.ts";
+import { mediaInfoQueries } from "./media-info.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
@@ -69,6 +70,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       ...directQueries(db),
       ...leaseQueries(db),
       ...integrationQueries(db),
+      ...mediaInfoQueries(db),
       ...subscriptionQueries(db),
     };
     return {

@@ -11,6 +11,7 @@ import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
 import { integrationQueries } from "./integrations.ts";
 import { leaseQueries } from "./leases.ts";
+import { mediaInfoQueries } from "./media-info.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
@@ -42,6 +43,7 @@ export function openSqliteStore(path: string): Store {
     ...directQueries(db),
     ...leaseQueries(db),
     ...integrationQueries(db),
+    ...mediaInfoQueries(db),
     ...subscriptionQueries(db),
   };
   const transactions = new SqliteTransactions(db, (error) =>
