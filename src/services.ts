@@ -231,6 +231,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     memberActions,
     posts: shared.posts,
     policyChanged: (channelId) => bus.notify({ kind: "policy-changed", channelId }),
+    roomNotices: powerLevels,
     log: logger("Settings"),
   });
   const gatekeeper = createGatekeeper(store, roles, settings, moderation);

@@ -46,6 +46,10 @@ export type OutboxPayload = {
     profile: Profile;
   };
   power_level: { userId: UserId; level: number | null };
+  /** A notice from the bridge bot that makes a native moderation visible in Matrix clients. */
+  notice: { body: string };
+  /** A state event from the bridge bot (Parley's own, documented in docs/protocol.md). */
+  room_state: { type: string; content: Record<string, unknown> };
   /** A read receipt on an event that had not reached Matrix when it was read. */
   receipt: { target: number };
 };
@@ -260,6 +264,20 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           mirroring,
         );
       }
+      case "notice": {
+        const p = entry.payload as OutboxPayload["notice"];
+        return matrix.sendMessage(
+          channel.roomId,
+          naming.botUserId,
+          { content: { type: "notice", body: p.body }, mentions: [] },
+          mirroring,
+        );
+      }
+      case "room_state": {
+        const p = entry.payload as OutboxPayload["room_state"];
+        await matrix.setRoomState(channel.roomId, p.type, p.content);
+        return null;
+      }
       case "receipt": {
         const p = entry.payload as OutboxPayload["receipt"];
         const target = await eventIdAt(channel.id, p.target);
@@ -268,8 +286,17 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }
       case "power_level": {
         const p = entry.payload as OutboxPayload["power_level"];
+        // As the moderator's puppet where its level allows, so Matrix credits them; the bot
+        // otherwise (an admin without a level there, or a room that changed meanwhile).
+        let content: unknown;
+        try {
+          content = await matrix.setPowerLevel(channel.roomId, p.userId, p.level, actor);
+        } catch (error) {
+          if (actor === null || !(error instanceof UpstreamRejectedError) || error.status !== 403)
+            throw error;
+          content = await matrix.setPowerLevel(channel.roomId, p.userId, p.level, null);
+        }
         // The homeserver's content is the truth from now on (someone may have changed it meanwhile).
-        const content = await matrix.setPowerLevel(channel.roomId, p.userId, p.level);
         await store.setPowerLevels(channel.id, await withPendingLevels(store, channel.id, content));
         return null;
       }

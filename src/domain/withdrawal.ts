@@ -140,6 +140,8 @@ export function createWithdrawal(deps: { store: Store; eventLog: EventLog; log: 
       // A refused leave means the puppet is not in the room: what the user wanted. A refused power
       // level keeps Parley's own rule (timeouts are enforced natively) until the room says otherwise.
       case "receipt":
+      case "notice":
+      case "room_state":
         return;
       case "leave":
       case "power_level":

@@ -83,9 +83,16 @@ export function createMatrixAdapter(
 
   const powerLevelQueue = new KeyedQueue<RoomId>();
   const puppetsRegistering = new Map<UserId, Promise<unknown>>();
-  const writePowerLevel = async (roomId: RoomId, userId: UserId, level: number | null) => {
+  const writePowerLevel = async (
+    roomId: RoomId,
+    userId: UserId,
+    level: number | null,
+    actor: UserId | null,
+  ) => {
     await ensureBot();
+    // Read as the bot (always in the room); written by whoever acts, so Matrix credits them.
     const client = bot.underlyingClient;
+    const writer = actor === null ? client : clientOf(actor);
     const current = (await upstream(() => client.getRoomStateEvent(roomId, "m.room.power_levels", ""))) as {
       users?: Record<string, number>;
     };
@@ -93,7 +100,7 @@ export function createMatrixAdapter(
     if (level === null) delete users[userId];
     else users[userId] = level;
     const next = { ...current, users };
-    await upstream(() => client.sendStateEvent(roomId, "m.room.power_levels", "", next));
+    await upstream(() => writer.sendStateEvent(roomId, "m.room.power_levels", "", next));
     return next;
   };
 
@@ -164,10 +171,10 @@ export function createMatrixAdapter(
         return { roomId: asRoomId(roomId) };
       }
     },
-    setPowerLevel(roomId, userId, level) {
+    setPowerLevel(roomId, userId, level, actor = null) {
       // Read-modify-write of one state event: changes in one room must not interleave, or one
       // would overwrite the other (two timeouts ending at once after a restart).
-      return powerLevelQueue.run(roomId, () => writePowerLevel(roomId, userId, level));
+      return powerLevelQueue.run(roomId, () => writePowerLevel(roomId, userId, level, actor));
     },
     async setMembership(roomId, actor, target, change, mirroring) {
       // One state event for joins, leaves, kicks, unbans and bans alike: it can carry the marker

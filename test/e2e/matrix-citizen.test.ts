@@ -231,3 +231,53 @@ describe("files", () => {
     expect(Buffer.from(await fetched.arrayBuffer()).toString()).toBe(plain.toString());
   });
 });
+
+describe("moderation as Matrix users see it", () => {
+  it("timeouts, slow mode and rules are said in the room and credited to the moderator", async () => {
+    const { channel, owner, roomId } = await channelWithCarol("legible");
+    const spammerName = unique("spammer");
+    const spammer = await fixture.login(spammerName, "Spammer");
+    await spammer.ok("chat.join", { channel });
+    const spammerId = `@chat_${spammerName}:localhost`;
+    const notice = (text: string) =>
+      fixture.carol.waitForEvent(
+        (r) => r.roomId === roomId && r.event.content.msgtype === "m.notice" && r.event.content.body === text,
+        15_000,
+        `the notice "${text}"`,
+      );
+
+    await owner.ok("chat.timeout", { channel, user: spammerId, duration: 120, reason: "flooding" });
+    const said = await notice("Owner timed out Spammer for 2 minutes: flooding");
+    expect(said.event.sender).toBe("@parley:localhost");
+    const levels = await fixture.carol.waitForEvent(
+      (r) =>
+        r.roomId === roomId &&
+        r.event.type === "m.room.power_levels" &&
+        (r.event.content.users as Record<string, number> | undefined)?.[spammerId] === -1,
+    );
+    // Set by the owner's puppet, not the bot: Element says who did it.
+    expect(levels.event.sender).toMatch(/^@chat_owner_/);
+    await owner.ok("chat.untimeout", { channel, user: spammerId });
+    await notice("Owner lifted Spammer's timeout.");
+
+    await owner.ok("chat.settings", { channel, slow_mode: 30, rules: "Be kind.", rules_required: true });
+    await notice("Owner turned slow mode on: one message every 30 seconds (moderators excepted).");
+    await notice("Owner set the channel's rules: Native users accept them before posting.\nBe kind.");
+    const state = await fixture.carol.waitForEvent(
+      (r) => r.roomId === roomId && r.event.type === "org.parley.settings",
+    );
+    expect(state.event.content).toMatchObject({ slow_mode: 30, rules: "Be kind.", rules_required: true });
+    expect(await fixture.carol.client.getRoomStateEvent(roomId, "org.parley.settings", "")).toEqual(
+      state.event.content,
+    );
+
+    await owner.ok("chat.set_role", { channel, user: spammerId, role: "moderator" });
+    const promoted = await fixture.carol.waitForEvent(
+      (r) =>
+        r.roomId === roomId &&
+        r.event.type === "m.room.power_levels" &&
+        (r.event.content.users as Record<string, number> | undefined)?.[spammerId] === 50,
+    );
+    expect(promoted.event.sender).toMatch(/^@chat_owner_/);
+  });
+});

@@ -239,10 +239,10 @@ export class FakeMatrix {
           );
           return { roomId: room.id, powerLevels };
         }),
-      setPowerLevel: (roomId, userId, level) =>
-        call("setPowerLevel", [roomId, userId, level], () => {
+      setPowerLevel: (roomId, userId, level, actor) =>
+        call("setPowerLevel", [roomId, userId, level, actor ?? null], () => {
           const room = this.#roomOf(roomId);
-          return this.#setLevel(room, this.#botUserId, userId, level);
+          return this.#setLevel(room, actor ?? this.#botUserId, userId, level);
         }),
       setMembership: (roomId, actor, target, change, mirroring) =>
         call("setMembership", [roomId, actor, target, change, mirroring], () => {

@@ -13,6 +13,7 @@ import type { Channels } from "../channels.ts";
 import type { FanOut } from "../ports/fanout.ts";
 import type { ChannelRow, Store } from "../ports/store.ts";
 import type { MemberActions } from "./member-actions.ts";
+import { nameIn, timeoutEndedNotice, timeoutNotice } from "./notices.ts";
 import type { PowerLevelChanges } from "./power-level-changes.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 
@@ -86,17 +87,23 @@ export function createModeration(deps: ModerationDeps): Moderation {
     fanout.publish(channel.name, pushFrame("chat.moderation", { channel: channel.name, ...payload }));
 
   /** Ends the user's timeout; `due`: only one whose end has come (a timer's or a sweep's view may be old). */
-  const endTimeout = async (channelId: number, userId: UserId, due = true) => {
+  /** Ends the user's timeout; `liftedBy`: a moderator ended it early (else it ran out). */
+  const endTimeout = async (channelId: number, userId: UserId, due = true, liftedBy?: Actor) => {
     timers.delete(key(channelId, userId));
     const channel = await store.channelById(channelId);
     if (!channel) return;
+    const target = await nameIn(store, channel, userId);
+    const lifter = liftedBy && (await nameIn(store, channel, liftedBy.userId));
     const ended = await store.transaction(async () => {
       const row = await store.timeout(channelId, userId);
       // Extended or replaced (a silence) since this was scheduled, maybe on another node: not yet.
       if (!row || (due && row.until > Date.now())) return false;
       // Whoever removes the row restores the level, once.
       if (!(await store.removeTimeout(channelId, userId, due ? row.until : undefined))) return false;
-      await powerLevels.set(channel, userId, row.previousLevel);
+      await powerLevels.set(channel, userId, row.previousLevel, {
+        by: liftedBy ? matrixActor(channel, liftedBy) : null,
+        notice: timeoutEndedNotice(target, lifter),
+      });
       return true;
     });
     if (ended) announce(channel, { action: "untimeout", user: userId });
@@ -154,8 +161,11 @@ export function createModeration(deps: ModerationDeps): Moderation {
       } else {
         targets = (await store.allChannels()).filter(allowed);
       }
+      // By the acting owner's puppet where its level allows: Matrix credits them, not the bot.
       for (const channel of targets)
-        await powerLevels.set(channel, target, role === "user" ? null : ROLE_LEVELS[role]);
+        await powerLevels.set(channel, target, role === "user" ? null : ROLE_LEVELS[role], {
+          by: matrixActor(channel, actor),
+        });
       return { channels: targets.map((channel) => channel.name) };
     },
 
@@ -181,6 +191,8 @@ export function createModeration(deps: ModerationDeps): Moderation {
       }
       const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[target];
       const until = Date.now() + seconds * 1000;
+      const moderatorName = await nameIn(store, channel, actor.userId);
+      const targetName = await nameIn(store, channel, target);
       const karma = await store.transaction(async () => {
         await store.putTimeout({
           channelId: channel.id,
@@ -191,7 +203,11 @@ export function createModeration(deps: ModerationDeps): Moderation {
           reason: reason ?? null,
         });
         // Below events_default: the homeserver itself refuses their messages, Element users' too.
-        await powerLevels.set(channel, target, -1);
+        // Set by the moderator's puppet where it may, and said in words for Matrix clients.
+        await powerLevels.set(channel, target, -1, {
+          by: matrixActor(channel, actor),
+          notice: timeoutNotice(moderatorName, targetName, seconds, reason),
+        });
         return await store.addKarma(target);
       });
       schedule(channel.id, target, until);
@@ -217,7 +233,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
         );
       }
       clearTimeout(timers.get(key(channel.id, target)));
-      await endTimeout(channel.id, target, false);
+      await endTimeout(channel.id, target, false, actor);
     },
 
     async timedOutUntil(channel, userId) {

@@ -8,8 +8,20 @@ import type { OutboxPayload } from "../outbox.ts";
 import type { ChannelRow, Store } from "../ports/store.ts";
 
 export interface PowerLevelChanges {
-  /** Sets one user's level (null: back to the default) now, and queues it for the room. */
-  set(channel: ChannelRow, userId: UserId, level: number | null): Promise<void>;
+  /**
+   * Sets one user's level (null: back to the default) now, and queues it for the room: as `by`'s
+   * puppet (the moderator) where given, else as the bot; `notice` follows it from the bot.
+   */
+  set(
+    channel: ChannelRow,
+    userId: UserId,
+    level: number | null,
+    options?: { readonly by?: UserId | null; readonly notice?: string },
+  ): Promise<void>;
+  /** A notice from the bot in the room, in order with the channel's other mirrored actions. */
+  say(channel: ChannelRow, body: string): Promise<void>;
+  /** A state event of Parley's own in the room (docs/protocol.md lists them), from the bot. */
+  showState(channel: ChannelRow, type: string, content: Record<string, unknown>): Promise<void>;
   /** Stores the room's m.room.power_levels content as Matrix has it now. */
   fromMatrix(channelId: number, content: unknown): Promise<void>;
 }
@@ -36,23 +48,41 @@ export async function withPendingLevels(store: Store, channelId: number, content
 }
 
 export function createPowerLevelChanges(store: Store, mirrors: MirrorQueue): PowerLevelChanges {
+  /** Queued with the channel's log held: in order among the channel's messages, on any node. */
+  const queue = (channel: ChannelRow, work: () => Promise<void>) =>
+    store.transaction(async () => {
+      await store.holdChannelLog(channel.id);
+      await work();
+      store.afterCommit(() => mirrors.wake(channel.id));
+    });
+  const say = async (channel: ChannelRow, body: string) => {
+    await mirrors.enqueue(channel.id, null, { kind: "notice", actor: null, payload: { body } }, Date.now());
+  };
   return {
-    async set(channel, userId, level) {
-      await store.transaction(async () => {
-        // With the channel's log held: two changes at once (on two nodes) do not overwrite each
-        // other, and the entry takes its place in the outbox among the channel's messages.
-        await store.holdChannelLog(channel.id);
+    async set(channel, userId, level, options = {}) {
+      await queue(channel, async () => {
+        // Two changes at once (on two nodes) do not overwrite each other: the log is held.
         const current = (await store.channelById(channel.id))?.powerLevels ?? channel.powerLevels;
         await store.setPowerLevels(channel.id, withLevel(current, userId, level));
         await mirrors.enqueue(
           channel.id,
           null,
-          { kind: "power_level", actor: null, payload: { userId, level } },
+          { kind: "power_level", actor: options.by ?? null, payload: { userId, level } },
           Date.now(),
         );
-        store.afterCommit(() => mirrors.wake(channel.id));
+        if (options.notice !== undefined) await say(channel, options.notice);
       });
     },
+    say: (channel, body) => queue(channel, () => say(channel, body)),
+    showState: (channel, type, content) =>
+      queue(channel, async () => {
+        await mirrors.enqueue(
+          channel.id,
+          null,
+          { kind: "room_state", actor: null, payload: { type, content } },
+          Date.now(),
+        );
+      }),
     async fromMatrix(channelId, content) {
       await store.setPowerLevels(channelId, await withPendingLevels(store, channelId, content));
     },

@@ -15,6 +15,8 @@ import type { PostWindows } from "../ports/shared-state.ts";
 import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "../ports/store.ts";
 import { retryWhenRateLimited } from "../retry.ts";
 import type { MemberActions } from "./member-actions.ts";
+import { nameIn, rulesNotice, slowModeNotice } from "./notices.ts";
+import type { PowerLevelChanges } from "./power-level-changes.ts";
 import type { Roles } from "./roles.ts";
 
 export interface SettingsRequest {
@@ -72,10 +74,27 @@ export interface SettingsDeps {
   readonly posts: PostWindows;
   /** Tells the other nodes to recheck their listeners (recheckListeners there). */
   readonly policyChanged: (channelId: number) => void;
+  /** The bot's notices and state in the room, in order with the channel's mirrored actions. */
+  readonly roomNotices: Pick<PowerLevelChanges, "say" | "showState">;
 }
 
+/** The room state event that holds a channel's settings and rules (docs/protocol.md). */
+export const SETTINGS_STATE = "org.parley.settings";
+
 export function createSettings(deps: SettingsDeps): Settings {
-  const { store, channels, roles, matrix, fanout, naming, log, memberActions, posts, policyChanged } = deps;
+  const {
+    store,
+    channels,
+    roles,
+    matrix,
+    fanout,
+    naming,
+    log,
+    memberActions,
+    posts,
+    policyChanged,
+    roomNotices,
+  } = deps;
 
   const failsPolicy = async (
     settings: ChannelSettings,
@@ -127,6 +146,34 @@ export function createSettings(deps: SettingsDeps): Settings {
     if (slowMode > 0) await posts.recordPost(channel.id, userId, at, slowMode * 1000);
   };
 
+  /**
+   * Matrix users see the change too: a notice from the bot naming who changed slow mode or the
+   * rules, and the settings as the room's `org.parley.settings` state (docs/protocol.md).
+   */
+  const showInMatrix = async (
+    channel: ChannelRow,
+    actor: Actor,
+    before: ChannelSettings,
+    after: ChannelSettings,
+  ) => {
+    const who = await nameIn(store, channel, actor.userId);
+    if (after.slowMode !== before.slowMode)
+      await roomNotices.say(channel, slowModeNotice(who, after.slowMode));
+    if (
+      after.rules !== before.rules ||
+      (after.rules !== null && after.rulesRequired !== before.rulesRequired)
+    ) {
+      await roomNotices.say(channel, rulesNotice(who, after.rules, after.rulesRequired));
+    }
+    const view = viewOf(after);
+    if (
+      JSON.stringify({ ...viewOf(before), rules: before.rules }) !==
+      JSON.stringify({ ...view, rules: after.rules })
+    ) {
+      await roomNotices.showState(channel, SETTINGS_STATE, { ...view, rules: after.rules });
+    }
+  };
+
   return {
     async recheckListeners(channelId) {
       const channel = await store.channelById(channelId);
@@ -146,6 +193,7 @@ export function createSettings(deps: SettingsDeps): Settings {
       if (policyChange && roles.role(channel, actor.userId, actor.admin) !== "owner") {
         throw new ProtocolError("chat.denied", "Only owners can change who may join.");
       }
+      const before = await store.settings(channel.id);
       const updated = await store.updateSettings(channel.id, {
         ...(request.slow_mode === undefined ? {} : { slowMode: request.slow_mode }),
         ...(request.rules === undefined ? {} : { rules: request.rules }),
@@ -162,6 +210,7 @@ export function createSettings(deps: SettingsDeps): Settings {
           by: actor.userId,
         }),
       );
+      await showInMatrix(channel, actor, before, updated);
       if (policyChange) {
         await recheckListeners(channel, updated);
         policyChanged(channel.id);

@@ -77,10 +77,15 @@ export interface MatrixPort {
     options?: { readonly visibility?: "public" | "private"; readonly owner?: UserId },
   ): Promise<{ readonly roomId: RoomId; readonly powerLevels?: unknown }>;
   /**
-   * Sets one user's power level as the bot (null removes their entry); returns the room's new
-   * m.room.power_levels content.
+   * Sets one user's power level (null removes their entry) as `actor`'s puppet, or as the bot
+   * when it is null; returns the room's new m.room.power_levels content.
    */
-  setPowerLevel(roomId: RoomId, userId: UserId, level: number | null): Promise<unknown>;
+  setPowerLevel(
+    roomId: RoomId,
+    userId: UserId,
+    level: number | null,
+    actor?: UserId | null,
+  ): Promise<unknown>;
   /**
    * A membership change of `target` done by `actor` (a puppet, or the bot when null): a join
    * (with the profile), a leave (one's own, a kick, or an unban), a ban.

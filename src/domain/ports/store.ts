@@ -347,6 +347,8 @@ export type OutboxKind =
   | "leave"
   | "membership"
   | "power_level"
+  | "notice"
+  | "room_state"
   | "receipt";
 
 export interface NewOutboxEntry {
