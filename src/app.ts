@@ -26,6 +26,7 @@ import { startMatrixSide } from "./matrix/bridge.ts";
 import { checkHomeserver, observeHomeserverCalls } from "./matrix/homeserver-requests.ts";
 import { createMatrixAdapter } from "./matrix/matrix-adapter.ts";
 import { type Registration, readRegistration } from "./matrix/registration.ts";
+import { createRoomReader } from "./matrix/room-readers.ts";
 import { metricsRoute, startMetricsServer } from "./metrics/http.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { drain, inboxStats, storeWritable } from "./operations.ts";
@@ -138,6 +139,7 @@ export async function startParley(config: Config, registration?: Registration): 
       directoryNetwork: reg.id,
     },
     mediaUrls,
+    createRoomReader(store, (userId) => naming.isNativeUser(userId)),
   );
 
   // Each phase registers how to undo itself; stop(), or a phase that fails to start, undoes

@@ -340,6 +340,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     powerLevels,
     echoes: outbox,
     fanout,
+    invitations: direct,
   });
 
   // What the gateway registers connections with: a native user's puppet shows online meanwhile.

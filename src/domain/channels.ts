@@ -52,6 +52,8 @@ export interface Channels {
   ensureNoting(
     name: ChannelName,
     visibility?: "public" | "private",
+    /** Owner (power level 100) from the room's first event, when this call creates it. */
+    owner?: UserId,
   ): Promise<{ channel: ChannelRow; created: boolean }>;
   /** Records a room that already exists (created for an alias query, or found by alias). */
   adopt(name: ChannelName, roomId: RoomId): Promise<ChannelRow>;

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../logging.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import { asChannelName, type ChannelName, type UserId } from "../protocol/ids.ts";
+import { asChannelName, type ChannelName, type RoomId, type UserId } from "../protocol/ids.ts";
 import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { ChannelSnapshot, Membership } from "./membership.ts";
@@ -13,15 +13,26 @@ import type { PersonalControls } from "./personal-controls.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import { type SharedRateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
-import type { Store } from "./ports/store.ts";
+import type { ChannelRow, Store } from "./ports/store.ts";
 import { retryWhenRateLimited } from "./retry.ts";
+import type { MemberEvent } from "./room-events.ts";
 import type { Users } from "./users.ts";
 
 export const MAX_DIRECT_MEMBERS = 20;
 
 export interface Direct {
   create(actor: Actor, users: readonly UserId[]): Promise<ChannelSnapshot & { id: ChannelName }>;
+  /**
+   * A Matrix user invited a native user's puppet into a room of theirs: a direct invitation
+   * opens a direct channel for the native user (joined, their connections subscribed, as a DM a
+   * native user starts); anything else, or one from someone they block, is declined with a reason.
+   */
+  invited(invitation: MemberEvent): Promise<void>;
 }
+
+/** The channel of a DM a Matrix user started: named after its room, apart from the set-derived ones. */
+export const invitedChannelName = (roomId: RoomId): ChannelName =>
+  asChannelName(`dm.${createHash("sha256").update(`room\n${roomId}`).digest("hex").slice(0, 32)}`);
 
 export const directChannelName = (members: readonly UserId[]): ChannelName =>
   asChannelName(
@@ -47,7 +58,50 @@ export interface DirectDeps {
 export function createDirect(deps: DirectDeps): Direct {
   const { store, matrix, channels, membership, personalControls, users, fanout, naming, creation, log } =
     deps;
+  const creating = new Map<ChannelName, Promise<ChannelRow>>();
+  const decline = async (invitation: MemberEvent, reason: string) => {
+    log.info(`declined ${invitation.sender}'s invitation of ${invitation.target}: ${reason}`);
+    await matrix.declineInvite(invitation.roomId, invitation.target, reason);
+  };
   return {
+    async invited(invitation) {
+      const { sender, target, roomId } = invitation;
+      if (!invitation.isDirect) {
+        await decline(
+          invitation,
+          "Parley users join channels from their app; invite them to a direct chat instead.",
+        );
+        return;
+      }
+      const user = await users.native(target);
+      if (!user) {
+        await decline(invitation, "There is no such user here.");
+        return;
+      }
+      if (await personalControls.blocks(target, sender)) {
+        await decline(invitation, `${user.displayName ?? "This user"} does not take your messages.`);
+        return;
+      }
+      const name = invitedChannelName(roomId);
+      const channel = await channels.adopt(name, roomId);
+      await store.setJoinRule(channel.id, "invite");
+      await store.setChannelCreator(channel.id, sender);
+      await store.setDirectMembers(channel.id, [sender, target].sort());
+      // The inviter is in their room already; their join happened before Parley knew the room.
+      const profile = await matrix.getProfile(sender).catch(() => undefined);
+      if ((await store.member(channel.id, sender))?.membership !== "join") {
+        await store.setMember({
+          channelId: channel.id,
+          userId: sender,
+          membership: "join",
+          profile: { display_name: profile?.display_name ?? null, avatar_url: profile?.avatar_url ?? null },
+          at: invitation.ts,
+        });
+      }
+      // Accepted as a DM a native user started: joined (the puppet follows), connections subscribed.
+      await membership.addMember((await store.channelById(channel.id)) ?? channel, target);
+      fanout.subscribeUser(name, target);
+    },
     // Every check comes before the first effect: a refused create leaves no room and no member.
     async create(actor, wanted) {
       const members = [...new Set([...wanted, actor.userId])].sort();
@@ -72,40 +126,52 @@ export function createDirect(deps: DirectDeps): Direct {
       const name = directChannelName(members);
       let channel = await channels.find(name);
       if (!channel) {
-        await takeForActor(
-          creation.limiter,
-          "directs",
-          actor,
-          creation.rules,
-          "You are starting conversations too fast.",
-        );
-        // The creator's puppet creates the room, so it must exist on the homeserver first.
-        await users.ensureNative(actor.userId);
-        await users.preparePuppet(actor.userId);
-        const roomId = await matrix.createDirectRoom(actor.userId, naming.aliasLocalpart(name), others);
-        channel = await channels.adopt(name, roomId);
-        await store.setJoinRule(channel.id, "invite");
-        await store.setDirectMembers(channel.id, members);
-        // Native members are in at once; Matrix members were invited and accept in their client.
-        for (const other of others) {
-          if (!naming.isNativeUser(other)) continue;
-          await membership.addMember(channel, other);
-          fanout.subscribeUser(name, other);
-        }
-        for (const id of members.filter((m) => naming.isNativeUser(m))) {
-          const partners = members.filter((m) => m !== id);
-          const roomId = channel.roomId;
-          // For Matrix clients of the puppet: in the background, nobody waits on it.
-          retryWhenRateLimited(() =>
-            matrix.updateAccountData(id, "m.direct", (current) => {
-              const next: Record<string, unknown> = { ...current };
-              for (const partner of partners.length > 0 ? partners : [id]) {
-                const rooms = Array.isArray(next[partner]) ? (next[partner] as string[]) : [];
-                next[partner] = [...new Set([...rooms, roomId])];
-              }
-              return next;
-            }),
-          ).catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
+        // Two asks at once (a double tap) make one room: the second waits for the first.
+        const pending = creating.get(name);
+        if (pending) channel = await pending;
+        else {
+          const making = (async (): Promise<ChannelRow> => {
+            await takeForActor(
+              creation.limiter,
+              "directs",
+              actor,
+              creation.rules,
+              "You are starting conversations too fast.",
+            );
+            // The creator's puppet creates the room, so it must exist on the homeserver first.
+            await users.ensureNative(actor.userId);
+            await users.preparePuppet(actor.userId);
+            const room = await matrix.createDirectRoom(actor.userId, others);
+            const made = await channels.adopt(name, room.roomId);
+            await store.setJoinRule(made.id, "invite");
+            // Its creator owns it (above every level, as room v12 has it), from the first reply.
+            await store.setChannelCreator(made.id, actor.userId);
+            await store.setDirectMembers(made.id, members);
+            // Native members are in at once; Matrix members were invited and accept in their client.
+            for (const other of others) {
+              if (!naming.isNativeUser(other)) continue;
+              await membership.addMember(made, other);
+              fanout.subscribeUser(name, other);
+            }
+            for (const id of members.filter((m) => naming.isNativeUser(m))) {
+              const partners = members.filter((m) => m !== id);
+              const roomId = made.roomId;
+              // For Matrix clients of the puppet: in the background, nobody waits on it.
+              retryWhenRateLimited(() =>
+                matrix.updateAccountData(id, "m.direct", (current) => {
+                  const next: Record<string, unknown> = { ...current };
+                  for (const partner of partners.length > 0 ? partners : [id]) {
+                    const rooms = Array.isArray(next[partner]) ? (next[partner] as string[]) : [];
+                    next[partner] = [...new Set([...rooms, roomId])];
+                  }
+                  return next;
+                }),
+              ).catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
+            }
+            return (await store.channelById(made.id)) ?? made;
+          })().finally(() => creating.delete(name));
+          creating.set(name, making);
+          channel = await making;
         }
       }
       // Creating the channel was the limited act: joining it is part of that.

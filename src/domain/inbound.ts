@@ -4,6 +4,7 @@ import type { MessageContent, Profile } from "../protocol/events.ts";
 import type { RoomId, UserId } from "../protocol/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
+import type { Direct } from "./direct.ts";
 import type { EventLog } from "./event-log.ts";
 import type { PowerLevelChanges } from "./moderation/power-level-changes.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
@@ -52,6 +53,8 @@ export interface InboundDeps {
   readonly powerLevels: PowerLevelChanges;
   /** Recognises the echoes of what the outbox posted: those are in the log already. */
   readonly echoes: Pick<Outbox, "acknowledgeEcho">;
+  /** Invitations of native users into Matrix users' rooms (DMs started from Matrix). */
+  readonly invitations: Pick<Direct, "invited">;
   /** Room profile changes (topic, name, avatar) are pushed to the channel's subscribers. */
   readonly fanout: Pick<FanOut, "publish">;
 }
@@ -78,6 +81,7 @@ export function createInbound(deps: InboundDeps): Inbound {
     powerLevels,
     echoes,
     fanout,
+    invitations,
   } = deps;
   const profileOf = async (event: MemberEvent, known: MemberRow | undefined): Promise<Profile> => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
@@ -92,6 +96,12 @@ export function createInbound(deps: InboundDeps): Inbound {
 
   const member = async (event: MemberEvent): Promise<Outcome> => {
     const channel = await store.channelByRoom(event.roomId);
+    // A Matrix user inviting a native user into a room of theirs: a DM to accept or decline.
+    if (!channel && event.membership === "invite" && naming.isNativeUser(event.target)) {
+      if (naming.isNativeUser(event.sender)) return skip("a native user's own invitation");
+      await invitations.invited(event);
+      return done;
+    }
     if (!channel) return skip("room is not a channel");
     if (event.target === naming.botUserId) return skip("the bridge bot is not a member");
     if (event.membership === "knock") return skip("knocks are not shown");

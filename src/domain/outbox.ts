@@ -229,8 +229,15 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       case "join": {
         const p = entry.payload as OutboxPayload["join"];
         const userId = need(actor);
-        // Invite-only rooms (direct and moderators' channels) need the bot's invitation first.
-        if (p.invite) await matrix.invite(channel.roomId, userId);
+        // Invite-only rooms (direct and moderators' channels) need an invitation first: the bot's,
+        // or a member's where the bot is not in the room. One nobody can give (a DM a Matrix user
+        // invited them to: they hold the invitation already) is left to the join, which says
+        // whether they may.
+        if (p.invite) {
+          await matrix.invite(channel.roomId, userId).catch((error: unknown) => {
+            if (!(error instanceof UpstreamRejectedError && error.status === 403)) throw error;
+          });
+        }
         // The profile as it is now: a name changed since the join counts.
         const profile = (await profileOf(userId)) ?? p.profile;
         const joined = await matrix.setMembership(

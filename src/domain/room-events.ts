@@ -19,6 +19,8 @@ export interface MemberEvent extends RoomEventBase {
   readonly displayName: string | null;
   readonly avatarUrl: string | null;
   readonly reason: string | null;
+  /** An invitation to a direct conversation (`is_direct`). */
+  readonly isDirect?: boolean;
 }
 
 export interface MessageEvent extends RoomEventBase {

@@ -37,6 +37,8 @@ export interface Users {
    * Cheap when both are done: the outbox calls it before each action of the puppet.
    */
   preparePuppet(userId: UserId): Promise<void>;
+  /** Native people (no guests, no integrations) whose name or display name contains `term`. */
+  search(term: string, limit: number): Promise<NativeUserRow[]>;
 }
 
 const NO_PROFILE: Profile = { display_name: null, avatar_url: null };
@@ -163,5 +165,6 @@ export function createUsers(deps: UsersDeps): Users {
       await matrix.ensurePuppet(userId);
       await syncDisplayName(userId);
     },
+    search: (term, limit) => store.searchNativeUsers(term, limit),
   };
 }

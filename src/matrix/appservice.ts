@@ -10,11 +10,13 @@ import { type Channels, isReservedName } from "../domain/channels.ts";
 import type { Inbound } from "../domain/inbound.ts";
 import type { Naming } from "../domain/naming.ts";
 import type { RateLimiter, RateRule } from "../domain/ports/rate-limit.ts";
-import type { Store } from "../domain/ports/store.ts";
+import type { NativeUserRow, Store } from "../domain/ports/store.ts";
+import type { Users } from "../domain/users.ts";
 import type { Logger } from "../logging.ts";
+import { asUserId } from "../protocol/ids.ts";
 import { activeUsersOf, typingOf } from "./ephemeral.ts";
 import type { Inbox } from "./inbox.ts";
-import type { ListenerHandlers } from "./listener.ts";
+import type { ListenerHandlers, ThirdPartyUser } from "./listener.ts";
 import type { Registration } from "./registration.ts";
 
 export interface AppserviceOptions {
@@ -50,6 +52,9 @@ export function createAppservice(options: AppserviceOptions, store: Store): Apps
   });
 }
 
+/** At most this many users answer one third-party lookup. */
+const THIRD_PARTY_RESULTS = 20;
+
 /** What Synapse pushes, mapped to the inbox (durable), activity and typing, and channel creation. */
 export function appserviceHandlers(deps: {
   inbox: Inbox;
@@ -58,10 +63,53 @@ export function appserviceHandlers(deps: {
   naming: Naming;
   /** Alias queries can come from any server: the rooms they create are limited, all together. */
   aliasRooms: { limiter: RateLimiter; rule: RateRule };
+  /** Native users, for user queries and the third-party lookup. */
+  users: Pick<Users, "native" | "preparePuppet" | "search">;
+  /** The third-party protocol's id (the registration's `protocols`). */
+  protocol: string;
   log: Logger;
 }): ListenerHandlers {
-  const { inbox, inbound, channels, naming, aliasRooms, log } = deps;
+  const { inbox, inbound, channels, naming, aliasRooms, users, protocol, log } = deps;
+  const asThirdParty = (user: NativeUserRow): ThirdPartyUser => ({
+    userid: user.userId,
+    protocol,
+    fields: { name: user.displayName ?? user.localpart, username: user.localpart },
+  });
   return {
+    async userQuery(userId) {
+      const user = naming.isNativeUser(userId) ? await users.native(asUserId(userId)) : undefined;
+      if (!user || user.isGuest) return false;
+      // Registered under their name now: the homeserver then shows their profile.
+      await users.preparePuppet(user.userId);
+      return true;
+    },
+    async thirdPartyUsers(asked, fields) {
+      if (asked !== protocol) return [];
+      const term = (fields.name ?? fields.username ?? fields.search ?? "").trim();
+      if (term.length === 0 || term.length > 100) return [];
+      return (await users.search(term, THIRD_PARTY_RESULTS)).map(asThirdParty);
+    },
+    async thirdPartyUser(userId) {
+      const user = naming.isNativeUser(userId) ? await users.native(asUserId(userId)) : undefined;
+      return user && !user.isGuest ? [asThirdParty(user)] : [];
+    },
+    thirdPartyProtocol: (asked) =>
+      asked !== protocol
+        ? undefined
+        : {
+            user_fields: ["name"],
+            location_fields: [],
+            icon: "",
+            field_types: { name: { regexp: ".+", placeholder: "Alice" } },
+            instances: [
+              {
+                network_id: protocol,
+                desc: "Parley",
+                fields: {},
+                icon: "",
+              },
+            ],
+          },
     async events(events) {
       await inbox.record(events);
       inbox.drainSoon();

@@ -11,12 +11,14 @@ import type { Naming } from "../domain/naming.ts";
 import type { ClusterBus } from "../domain/ports/bus.ts";
 import type { RateLimiter } from "../domain/ports/rate-limit.ts";
 import type { Store } from "../domain/ports/store.ts";
+import type { Users } from "../domain/users.ts";
 import type { Logger } from "../logging.ts";
 import { appserviceHandlers } from "./appservice.ts";
 import { fillGaps } from "./history.ts";
 import { createInbox } from "./inbox.ts";
 import { startListener } from "./listener.ts";
 import type { Registration } from "./registration.ts";
+import { botStaysOut, createRoomReader } from "./room-readers.ts";
 
 /** Waits between pings while the homeserver does not answer. */
 const PING_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -32,7 +34,12 @@ export interface MatrixSideDeps {
   readonly registration: Registration;
   readonly store: Store;
   readonly appservice: Appservice;
-  readonly domain: { readonly inbound: Inbound; readonly channels: Channels; readonly naming: Naming };
+  readonly domain: {
+    readonly inbound: Inbound;
+    readonly channels: Channels;
+    readonly naming: Naming;
+    readonly users: Users;
+  };
   readonly limiter: RateLimiter;
   readonly mediaUrls: MediaUrls;
   /** The other nodes, if any: the inbox is processed by one node at a time. */
@@ -74,6 +81,8 @@ export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide>
       channels: domain.channels,
       naming: domain.naming,
       aliasRooms: { limiter, rule: config.limits.aliasRooms },
+      users: domain.users,
+      protocol: registration.id,
       log: logger("Appservice"),
     }),
     logger("Appservice"),
@@ -92,7 +101,17 @@ export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide>
       .pingHomeserver()
       .then(async () => {
         log.info("homeserver ping ok");
-        await fillGaps(appservice.botClient, store, inbox, logger("GapFill"));
+        const reader = createRoomReader(store, (userId) => domain.naming.isNativeUser(userId));
+        await fillGaps(
+          async (channel) => {
+            if (!(await botStaysOut(store, channel.id))) return appservice.botClient;
+            const member = await reader(channel.roomId);
+            return member === undefined ? undefined : appservice.getIntentForUserId(member).underlyingClient;
+          },
+          store,
+          inbox,
+          logger("GapFill"),
+        );
       })
       .catch((error: unknown) => {
         if (stopped) return;

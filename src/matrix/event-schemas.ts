@@ -17,6 +17,7 @@ export const memberContentSchema = z.object({
   displayname: z.string().nullish(),
   avatar_url: z.string().nullish(),
   reason: z.string().optional(),
+  is_direct: z.boolean().optional(),
 });
 
 const relatesToSchema = z

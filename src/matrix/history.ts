@@ -2,7 +2,7 @@
 // backfill (through the Matrix port) and for filling gaps at start-up.
 import type { MatrixClient } from "@vector-im/matrix-bot-sdk";
 import { z } from "zod";
-import type { Store } from "../domain/ports/store.ts";
+import type { ChannelRow, Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
 import type { MatrixEventId, RoomId } from "../protocol/ids.ts";
 import { upstream } from "./errors.ts";
@@ -57,7 +57,7 @@ const idOf = (raw: unknown) => (raw as { event_id?: unknown } | null)?.event_id;
  * from our newest event also catches a lost event older than one that did arrive.
  */
 export async function fillGaps(
-  client: MatrixClient,
+  clientFor: (channel: ChannelRow) => Promise<MatrixClient | undefined>,
   store: Store,
   inbox: Inbox,
   log: Logger,
@@ -65,6 +65,8 @@ export async function fillGaps(
   let recorded = 0;
   for (const channel of await store.allChannels()) {
     if (!(await store.newestEvent(channel.id))) continue;
+    const client = await clientFor(channel);
+    if (!client) continue;
     try {
       const unseen: unknown[] = [];
       let token: string | null = null;

@@ -22,6 +22,20 @@ export interface ListenerHandlers {
   ephemeral(edus: readonly unknown[]): Promise<void>;
   /** An unknown alias in our namespace: true when a room now has it. */
   aliasQuery(alias: string): Promise<boolean>;
+  /** A user id in our namespace the homeserver does not know: true when it exists now. */
+  userQuery(userId: string): Promise<boolean>;
+  /** The third-party lookup: users of `protocol` matching `fields` (`?name=...`). */
+  thirdPartyUsers(protocol: string, fields: Readonly<Record<string, string>>): Promise<ThirdPartyUser[]>;
+  /** The reverse lookup: what a Matrix user id is in our protocol. */
+  thirdPartyUser(userId: string): Promise<ThirdPartyUser[]>;
+  /** The protocol's description (`GET /thirdparty/protocol/{protocol}`), or undefined when unknown. */
+  thirdPartyProtocol(protocol: string): Record<string, unknown> | undefined;
+}
+
+export interface ThirdPartyUser {
+  readonly userid: string;
+  readonly protocol: string;
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 export interface Listener {
@@ -98,6 +112,35 @@ export async function startListener(
     }
   };
 
+  /** Third-party lookups (the spec's /thirdparty/...): users by name, and the protocol. */
+  const thirdParty = async (res: ServerResponse, path: string, url: URL) => {
+    const [, what, rawProtocol] = /^\/thirdparty\/(protocol|user|location)(?:\/([^/]+))?$/.exec(path) ?? [];
+    const protocol = rawProtocol === undefined ? undefined : decodeURIComponent(rawProtocol);
+    const fields = Object.fromEntries(
+      [...url.searchParams].filter(([name]) => name !== "access_token").map(([name, value]) => [name, value]),
+    );
+    if (what === "protocol" && protocol !== undefined) {
+      const description = handlers.thirdPartyProtocol(protocol);
+      if (description) send(res, 200, description);
+      else send(res, 404, { errcode: "M_NOT_FOUND", error: "no such protocol" });
+      return;
+    }
+    if (what === "user" && protocol !== undefined) {
+      send(res, 200, await handlers.thirdPartyUsers(protocol, fields));
+      return;
+    }
+    if (what === "user" && typeof fields.userid === "string") {
+      send(res, 200, await handlers.thirdPartyUser(fields.userid));
+      return;
+    }
+    // No locations: channels are found through the room directory.
+    if (what === "location") {
+      send(res, 200, []);
+      return;
+    }
+    send(res, 404, { errcode: "M_UNRECOGNIZED", error: "unknown endpoint" });
+  };
+
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     let url: URL;
     try {
@@ -108,6 +151,7 @@ export async function startListener(
     // Every endpoint needs the homeserver's token: nothing is read or answered without it.
     checkToken(req, url);
     const path = url.pathname.replace(/^\/_matrix\/app\/v1(?=\/)/, "");
+    if (req.method === "GET" && path.startsWith("/thirdparty/")) return thirdParty(res, path, url);
     const [, kind, rawArgument] = /^\/([a-z]+)\/([^/]+)$/.exec(path) ?? [];
     const argument = rawArgument === undefined ? undefined : decodeURIComponent(rawArgument);
     if (req.method === "PUT" && kind === "transactions") return transaction(req, res);
@@ -116,9 +160,11 @@ export async function startListener(
       else send(res, 404, { errcode: "M_NOT_FOUND", error: "no such room" });
       return;
     }
-    // Puppets exist only once a native user acts; nobody else is conjured up.
-    if (req.method === "GET" && kind === "users") {
-      send(res, 404, { errcode: "M_NOT_FOUND", error: "no such user" });
+    // A puppet exists for a native user who has logged in (a full id typed into a Matrix client
+    // then finds them); nobody else is conjured up.
+    if (req.method === "GET" && kind === "users" && argument !== undefined) {
+      if (await handlers.userQuery(argument)) send(res, 200, {});
+      else send(res, 404, { errcode: "M_NOT_FOUND", error: "no such user" });
       return;
     }
     if (req.method === "POST" && url.pathname === "/_matrix/app/v1/ping") {

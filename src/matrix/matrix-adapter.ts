@@ -1,6 +1,6 @@
 // The Matrix port implemented with matrix-bot-sdk intents: the bot creates rooms, puppets act as
 // native users (`?user_id=` impersonation with the appservice token).
-import type { Appservice } from "@vector-im/matrix-bot-sdk";
+import type { Appservice, MatrixClient } from "@vector-im/matrix-bot-sdk";
 import type { MediaUrls } from "../domain/media-urls.ts";
 import { type MatrixPort, type Mirroring, UpstreamRejectedError } from "../domain/ports/matrix.ts";
 import { asMatrixEventId, asRoomId, type MatrixEventId, type RoomId, type UserId } from "../protocol/ids.ts";
@@ -38,6 +38,12 @@ const eventIdOf = (response: unknown): MatrixEventId => {
   return asMatrixEventId(id);
 };
 
+/**
+ * Who can read a room the bot is not in (direct channels: the bot stays out, so Matrix clients
+ * name them for the people in them): a native member's puppet, if any.
+ */
+export type RoomReader = (roomId: RoomId) => Promise<UserId | undefined>;
+
 export function createMatrixAdapter(
   appservice: Appservice,
   homeserver: {
@@ -48,6 +54,7 @@ export function createMatrixAdapter(
     readonly directoryNetwork: string;
   },
   media: MediaUrls,
+  readerOf: RoomReader = async () => undefined,
 ): MatrixPort {
   const serverName = homeserver.serverName;
   const bot = appservice.botIntent;
@@ -81,6 +88,18 @@ export function createMatrixAdapter(
       ),
     );
 
+  /** Reads (and invites) as the bot, or, where the bot is not in the room, as a member's puppet. */
+  const asBotOrMember = async <T>(roomId: RoomId, work: (client: MatrixClient) => Promise<T>): Promise<T> => {
+    try {
+      return await upstream(() => work(bot.underlyingClient));
+    } catch (error) {
+      if (!(error instanceof UpstreamRejectedError && error.status === 403)) throw error;
+      const member = await readerOf(roomId);
+      if (member === undefined) throw error;
+      return upstream(() => work(clientOf(member)));
+    }
+  };
+
   const powerLevelQueue = new KeyedQueue<RoomId>();
   const puppetsRegistering = new Map<UserId, Promise<unknown>>();
   const writePowerLevel = async (
@@ -90,12 +109,11 @@ export function createMatrixAdapter(
     actor: UserId | null,
   ) => {
     await ensureBot();
-    // Read as the bot (always in the room); written by whoever acts, so Matrix credits them.
-    const client = bot.underlyingClient;
-    const writer = actor === null ? client : clientOf(actor);
-    const current = (await upstream(() => client.getRoomStateEvent(roomId, "m.room.power_levels", ""))) as {
-      users?: Record<string, number>;
-    };
+    // Written by whoever acts, so Matrix credits them (the bot for no one in particular).
+    const writer = actor === null ? bot.underlyingClient : clientOf(actor);
+    const current = (await asBotOrMember(roomId, (client) =>
+      client.getRoomStateEvent(roomId, "m.room.power_levels", ""),
+    )) as { users?: Record<string, number> };
     const users = Object.assign(dict<number>(), current.users);
     if (level === null) delete users[userId];
     else users[userId] = level;
@@ -201,30 +219,37 @@ export function createMatrixAdapter(
         ),
       );
     },
-    async createDirectRoom(creator, aliasLocalpart, others) {
-      await ensureBot();
-      const botUserId = appservice.botUserId;
-      try {
-        const roomId = await upstream(() =>
-          clientOf(creator).createRoom({
-            preset: "private_chat",
-            is_direct: true,
-            invite: [...others, botUserId],
-            room_alias_name: aliasLocalpart,
-            initial_state: [
-              { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "shared" } },
-            ],
-            power_level_content_override: { users: { [botUserId]: 100 } },
-          }),
-        );
-        await upstream(() => bot.underlyingClient.joinRoom(roomId));
-        return asRoomId(roomId);
-      } catch (error) {
-        if (!isAliasTaken(error)) throw error;
-        return asRoomId(
-          await upstream(() => bot.underlyingClient.resolveRoom(`#${aliasLocalpart}:${serverName}`)),
-        );
-      }
+    async createDirectRoom(creator, others) {
+      // Matrix clients name a room without a name after its other members: so no alias (it would
+      // be the name), no bot in it (it would be one of "them"), and no guest access event (noise
+      // at the top of the timeline: the public_chat preset sends none, the join rule is invite).
+      // The creator owns it as its creator (room v12 forbids listing creators in power levels).
+      const powerLevels = {};
+      const roomId = await upstream(() =>
+        clientOf(creator).createRoom({
+          preset: "public_chat",
+          visibility: "private",
+          is_direct: true,
+          invite: [...others],
+          initial_state: [
+            { type: "m.room.join_rules", state_key: "", content: { join_rule: "invite" } },
+            { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "shared" } },
+          ],
+        }),
+      );
+      return { roomId: asRoomId(roomId), powerLevels };
+    },
+    async declineInvite(roomId, userId, reason) {
+      await upstream(() =>
+        clientOf(userId).doRequest(
+          "POST",
+          `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`,
+          null,
+          {
+            reason,
+          },
+        ),
+      );
     },
     async updateAccountData(userId, type, update) {
       const client = clientOf(userId);
@@ -235,7 +260,7 @@ export function createMatrixAdapter(
     },
     async invite(roomId, userId) {
       try {
-        await upstream(() => bot.underlyingClient.inviteUser(userId, roomId));
+        await asBotOrMember(roomId, (client) => client.inviteUser(userId, roomId));
       } catch (error) {
         // Already invited or joined: the goal is reached.
         if (
@@ -284,7 +309,7 @@ export function createMatrixAdapter(
       );
     },
     async findMarked(roomId, marker, limit) {
-      const page = await roomMessagesRaw(bot.underlyingClient, roomId, null, "b", limit);
+      const page = await asBotOrMember(roomId, (client) => roomMessagesRaw(client, roomId, null, "b", limit));
       const found = page.raw.find((raw) => markerOf(raw) === marker);
       const id = (found as { event_id?: unknown } | undefined)?.event_id;
       return typeof id === "string" ? asMatrixEventId(id) : undefined;
@@ -321,9 +346,12 @@ export function createMatrixAdapter(
         ),
       );
     },
-    eventContext: (roomId, eventId) => eventContext(bot.underlyingClient, roomId, eventId),
+    eventContext: (roomId, eventId) =>
+      asBotOrMember(roomId, (client) => eventContext(client, roomId, eventId)),
     async roomMessages(roomId, from, direction, limit) {
-      const page = await roomMessagesRaw(bot.underlyingClient, roomId, from, direction, limit);
+      const page = await asBotOrMember(roomId, (client) =>
+        roomMessagesRaw(client, roomId, from, direction, limit),
+      );
       return { events: page.raw.map((raw) => parseRoomEvent(raw, media)), next: page.next };
     },
     uploadMedia(userId, data, mimeType, filename) {

@@ -42,6 +42,7 @@ export function parseRoomEvent(raw: unknown, media: MediaUrls): ParsedRoomEvent 
           displayName: content.data.displayname ?? null,
           avatarUrl: content.data.avatar_url ?? null,
           reason: content.data.reason ?? null,
+          isDirect: content.data.is_direct === true,
         },
       };
     }

@@ -22,6 +22,7 @@ export const registrationSchema = z
       aliases: namespaceSchema.default([]),
       rooms: namespaceSchema.default([]),
     }),
+    protocols: z.array(z.string()).optional(),
     receive_ephemeral: z.boolean().optional(),
     "de.sorunome.msc2409.push_ephemeral": z.boolean().optional(),
     ip_range_whitelist: z.array(z.string()).optional(),
@@ -51,6 +52,9 @@ export function buildRegistration(config: Config): Registration {
       rooms: [],
     },
     // Both flags: the stable key, and the unstable one the Matrix libraries still read.
+    // Matrix users find native users by name through the third-party lookup (Synapse keeps
+    // appservice users out of its user directory).
+    protocols: [config.appservice.id],
     receive_ephemeral: true,
     "de.sorunome.msc2409.push_ephemeral": true,
     // On one machine the as_token is only good from loopback.

@@ -50,9 +50,10 @@ export interface ChannelRecord {
   closed_at: number | null;
   room_name: string | null;
   avatar_url: string | null;
+  creator: string | null;
 }
 export const CHANNEL_COLUMNS =
-  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic, c.closed_at, c.room_name, c.avatar_url";
+  "c.id, c.name, c.room_id, c.alias, c.created_at, c.join_rule, c.power_levels, c.topic, c.closed_at, c.room_name, c.avatar_url, c.creator";
 export const toChannel = (r: ChannelRecord): ChannelRow => ({
   id: r.id,
   name: asChannelName(r.name),
@@ -65,6 +66,7 @@ export const toChannel = (r: ChannelRecord): ChannelRow => ({
   closedAt: r.closed_at,
   roomName: r.room_name,
   avatarUrl: r.avatar_url,
+  creator: r.creator === null ? null : asUserId(r.creator),
 });
 
 export interface MemberRecord {

@@ -107,6 +107,8 @@ describe("the room directory", () => {
   it("public channels are in Explore rooms, moderators' and direct channels never", async () => {
     const { channel, owner, roomId } = await channelWithCarol("explore");
     const mods = await owner.ok("chat.mod_channel", { channel });
+    // Whoever opened it owns it (it used to say "user").
+    expect(mods.state).toMatchObject({ role: "owner" });
     const friend = unique("friend");
     await fixture.login(friend, "Friend");
     const dm = await owner.ok("chat.direct.create", { users: [`@chat_${friend}:localhost`] });
@@ -279,5 +281,122 @@ describe("moderation as Matrix users see it", () => {
         (r.event.content.users as Record<string, number> | undefined)?.[spammerId] === 50,
     );
     expect(promoted.event.sender).toMatch(/^@chat_owner_/);
+  });
+});
+
+describe("direct messages both ways", () => {
+  it("a DM a native user starts is named for its people in Matrix clients: no alias, no bot, no guest noise", async () => {
+    const aliceName = unique("alice");
+    const owner = await fixture.login(aliceName, "Alice");
+    const dm = await owner.ok("chat.direct.create", { users: [fixture.carol.userId] });
+    const roomId = (dm.state as { room_id: string }).room_id;
+    expect(dm.state).toMatchObject({ role: "owner" });
+    const invite = await fixture.carol.waitForInvite(roomId);
+    expect(invite.is_direct).toBe(true);
+    await fixture.carol.join(roomId);
+    const state = (await fixture.carol.client.getRoomState(roomId)) as Array<{
+      type: string;
+      state_key: string;
+      content: Record<string, unknown>;
+    }>;
+    const types = state.map((event) => event.type);
+    expect(types).not.toContain("m.room.canonical_alias");
+    expect(types).not.toContain("m.room.guest_access");
+    expect(types).not.toContain("m.room.name");
+    const members = state
+      .filter((e) => e.type === "m.room.member" && e.content.membership === "join")
+      .map((e) => e.state_key);
+    // Just the two of them: the bot is not in it, so clients name it after Alice.
+    expect(members.sort()).toEqual([fixture.carol.userId, `@chat_${aliceName}:localhost`].sort());
+    // And the conversation works both ways.
+    await owner.ok("chat.send", {
+      channel: dm.id as string,
+      event_type: "channel.message",
+      content: { type: "text", body: "hi Carol" },
+    });
+    await fixture.carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === "hi Carol");
+    await fixture.carol.sendText(roomId, "hi Alice");
+    await owner.waitForEvent((e) => (e.content as { body?: string }).body === "hi Alice");
+  });
+
+  it("a Matrix user's DM invite opens a direct channel for the native user; a blocked one is declined", async () => {
+    const bobName = unique("bob");
+    const bob = await fixture.login(bobName, "Bob");
+    const bobId = `@chat_${bobName}:localhost`;
+    const roomId = await fixture.carol.client.createRoom({
+      preset: "trusted_private_chat",
+      is_direct: true,
+      invite: [bobId],
+    });
+    // Bob's connection is in the new channel at once, with Carol as its other member.
+    const joined = await bob.waitForEvent(
+      (e) => e.event_type === "channel.member" && (e.content as { user: { id: string } }).user.id === bobId,
+    );
+    const channel = String(joined.channel);
+    expect(channel).toMatch(/^dm\./);
+    const members = (await bob.ok("chat.members", { channel })).members as Array<{ id: string }>;
+    expect(members.map((m) => m.id).sort()).toEqual([fixture.carol.userId, bobId].sort());
+    await fixture.carol.waitForEvent(
+      (r) =>
+        r.roomId === roomId &&
+        r.event.type === "m.room.member" &&
+        r.event.state_key === bobId &&
+        r.event.content.membership === "join",
+    );
+    await fixture.carol.sendText(roomId, "hello from Element");
+    await bob.waitForEvent(
+      (e) => e.channel === channel && (e.content as { body?: string }).body === "hello from Element",
+    );
+    await bob.ok("chat.send", {
+      channel,
+      event_type: "channel.message",
+      content: { type: "text", body: "hello back" },
+    });
+    await fixture.carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === "hello back");
+
+    // Someone who blocked Carol declines her invitation, saying why.
+    const daveName = unique("dave");
+    const dave = await fixture.login(daveName, "Dave");
+    await dave.ok("user.block", { id: fixture.carol.userId });
+    const daveId = `@chat_${daveName}:localhost`;
+    const other = await fixture.carol.client.createRoom({
+      preset: "trusted_private_chat",
+      is_direct: true,
+      invite: [daveId],
+    });
+    const declined = await fixture.carol.waitForEvent(
+      (r) =>
+        r.roomId === other &&
+        r.event.type === "m.room.member" &&
+        r.event.state_key === daveId &&
+        r.event.content.membership === "leave",
+    );
+    expect(String(declined.event.content.reason)).toContain("does not take your messages");
+  });
+
+  it("native users can be found by name, and a full id typed into a client resolves to their profile", async () => {
+    const name = unique("zelda");
+    await fixture.login(name, "Zelda Quartermain");
+    const found = (await fixture.carol.client.doRequest("GET", "/_matrix/client/v3/thirdparty/user/parley", {
+      name: "Quartermain",
+    })) as Array<{ userid: string; fields: { name: string } }>;
+    expect(found).toEqual([
+      expect.objectContaining({
+        userid: `@chat_${name}:localhost`,
+        fields: expect.objectContaining({ name: "Zelda Quartermain" }),
+      }),
+    ]);
+    // The homeserver asks Parley about an id it does not know; Parley brings the puppet into being
+    // under the user's name (which may take a moment after their first login).
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const profile = await fixture.carol.client.getUserProfile(`@chat_${name}:localhost`);
+      if (profile.displayname === "Zelda Quartermain") break;
+      if (Date.now() > deadline) throw new Error(`the profile reads ${JSON.stringify(profile)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await expect(
+      fixture.carol.client.getUserProfile(`@chat_${unique("nobody")}:localhost`),
+    ).rejects.toBeDefined();
   });
 });

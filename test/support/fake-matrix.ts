@@ -270,21 +270,17 @@ export class FakeMatrix {
             .find((e) => e.content[MARKER_KEY] === marker);
           return found && asMatrixEventId(found.event_id);
         }),
-      createDirectRoom: (creator, aliasLocalpart, others) =>
-        call("createDirectRoom", [creator, aliasLocalpart, others], () => {
-          const alias = `#${aliasLocalpart}:${this.#serverName}`;
-          const existing = this.#aliases.get(alias);
-          if (existing) return existing;
-          const room = this.#createRoom(
-            creator,
-            alias,
-            { users: { [this.#botUserId]: 100, [creator]: 100 } },
-            "invite",
-          );
-          for (const other of [...others, this.#botUserId])
-            this.#setMembership(room, creator, other, "invite");
-          this.#join(room, this.#botUserId, { display_name: "parley", avatar_url: null });
-          return room.id;
+      createDirectRoom: (creator, others) =>
+        call("createDirectRoom", [creator, others], () => {
+          // As Synapse makes it: no alias, no bot; the creator owns it and invites the others.
+          // (Synapse keeps a v12 creator out of the levels; the fake models its power as 100.)
+          const room = this.#createRoom(creator, undefined, { users: { [creator]: 100 } }, "invite");
+          for (const other of others) this.#setMembership(room, creator, other, "invite");
+          return { roomId: room.id, powerLevels: {} };
+        }),
+      declineInvite: (roomId, userId, reason) =>
+        call("declineInvite", [roomId, userId, reason], () => {
+          this.#setMembership(this.#roomOf(roomId), userId, userId, "leave");
         }),
       updateAccountData: (userId, type, update) =>
         call("updateAccountData", [userId, type], () => {
@@ -316,8 +312,14 @@ export class FakeMatrix {
         call("invite", [roomId, userId], () => {
           const room = this.#roomOf(roomId);
           const now = room.members.get(userId);
-          if (now !== "join" && now !== "invite")
-            this.#setMembership(room, this.#botUserId, userId, "invite");
+          if (now === "join" || now === "invite") return;
+          // The bot invites where it is in the room; elsewhere (direct rooms) a member does.
+          const inviter =
+            room.members.get(this.#botUserId) === "join"
+              ? this.#botUserId
+              : [...room.members].find(([, membership]) => membership === "join")?.[0];
+          if (!inviter) throw forbidden("nobody in the room to invite");
+          this.#setMembership(room, inviter, userId, "invite");
         }),
       redactAsBot: (roomId, eventId, reason) =>
         call("redactAsBot", [roomId, eventId, reason], () => {

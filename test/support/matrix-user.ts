@@ -25,7 +25,7 @@ export class MatrixUser {
   private constructor(client: MatrixClient, userId: string) {
     this.client = client;
     this.userId = userId;
-    client.on("room.event", (roomId: string, event: RoomEventRecord["event"]) => {
+    const record = (roomId: string, event: RoomEventRecord["event"]) => {
       const record = { roomId, event };
       this.events.push(record);
       this.#waiters = this.#waiters.filter((w) => {
@@ -33,7 +33,24 @@ export class MatrixUser {
         w.resolve(record);
         return false;
       });
-    });
+    };
+    client.on("room.event", record);
+    // An invitation arrives as the room's invite state, not as a timeline event.
+    client.on("room.invite", (roomId: string, event: RoomEventRecord["event"]) => record(roomId, event));
+  }
+
+  /** The content of the invitation into `roomId` (is_direct and the like). */
+  async waitForInvite(roomId: string): Promise<Record<string, unknown>> {
+    const invite = await this.waitForEvent(
+      (r) =>
+        r.roomId === roomId &&
+        r.event.type === "m.room.member" &&
+        r.event.state_key === this.userId &&
+        r.event.content.membership === "invite",
+      15_000,
+      "an invitation",
+    );
+    return invite.event.content;
   }
 
   static async register(homeserverUrl: string, username: string, displayName: string): Promise<MatrixUser> {

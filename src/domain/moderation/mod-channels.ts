@@ -41,7 +41,8 @@ export function createModChannels(deps: ModChannelsDeps): ModChannels {
       }
       const modName = modChannelName(parent.name);
       if (!(await store.modChannelOf(parent.id))) {
-        const { channel } = await channels.ensureNoting(modName, "private");
+        // Whoever opens it first owns it from the first reply (not a plain "user" in it).
+        const { channel } = await channels.ensureNoting(modName, "private", actor.userId);
         await store.updateSettings(channel.id, { parentChannelId: parent.id });
       }
       const modChannel = await store.modChannelOf(parent.id);

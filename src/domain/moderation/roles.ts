@@ -26,8 +26,11 @@ export interface Roles {
 
 export function createRoles(naming: Naming): Roles {
   const level = (channel: ChannelRow, userId: UserId) =>
-    // The bot created the room: in room v12 the creator is above every power level.
-    userId === naming.botUserId ? Number.POSITIVE_INFINITY : readPowerLevels(channel.powerLevels).of(userId);
+    // Whoever created the room (the bot, or a direct room's creator): in room v12 the creator is
+    // above every power level.
+    userId === naming.botUserId || userId === channel.creator
+      ? Number.POSITIVE_INFINITY
+      : readPowerLevels(channel.powerLevels).of(userId);
   return {
     level,
     isBot: (userId) => userId === naming.botUserId,

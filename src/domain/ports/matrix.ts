@@ -99,10 +99,15 @@ export interface MatrixPort {
   ): Promise<MatrixEventId>;
   /**
    * A direct-message room created by `creator`'s puppet (so Matrix clients show a DM with them),
-   * with `is_direct` invites for `others` and the bot, which joins to administer it. An existing
-   * room with the alias is returned instead.
+   * with `is_direct` invites for `others`; the bot stays out (clients would count it among the
+   * people the room is named for), and so does an alias. The creator is its owner.
    */
-  createDirectRoom(creator: UserId, aliasLocalpart: string, others: readonly UserId[]): Promise<RoomId>;
+  createDirectRoom(
+    creator: UserId,
+    others: readonly UserId[],
+  ): Promise<{ readonly roomId: RoomId; readonly powerLevels: unknown }>;
+  /** The puppet turns an invitation down, saying why (a DM from someone it does not take them from). */
+  declineInvite(roomId: RoomId, userId: UserId, reason: string): Promise<void>;
   /** Merges `content` into a user's global account data of `type` (puppets only). */
   updateAccountData(
     userId: UserId,

@@ -23,6 +23,8 @@ export interface ChannelRow {
   /** The room's name (m.room.name) and avatar (m.room.avatar, an mxc URI), as Matrix users set them. */
   readonly roomName?: string | null | undefined;
   readonly avatarUrl?: string | null | undefined;
+  /** Who created the room when it was not the bot (direct rooms): above every power level. */
+  readonly creator?: UserId | null | undefined;
 }
 
 /** How far history before Parley's own log has been fetched from the homeserver. */
@@ -200,6 +202,7 @@ export interface ChannelStore {
   setTopic(channelId: number, topic: string | null): void;
   setRoomName(channelId: number, name: string | null): void;
   setRoomAvatar(channelId: number, avatarUrl: string | null): void;
+  setChannelCreator(channelId: number, creator: UserId): void;
 }
 
 /** Who is in which channel, with the profile they have there and when they were last active. */
@@ -228,6 +231,11 @@ export interface UserStore {
   setNativeProfile(userId: UserId, profile: Profile): void;
   setMatrixDisplayName(userId: UserId, displayName: string): void;
   isPuppetRegistered(userId: string): boolean;
+  /**
+   * Native users (not guests, not integrations) whose name or display name contains `term`
+   * (case-insensitive), by name.
+   */
+  searchNativeUsers(term: string, limit: number): NativeUserRow[];
   addRegisteredPuppet(userId: string): void;
 }
 

@@ -23,6 +23,7 @@ const SQL = named("channels", {
   setTopic: "UPDATE channels SET topic = $1 WHERE id = $2",
   setRoomName: "UPDATE channels SET room_name = $1 WHERE id = $2",
   setRoomAvatar: "UPDATE channels SET avatar_url = $1 WHERE id = $2",
+  setChannelCreator: "UPDATE channels SET creator = $1 WHERE id = $2",
   member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = $1 AND user_id = $2`,
   joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = $1 AND membership = 'join'
     ORDER BY updated_at, user_id COLLATE "C"`,
@@ -75,6 +76,9 @@ export function channelQueries(db: Db): Async<ChannelStore & MemberStore> {
     },
     async setRoomAvatar(channelId, avatarUrl) {
       await db.changes(SQL.setRoomAvatar, [avatarUrl, channelId]);
+    },
+    async setChannelCreator(channelId, creator) {
+      await db.changes(SQL.setChannelCreator, [creator, channelId]);
     },
     async setPowerLevels(channelId, content) {
       await db.changes(SQL.setPowerLevels, [JSON.stringify(content), channelId]);

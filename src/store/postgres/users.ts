@@ -1,7 +1,7 @@
 // Native users and their registered puppets.
 import type { Async, NativeUserRow, UserStore } from "../../domain/ports/store.ts";
 import { asUserId, type UserId } from "../../protocol/ids.ts";
-import { NATIVE_USER_COLUMNS, type NativeUserRecord, toNativeUser } from "../rows.ts";
+import { containsPattern, NATIVE_USER_COLUMNS, type NativeUserRecord, toNativeUser } from "../rows.ts";
 import { type Db, named } from "./db.ts";
 
 const SQL = named("users", {
@@ -12,6 +12,9 @@ const SQL = named("users", {
   setNativeProfile: "UPDATE native_users SET display_name = $1, avatar_url = $2 WHERE user_id = $3",
   setMatrixDisplayName: "UPDATE native_users SET matrix_display_name = $1 WHERE user_id = $2",
   isPuppetRegistered: "SELECT 1 FROM registered_puppets WHERE user_id = $1",
+  search: `SELECT ${NATIVE_USER_COLUMNS} FROM native_users WHERE NOT is_guest
+    AND localpart NOT LIKE 'api-%' AND localpart NOT LIKE 'hook-%'
+    AND (localpart ILIKE $1 OR display_name ILIKE $1) ORDER BY localpart COLLATE "C" LIMIT $2`,
   addRegisteredPuppet: "INSERT INTO registered_puppets (user_id) VALUES ($1) ON CONFLICT DO NOTHING",
 });
 
@@ -43,6 +46,8 @@ export function userQueries(db: Db): Async<UserStore> {
       await db.changes(SQL.setMatrixDisplayName, [displayName, userId]);
     },
     isPuppetRegistered: async (userId) => (await db.first(SQL.isPuppetRegistered, [userId])) !== undefined,
+    searchNativeUsers: async (term, limit) =>
+      (await db.rows<NativeUserRecord>(SQL.search, [containsPattern(term), limit])).map(toNativeUser),
     async addRegisteredPuppet(userId) {
       await db.changes(SQL.addRegisteredPuppet, [userId]);
     },

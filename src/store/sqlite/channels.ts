@@ -24,6 +24,7 @@ const SQL = {
   setTopic: "UPDATE channels SET topic = ? WHERE id = ?",
   setRoomName: "UPDATE channels SET room_name = ? WHERE id = ?",
   setRoomAvatar: "UPDATE channels SET avatar_url = ? WHERE id = ?",
+  setChannelCreator: "UPDATE channels SET creator = ? WHERE id = ?",
   member: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND user_id = ?`,
   joinedMembers: `SELECT ${MEMBER_COLUMNS} FROM members WHERE channel_id = ? AND membership = 'join' ORDER BY updated_at, user_id`,
   joinedCount: "SELECT COUNT(*) AS n FROM members WHERE channel_id = ? AND membership = 'join'",
@@ -73,6 +74,9 @@ export function channelQueries(db: Database.Database): ChannelStore & MemberStor
     },
     setRoomAvatar(channelId, avatarUrl) {
       q.setRoomAvatar.run(avatarUrl, channelId);
+    },
+    setChannelCreator(channelId, creator) {
+      q.setChannelCreator.run(creator, channelId);
     },
     setPowerLevels(channelId, content) {
       q.setPowerLevels.run(JSON.stringify(content), channelId);

@@ -2,7 +2,7 @@
 import type Database from "better-sqlite3";
 import type { NativeUserRow, UserStore } from "../../domain/ports/store.ts";
 import { asUserId, type UserId } from "../../protocol/ids.ts";
-import { NATIVE_USER_COLUMNS, type NativeUserRecord, toNativeUser } from "../rows.ts";
+import { containsPattern, NATIVE_USER_COLUMNS, type NativeUserRecord, toNativeUser } from "../rows.ts";
 import { prepareAll } from "./prepare.ts";
 
 const SQL = {
@@ -12,6 +12,9 @@ const SQL = {
   setNativeProfile: "UPDATE native_users SET display_name = ?, avatar_url = ? WHERE user_id = ?",
   setMatrixDisplayName: "UPDATE native_users SET matrix_display_name = ? WHERE user_id = ?",
   isPuppetRegistered: "SELECT 1 FROM registered_puppets WHERE user_id = ?",
+  search: `SELECT ${NATIVE_USER_COLUMNS} FROM native_users WHERE is_guest = 0
+    AND localpart NOT GLOB 'api-*' AND localpart NOT GLOB 'hook-*'
+    AND (localpart LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\') ORDER BY localpart LIMIT ?`,
   addRegisteredPuppet: "INSERT INTO registered_puppets (user_id) VALUES (?) ON CONFLICT DO NOTHING",
 } as const;
 
@@ -48,6 +51,10 @@ export function userQueries(db: Database.Database): UserStore {
       q.setMatrixDisplayName.run(displayName, userId);
     },
     isPuppetRegistered: (userId) => q.isPuppetRegistered.get(userId) !== undefined,
+    searchNativeUsers(term, limit) {
+      const pattern = containsPattern(term);
+      return (q.search.all(pattern, pattern, limit) as NativeUserRecord[]).map(toNativeUser);
+    },
     addRegisteredPuppet(userId) {
       q.addRegisteredPuppet.run(userId);
     },
