@@ -192,6 +192,13 @@ describe("files", () => {
       h: 1200,
       thumbnail_url: expect.stringMatching(/^mxc:\/\/localhost\//),
     });
+    // Older clients still fetch media unauthenticated: the dev homeserver serves them.
+    const mediaId = String(onMatrix.event.content.url).replace("mxc://localhost/", "");
+    const legacy = await fetch(
+      `${fixture.parley.env.homeserverUrl}/_matrix/media/v3/download/localhost/${mediaId}`,
+    );
+    expect(legacy.status).toBe(200);
+    expect(Buffer.from(await legacy.arrayBuffer()).equals(png)).toBe(true);
   });
 
   it("an encrypted-style attachment from Matrix reaches native clients readable", async () => {
