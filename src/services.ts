@@ -43,6 +43,7 @@ import { type RateLimiter, type SharedRateLimiter, sharedFrom } from "./domain/p
 import type { SharedState } from "./domain/ports/shared-state.ts";
 import type { Store } from "./domain/ports/store.ts";
 import type { SubscriberClient } from "./domain/ports/subscriber.ts";
+import { createPresence } from "./domain/presence.ts";
 import { withPresenceMirror } from "./domain/presence-mirror.ts";
 import { createReactions } from "./domain/reactions.ts";
 import { createReadState } from "./domain/read-state.ts";
@@ -115,6 +116,13 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     directory: { publish: config.appservice.publishChannels, log: logger("Directory") },
   });
   const activity = createActivity(store, fanout, (userId) => naming.isNativeUser(userId), logger("Activity"));
+  const presence = createPresence({
+    store,
+    activity,
+    fanout,
+    isNative: (userId) => naming.isNativeUser(userId),
+    log: logger("Presence"),
+  });
   const audiences = createAudiences(store, channels, roles, (channelId) =>
     bus.notify({ kind: "audiences-changed", channelId }),
   );
@@ -314,6 +322,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     fanout,
     naming,
     creation: { limiter, rules: limits.directCreation },
+    presence,
     log: logger("Direct"),
   });
   const admin = createAdmin({ store, fanout, memberActions, powerLevels });
@@ -341,11 +350,13 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     echoes: outbox,
     fanout,
     invitations: direct,
+    presence,
   });
 
   // What the gateway registers connections with: a native user's puppet shows online meanwhile.
   const connections = withPresenceMirror(fanout, {
     matrix,
+    presence,
     preparePuppet: async (userId) => {
       await users.ensureNative(userId);
       await users.preparePuppet(userId);
@@ -407,6 +418,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     membership,
     messages,
     fanout: connections,
+    presence,
     inbound,
     outbox,
     webhooks,
@@ -417,12 +429,14 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     background: {
       async start() {
         activity.start();
+        presence.start();
         await moderation.resume();
         await outbox.start();
         await subscriptions.start();
       },
       async stop() {
         connections.stopPresence();
+        presence.stop();
         await subscriptions.stop();
         await outbox.stop();
         await pusher.flushAll();

@@ -14,6 +14,7 @@ import type { FanOut } from "./ports/fanout.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
 import { type SharedRateLimiter, takeForActor, type UserAndAddressRule } from "./ports/rate-limit.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
+import type { Presence } from "./presence.ts";
 import { retryWhenRateLimited } from "./retry.ts";
 import type { MemberEvent } from "./room-events.ts";
 import type { Users } from "./users.ts";
@@ -52,12 +53,25 @@ export interface DirectDeps {
   readonly fanout: FanOut;
   readonly naming: Naming;
   readonly creation: { limiter: SharedRateLimiter; rules: UserAndAddressRule };
+  /** Do-not-disturb keeps new direct channels away (existing ones still work). */
+  readonly presence: Pick<Presence, "isDoNotDisturb">;
   readonly log: Logger;
 }
 
 export function createDirect(deps: DirectDeps): Direct {
-  const { store, matrix, channels, membership, personalControls, users, fanout, naming, creation, log } =
-    deps;
+  const {
+    store,
+    matrix,
+    channels,
+    membership,
+    personalControls,
+    users,
+    fanout,
+    naming,
+    creation,
+    presence,
+    log,
+  } = deps;
   const creating = new Map<ChannelName, Promise<ChannelRow>>();
   const decline = async (invitation: MemberEvent, reason: string) => {
     log.info(`declined ${invitation.sender}'s invitation of ${invitation.target}: ${reason}`);
@@ -80,6 +94,13 @@ export function createDirect(deps: DirectDeps): Direct {
       }
       if (await personalControls.blocks(target, sender)) {
         await decline(invitation, `${user.displayName ?? "This user"} does not take your messages.`);
+        return;
+      }
+      if (await presence.isDoNotDisturb(target)) {
+        await decline(
+          invitation,
+          `${user.displayName ?? "This user"} does not want to be disturbed now; try later.`,
+        );
         return;
       }
       const name = invitedChannelName(roomId);
@@ -126,6 +147,13 @@ export function createDirect(deps: DirectDeps): Direct {
       const name = directChannelName(members);
       let channel = await channels.find(name);
       if (!channel) {
+        for (const other of others) {
+          if (await presence.isDoNotDisturb(other)) {
+            throw new ProtocolError("user.do_not_disturb", `${other} does not want to be disturbed now.`, {
+              user: other,
+            });
+          }
+        }
         // Two asks at once (a double tap) make one room: the second waits for the first.
         const pending = creating.get(name);
         if (pending) channel = await pending;

@@ -14,6 +14,7 @@ import type { Notifications } from "./notifications.ts";
 import type { Outbox } from "./outbox.ts";
 import type { FanOut } from "./ports/fanout.ts";
 import type { ChannelRow, MemberRow, Store } from "./ports/store.ts";
+import type { Presence } from "./presence.ts";
 import { reactionEntry } from "./reactions.ts";
 import {
   isShownMembership,
@@ -35,6 +36,8 @@ export interface Inbound {
   activeUsers(userIds: readonly UserId[], at: number): void;
   /** The complete list of who is typing in a room (an m.typing EDU). */
   typing(roomId: RoomId, userIds: readonly UserId[]): Promise<void>;
+  /** A Matrix user's presence (an m.presence EDU). */
+  presence(userId: UserId, presence: string): Promise<void>;
 }
 
 const done: Outcome = { outcome: "done" };
@@ -55,6 +58,7 @@ export interface InboundDeps {
   readonly echoes: Pick<Outbox, "acknowledgeEcho">;
   /** Invitations of native users into Matrix users' rooms (DMs started from Matrix). */
   readonly invitations: Pick<Direct, "invited">;
+  readonly presence: Pick<Presence, "fromMatrix">;
   /** Room profile changes (topic, name, avatar) are pushed to the channel's subscribers. */
   readonly fanout: Pick<FanOut, "publish">;
 }
@@ -82,6 +86,7 @@ export function createInbound(deps: InboundDeps): Inbound {
     echoes,
     fanout,
     invitations,
+    presence,
   } = deps;
   const profileOf = async (event: MemberEvent, known: MemberRow | undefined): Promise<Profile> => {
     // A native user's profile is ours; Matrix users' comes from their member event, and leave
@@ -308,5 +313,6 @@ export function createInbound(deps: InboundDeps): Inbound {
       for (const userId of userIds) activity.touch(userId, at);
     },
     typing: (roomId, userIds) => typing.matrixTyping(roomId, userIds),
+    presence: (userId, status) => presence.fromMatrix(userId, status),
   };
 }

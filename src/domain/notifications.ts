@@ -54,6 +54,8 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
           continue;
         if ((await store.member(channel.id, userId))?.membership !== "join") continue;
         await store.addNotification(userId, channel.id, event.event_id);
+        // Do-not-disturb: counted (the badge is right later), not pushed now.
+        if ((await store.presenceOf([userId])).get(userId)?.status === "dnd") continue;
         fanout.sendToUser(userId, pushFrame("chat.notification", { event, sender: sender ?? null }));
         fanout.sendToUser(userId, pushFrame("chat.notification_counts", await counts(userId)));
       }

@@ -1,14 +1,17 @@
-// A native user's presence on Matrix follows their connections: the puppet is online while they
-// have one (on any node), offline a grace period after the last one closed, so a reconnect does
-// not flicker. Best effort: the homeserver being away only leaves a stale dot, logged at debug.
+// A native user's presence follows their connections: online (or what they chose) while they have
+// one on any node, offline a grace period after the last one closed, so a reconnect does not
+// flicker. Told to the puppet on Matrix (best effort: the homeserver being away only leaves a
+// stale dot, logged at debug) and to the user's channels (chat.presence).
 import type { Logger } from "../logging.ts";
 import type { UserId } from "../protocol/ids.ts";
 import { KeyedQueue } from "../shared/keyed-queue.ts";
 import type { FanOut, Subscriber } from "./ports/fanout.ts";
 import type { MatrixPort } from "./ports/matrix.ts";
+import { type ChosenStatus, matrixPresenceOf, type Presence } from "./presence.ts";
 
 export interface PresenceMirrorDeps {
   readonly matrix: Pick<MatrixPort, "setPresence">;
+  readonly presence: Pick<Presence, "chosen" | "changed">;
   /** Registers the puppet (and its name) before it first says anything. */
   readonly preparePuppet: (userId: UserId) => Promise<void>;
   readonly isNative: (userId: UserId) => boolean;
@@ -16,30 +19,38 @@ export interface PresenceMirrorDeps {
   readonly log: Logger;
 }
 
-/** The fan-out, telling Matrix when a native user comes and goes. */
-export function withPresenceMirror(
-  fanout: FanOut,
-  deps: PresenceMirrorDeps,
-): FanOut & { stopPresence(): void } {
-  const { matrix, preparePuppet, isNative, graceMs, log } = deps;
-  const shown = new Map<UserId, "online" | "offline">();
+export type MirroredFanOut = FanOut & {
+  /** The user chose a status: shown on Matrix now if they are connected here. */
+  showChosen(userId: UserId, status: ChosenStatus): void;
+  stopPresence(): void;
+};
+
+/** The fan-out, telling Matrix and the user's channels when a native user comes and goes. */
+export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): MirroredFanOut {
+  const { matrix, presence, preparePuppet, isNative, graceMs, log } = deps;
+  const shown = new Map<UserId, string>();
   const leaving = new Map<UserId, NodeJS.Timeout>();
   // One change at a time per user, in order: an offline never overtakes the online after it.
   const queue = new KeyedQueue<UserId>();
-  const show = (userId: UserId, presence: "online" | "offline") => {
-    if (shown.get(userId) === presence) return;
-    shown.set(userId, presence);
-    if (presence === "offline") shown.delete(userId);
+  const show = (userId: UserId, status: ChosenStatus | "offline") => {
+    const { presence: state, statusMsg } =
+      status === "offline" ? { presence: "offline" as const } : matrixPresenceOf(status);
+    const key = `${state}\n${statusMsg ?? ""}`;
+    if (shown.get(userId) === key) return;
+    if (state === "offline") shown.delete(userId);
+    else shown.set(userId, key);
     queue
       .run(userId, async () => {
         await preparePuppet(userId);
-        await matrix.setPresence(userId, presence);
+        await matrix.setPresence(userId, state, statusMsg);
       })
       .catch((error: unknown) => log.debug(`presence of ${userId} not shown on Matrix`, error));
   };
   const settle = async (userId: UserId) => {
     leaving.delete(userId);
-    if ((await fanout.connectionCount(userId)) === 0) show(userId, "offline");
+    if ((await fanout.connectionCount(userId)) > 0) return;
+    show(userId, "offline");
+    presence.changed(userId);
   };
   return {
     ...fanout,
@@ -47,9 +58,14 @@ export function withPresenceMirror(
       fanout.addConnection(subscriber);
       const userId = subscriber.userId;
       if (!isNative(userId)) return;
+      const wasLeaving = leaving.has(userId);
       clearTimeout(leaving.get(userId));
       leaving.delete(userId);
-      show(userId, "online");
+      if (fanout.connectionCountHere(userId) === 1 && !wasLeaving) presence.changed(userId);
+      presence
+        .chosen(userId)
+        .then((status) => show(userId, status))
+        .catch((error: unknown) => log.debug(`presence of ${userId} not read`, error));
     },
     removeConnection(subscriber: Subscriber) {
       fanout.removeConnection(subscriber);
@@ -61,6 +77,9 @@ export function withPresenceMirror(
       }, graceMs);
       timer.unref();
       leaving.set(userId, timer);
+    },
+    showChosen(userId, status) {
+      if (fanout.connectionCountHere(userId) > 0) show(userId, status);
     },
     stopPresence() {
       for (const timer of leaving.values()) clearTimeout(timer);

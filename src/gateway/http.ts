@@ -35,6 +35,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   "channel.rules_not_accepted": 403,
   "channel.slow_mode": 429,
   "user.not_found": 404,
+  "user.do_not_disturb": 409,
   "api.unauthorized": 401,
   "api.forbidden": 403,
   "protocol.invalid_payload": 400,

@@ -1,5 +1,6 @@
 // chat.join, chat.leave, chat.subscribe, chat.unsubscribe.
-import { channelPayload } from "../protocol/schemas.ts";
+import { presenceKey } from "../domain/presence.ts";
+import { channelPayload, subscribePayload } from "../protocol/schemas.ts";
 import { action } from "./context.ts";
 
 export const channelActions = {
@@ -21,11 +22,16 @@ export const channelActions = {
     return {};
   }),
 
-  "chat.subscribe": action(channelPayload, async ({ session, user, services }, { channel }) => {
+  "chat.subscribe": action(subscribePayload, async ({ session, user, services }, { channel, presence }) => {
     const wasSubscribed = session.isSubscribed(channel);
     try {
       // Subscribed before the snapshot is read: nothing logged in between goes unpushed.
-      return await services.membership.open(user, channel, () => session.subscribe(channel));
+      return await services.membership.open(user, channel, () => {
+        session.subscribe(channel);
+        // Presence pushes travel on their own key: only those who asked hear them.
+        if (presence === true) session.subscribe(presenceKey(channel));
+        else if (presence === false) session.unsubscribe(presenceKey(channel));
+      });
     } catch (error) {
       if (!wasSubscribed) session.unsubscribe(channel);
       throw error;
@@ -36,6 +42,7 @@ export const channelActions = {
   "chat.unsubscribe": action(channelPayload, async ({ session, user, services }, { channel }) => {
     await services.membership.leave(user.userId, channel);
     session.unsubscribe(channel);
+    session.unsubscribe(presenceKey(channel));
     return {};
   }),
 };

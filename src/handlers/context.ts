@@ -18,8 +18,9 @@ import type { Moderation } from "../domain/moderation/moderation.ts";
 import type { Settings } from "../domain/moderation/settings.ts";
 import type { Naming } from "../domain/naming.ts";
 import type { PersonalControls } from "../domain/personal-controls.ts";
-import type { FanOut } from "../domain/ports/fanout.ts";
 import type { UserStatus } from "../domain/ports/store.ts";
+import type { Presence } from "../domain/presence.ts";
+import type { MirroredFanOut } from "../domain/presence-mirror.ts";
 import type { Reactions } from "../domain/reactions.ts";
 import type { ReadState } from "../domain/read-state.ts";
 import type { Typing } from "../domain/typing.ts";
@@ -70,8 +71,9 @@ export interface Services {
   readonly users: Users;
   readonly membership: Membership;
   readonly messages: Messages;
-  readonly fanout: FanOut;
+  readonly fanout: MirroredFanOut;
   readonly webhooks: Webhooks;
+  readonly presence: Presence;
 }
 
 export interface HandlerContext {

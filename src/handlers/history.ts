@@ -36,7 +36,8 @@ export const historyActions = {
 
   "chat.members": action(channelPayload, async (ctx, { channel }) => {
     await checkReader(ctx, channel);
-    return ctx.services.membership.list(ctx.user, channel);
+    const list = await ctx.services.membership.list(ctx.user, channel);
+    return { ...list, presence: await ctx.services.presence.seen(list.members.map((member) => member.id)) };
   }),
 
   "chat.media": action(mediaPayload, async (ctx, { channel, ...page }) => {

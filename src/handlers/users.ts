@@ -2,7 +2,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { UserView } from "../protocol/events.ts";
 import { pushFrame } from "../protocol/frames.ts";
-import { userFetchPayload, userUpdatePayload } from "../protocol/schemas.ts";
+import { presencePayload, userFetchPayload, userUpdatePayload } from "../protocol/schemas.ts";
 import { dict } from "../shared/dict.ts";
 import { mapLimit } from "../shared/map-limit.ts";
 import { action } from "./context.ts";
@@ -16,6 +16,12 @@ export const userActions = {
       avatar_url: profile.avatar_url ?? null,
     });
     services.fanout.sendToUser(user.userId, pushFrame("user.updated", view), session.connectionId);
+    return {};
+  }),
+
+  "user.presence": action(presencePayload, async ({ user, services }, { status }) => {
+    await services.presence.choose(user.userId, status);
+    services.fanout.showChosen(user.userId, status);
     return {};
   }),
 

@@ -14,7 +14,7 @@ import type { NativeUserRow, Store } from "../domain/ports/store.ts";
 import type { Users } from "../domain/users.ts";
 import type { Logger } from "../logging.ts";
 import { asUserId } from "../protocol/ids.ts";
-import { activeUsersOf, typingOf } from "./ephemeral.ts";
+import { activeUsersOf, presenceOf, typingOf } from "./ephemeral.ts";
 import type { Inbox } from "./inbox.ts";
 import type { ListenerHandlers, ThirdPartyUser } from "./listener.ts";
 import type { Registration } from "./registration.ts";
@@ -121,6 +121,8 @@ export function appserviceHandlers(deps: {
         inbound.activeUsers(activeUsersOf(edu), now);
         const typing = typingOf(edu);
         if (typing) await inbound.typing(typing.roomId, typing.userIds);
+        const presence = presenceOf(edu);
+        if (presence) await inbound.presence(presence.userId, presence.presence);
       }
     },
     async aliasQuery(alias) {

@@ -42,3 +42,14 @@ export function activeUsersOf(raw: unknown): UserId[] {
       return [];
   }
 }
+
+/** A Matrix user's presence in an m.presence EDU, or undefined. */
+export function presenceOf(raw: unknown): { userId: UserId; presence: string } | undefined {
+  const parsed = ephemeralSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.type !== "m.presence") return undefined;
+  const { content, sender } = parsed.data;
+  const presence = content?.presence;
+  return isUserId(sender) && typeof presence === "string"
+    ? { userId: asUserId(sender), presence }
+    : undefined;
+}

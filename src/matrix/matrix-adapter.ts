@@ -314,13 +314,13 @@ export function createMatrixAdapter(
       const id = (found as { event_id?: unknown } | undefined)?.event_id;
       return typeof id === "string" ? asMatrixEventId(id) : undefined;
     },
-    async setPresence(userId, presence) {
+    async setPresence(userId, presence, statusMsg) {
       await upstream(() =>
         clientOf(userId).doRequest(
           "PUT",
           `/_matrix/client/v3/presence/${encodeURIComponent(userId)}/status`,
           null,
-          { presence },
+          { presence, status_msg: statusMsg ?? "" },
           SEND_TIMEOUT_MS,
         ),
       );

@@ -154,3 +154,11 @@ export const webhookCreatePayload = z.object({
 });
 
 export const webhookDeletePayload = z.object({ channel: channelNameSchema, id: webhookIdSchema });
+
+export const presencePayload = z.object({ status: z.enum(["online", "away", "dnd", "invisible"]) });
+
+export const subscribePayload = z.object({
+  channel: channelNameSchema,
+  /** Also take `chat.presence` pushes for the channel's members. */
+  presence: z.boolean().optional(),
+});

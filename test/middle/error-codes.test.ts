@@ -86,6 +86,10 @@ it("every code in the table is produced by something a client can do, each by it
   await expectCode("channel.join.missing_profile", raw.request("chat.join", { channel: unique("c") }));
   await expectCode("user.not_found", raw.request("user.fetch", { id: "@nobody:localhost" }));
   await raw.ok("user.update", { profile: { display_name: "Alice" } });
+  const resting = unique("resting");
+  const restingClient = await m.login(resting, "Resting");
+  await restingClient.ok("user.presence", { status: "dnd" });
+  await expectCode("user.do_not_disturb", raw.request("chat.direct.create", { users: [puppet(resting)] }));
 
   // Messages: each refused one logs nothing (so nothing reaches Matrix either).
   const channel = unique("codes");

@@ -294,8 +294,8 @@ export class FakeMatrix {
             room.joinRule = content.join_rule;
           this.#emit(room, this.#botUserId, type, content, { stateKey: "" });
         }),
-      setPresence: (userId, presence) =>
-        call("setPresence", [userId, presence], () => {
+      setPresence: (userId, presence, statusMsg) =>
+        call("setPresence", [userId, presence, statusMsg ?? null], () => {
           this.presence.set(userId, presence);
         }),
       publishRoom: (roomId, listed) =>

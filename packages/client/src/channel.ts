@@ -23,6 +23,8 @@ export interface ChannelEvents extends Record<string, unknown> {
   typing: string[];
   moderation: Record<string, unknown>;
   settings: Record<string, unknown>;
+  /** Members' presence changed: `{id: status}` of those who changed (subscribed with presence). */
+  presence: Record<string, string>;
   /** The room's topic, name or avatar changed: all three as they are now, and who changed them. */
   state: { topic: string | null; room_name: string | null; avatar_url: string | null; by: string };
   /** The server ended this subscription (a join policy changed). */
@@ -75,10 +77,9 @@ export class Channel extends Emitter<ChannelEvents> {
     }
   }
 
-  notify<K extends "typing" | "moderation" | "settings" | "state" | "unsubscribed" | "sendFailed">(
-    kind: K,
-    value: ChannelEvents[K],
-  ): void {
+  notify<
+    K extends "typing" | "moderation" | "settings" | "state" | "presence" | "unsubscribed" | "sendFailed",
+  >(kind: K, value: ChannelEvents[K]): void {
     this.emit(kind, value);
   }
 
@@ -86,8 +87,9 @@ export class Channel extends Emitter<ChannelEvents> {
     return this.#client.track(this.name, "join");
   }
 
-  subscribe(): Promise<ChannelSnapshot> {
-    return this.#client.track(this.name, "subscribe");
+  /** `presence: true` also takes `chat.presence` pushes (the channel's `presence` event). */
+  subscribe(options: { presence?: boolean } = {}): Promise<ChannelSnapshot> {
+    return this.#client.track(this.name, "subscribe", options);
   }
 
   async leave(): Promise<void> {

@@ -60,6 +60,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   readonly #requests: Requests;
   #channels = new Map<string, Channel>();
   #tracked = new Map<string, { mode: "join" | "subscribe"; stream: ChannelStream }>();
+  /** Channels subscribed with presence pushes, asked for again after a reconnect. */
+  readonly #withPresence = new Set<string>();
   /** Bumped on every (re)authentication: a recovery from an older connection must stand down. */
   #generation = 0;
   #pingTimer: unknown;
@@ -123,12 +125,23 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** Joins or subscribes and keeps the channel recovered across reconnects. */
-  async track(name: string, mode: "join" | "subscribe"): Promise<ChannelSnapshot> {
+  async track(
+    name: string,
+    mode: "join" | "subscribe",
+    options: { presence?: boolean } = {},
+  ): Promise<ChannelSnapshot> {
     const snapshot = await this.request<ChannelSnapshot>(mode === "join" ? "chat.join" : "chat.subscribe", {
       channel: name,
+      ...(mode === "subscribe" && options.presence ? { presence: true } : {}),
     });
     this.adopt(name, mode, snapshot);
+    if (options.presence) this.#withPresence.add(name);
     return snapshot;
+  }
+
+  /** `user.presence`: how you look to others (`invisible` looks offline; `dnd` holds notifications and new DMs). */
+  async setPresence(status: "online" | "away" | "dnd" | "invisible"): Promise<void> {
+    await this.request("user.presence", { status });
   }
 
   /** Keeps a channel the server already joined or subscribed us to recovered from now on. */
@@ -150,6 +163,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   untrack(name: string): void {
     this.#tracked.delete(name);
+    this.#withPresence.delete(name);
   }
 
   updateProfile(profile: {
@@ -293,7 +307,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     try {
       const snapshot = await this.request<ChannelSnapshot>(
         tracked.mode === "join" ? "chat.join" : "chat.subscribe",
-        { channel: name },
+        {
+          channel: name,
+          ...(tracked.mode === "subscribe" && this.#withPresence.has(name) ? { presence: true } : {}),
+        },
       );
       const newest = snapshot.next_event_id - 1;
       for (let guard = 0; guard < 1000 && (tracked.stream.last ?? newest) < newest; guard++) {

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   "chat.unsupported_content_type":
     "This content type is not supported: use text, emote, notice, files or deleted.",
   "user.not_found": "No such user.",
+  "user.do_not_disturb": "The user does not want to be disturbed: no new direct channel with them for now.",
   "media.too_large": "The upload is larger than the configured limit (HTTP 413).",
   "media.unsupported_type": "This file type is not allowed here (HTTP 415).",
   "media.bad_request": "The upload request is malformed, e.g. without a body or filename (HTTP 400).",

@@ -46,6 +46,9 @@ export function routePush(action: string, payload: unknown, target: PushTarget):
     case "chat.moderation":
       channel?.notify("moderation", body);
       return;
+    case "chat.presence":
+      channel?.notify("presence", (body.users ?? {}) as Record<string, string>);
+      return;
     case "chat.state":
       channel?.notify("state", {
         topic: (body.topic ?? null) as string | null,

@@ -124,7 +124,11 @@ export interface MatrixPort {
   /** Removes an alias of ours (a closed channel's); gone already is fine. */
   removeAlias(alias: string): Promise<void>;
   /** A puppet's presence, as Matrix users see it. */
-  setPresence(userId: UserId, presence: "online" | "offline"): Promise<void>;
+  setPresence(
+    userId: UserId,
+    presence: "online" | "unavailable" | "offline",
+    statusMsg?: string,
+  ): Promise<void>;
   /** The bot invites a user (into invite-only rooms). */
   invite(roomId: RoomId, userId: UserId): Promise<void>;
   /** Redacts as the bot (slow mode), with a reason. */

@@ -536,12 +536,20 @@ export interface MediaInfoStore {
   mediaInfo(mxcs: readonly string[]): Map<string, MediaInfoRow>;
 }
 
+/** Native users' chosen status, and Matrix users' last reported presence. */
+export interface PresenceStore {
+  setPresence(userId: UserId, status: string, at: number): void;
+  /** The stored statuses among `userIds` (unknown ones are left out). */
+  presenceOf(userIds: readonly UserId[]): Map<UserId, { status: string; at: number }>;
+}
+
 /** Every query of every concern, as an adapter writes them. */
 export interface StoreQueries
   extends ChannelStore,
     IntegrationStore,
     LeaseStore,
     MediaInfoStore,
+    PresenceStore,
     MemberStore,
     UserStore,
     EventStore,

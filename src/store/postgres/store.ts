@@ -14,6 +14,7 @@ import { mediaInfoQueries } from "./media-info.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
+import { presenceQueries } from "./presence.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
 import { subscriptionQueries } from "./subscriptions.ts";
@@ -71,6 +72,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       ...leaseQueries(db),
       ...integrationQueries(db),
       ...mediaInfoQueries(db),
+      ...presenceQueries(db),
       ...subscriptionQueries(db),
     };
     return {

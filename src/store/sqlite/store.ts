@@ -15,6 +15,7 @@ import { mediaInfoQueries } from "./media-info.ts";
 import { migrate } from "./migrate.ts";
 import { moderationQueries } from "./moderation.ts";
 import { outboxQueries } from "./outbox.ts";
+import { presenceQueries } from "./presence.ts";
 import { reactionQueries } from "./reactions.ts";
 import { readStateQueries } from "./read-state.ts";
 import { subscriptionQueries } from "./subscriptions.ts";
@@ -44,6 +45,7 @@ export function openSqliteStore(path: string): Store {
     ...leaseQueries(db),
     ...integrationQueries(db),
     ...mediaInfoQueries(db),
+    ...presenceQueries(db),
     ...subscriptionQueries(db),
   };
   const transactions = new SqliteTransactions(db, (error) =>
