@@ -107,7 +107,13 @@ export const moderationBody = z
     action: z.enum(["kick", "ban", "unban", "timeout", "untimeout", "set_role"]),
     user: userParam,
     reason: z.string().max(500).optional(),
-    duration: z.number().int().min(120).max(600).optional().describe("Seconds, for `timeout`."),
+    duration: z
+      .number()
+      .int()
+      .min(120)
+      .max(604_800)
+      .optional()
+      .describe("Seconds (120 up to 7 days), for `timeout`; omitted: until lifted."),
     role: z.enum(["owner", "moderator", "user"]).optional().describe("For `set_role`."),
   })
   .strict();
@@ -217,7 +223,7 @@ export const emptyAnswer = z.object({}).loose();
 
 export const moderationAnswer = z
   .object({
-    until: z.number().optional(),
+    until: z.number().nullable().optional().describe("null: until lifted"),
     karma: z.number().optional(),
     channels: z.array(z.string()).optional(),
   })

@@ -102,7 +102,8 @@ export const moderatePayload = z.object({
 export const timeoutPayload = z.object({
   channel: channelNameSchema,
   user: userIdSchema,
-  duration: z.number().int().min(120).max(600),
+  /** Seconds, 120 up to 7 days; omitted: until a moderator lifts it. */
+  duration: z.number().int().min(120).max(604_800).optional(),
   reason: reasonSchema,
 });
 

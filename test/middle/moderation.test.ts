@@ -145,10 +145,36 @@ describe("roles and refusals", () => {
       by: puppet(c.names.mod),
       reason: "cool off",
     });
-    // Durations outside 120-600 s are invalid.
+    // Durations outside 120 s - 7 days are invalid.
+    for (const duration of [60, 604_801]) {
+      expect(
+        await c.mod.errorCode("chat.timeout", { channel: c.channel, user: puppet(c.names.user), duration }),
+      ).toBe("protocol.invalid_payload");
+    }
+    await c.mod.ok("chat.untimeout", { channel: c.channel, user: puppet(c.names.user) });
+    // Without a duration: a mute until a moderator lifts it, -1 on Matrix meanwhile, said in the room.
+    const mute = await c.mod.ok("chat.timeout", {
+      channel: c.channel,
+      user: puppet(c.names.user),
+      reason: "spam",
+    });
+    expect(mute.until).toBeNull();
+    const muted = await c.user.request("chat.send", {
+      channel: c.channel,
+      event_type: "channel.message",
+      content: { type: "text", body: "still here?" },
+    });
+    expect(muted).toMatchObject({ ok: false, error: { code: "channel.timed_out", until: null } });
+    await m.settle();
     expect(
-      await c.mod.errorCode("chat.timeout", { channel: c.channel, user: puppet(c.names.user), duration: 60 }),
-    ).toBe("protocol.invalid_payload");
+      (m.fake.room(c.roomId).powerLevels as { users: Record<string, number> }).users[puppet(c.names.user)],
+    ).toBe(-1);
+    expect(
+      m.fake.calls.some(
+        (call) =>
+          call.method === "sendMessage" && JSON.stringify(call.args).includes("until a moderator lifts it"),
+      ),
+    ).toBe(true);
     await c.mod.ok("chat.untimeout", { channel: c.channel, user: puppet(c.names.user) });
     expect(
       (m.fake.room(c.roomId).powerLevels as { users: Record<string, number> }).users[puppet(c.names.user)],

@@ -193,7 +193,6 @@ export class Channel extends Emitter<ChannelEvents> {
     await this.#client.request("chat.unban", { channel: this.name, user });
   }
 
-  /** 120-600 seconds; returns when it ends and the user's karma. */
   timeout(user: string, seconds: number, reason?: string): Promise<{ until: number; karma: number }> {
     return this.#client.request("chat.timeout", {
       channel: this.name,

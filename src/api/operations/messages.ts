@@ -106,8 +106,6 @@ export const messageOperations = [
           await services.moderation.act(actor, channel, body.action, target, body.reason);
           return answer(200, {});
         case "timeout":
-          if (body.duration === undefined)
-            throw missing("duration", "A timeout needs `duration` (120-600 s).");
           return answer(
             200,
             await services.moderation.timeout(actor, channel, target, body.duration, body.reason),

@@ -4,7 +4,7 @@
 import { ProtocolError } from "../../protocol/errors.ts";
 import type { Actor } from "../actor.ts";
 import type { ChannelRow, Store } from "../ports/store.ts";
-import type { Moderation } from "./moderation.ts";
+import { type Moderation, untilOnWire } from "./moderation.ts";
 import { readPowerLevels } from "./power-levels.ts";
 import type { Role, Roles } from "./roles.ts";
 import type { Settings, SettingsView } from "./settings.ts";
@@ -58,7 +58,9 @@ export function createGatekeeper(
       }
       const until = await moderation.timedOutUntil(channel, actor.userId);
       if (until !== undefined) {
-        throw new ProtocolError("channel.timed_out", "You are timed out in this channel.", { until });
+        throw new ProtocolError("channel.timed_out", "You are timed out in this channel.", {
+          until: untilOnWire(until),
+        });
       }
       // Muted on Matrix (a power level set in Element): the homeserver would refuse it.
       const levels = readPowerLevels(channel.powerLevels);

@@ -18,7 +18,12 @@ import type { PowerLevelChanges } from "./power-level-changes.ts";
 import { ROLE_LEVELS, type Role, type Roles } from "./roles.ts";
 
 export const MIN_TIMEOUT_S = 120;
-export const MAX_TIMEOUT_S = 600;
+/** Seven days: a mute of a live event's troublemaker for the rest of the week. */
+export const MAX_TIMEOUT_S = 7 * 24 * 3600;
+/** A timeout without a duration: a mute that lasts until a moderator lifts it. */
+export const UNTIL_LIFTED = Number.MAX_SAFE_INTEGER - 1;
+/** How a timeout's end reads on the wire: null for one that lasts until lifted (or a silence). */
+export const untilOnWire = (until: number): number | null => (until >= UNTIL_LIFTED ? null : until);
 /** How often every node looks for timeouts past their end that no timer of its own covers. */
 const SWEEP_EVERY_MS = 2_000;
 /** A silence (user.silence) is a timeout that only user.reactivate ends. */
@@ -42,9 +47,10 @@ export interface Moderation {
     actor: Actor,
     channel: ChannelName,
     target: UserId,
-    seconds: number,
+    /** Undefined: until a moderator lifts it. */
+    seconds: number | undefined,
     reason?: string,
-  ): Promise<{ until: number; karma: number }>;
+  ): Promise<{ until: number | null; karma: number }>;
   untimeout(actor: Actor, channel: ChannelName, target: UserId): Promise<void>;
   /** The end of a running timeout of the user in the channel, if any. */
   timedOutUntil(channel: ChannelRow, userId: UserId): Promise<number | undefined>;
@@ -111,7 +117,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
 
   const schedule = (channelId: number, userId: UserId, until: number) => {
     clearTimeout(timers.get(key(channelId, userId)));
-    if (until === SILENCED_UNTIL) return;
+    if (until >= UNTIL_LIFTED) return;
     const delay = Math.max(0, until - Date.now());
     timers.set(
       key(channelId, userId),
@@ -173,7 +179,10 @@ export function createModeration(deps: ModerationDeps): Moderation {
       const channel = await channels.get(name, actor);
       requireModerator(channel, actor);
       requireOutranks(channel, actor, target);
-      if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_S || seconds > MAX_TIMEOUT_S) {
+      if (
+        seconds !== undefined &&
+        (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_S || seconds > MAX_TIMEOUT_S)
+      ) {
         throw new ProtocolError(
           "protocol.invalid_payload",
           `A timeout lasts ${MIN_TIMEOUT_S}-${MAX_TIMEOUT_S} seconds.`,
@@ -190,7 +199,7 @@ export function createModeration(deps: ModerationDeps): Moderation {
         );
       }
       const explicit = (channel.powerLevels as { users?: Record<string, number> } | null)?.users?.[target];
-      const until = Date.now() + seconds * 1000;
+      const until = seconds === undefined ? UNTIL_LIFTED : Date.now() + seconds * 1000;
       const moderatorName = await nameIn(store, channel, actor.userId);
       const targetName = await nameIn(store, channel, target);
       const karma = await store.transaction(async () => {
@@ -214,11 +223,11 @@ export function createModeration(deps: ModerationDeps): Moderation {
       announce(channel, {
         action: "timeout",
         user: target,
-        until,
+        until: untilOnWire(until),
         by: actor.userId,
         ...(reason ? { reason } : {}),
       });
-      return { until, karma };
+      return { until: untilOnWire(until), karma };
     },
 
     async untimeout(actor, name, target) {

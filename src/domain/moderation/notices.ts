@@ -21,8 +21,18 @@ export function duration(seconds: number): string {
 const withReason = (text: string, reason: string | null | undefined) =>
   reason ? `${text}: ${reason}` : `${text}.`;
 
-export const timeoutNotice = (moderator: string, target: string, seconds: number, reason?: string | null) =>
-  withReason(`${moderator} timed out ${target} for ${duration(seconds)}`, reason);
+export const timeoutNotice = (
+  moderator: string,
+  target: string,
+  seconds: number | undefined,
+  reason?: string | null,
+) =>
+  withReason(
+    seconds === undefined
+      ? `${moderator} muted ${target} until a moderator lifts it`
+      : `${moderator} timed out ${target} for ${duration(seconds)}`,
+    reason,
+  );
 
 export const timeoutEndedNotice = (target: string, liftedBy?: string) =>
   liftedBy ? `${liftedBy} lifted ${target}'s timeout.` : `${target}'s timeout is over.`;
