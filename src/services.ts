@@ -435,7 +435,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         await subscriptions.start();
       },
       async stop() {
-        connections.stopPresence();
+        await connections.stopPresence();
         presence.stop();
         await subscriptions.stop();
         await outbox.stop();

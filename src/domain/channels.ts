@@ -54,6 +54,8 @@ export interface Channels {
     visibility?: "public" | "private",
     /** Owner (power level 100) from the room's first event, when this call creates it. */
     owner?: UserId,
+    /** `listed: false` keeps a new public channel out of the room directory. */
+    options?: { readonly listed?: boolean },
   ): Promise<{ channel: ChannelRow; created: boolean }>;
   /** Records a room that already exists (created for an alias query, or found by alias). */
   adopt(name: ChannelName, roomId: RoomId): Promise<ChannelRow>;
@@ -102,6 +104,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
     name: ChannelName,
     visibility: "public" | "private",
     owner: UserId | undefined,
+    listed: boolean,
   ): Promise<ChannelRow> => {
     const room = await matrix.ensureRoom(naming.aliasLocalpart(name), name, {
       visibility,
@@ -112,7 +115,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
     // Known before the homeserver's own copy arrives: the creator is owner from the first reply.
     if (room.powerLevels !== undefined) await store.setPowerLevels(channel.id, room.powerLevels);
     // Direct and moderators' channels are never listed; a failure leaves it unlisted, not uncreated.
-    if (directory.publish && visibility === "public" && !isReservedName(name)) {
+    if (listed && directory.publish && visibility === "public" && !isReservedName(name)) {
       matrix.publishRoom(room.roomId, true).then(
         (server) => {
           if (!server)
@@ -147,12 +150,15 @@ export function createChannels(deps: ChannelsDeps): Channels {
     name: ChannelName,
     visibility: "public" | "private" = "public",
     owner?: UserId,
+    options: { readonly listed?: boolean } = {},
   ) => {
     const existing = await store.channelByName(name);
     if (existing) return { channel: existing, created: false };
     const pending = inFlight.get(name);
     if (pending) return { channel: await pending, created: false };
-    const creation = create(name, visibility, owner).finally(() => inFlight.delete(name));
+    const creation = create(name, visibility, owner, options.listed !== false).finally(() =>
+      inFlight.delete(name),
+    );
     inFlight.set(name, creation);
     return { channel: await creation, created: true };
   };

@@ -75,11 +75,23 @@ export function createDirect(deps: DirectDeps): Direct {
   const creating = new Map<ChannelName, Promise<ChannelRow>>();
   const decline = async (invitation: MemberEvent, reason: string) => {
     log.info(`declined ${invitation.sender}'s invitation of ${invitation.target}: ${reason}`);
+    // The puppet says it, so it must exist on the homeserver.
+    await users.preparePuppet(invitation.target);
     await matrix.declineInvite(invitation.roomId, invitation.target, reason);
   };
   return {
     async invited(invitation) {
       const { sender, target, roomId } = invitation;
+      const known = await store.channelByRoom(roomId);
+      if (known) {
+        // Another native user invited into a direct room a Matrix user started (a group DM).
+        const members = await store.directMembers(known.id);
+        if (members.length === 0 || members.includes(target) || !(await users.native(target))) return;
+        await store.setDirectMembers(known.id, [...members, target].sort());
+        await membership.addMember(known, target);
+        fanout.subscribeUser(known.name, target);
+        return;
+      }
       if (!invitation.isDirect) {
         await decline(
           invitation,
@@ -89,11 +101,25 @@ export function createDirect(deps: DirectDeps): Direct {
       }
       const user = await users.native(target);
       if (!user) {
-        await decline(invitation, "There is no such user here.");
+        // Nobody to speak for: the invitation stays unanswered (a puppet of no one is not made).
+        log.info(`${sender} invited ${target}, who has never logged in: left unanswered`);
         return;
       }
       if (await personalControls.blocks(target, sender)) {
         await decline(invitation, `${user.displayName ?? "This user"} does not take your messages.`);
+        return;
+      }
+      if (invitation.encrypted) {
+        await decline(
+          invitation,
+          "This is an encrypted room, which the app cannot read; start an unencrypted direct chat instead.",
+        );
+        return;
+      }
+      // Any server's users can invite: the conversations they open cost like native ones.
+      const allowed = await creation.limiter.take(`direct-invites:${sender}`, creation.rules.user);
+      if (!allowed.ok) {
+        await decline(invitation, "Too many new conversations from you right now; try again later.");
         return;
       }
       if (await presence.isDoNotDisturb(target)) {
@@ -106,7 +132,7 @@ export function createDirect(deps: DirectDeps): Direct {
       const name = invitedChannelName(roomId);
       const channel = await channels.adopt(name, roomId);
       await store.setJoinRule(channel.id, "invite");
-      await store.setChannelCreator(channel.id, sender);
+      await store.setChannelCreator(channel.id, invitation.roomCreator ?? sender);
       await store.setDirectMembers(channel.id, [sender, target].sort());
       // The inviter is in their room already; their join happened before Parley knew the room.
       const profile = await matrix.getProfile(sender).catch(() => undefined);

@@ -101,11 +101,20 @@ export function createInbound(deps: InboundDeps): Inbound {
 
   const member = async (event: MemberEvent): Promise<Outcome> => {
     const channel = await store.channelByRoom(event.roomId);
-    // A Matrix user inviting a native user into a room of theirs: a DM to accept or decline.
-    if (!channel && event.membership === "invite" && naming.isNativeUser(event.target)) {
-      if (naming.isNativeUser(event.sender)) return skip("a native user's own invitation");
+    // A Matrix user inviting a native user into a room of theirs: a DM to accept or decline (or,
+    // in a direct room a Matrix user started, one more native member).
+    const intoDirect = channel !== undefined && (await store.directMembers(channel.id)).length > 0;
+    if (
+      (!channel || intoDirect) &&
+      event.membership === "invite" &&
+      naming.isNativeUser(event.target) &&
+      !naming.isNativeUser(event.sender) &&
+      (await store.member(channel?.id ?? -1, event.target))?.membership !== "join"
+    ) {
       await invitations.invited(event);
-      return done;
+      if (!channel) return done;
+    } else if (!channel && event.membership === "invite" && naming.isNativeUser(event.target)) {
+      return skip("a native user's own invitation");
     }
     if (!channel) return skip("room is not a channel");
     if (event.target === naming.botUserId) return skip("the bridge bot is not a member");

@@ -22,7 +22,8 @@ export interface PresenceMirrorDeps {
 export type MirroredFanOut = FanOut & {
   /** The user chose a status: shown on Matrix now if they are connected here. */
   showChosen(userId: UserId, status: ChosenStatus): void;
-  stopPresence(): void;
+  /** Stopping: those whose last connection here closed show offline now, not never. */
+  stopPresence(): Promise<void>;
 };
 
 /** The fan-out, telling Matrix and the user's channels when a native user comes and goes. */
@@ -48,7 +49,12 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
   };
   const settle = async (userId: UserId) => {
     leaving.delete(userId);
-    if ((await fanout.connectionCount(userId)) > 0) return;
+    if ((await fanout.connectionCount(userId)) > 0) {
+      // Still connected on another node, which tells Matrix from now on: what this node showed
+      // is no longer its to know (a later reconnect here must show online again).
+      shown.delete(userId);
+      return;
+    }
     show(userId, "offline");
     presence.changed(userId);
   };
@@ -81,9 +87,13 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
     showChosen(userId, status) {
       if (fanout.connectionCountHere(userId) > 0) show(userId, status);
     },
-    stopPresence() {
+    async stopPresence() {
+      const gone = [...leaving.keys()];
       for (const timer of leaving.values()) clearTimeout(timer);
       leaving.clear();
+      await Promise.allSettled(gone.map((userId) => settle(userId)));
+      // Each user's changes run in order: the offlines just queued are sent before this returns.
+      await Promise.allSettled(gone.map((userId) => queue.run(userId, async () => undefined)));
     },
   };
 }

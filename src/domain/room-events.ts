@@ -21,6 +21,9 @@ export interface MemberEvent extends RoomEventBase {
   readonly reason: string | null;
   /** An invitation to a direct conversation (`is_direct`). */
   readonly isDirect?: boolean;
+  /** From an invitation's view of the room: it is end-to-end encrypted; who created it. */
+  readonly encrypted?: boolean;
+  readonly roomCreator?: UserId;
 }
 
 export interface MessageEvent extends RoomEventBase {

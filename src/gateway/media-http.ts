@@ -145,7 +145,10 @@ export function mediaRoutes(deps: MediaRouteDeps): HttpRoute {
     mediaId: string,
     encrypted: EncryptedFile | undefined,
   ) => {
-    const key = encrypted ? `${server}/${mediaId}#${encrypted.key.toString("hex")}` : `${server}/${mediaId}`;
+    // Key, iv and type all shape the answer: a URL with any other one must not share its cache entry.
+    const key = encrypted
+      ? `${server}/${mediaId}#${encrypted.key.toString("hex")}.${encrypted.iv.toString("hex")}.${encrypted.contentType}`
+      : `${server}/${mediaId}`;
     const cached = cache.get(key);
     if (cached) {
       res.writeHead(200, headersFor(cached.contentType, cached.data.length)).end(cached.data);

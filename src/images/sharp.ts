@@ -5,18 +5,38 @@ import sharp from "sharp";
 import type { ImageFacts, Images } from "../domain/ports/images.ts";
 
 const READABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]);
+/** What the bytes must turn out to be (sharp reads the format from them, not from the type). */
+const RASTER_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif"]);
+/** Images decoded at once: each can take hundreds of MB, on the thread pool file I/O shares. */
+const AT_ONCE = 2;
 /** Element's own thumbnails are at most 800x600. */
 const THUMBNAIL = { width: 800, height: 600 } as const;
 /** 40 megapixels: a large photo; a bigger image is a file without a pixel size. */
 const MAX_INPUT_PIXELS = 40_000_000;
 
 export function createSharpImages(): Images {
+  // libvips keeps no cache of its own for us: memory goes back once an image is done.
+  sharp.cache(false);
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const slot = async () => {
+    if (running >= AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running += 1;
+    return () => {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    };
+  };
   return {
     async describe(data, mimeType) {
       if (!READABLE.has(mimeType)) return undefined;
+      const release = await slot();
       try {
         const image = sharp(data, { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" });
         const meta = await image.metadata();
+        // An SVG or a TIFF sent as image/png is not rendered here.
+        if (!meta.format || !RASTER_FORMATS.has(meta.format)) return undefined;
         // EXIF orientations 5-8 turn the picture a quarter: its shown size swaps.
         const turned = (meta.orientation ?? 1) >= 5;
         const width = turned ? meta.height : meta.width;
@@ -34,6 +54,8 @@ export function createSharpImages(): Images {
         return { ...facts, thumbnail };
       } catch {
         return undefined;
+      } finally {
+        release();
       }
     },
   };

@@ -52,8 +52,9 @@ export function createAppservice(options: AppserviceOptions, store: Store): Apps
   });
 }
 
-/** At most this many users answer one third-party lookup. */
+/** At most this many users answer one third-party lookup, for a term of at least so many characters. */
 const THIRD_PARTY_RESULTS = 20;
+const MIN_LOOKUP_TERM = 3;
 
 /** What Synapse pushes, mapped to the inbox (durable), activity and typing, and channel creation. */
 export function appserviceHandlers(deps: {
@@ -86,7 +87,9 @@ export function appserviceHandlers(deps: {
     async thirdPartyUsers(asked, fields) {
       if (asked !== protocol) return [];
       const term = (fields.name ?? fields.username ?? fields.search ?? "").trim();
-      if (term.length === 0 || term.length > 100) return [];
+      // A few letters at least: the lookup answers any local account, so it is no way to list
+      // everyone letter by letter.
+      if (term.length < MIN_LOOKUP_TERM || term.length > 100) return [];
       return (await users.search(term, THIRD_PARTY_RESULTS)).map(asThirdParty);
     },
     async thirdPartyUser(userId) {
@@ -134,7 +137,8 @@ export function appserviceHandlers(deps: {
         return false;
       }
       try {
-        await channels.ensureNoting(name);
+        // Any server can look an alias up: such rooms stay out of the room directory.
+        await channels.ensureNoting(name, "public", undefined, { listed: false });
         log.info(`created ${alias} for a Matrix user`);
         return true;
       } catch (error) {

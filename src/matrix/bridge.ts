@@ -18,7 +18,7 @@ import { fillGaps } from "./history.ts";
 import { createInbox } from "./inbox.ts";
 import { startListener } from "./listener.ts";
 import type { Registration } from "./registration.ts";
-import { botStaysOut, createRoomReader } from "./room-readers.ts";
+import { createRoomReader } from "./room-readers.ts";
 
 /** Waits between pings while the homeserver does not answer. */
 const PING_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -103,11 +103,12 @@ export async function startMatrixSide(deps: MatrixSideDeps): Promise<MatrixSide>
         log.info("homeserver ping ok");
         const reader = createRoomReader(store, (userId) => domain.naming.isNativeUser(userId));
         await fillGaps(
-          async (channel) => {
-            if (!(await botStaysOut(store, channel.id))) return appservice.botClient;
-            const member = await reader(channel.roomId);
-            return member === undefined ? undefined : appservice.getIntentForUserId(member).underlyingClient;
-          },
+          async (channel) => [
+            appservice.botClient,
+            ...(await reader(channel.roomId)).map(
+              (member) => appservice.getIntentForUserId(member).underlyingClient,
+            ),
+          ],
           store,
           inbox,
           logger("GapFill"),

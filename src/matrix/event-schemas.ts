@@ -9,6 +9,15 @@ export const roomEventSchema = z.object({
   origin_server_ts: z.number(),
   content: z.record(z.string(), z.unknown()),
   state_key: z.string().optional(),
+  unsigned: z
+    .object({
+      // What an invitation shows of the room (stripped state): its creator, whether it is encrypted.
+      invite_room_state: z
+        .array(z.object({ type: z.string(), sender: z.string().optional() }).loose())
+        .optional(),
+    })
+    .loose()
+    .optional(),
 });
 export type RoomEvent = z.infer<typeof roomEventSchema>;
 

@@ -2,6 +2,7 @@
 // backfill (through the Matrix port) and for filling gaps at start-up.
 import type { MatrixClient } from "@vector-im/matrix-bot-sdk";
 import { z } from "zod";
+import { UpstreamRejectedError } from "../domain/ports/matrix.ts";
 import type { ChannelRow, Store } from "../domain/ports/store.ts";
 import type { Logger } from "../logging.ts";
 import type { MatrixEventId, RoomId } from "../protocol/ids.ts";
@@ -56,8 +57,26 @@ const idOf = (raw: unknown) => (raw as { event_id?: unknown } | null)?.event_id;
  * are ignored there by event id, missing ones are processed. Reading back rather than forward
  * from our newest event also catches a lost event older than one that did arrive.
  */
+/** The first reader the room lets in (403 means not in the room: the next one). */
+async function firstThatMayRead<T>(
+  clients: readonly MatrixClient[],
+  read: (client: MatrixClient) => Promise<T>,
+): Promise<T> {
+  let last: unknown = new Error("nobody can read this room");
+  for (const client of clients) {
+    try {
+      return await read(client);
+    } catch (error) {
+      if (!(error instanceof UpstreamRejectedError && error.status === 403)) throw error;
+      last = error;
+    }
+  }
+  throw last;
+}
+
 export async function fillGaps(
-  clientFor: (channel: ChannelRow) => Promise<MatrixClient | undefined>,
+  /** Who may read the room, to try in turn: the bot, then (rooms it is not in) members' puppets. */
+  clientsFor: (channel: ChannelRow) => Promise<MatrixClient[]>,
   store: Store,
   inbox: Inbox,
   log: Logger,
@@ -65,13 +84,14 @@ export async function fillGaps(
   let recorded = 0;
   for (const channel of await store.allChannels()) {
     if (!(await store.newestEvent(channel.id))) continue;
-    const client = await clientFor(channel);
-    if (!client) continue;
+    const clients = await clientsFor(channel);
     try {
       const unseen: unknown[] = [];
       let token: string | null = null;
       for (let page = 0; page < GAP_PAGES; page++) {
-        const result = await roomMessagesRaw(client, channel.roomId, token, "b", GAP_PAGE_SIZE);
+        const result = await firstThatMayRead(clients, (client) =>
+          roomMessagesRaw(client, channel.roomId, token, "b", GAP_PAGE_SIZE),
+        );
         let known = -1;
         for (const [index, raw] of result.raw.entries()) {
           const id = idOf(raw);

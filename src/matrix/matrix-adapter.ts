@@ -40,9 +40,9 @@ const eventIdOf = (response: unknown): MatrixEventId => {
 
 /**
  * Who can read a room the bot is not in (direct channels: the bot stays out, so Matrix clients
- * name them for the people in them): a native member's puppet, if any.
+ * name them for the people in them): the native members' puppets, to try in turn.
  */
-export type RoomReader = (roomId: RoomId) => Promise<UserId | undefined>;
+export type RoomReader = (roomId: RoomId) => Promise<UserId[]>;
 
 export function createMatrixAdapter(
   appservice: Appservice,
@@ -54,7 +54,7 @@ export function createMatrixAdapter(
     readonly directoryNetwork: string;
   },
   media: MediaUrls,
-  readerOf: RoomReader = async () => undefined,
+  readerOf: RoomReader = async () => [],
 ): MatrixPort {
   const serverName = homeserver.serverName;
   const bot = appservice.botIntent;
@@ -94,9 +94,17 @@ export function createMatrixAdapter(
       return await upstream(() => work(bot.underlyingClient));
     } catch (error) {
       if (!(error instanceof UpstreamRejectedError && error.status === 403)) throw error;
-      const member = await readerOf(roomId);
-      if (member === undefined) throw error;
-      return upstream(() => work(clientOf(member)));
+      let last: unknown = error;
+      // A member Parley thinks is in may not be yet (a join on its way): the next one, then.
+      for (const member of await readerOf(roomId)) {
+        try {
+          return await upstream(() => work(clientOf(member)));
+        } catch (failure) {
+          if (!(failure instanceof UpstreamRejectedError && failure.status === 403)) throw failure;
+          last = failure;
+        }
+      }
+      throw last;
     }
   };
 
@@ -223,8 +231,9 @@ export function createMatrixAdapter(
       // Matrix clients name a room without a name after its other members: so no alias (it would
       // be the name), no bot in it (it would be one of "them"), and no guest access event (noise
       // at the top of the timeline: the public_chat preset sends none, the join rule is invite).
-      // The creator owns it as its creator (room v12 forbids listing creators in power levels).
-      const powerLevels = {};
+      // The creator owns it as its creator (room v12 forbids listing creators in power levels);
+      // any member may invite, so one who left can be let back in by another (the bot is not there).
+      const powerLevels = { invite: 0 };
       const roomId = await upstream(() =>
         clientOf(creator).createRoom({
           preset: "public_chat",
@@ -235,6 +244,7 @@ export function createMatrixAdapter(
             { type: "m.room.join_rules", state_key: "", content: { join_rule: "invite" } },
             { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "shared" } },
           ],
+          power_level_content_override: powerLevels,
         }),
       );
       return { roomId: asRoomId(roomId), powerLevels };

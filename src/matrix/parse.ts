@@ -17,6 +17,16 @@ import { messageContentOf } from "./message-parse.ts";
 
 const skipped = (why: string): ParsedRoomEvent => ({ kind: "skip", why });
 
+/** What an invitation's stripped state says of the room: encrypted, and who created it. */
+function inviteStateOf(state: ReadonlyArray<{ type: string; sender?: string | undefined }> | undefined) {
+  if (!state) return {};
+  const creator = state.find((event) => event.type === "m.room.create")?.sender;
+  return {
+    encrypted: state.some((event) => event.type === "m.room.encryption"),
+    ...(creator === undefined ? {} : { roomCreator: asUserId(creator) }),
+  };
+}
+
 export function parseRoomEvent(raw: unknown, media: MediaUrls): ParsedRoomEvent {
   const parsed = roomEventSchema.safeParse(raw);
   if (!parsed.success) return skipped("not a room event we can read");
@@ -43,6 +53,7 @@ export function parseRoomEvent(raw: unknown, media: MediaUrls): ParsedRoomEvent 
           avatarUrl: content.data.avatar_url ?? null,
           reason: content.data.reason ?? null,
           isDirect: content.data.is_direct === true,
+          ...inviteStateOf(event.unsigned?.invite_room_state),
         },
       };
     }

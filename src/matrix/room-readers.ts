@@ -8,14 +8,12 @@ import type { RoomReader } from "./matrix-adapter.ts";
 export function createRoomReader(store: Store, isNative: (userId: UserId) => boolean): RoomReader {
   return async (roomId: RoomId) => {
     const channel = await store.channelByRoom(roomId);
-    if (!channel) return undefined;
+    if (!channel) return [];
+    const readers: UserId[] = [];
     for (const member of await store.joinedMembers(channel.id)) {
-      if (isNative(member.userId) && (await store.isPuppetRegistered(member.userId))) return member.userId;
+      if (isNative(member.userId) && (await store.isPuppetRegistered(member.userId)))
+        readers.push(member.userId);
     }
-    return undefined;
+    return readers;
   };
 }
-
-/** Whether the bot stays out of the channel's room: a direct channel. */
-export const botStaysOut = async (store: Store, channelId: number): Promise<boolean> =>
-  (await store.directMembers(channelId)).length > 0;

@@ -361,6 +361,24 @@ describe("direct messages both ways", () => {
     });
     await fixture.carol.waitForEvent((r) => r.roomId === roomId && r.event.content.body === "hello back");
 
+    // An encrypted room (Element's default for new DMs) is declined: Parley could not read it.
+    const sealed = await fixture.carol.client.createRoom({
+      preset: "trusted_private_chat",
+      is_direct: true,
+      invite: [bobId],
+      initial_state: [
+        { type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } },
+      ],
+    });
+    const refusal = await fixture.carol.waitForEvent(
+      (r) =>
+        r.roomId === sealed &&
+        r.event.type === "m.room.member" &&
+        r.event.state_key === bobId &&
+        r.event.content.membership === "leave",
+    );
+    expect(String(refusal.event.content.reason)).toContain("encrypted");
+
     // Someone who blocked Carol declines her invitation, saying why.
     const daveName = unique("dave");
     const dave = await fixture.login(daveName, "Dave");

@@ -41,8 +41,10 @@ export function createModChannels(deps: ModChannelsDeps): ModChannels {
       }
       const modName = modChannelName(parent.name);
       if (!(await store.modChannelOf(parent.id))) {
-        // Whoever opens it first owns it from the first reply (not a plain "user" in it).
-        const { channel } = await channels.ensureNoting(modName, "private", actor.userId);
+        // The parent's owner who opens it owns it from the first reply (a moderator who opens it
+        // first does not come to outrank the owner there).
+        const owner = roles.role(parent, actor.userId) === "owner" ? actor.userId : undefined;
+        const { channel } = await channels.ensureNoting(modName, "private", owner);
         await store.updateSettings(channel.id, { parentChannelId: parent.id });
       }
       const modChannel = await store.modChannelOf(parent.id);
