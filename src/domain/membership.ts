@@ -162,9 +162,11 @@ export function createMembership(deps: MembershipDeps): Membership {
           if (value !== 0) karma[member.id] = value;
         }
       }
+      // When each joined: their membership's last change is their join.
+      const joinedAt = new Map((await store.joinedMembers(channel.id)).map((row) => [row.userId, row.updatedAt]));
       return {
         ...(roles.canModerate(channel, actor.userId, actor.admin) ? { karma } : {}),
-        members: current,
+        members: current.map((member) => ({ ...member, joined_at: joinedAt.get(member.id) ?? now })),
         online,
         seen: (await store.seenMembers(channel.id, SEEN_LIMIT)).map((m) => ({
           id: m.userId,

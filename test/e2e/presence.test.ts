@@ -50,6 +50,11 @@ describe("presence", () => {
     await presencePush(watcher, aliceId, "away");
     const members = await watcher.ok("chat.members", { channel });
     expect((members.presence as Record<string, string>)[aliceId]).toBe("away");
+    // Each member says when they joined.
+    const alicesEntry = (members.members as Array<{ id: string; joined_at: number }>).find(
+      (m) => m.id === aliceId,
+    );
+    expect(alicesEntry?.joined_at).toBeGreaterThan(Date.now() - 60_000);
     await until(
       () => matrixPresenceOf(aliceId),
       (p) => p.presence === "unavailable",

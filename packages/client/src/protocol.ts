@@ -203,7 +203,10 @@ export interface ChannelSnapshot<I extends Ids = Ids> {
 
 /** What `chat.members` answers. */
 export interface MemberList<I extends Ids = Ids> {
-  readonly members: MemberView<I>[];
+  /** With when each joined (ms since the epoch). */
+  readonly members: Array<MemberView<I> & { readonly joined_at: number }>;
+  /** How each member looks (`user.presence`): online, away, dnd or offline. */
+  readonly presence?: Record<string, string>;
   readonly online: I["user"][];
   readonly seen: Array<{ readonly id: I["user"]; readonly last_seen: number }>;
   /** Only for moderators: members' karma (minus the timeouts they ever got), when not zero. */
