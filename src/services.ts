@@ -129,7 +129,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
   const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"), (userId) =>
     bus.notify({ kind: "ignores-changed", userId }),
   );
-  const hearing = createHearing({ audiences, personalControls });
+  const hearing = createHearing({ audiences, personalControls, roles });
   const users = createUsers({
     store,
     matrix,

@@ -53,18 +53,22 @@ export interface EventLog {
 /** Where the log queues mirrors; the outbox, or nothing in tests of the log alone. */
 export type MirrorQueue = Pick<Outbox, "enqueue" | "wake">;
 
-export const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent =>
-  ({
+export const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent => {
+  // A message to chosen recipients keeps them with its content; clients see them as `to`.
+  const { to, ...content } = (stored.content ?? {}) as { to?: unknown };
+  return {
     channel: channel.name,
     event_type: stored.eventType,
-    content: stored.content,
+    content: Array.isArray(to) ? content : stored.content,
+    ...(Array.isArray(to) ? { to } : {}),
     ...(stored.sender === null ? {} : { sender: stored.sender }),
     event_id: stored.seq,
     ts: stored.ts,
     ...(stored.replyTo === null ? {} : { reply_to: stored.replyTo }),
     ...(stored.replaces === null ? {} : { replaces: stored.replaces }),
     ...(stored.edited ? { edited: true } : {}),
-  }) as ChatEvent;
+  } as ChatEvent;
+};
 
 const newEvent = (request: LogRequestBase, entry: LoggedContent, matrixEventId: MatrixEventId | null) => ({
   channelId: request.channel.id,

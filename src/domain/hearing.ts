@@ -5,6 +5,7 @@
 import type { ChatEvent } from "../protocol/events.ts";
 import type { UserId } from "../protocol/ids.ts";
 import type { Audiences } from "./moderation/audiences.ts";
+import type { Roles } from "./moderation/roles.ts";
 import type { PersonalControls } from "./personal-controls.ts";
 import type { ChannelRow } from "./ports/store.ts";
 
@@ -17,10 +18,20 @@ export interface Hearing {
   hears(channel: ChannelRow, listener: UserId, event: ChatEvent): Promise<boolean>;
 }
 
-export function createHearing(deps: { audiences: Audiences; personalControls: PersonalControls }): Hearing {
-  const { audiences, personalControls } = deps;
+export function createHearing(deps: {
+  audiences: Audiences;
+  personalControls: PersonalControls;
+  roles: Pick<Roles, "canModerate">;
+}): Hearing {
+  const { audiences, personalControls, roles } = deps;
   const filterFor = async (channel: ChannelRow, event: ChatEvent): Promise<ListenerFilter | null> => {
     if (event.event_type !== "channel.message") return null;
+    // To chosen recipients: they, the sender and the channel's moderators hear it, nobody else.
+    const to = event.to;
+    if (to !== undefined) {
+      return (listener) =>
+        listener === event.sender || to.includes(listener) || roles.canModerate(channel, listener);
+    }
     const audience = await audiences.filterFor(channel, event);
     const ignorers = event.sender === undefined ? undefined : await personalControls.ignorersOf(event.sender);
     if (!audience && !ignorers?.size) return null;

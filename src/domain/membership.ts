@@ -163,7 +163,9 @@ export function createMembership(deps: MembershipDeps): Membership {
         }
       }
       // When each joined: their membership's last change is their join.
-      const joinedAt = new Map((await store.joinedMembers(channel.id)).map((row) => [row.userId, row.updatedAt]));
+      const joinedAt = new Map(
+        (await store.joinedMembers(channel.id)).map((row) => [row.userId, row.updatedAt]),
+      );
       return {
         ...(roles.canModerate(channel, actor.userId, actor.admin) ? { karma } : {}),
         members: current.map((member) => ({ ...member, joined_at: joinedAt.get(member.id) ?? now })),

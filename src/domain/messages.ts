@@ -25,7 +25,15 @@ export interface SendRequest {
   readonly txn_id?: string | undefined;
   readonly reply_to?: number | undefined;
   readonly replaces?: number | undefined;
+  /** Only these users (and the sender, and moderators) receive it; it stays off Matrix. */
+  readonly to?: readonly UserId[] | undefined;
 }
+
+/** The chosen recipients a stored message's content carries, if it has them. */
+export const recipientsOf = (content: unknown): UserId[] | undefined => {
+  const to = (content as { to?: unknown } | null)?.to;
+  return Array.isArray(to) ? (to as UserId[]) : undefined;
+};
 
 export interface Messages {
   send(actor: Actor, request: SendRequest): Promise<ChatEvent>;
@@ -138,16 +146,31 @@ export function createMessages(deps: MessagesDeps): Messages {
       const repliedTo =
         request.reply_to === undefined ? undefined : await target(channel, request.reply_to, "reply_to");
 
+      // A message to chosen recipients (`to`) stays native: only they, its sender and moderators
+      // hear it, and it is not posted to the room. An edit or delete of one stays as private.
+      if (original && request.to !== undefined) {
+        throw new ProtocolError(
+          "protocol.invalid_payload",
+          "An edit or delete keeps the original's recipients.",
+          {
+            fields: ["to"],
+          },
+        );
+      }
+      const recipients = original
+        ? recipientsOf(original.content)
+        : request.to && [...new Set(request.to)].sort();
+      const stored = (recipients ? { ...content, to: recipients } : content) as MessageContent;
       const mentions = mentionsIn(content);
       const now = Date.now();
       const logged = eventLog.recordNative({
         channel,
         sender: userId,
         ts: now,
-        entry: { eventType: "channel.message", content },
+        entry: { eventType: "channel.message", content: stored },
         replyTo: repliedTo?.seq,
         replaces: original?.seq,
-        mirror: mirrorOf(userId, content, mentions, original, repliedTo),
+        ...(recipients ? {} : { mirror: mirrorOf(userId, content, mentions, original, repliedTo) }),
         ...(original
           ? {
               apply: async () => {
@@ -160,7 +183,7 @@ export function createMessages(deps: MessagesDeps): Messages {
                 }
                 await (content.type === "deleted"
                   ? store.deleteContent(channel.id, original.seq)
-                  : store.replaceContent(channel.id, original.seq, content));
+                  : store.replaceContent(channel.id, original.seq, stored));
               },
             }
           : {}),

@@ -9,6 +9,7 @@ import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
 import type { Membership } from "./membership.ts";
+import { recipientsOf } from "./messages.ts";
 import type { NewMirror } from "./outbox.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
 
@@ -82,6 +83,10 @@ export function createReactions(deps: ReactionsDeps): Reactions {
         throw new ProtocolError("chat.unknown_event", `No message ${request.event} to react to.`, {
           fields: ["event"],
         });
+      }
+      // A message to chosen recipients takes no reactions: they would be pushed to everyone.
+      if (recipientsOf(target.content)) {
+        throw new ProtocolError("chat.denied", "Messages to chosen recipients take no reactions.");
       }
       const key = request.reaction;
       const existing = await store.findReaction(channel.id, target.seq, userId, key);

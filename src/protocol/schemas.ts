@@ -26,6 +26,8 @@ export const sendPayload = z.object({
   txn_id: z.string().min(1).max(64).optional(),
   reply_to: eventIdSchema.optional(),
   replaces: eventIdSchema.optional(),
+  /** Only these users (and moderators) receive it; it is not posted to Matrix. */
+  to: z.array(userIdSchema).min(1).max(50).optional(),
 });
 
 export const profileSchema = z.object({

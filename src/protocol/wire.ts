@@ -157,6 +157,8 @@ interface EventBase<I extends Ids> {
   readonly edited?: true;
   /** On fetched messages that have reactions. */
   readonly reactions?: Reactions<I>;
+  /** A message to chosen recipients: only they, its sender and moderators receive it (not on Matrix). */
+  readonly to?: I["user"][];
 }
 
 export type ChatEvent<I extends Ids = Ids> =
