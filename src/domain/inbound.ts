@@ -193,6 +193,7 @@ export function createInbound(deps: InboundDeps): Inbound {
     if (!channel || !target || target.channelId !== channel.id || target.eventType !== "channel.message") {
       return skip("reaction to something that is not a message of a channel");
     }
+    if (target.pendingReview) return skip("reaction to a message held for media review");
     activity.touch(event.sender, event.ts);
     await eventLog.record({
       channel,

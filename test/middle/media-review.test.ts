@@ -195,9 +195,15 @@ describe("media_review: before", () => {
         pending_review: true,
       });
     }
+    // It takes no reactions while held (their pushes would tell everyone of it).
+    expect(
+      await c.mod.errorCode("chat.react", { channel: c.channel, event: held.event_id, reaction: "👍" }),
+    ).toBe("chat.unknown_event");
     expect(c.other.events(c.channel).map((e) => e.event_id)).toContain(text.event_id);
     expect(c.other.events(c.channel).map((e) => e.event_id)).not.toContain(held.event_id);
     expect(await fetched(c.other, c.channel, held.event_id)).toBeUndefined();
+    const pointers = c.other.received.filter((f) => f[0] === "chat.unread_pointers").map((f) => f[1]);
+    expect(pointers).not.toContainEqual({ [c.channel]: held.event_id });
     expect((await gallery(c.other, c.channel)).map((i) => i.event_id)).not.toContain(held.event_id);
     // Nothing of it in the room: the moderator's files are, the held ones are not.
     expect(filesInRoom(c.roomId).map((e) => e.sender)).toEqual([puppet(c.names.mod)]);
@@ -303,6 +309,9 @@ describe("media_review: before", () => {
       "bad.png",
     ]);
     const [dog, bad] = held;
+    carol.react(c.roomId, kept, "🐶");
+    await m.settle();
+    expect(c.other.received.filter((f) => f[0] === "chat.event.reaction")).toEqual([]);
     const otherSees = c.other
       .events(c.channel)
       .filter((e) => e.sender === carolId && e.event_type === "channel.message");
