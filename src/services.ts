@@ -8,7 +8,7 @@ import { createActivity } from "./domain/activity.ts";
 import { createAdmission } from "./domain/admission.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createDirect } from "./domain/direct.ts";
-import { createEventLog } from "./domain/event-log.ts";
+import { createEventLog, toChatEvent } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
 import { createEventStream } from "./domain/event-stream.ts";
 import { createHearing } from "./domain/hearing.ts";
@@ -25,6 +25,7 @@ import { createMessages } from "./domain/messages.ts";
 import { createAdmin } from "./domain/moderation/admin.ts";
 import { createAudiences } from "./domain/moderation/audiences.ts";
 import { createGatekeeper } from "./domain/moderation/gatekeeper.ts";
+import { createMediaReview } from "./domain/moderation/media-review.ts";
 import { createMemberActions } from "./domain/moderation/member-actions.ts";
 import { createModChannels } from "./domain/moderation/mod-channels.ts";
 import { createModeration } from "./domain/moderation/moderation.ts";
@@ -57,6 +58,7 @@ import type { Services } from "./handlers/context.ts";
 import { createSharpImages } from "./images/sharp.ts";
 import type { Logger } from "./logging.ts";
 import { createSubscriberClient } from "./outgoing/subscriber-client.ts";
+import { asEventSeq } from "./protocol/ids.ts";
 import { createMemorySharedState } from "./shared-state/memory.ts";
 
 export interface ServiceDeps {
@@ -129,7 +131,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
   const personalControls = createPersonalControls(store, matrix, logger("PersonalControls"), (userId) =>
     bus.notify({ kind: "ignores-changed", userId }),
   );
-  const hearing = createHearing({ audiences, personalControls, roles });
+  const hearing = createHearing({ audiences, personalControls, roles, store });
   const users = createUsers({
     store,
     matrix,
@@ -243,6 +245,23 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     log: logger("Settings"),
   });
   const gatekeeper = createGatekeeper(store, roles, settings, moderation);
+  /** Another node changed a logged event: read as it is now, pushed to this node's listeners. */
+  const pushUpdateHere = async (channelId: number, seq: number) => {
+    const channel = await store.channelById(channelId);
+    const event = channel && (await store.eventBySeq(channelId, asEventSeq(seq)));
+    if (channel && event) pusher.update(channel, toChatEvent(channel, event));
+  };
+  const mediaReview = createMediaReview({
+    store,
+    channels,
+    roles,
+    naming,
+    mirrors: outbox,
+    updated: (channel, event) => {
+      pusher.update(channel, event);
+      bus.notify({ kind: "event-updated", channelId: channel.id, seq: event.event_id });
+    },
+  });
   bus.onNotice((notice) => {
     switch (notice.kind) {
       case "policy-changed":
@@ -265,6 +284,11 @@ export function createServices(deps: ServiceDeps): ParleyServices {
         return; // the Matrix side listens for it
       case "subscriptions-changed":
         subscriptions.changedElsewhere();
+        return;
+      case "event-updated":
+        pushUpdateHere(notice.channelId, notice.seq).catch((error: unknown) =>
+          eventsLog.warn(`pushing an update of ${notice.channelId}/${notice.seq} failed`, error),
+        );
         return;
     }
   });
@@ -289,6 +313,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     serverName: config.homeserver.serverName,
     uploadRate: { limiter, rules: limits.uploads },
     images: deps.images ?? createSharpImages(),
+    hearing,
   });
   const messages = createMessages({
     store,
@@ -407,6 +432,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     settings,
     audiences,
     modChannels,
+    mediaReview,
     admin,
     naming,
     gatekeeper,

@@ -160,6 +160,7 @@ const settingsView = z.object({
   required_claim: z
     .object({ name: z.string(), value: z.union([z.string(), z.number(), z.boolean()]) })
     .nullable(),
+  media_review: z.enum(["off", "before"]),
 });
 
 export const channelStatus = z.object({

@@ -23,6 +23,8 @@ interface LogRequestBase {
   readonly memberChange?: MemberChange;
   /** Side effects of a new event (an edit's rewrite, a reaction), in the same transaction. */
   readonly apply?: () => Promise<void>;
+  /** Held for media review: heard only by moderators and the sender until a moderator marks it. */
+  readonly pendingReview?: boolean;
 }
 
 /** An event that happened on Matrix: logged once per Matrix event id. */
@@ -67,6 +69,8 @@ export const toChatEvent = (channel: ChannelRow, stored: StoredEvent): ChatEvent
     ...(stored.replyTo === null ? {} : { reply_to: stored.replyTo }),
     ...(stored.replaces === null ? {} : { replaces: stored.replaces }),
     ...(stored.edited ? { edited: true } : {}),
+    ...(stored.nsfw ? { nsfw: true } : {}),
+    ...(stored.pendingReview ? { pending_review: true } : {}),
   } as ChatEvent;
 };
 
@@ -79,6 +83,7 @@ const newEvent = (request: LogRequestBase, entry: LoggedContent, matrixEventId: 
   ts: request.ts,
   replyTo: request.replyTo,
   replaces: request.replaces,
+  pendingReview: request.pendingReview,
 });
 
 const entryOf = (request: LogRequestBase) =>

@@ -22,6 +22,11 @@ export interface MemberBatching {
 
 export interface EventPusher {
   readonly publish: EventPublisher;
+  /**
+   * A logged event changed (a media mark): `chat.event.update` to this node's subscribers who
+   * hear it as it is now, in order with the channel's pushes.
+   */
+  update(channel: ChannelRow, event: ChatEvent): void;
   /** Sends what is waiting; called on shutdown. */
   flushAll(): Promise<void>;
 }
@@ -102,20 +107,36 @@ export function createEventPusher(deps: EventPusherDeps): EventPusher {
     }
   };
 
+  /** Runs `work` after the channel's earlier pushes. */
+  const inTurn = (channel: ChannelRow, event: ChatEvent, work: () => Promise<void>) => {
+    const previous = chains.get(channel.name) ?? Promise.resolve();
+    const next = previous
+      .then(work)
+      .catch((error: unknown) =>
+        log.error(`pushing event ${event.event_id} of ${channel.name} failed`, error),
+      );
+    chains.set(channel.name, next);
+    void next.then(() => {
+      if (chains.get(channel.name) === next) chains.delete(channel.name);
+    });
+  };
+
   return {
     publish(channel, event) {
-      const previous = chains.get(channel.name) ?? Promise.resolve();
-      const next = previous
-        .then(async () => {
-          await deliver(channel, event);
-          afterPush?.(channel, event);
-        })
-        .catch((error: unknown) =>
-          log.error(`pushing event ${event.event_id} of ${channel.name} failed`, error),
+      inTurn(channel, event, async () => {
+        await deliver(channel, event);
+        afterPush?.(channel, event);
+      });
+    },
+    update(channel, event) {
+      inTurn(channel, event, async () => {
+        flush(channel.name);
+        const hears = await hearing.filterFor(channel, event);
+        fanout.publishHere(
+          channel.name,
+          pushFrame("chat.event.update", event),
+          hears === null ? undefined : (subscriber) => hears(subscriber.userId),
         );
-      chains.set(channel.name, next);
-      void next.then(() => {
-        if (chains.get(channel.name) === next) chains.delete(channel.name);
       });
     },
     async flushAll() {

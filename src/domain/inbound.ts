@@ -178,6 +178,13 @@ export function createInbound(deps: InboundDeps): Inbound {
         return skip("edit of an unknown or deleted message, or by someone else");
       }
     }
+    // Media review: a Matrix user's files stay in the room (docs/protocol.md) but are held from
+    // native clients until a moderator marks them; an edit cannot bring files past review.
+    const heldByReview = await settings.holdsMedia(channel, event.sender, event.content);
+    if (heldByReview && original && !original.pendingReview) {
+      return skip("an edit bringing files into a reviewed channel's shown message");
+    }
+    const held = original ? original.pendingReview === true : heldByReview;
     const repliedTo = event.replyTo === null ? undefined : await store.eventByMatrixId(event.replyTo);
     const { event: logged, fresh } = await eventLog.record({
       channel,
@@ -187,6 +194,7 @@ export function createInbound(deps: InboundDeps): Inbound {
       entry: { eventType: "channel.message", content: event.content },
       replyTo: repliedTo?.channelId === channel.id ? repliedTo.seq : undefined,
       replaces: original?.seq,
+      ...(held ? { pendingReview: true } : {}),
       ...(original ? { apply: () => store.replaceContent(channel.id, original.seq, event.content) } : {}),
     });
     if (fresh && !original) await notifications.mentioned(channel, logged, event.mentions);
@@ -199,6 +207,7 @@ export function createInbound(deps: InboundDeps): Inbound {
     if (!channel || !target || target.channelId !== channel.id || target.eventType !== "channel.message") {
       return skip("reaction to something that is not a message of a channel");
     }
+    if (target.pendingReview) return skip("reaction to a message held for media review");
     activity.touch(event.sender, event.ts);
     await eventLog.record({
       channel,
@@ -248,6 +257,8 @@ export function createInbound(deps: InboundDeps): Inbound {
       ...base,
       entry: { eventType: "channel.message", content: deleted },
       replaces: original.seq,
+      // The delete of a held message is heard only by those who saw it.
+      ...(original.pendingReview ? { pendingReview: true } : {}),
       apply: () => store.deleteContent(channel.id, original.seq),
     });
     return done;

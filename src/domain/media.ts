@@ -5,6 +5,8 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { FileRef, MediaPage, MessageContent } from "../protocol/events.ts";
 import type { ChannelName, UserId } from "../protocol/ids.ts";
 import type { Channels } from "./channels.ts";
+import { toChatEvent } from "./event-log.ts";
+import type { Hearing } from "./hearing.ts";
 import type { MediaUrls } from "./media-urls.ts";
 import type { Images } from "./ports/images.ts";
 import { type DownloadedMedia, type MatrixPort, UpstreamRejectedError } from "./ports/matrix.ts";
@@ -40,8 +42,15 @@ export interface Media {
   withFileInfo<C extends MessageContent>(content: C): Promise<C>;
   /** Only the homeserver's own media: Parley is no proxy for other servers' files. */
   download(server: string, mediaId: string): Promise<DownloadedMedia>;
-  /** The caller's right to read the channel is checked before (handlers/history.ts). */
-  gallery(channel: ChannelName, page: { before_id?: number | undefined; count: number }): Promise<MediaPage>;
+  /**
+   * The caller's right to read the channel is checked before (handlers/history.ts); `listener`
+   * gets only what they hear (held media only for moderators and its sender, audiences, ignores).
+   */
+  gallery(
+    channel: ChannelName,
+    page: { before_id?: number | undefined; count: number },
+    listener: UserId,
+  ): Promise<MediaPage>;
 }
 
 const LINK = /https?:\/\/[^\s<>"'`]+/g;
@@ -82,10 +91,12 @@ export interface MediaDeps {
   readonly uploadRate: { readonly limiter: SharedRateLimiter; readonly rules: UserAndAddressRule };
   /** Pixel sizes and thumbnails of uploaded images. */
   readonly images: Images;
+  /** Who hears which message: the gallery shows a listener only those. */
+  readonly hearing: Pick<Hearing, "hears">;
 }
 
 export function createMedia(deps: MediaDeps): Media {
-  const { store, matrix, channels, users, urls, limits, serverName, uploadRate, images } = deps;
+  const { store, matrix, channels, users, urls, limits, serverName, uploadRate, images, hearing } = deps;
   const isAllowedType = (mimeType: string) =>
     limits.allowedTypes.some((allowed) =>
       allowed.endsWith("/*") ? mimeType.startsWith(allowed.slice(0, -1)) : mimeType === allowed,
@@ -157,16 +168,21 @@ export function createMedia(deps: MediaDeps): Media {
       }
       throw new ProtocolError("media.not_found");
     },
-    async gallery(name, { before_id: beforeId, count }) {
+    async gallery(name, { before_id: beforeId, count }, listener) {
       const channel = await channels.find(name);
       if (!channel) throw new ProtocolError("chat.unknown", `No channel ${name}.`);
       const events = await store.postsWithMedia(channel.id, beforeId, count);
-      const items = events.flatMap((event) =>
+      const heard = [];
+      for (const event of events)
+        if (await hearing.hears(channel, listener, toChatEvent(channel, event))) heard.push(event);
+      const items = heard.flatMap((event) =>
         itemsOf(event.content as MessageContent).map((item) => ({
           event_id: event.seq,
           sender: event.sender,
           ts: event.ts,
           ...item,
+          ...(event.nsfw ? { nsfw: true as const } : {}),
+          ...(event.pendingReview ? { pending_review: true as const } : {}),
         })),
       );
       const last = events.at(-1);

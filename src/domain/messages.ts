@@ -142,6 +142,17 @@ export function createMessages(deps: MessagesDeps): Messages {
         request.replaces === undefined ? undefined : await target(channel, request.replaces, "replaces");
       if (original) checkReplace(channel, actor, original, content);
       const isPost = original === undefined;
+      // Media review: a new post with files is held; what changes a held message is held with it;
+      // an edit may not bring files past review into a message everyone sees.
+      const heldByReview = await settings.holdsMedia(channel, userId, content);
+      if (heldByReview && original && !original.pendingReview) {
+        throw new ProtocolError(
+          "chat.denied",
+          "Files here are reviewed before they are shown: post them as a new message.",
+          { fields: ["content"] },
+        );
+      }
+      const held = original ? original.pendingReview === true : heldByReview;
       await gatekeeper.checkPost(channel, actor, isPost ? "post" : "change");
       const repliedTo =
         request.reply_to === undefined ? undefined : await target(channel, request.reply_to, "reply_to");
@@ -170,7 +181,13 @@ export function createMessages(deps: MessagesDeps): Messages {
         entry: { eventType: "channel.message", content: stored },
         replyTo: repliedTo?.seq,
         replaces: original?.seq,
-        ...(recipients ? {} : { mirror: mirrorOf(userId, content, mentions, original, repliedTo) }),
+        ...(held ? { pendingReview: true } : {}),
+        // A held post reaches Matrix when a moderator approves it (media-review.ts), as it is then;
+        // an edit or delete of it is mirrored only if it got there (a held Matrix post is). A
+        // message to chosen recipients never does.
+        ...(recipients || (isPost && held)
+          ? {}
+          : { mirror: mirrorOf(userId, content, mentions, original, repliedTo) }),
         ...(original
           ? {
               apply: async () => {

@@ -79,7 +79,12 @@ export function createReactions(deps: ReactionsDeps): Reactions {
       if (!(await membership.isJoined(userId, channel)))
         throw new ProtocolError("chat.denied", "Join the channel to react.");
       const target = await store.eventBySeq(channel.id, asEventSeq(request.event));
-      if (target?.eventType !== "channel.message" || (target.content as MessageContent).type === "deleted") {
+      // A message held for media review takes no reactions: their pushes would tell everyone of it.
+      if (
+        target?.eventType !== "channel.message" ||
+        (target.content as MessageContent).type === "deleted" ||
+        target.pendingReview
+      ) {
         throw new ProtocolError("chat.unknown_event", `No message ${request.event} to react to.`, {
           fields: ["event"],
         });

@@ -121,7 +121,8 @@ export function createReadState(deps: ReadStateDeps): ReadState {
     },
 
     onLogged(channel, event) {
-      if (event.event_type !== "channel.message") return;
+      // A message held for media review tells nobody: most members would find nothing new.
+      if (event.event_type !== "channel.message" || event.pending_review) return;
       const frame = pushFrame("chat.unread_pointers", { [channel.name]: event.event_id });
       // Who is told first does not matter: each member is told once until they read.
       nativeMembers(channel.id).then(

@@ -13,6 +13,7 @@ import type { Messages } from "../domain/messages.ts";
 import type { Admin } from "../domain/moderation/admin.ts";
 import type { Audiences } from "../domain/moderation/audiences.ts";
 import type { Gatekeeper } from "../domain/moderation/gatekeeper.ts";
+import type { MediaReview } from "../domain/moderation/media-review.ts";
 import type { ModChannels } from "../domain/moderation/mod-channels.ts";
 import type { Moderation } from "../domain/moderation/moderation.ts";
 import type { Settings } from "../domain/moderation/settings.ts";
@@ -61,6 +62,7 @@ export interface Services {
   readonly settings: Settings;
   readonly audiences: Audiences;
   readonly modChannels: ModChannels;
+  readonly mediaReview: MediaReview;
   readonly admin: Admin;
   readonly naming: Naming;
   readonly gatekeeper: Gatekeeper;

@@ -42,6 +42,6 @@ export const historyActions = {
 
   "chat.media": action(mediaPayload, async (ctx, { channel, ...page }) => {
     await checkReader(ctx, channel);
-    return ctx.services.media.gallery(channel, page);
+    return ctx.services.media.gallery(channel, page, ctx.user.userId);
   }),
 };

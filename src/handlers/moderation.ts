@@ -1,8 +1,10 @@
 // Moderation: kick, ban, unban, timeouts, roles, settings, rules, audiences, the moderators'
-// channel, and the platform admins' user.ban / user.silence / user.reactivate.
+// channel, media review (chat.media.mark), and the platform admins' user.ban / user.silence /
+// user.reactivate.
 import {
   audiencePayload,
   channelPayload,
+  mediaMarkPayload,
   moderatePayload,
   setRolePayload,
   settingsPayload,
@@ -56,6 +58,9 @@ export const moderationActions = {
       return {};
     },
   ),
+  "chat.media.mark": action(mediaMarkPayload, async ({ user, services }, { channel, event, nsfw }) => ({
+    event: await services.mediaReview.mark(user, channel, event, nsfw),
+  })),
   "chat.mod_channel": action(channelPayload, async ({ session, user, services }, { channel }) => {
     const snapshot = await services.modChannels.open(user, channel);
     session.subscribe(snapshot.id);

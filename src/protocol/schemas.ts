@@ -129,6 +129,13 @@ export const settingsPayload = z.object({
     })
     .nullable()
     .optional(),
+  media_review: z.enum(["off", "before"]).optional(),
+});
+
+export const mediaMarkPayload = z.object({
+  channel: channelNameSchema,
+  event: eventIdSchema,
+  nsfw: z.boolean(),
 });
 
 export const audiencePayload = z.object({

@@ -21,6 +21,7 @@ const noticeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("inbox-recorded") }),
   z.object({ kind: z.literal("outbox-queued"), channelId: z.number().int() }),
   z.object({ kind: z.literal("subscriptions-changed") }),
+  z.object({ kind: z.literal("event-updated"), channelId: z.number().int(), seq: z.number().int() }),
 ]);
 const frameSchema = z.array(z.unknown());
 const messageSchema = z.discriminatedUnion("kind", [

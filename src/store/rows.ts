@@ -117,9 +117,11 @@ export interface EventRecord {
   reply_to: number | null;
   replaces: number | null;
   edited: Flag;
+  nsfw: Flag;
+  pending_review: Flag;
 }
 export const EVENT_COLUMNS =
-  "channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, edited";
+  "channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, edited, nsfw, pending_review";
 export const toEvent = (r: EventRecord): StoredEvent => ({
   channelId: r.channel_id,
   seq: asEventSeq(r.seq),
@@ -131,10 +133,15 @@ export const toEvent = (r: EventRecord): StoredEvent => ({
   replyTo: r.reply_to,
   replaces: r.replaces,
   edited: isSet(r.edited),
+  nsfw: isSet(r.nsfw),
+  pendingReview: isSet(r.pending_review),
 });
 
-/** A new event's column values, in the order of both adapters' INSERT: the seq, then the rest. */
-export const newEventValues = (event: NewEvent, seq: EventSeq) =>
+/**
+ * A new event's column values, in the order of both adapters' INSERT: the seq, then the rest
+ * (pending_review last, as the dialect's flag).
+ */
+export const newEventValues = (event: NewEvent, seq: EventSeq, dialect: "sqlite" | "postgres") =>
   [
     event.channelId,
     seq,
@@ -145,6 +152,7 @@ export const newEventValues = (event: NewEvent, seq: EventSeq) =>
     event.ts,
     event.replyTo ?? null,
     event.replaces ?? null,
+    dialect === "sqlite" ? (event.pendingReview ? 1 : 0) : (event.pendingReview ?? false),
   ] as const;
 
 /** What appending `event` at `seq` logged, as the port returns it. */
@@ -155,6 +163,8 @@ export const appendedEvent = (event: NewEvent, seq: EventSeq): StoredEvent => ({
   replyTo: event.replyTo ?? null,
   replaces: event.replaces ?? null,
   edited: false,
+  nsfw: false,
+  pendingReview: event.pendingReview ?? false,
 });
 
 export interface ReactionRecord {
@@ -231,9 +241,10 @@ export interface SettingsRecord {
   guests: Flag;
   required_claim: string | null;
   parent_channel_id: number | null;
+  media_review: string;
 }
 export const SETTINGS_COLUMNS =
-  "slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id";
+  "slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id, media_review";
 /** What a channel without a settings row has (the columns' defaults). */
 export const DEFAULT_SETTINGS: SettingsRecord = {
   slow_mode: 0,
@@ -243,6 +254,7 @@ export const DEFAULT_SETTINGS: SettingsRecord = {
   guests: 1,
   required_claim: null,
   parent_channel_id: null,
+  media_review: "off",
 };
 export const toSettings = (r: SettingsRecord): ChannelSettings => ({
   slowMode: r.slow_mode,
@@ -252,6 +264,7 @@ export const toSettings = (r: SettingsRecord): ChannelSettings => ({
   guests: isSet(r.guests),
   requiredClaim: r.required_claim === null ? null : (json(r.required_claim) as RequiredClaim),
   parentChannelId: r.parent_channel_id,
+  mediaReview: r.media_review === "before" ? "before" : "off",
 });
 
 /** The settings after `patch`; a change of the rules bumps their version. */
@@ -271,6 +284,7 @@ export function patchSettings(current: SettingsRecord, patch: SettingsPatch): Se
           : JSON.stringify(patch.requiredClaim),
     parent_channel_id:
       patch.parentChannelId !== undefined ? patch.parentChannelId : current.parent_channel_id,
+    media_review: patch.mediaReview ?? current.media_review,
   };
 }
 

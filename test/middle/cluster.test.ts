@@ -174,3 +174,39 @@ describe("two nodes over Redis", () => {
     expect(messagesOf(bob, channel).map(bodyOf)).toEqual(["before", "during", "after"]);
   }, 40_000);
 });
+
+describe("media review across nodes", () => {
+  it("a mark on one node reaches the other's subscribers as chat.event.update, held files included", async () => {
+    const { channel, alice, bob, ids } = await scene();
+    const carol = await b.login(unique("carol"), "Carol");
+    await carol.ok("chat.join", { channel });
+    const files = {
+      type: "files",
+      files: [{ url: "https://example.org/x.png", name: "x.png", mimeType: "image/png" }],
+    };
+    const send = (client: TestClient) =>
+      client
+        .ok("chat.send", { channel, event_type: "channel.message", content: files })
+        .then((r) => r.event as Record<string, unknown>);
+    const update = (client: TestClient, id: unknown) =>
+      client
+        .waitFor((f) => f[0] === "chat.event.update" && (f[1] as { event_id: unknown }).event_id === id)
+        .then((f) => f[1] as Record<string, unknown>);
+
+    // Alice created the channel: she moderates it, on node A.
+    const shown = await send(bob);
+    await alice.ok("chat.media.mark", { channel, event: shown.event_id, nsfw: true });
+    expect(await update(carol, shown.event_id)).toMatchObject({ nsfw: true, sender: ids.bob });
+
+    await alice.ok("chat.settings", { channel, media_review: "before" });
+    const held = await send(bob);
+    expect(held).toMatchObject({ pending_review: true });
+    await alice.waitForEvent((e) => e.event_id === held.event_id && e.pending_review === true);
+    await alice.ok("chat.media.mark", { channel, event: held.event_id, nsfw: false });
+    const approved = await update(carol, held.event_id);
+    expect(approved).toMatchObject({ sender: ids.bob, content: files });
+    expect(approved).not.toHaveProperty("pending_review");
+    // Carol on node B never had it pushed as an event while it was held.
+    expect(carol.events(channel).map((e) => e.event_id)).not.toContain(held.event_id);
+  });
+});

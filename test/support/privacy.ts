@@ -19,6 +19,7 @@ export function channelPayloads(channel: string, user: string): Record<string, R
     "chat.mark_read": { channel, id: 1 },
     "chat.members": { channel },
     "chat.media": { channel },
+    "chat.media.mark": { channel, event: 1, nsfw: true },
     "chat.kick": { channel, user },
     "chat.ban": { channel, user },
     "chat.unban": { channel, user },

@@ -29,6 +29,7 @@ describe.each(storeAdapters())("$name moderation and direct queries", (adapter) 
       guests: true,
       requiredClaim: null,
       parentChannelId: null,
+      mediaReview: "off",
     };
     expect(await store.settings(a)).toEqual(defaults);
     const claim = { name: "tier", value: "gold" };
@@ -57,6 +58,11 @@ describe.each(storeAdapters())("$name moderation and direct queries", (adapter) 
       guests: false,
       requiredClaim: null,
     });
+    const reviewed = await store.updateSettings(a, { mediaReview: "before" });
+    expect(reviewed).toEqual({ ...cleared, mediaReview: "before" });
+    expect(await store.settings(a)).toEqual(reviewed);
+    expect((await store.updateSettings(a, { slowMode: 1 })).mediaReview).toBe("before");
+    expect((await store.updateSettings(a, { mediaReview: "off" })).mediaReview).toBe("off");
     expect(await store.modChannelOf(a)).toBeUndefined();
     await store.updateSettings(mod, { parentChannelId: a });
     expect((await store.modChannelOf(a))?.id).toBe(mod);

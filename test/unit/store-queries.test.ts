@@ -183,6 +183,40 @@ describe.each(storeAdapters())("$name queries", (adapter) => {
     expect((await store.eventBySeq(id, asEventSeq(1)))?.edited).toBe(false);
   });
 
+  it("events: media review holds, marks release once, nsfw comes and goes", async () => {
+    const { store } = await adapter.fresh();
+    const { id } = await channel(store);
+    const files = { type: "files", files: [] };
+    const held = await store.appendEvent(message(id, null, files, { pendingReview: true }));
+    expect(held).toMatchObject({ seq: 1, pendingReview: true, nsfw: false });
+    await store.appendEvent(message(id, "$2", files));
+    expect(await store.eventBySeq(id, asEventSeq(1))).toMatchObject({ pendingReview: true, nsfw: false });
+    expect(await store.eventBySeq(id, asEventSeq(2))).toMatchObject({ pendingReview: false, nsfw: false });
+    // The first mark releases it, with the flag it gives; a second changes the flag only.
+    expect(await store.markMedia(id, 1, true)).toBe(true);
+    expect(await store.eventBySeq(id, asEventSeq(1))).toMatchObject({ pendingReview: false, nsfw: true });
+    expect(await store.markMedia(id, 1, false)).toBe(false);
+    expect(await store.eventBySeq(id, asEventSeq(1))).toMatchObject({ pendingReview: false, nsfw: false });
+    expect(await store.markMedia(id, 2, true)).toBe(false);
+    expect((await store.eventsBetween(id, {}, 10, true)).map((e) => [e.seq, e.nsfw])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    // Marks made at once: exactly one of them releases the message.
+    await store.appendEvent(message(id, null, files, { pendingReview: true }));
+    const released = await Promise.all([
+      store.transaction(async () => {
+        await store.holdChannelLog(id);
+        return store.markMedia(id, 3, true);
+      }),
+      store.transaction(async () => {
+        await store.holdChannelLog(id);
+        return store.markMedia(id, 3, false);
+      }),
+    ]);
+    expect(released.filter(Boolean)).toHaveLength(1);
+  });
+
   it("events: backfill state and txn ids", async () => {
     const { store } = await adapter.fresh();
     const a = await channel(store, "a");

@@ -20,6 +20,12 @@ export interface ChannelEvents extends Record<string, unknown> {
   message: ChatEvent;
   member: ChatEvent;
   reaction: ReactionChange;
+  /**
+   * A message changed in place (a moderator marked its media): the message as it now is, at its
+   * own event_id, with `nsfw` or without it. A message held for review that you did not get
+   * arrives this way once approved: insert it where its event_id belongs.
+   */
+  update: ChatEvent;
   typing: string[];
   moderation: Record<string, unknown>;
   settings: Record<string, unknown>;
@@ -78,7 +84,15 @@ export class Channel extends Emitter<ChannelEvents> {
   }
 
   notify<
-    K extends "typing" | "moderation" | "settings" | "state" | "presence" | "unsubscribed" | "sendFailed",
+    K extends
+      | "typing"
+      | "moderation"
+      | "settings"
+      | "state"
+      | "presence"
+      | "unsubscribed"
+      | "sendFailed"
+      | "update",
   >(kind: K, value: ChannelEvents[K]): void {
     this.emit(kind, value);
   }
@@ -153,6 +167,20 @@ export class Channel extends Emitter<ChannelEvents> {
 
   media(options: { before_id?: number; count?: number } = {}): Promise<MediaPage> {
     return this.#client.request("chat.media", { channel: this.name, ...options });
+  }
+
+  /**
+   * Moderators: marks a message's files NSFW (or clears the mark), approving it if it was held
+   * for media review; returns the message as it now is.
+   */
+  async markMedia(eventId: number, nsfw: boolean): Promise<ChatEvent> {
+    return (
+      await this.#client.request<{ event: ChatEvent }>("chat.media.mark", {
+        channel: this.name,
+        event: eventId,
+        nsfw,
+      })
+    ).event;
   }
 
   // --- incoming webhooks (owners and moderators) ---

@@ -160,6 +160,13 @@ interface EventBase<I extends Ids> {
   readonly reactions?: Reactions<I>;
   /** A message to chosen recipients: only they, its sender and moderators receive it (not on Matrix). */
   readonly to?: I["user"][];
+  /** A moderator marked the message's files NSFW (`chat.media.mark`). */
+  readonly nsfw?: true;
+  /**
+   * Held for media review: only moderators and the sender get it until a moderator marks it
+   * (then `chat.event.update` brings it to everyone, without the flag).
+   */
+  readonly pending_review?: true;
 }
 
 export type ChatEvent<I extends Ids = Ids> =
@@ -183,7 +190,11 @@ export interface SettingsView {
   readonly rules_required: boolean;
   readonly guests: boolean;
   readonly required_claim: RequiredClaim | null;
+  /** "before": files from users below moderator are held until a moderator marks them. */
+  readonly media_review: MediaReview;
 }
+
+export type MediaReview = "off" | "before";
 
 /** What `chat.join` and `chat.subscribe` answer, and the channel part of `chat.direct.create`. */
 export interface ChannelSnapshot<I extends Ids = Ids> {
@@ -260,6 +271,10 @@ export interface MediaPage<I extends Ids = Ids> {
     readonly url: string;
     readonly name?: string;
     readonly mimeType?: string;
+    /** The message's files were marked NSFW (on every item of the message). */
+    readonly nsfw?: true;
+    /** The message is held for media review (only moderators and the sender see it). */
+    readonly pending_review?: true;
   }>;
   readonly next_before_id: number | null;
 }

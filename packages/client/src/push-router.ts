@@ -37,6 +37,10 @@ export function routePush(action: string, payload: unknown, target: PushTarget):
         ...(typeof body.sender === "string" ? { sender: body.sender } : {}),
       });
       return;
+    case "chat.event.update":
+      // Not a new event: a logged one as it now is, straight to the channel's listeners.
+      channel?.notify("update", payload as ChatEvent);
+      return;
     case "server.notify":
       target.serverNotify(body);
       return;

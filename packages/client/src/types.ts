@@ -29,4 +29,6 @@ export interface ChannelSettingsChange {
   readonly rules_required?: boolean;
   readonly guests?: boolean;
   readonly required_claim?: { readonly name: string; readonly value: string | number | boolean } | null;
+  /** "before": files from users below moderator are held until a moderator marks them. */
+  readonly media_review?: "off" | "before";
 }

@@ -1,9 +1,9 @@
 // Channel settings and the rules that bind senders: slow mode, channel rules (optionally to be
-// accepted before posting), and join policies (no guests, or a JWT claim value), re-checked for
-// everyone present when they change.
+// accepted before posting), join policies (no guests, or a JWT claim value), re-checked for
+// everyone present when they change, and media review (files held until a moderator marks them).
 import type { Logger } from "../../logging.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
-import type { SettingsView } from "../../protocol/events.ts";
+import type { MessageContent, SettingsView } from "../../protocol/events.ts";
 import { EncodedFrame, pushFrame } from "../../protocol/frames.ts";
 import type { ChannelName, MatrixEventId, UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
@@ -12,7 +12,7 @@ import type { Naming } from "../naming.ts";
 import type { FanOut } from "../ports/fanout.ts";
 import type { MatrixPort } from "../ports/matrix.ts";
 import type { PostWindows } from "../ports/shared-state.ts";
-import type { ChannelRow, ChannelSettings, RequiredClaim, Store } from "../ports/store.ts";
+import type { ChannelRow, ChannelSettings, MediaReviewMode, RequiredClaim, Store } from "../ports/store.ts";
 import { retryWhenRateLimited } from "../retry.ts";
 import type { MemberActions } from "./member-actions.ts";
 import { nameIn, rulesNotice, slowModeNotice } from "./notices.ts";
@@ -25,6 +25,7 @@ export interface SettingsRequest {
   readonly rules_required?: boolean | undefined;
   readonly guests?: boolean | undefined;
   readonly required_claim?: RequiredClaim | null | undefined;
+  readonly media_review?: MediaReviewMode | undefined;
 }
 
 export type { SettingsView };
@@ -39,6 +40,11 @@ export interface Settings {
   checkPost(channel: ChannelRow, userId: UserId): Promise<void>;
   /** Unsubscribes this node's listeners the channel's join policy no longer admits. */
   recheckListeners(channelId: number): Promise<void>;
+  /**
+   * Whether a new message is held for media review: a `files` message from a user below
+   * moderator in a channel whose `media_review` is "before" (links in text are not held).
+   */
+  holdsMedia(channel: ChannelRow, sender: UserId, content: MessageContent): Promise<boolean>;
   /** Remembers a post for slow mode. */
   posted(channel: ChannelRow, userId: UserId, at: number): Promise<void>;
   /**
@@ -59,6 +65,7 @@ const viewOf = (s: ChannelSettings): SettingsView => ({
   rules_required: s.rulesRequired,
   guests: s.guests,
   required_claim: s.requiredClaim,
+  media_review: s.mediaReview,
 });
 
 export interface SettingsDeps {
@@ -200,6 +207,7 @@ export function createSettings(deps: SettingsDeps): Settings {
         ...(request.rules_required === undefined ? {} : { rulesRequired: request.rules_required }),
         ...(request.guests === undefined ? {} : { guests: request.guests }),
         ...(request.required_claim === undefined ? {} : { requiredClaim: request.required_claim }),
+        ...(request.media_review === undefined ? {} : { mediaReview: request.media_review }),
       });
       fanout.publish(
         channel.name,
@@ -260,6 +268,10 @@ export function createSettings(deps: SettingsDeps): Settings {
       }
     },
 
+    async holdsMedia(channel, sender, content) {
+      if (content.type !== "files" || roles.canModerate(channel, sender)) return false;
+      return (await store.settings(channel.id)).mediaReview === "before";
+    },
     posted: (channel, userId, at) => posted(channel, userId, at),
     async enforceOnMatrixPost(channel, userId, at, matrixEventId) {
       const slowMode = (await store.settings(channel.id)).slowMode;

@@ -18,7 +18,9 @@ export type ClusterNotice =
   /** A channel's outbox has new entries. */
   | { readonly kind: "outbox-queued"; readonly channelId: number }
   /** An event subscription was made or removed: the delivering node reads them again. */
-  | { readonly kind: "subscriptions-changed" };
+  | { readonly kind: "subscriptions-changed" }
+  /** A logged event changed (a media mark): each node pushes `chat.event.update` to its own. */
+  | { readonly kind: "event-updated"; readonly channelId: number; readonly seq: number };
 
 export interface ClusterBus {
   /** This node's id (unique while it runs). */

@@ -67,6 +67,10 @@ export interface StoredEvent {
   readonly replaces: number | null;
   /** The content was replaced by a later edit or delete. */
   readonly edited: boolean;
+  /** A moderator marked the message's files NSFW (`chat.media.mark`); absent is false. */
+  readonly nsfw?: boolean;
+  /** Held for media review: only moderators and the sender see it until marked; absent is false. */
+  readonly pendingReview?: boolean;
 }
 
 export interface NewEvent {
@@ -78,6 +82,8 @@ export interface NewEvent {
   readonly content: unknown;
   readonly ts: number;
   readonly replyTo?: number | null | undefined;
+  /** Held for media review (see StoredEvent). */
+  readonly pendingReview?: boolean | undefined;
   readonly replaces?: number | null | undefined;
 }
 
@@ -125,12 +131,16 @@ export interface ChannelSettings {
   readonly requiredClaim: RequiredClaim | null;
   /** Set on a private moderator channel: the channel it belongs to. */
   readonly parentChannelId: number | null;
+  /** "before": files from users below moderator are held until a moderator marks them. */
+  readonly mediaReview: MediaReviewMode;
 }
+
+export type MediaReviewMode = "off" | "before";
 
 export type SettingsPatch = Partial<
   Pick<
     ChannelSettings,
-    "slowMode" | "rules" | "rulesRequired" | "guests" | "requiredClaim" | "parentChannelId"
+    "slowMode" | "rules" | "rulesRequired" | "guests" | "requiredClaim" | "parentChannelId" | "mediaReview"
   >
 >;
 
@@ -275,6 +285,11 @@ export interface EventStore {
   replaceContent(channelId: number, seq: number, content: unknown): void;
   /** A delete: the message and every edit of it become `{type: "deleted"}`, so no text survives. */
   deleteContent(channelId: number, seq: number): void;
+  /**
+   * A moderator's media mark: sets the message's `nsfw` and ends its hold. True when this call
+   * ended the hold (it was pending_review), so exactly one of two racing marks releases it.
+   */
+  markMedia(channelId: number, seq: number, nsfw: boolean): boolean;
   backfill(channelId: number): BackfillState;
   setBackfill(channelId: number, state: BackfillState): void;
   /** The log entry a user's earlier send with this txn_id in this channel produced, if any. */

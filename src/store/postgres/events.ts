@@ -23,12 +23,16 @@ const SQL = named("events", {
     ON CONFLICT (channel_id) DO UPDATE SET last_seq = s.last_seq`,
   maxSeq: "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = $1",
   minSeq: "SELECT MIN(seq) AS seq FROM events WHERE channel_id = $1",
-  insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (matrix_event_id) DO NOTHING`,
+  insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, pending_review)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (matrix_event_id) DO NOTHING`,
   replaceContent: "UPDATE events SET content = $1, edited = true WHERE channel_id = $2 AND seq = $3",
   // The message and its edits at once; only the message counts as edited.
   deleteContent: `UPDATE events SET content = '${DELETED}', edited = (edited OR seq = $2)
     WHERE channel_id = $1 AND (seq = $2 OR replaces = $2)`,
+  // Conditional: says whether this mark is the one that ended the hold (another node's waits on the row).
+  releaseReview:
+    "UPDATE events SET pending_review = false WHERE channel_id = $1 AND seq = $2 AND pending_review",
+  setNsfw: "UPDATE events SET nsfw = $3 WHERE channel_id = $1 AND seq = $2",
   eventByMatrixId: `SELECT ${EVENT_COLUMNS} FROM events WHERE matrix_event_id = $1`,
   eventBySeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = $1 AND seq = $2`,
   // Paging back: the newest `count` below `before`, returned newest first and reversed in code.
@@ -63,7 +67,7 @@ export function eventQueries(db: Db): Async<EventStore> {
     (await db.rows<EventRecord>(statement, values)).map(toEvent);
 
   const insertAt = async (event: NewEvent, seq: EventSeq): Promise<StoredEvent | undefined> =>
-    (await db.changes(SQL.insertEvent, newEventValues(event, seq))) === 0
+    (await db.changes(SQL.insertEvent, newEventValues(event, seq, "postgres"))) === 0
       ? undefined
       : appendedEvent(event, seq);
 
@@ -108,6 +112,12 @@ export function eventQueries(db: Db): Async<EventStore> {
     async deleteContent(channelId, seq) {
       await db.changes(SQL.deleteContent, [channelId, seq]);
     },
+    markMedia: (channelId, seq, nsfw) =>
+      db.atomic(async () => {
+        const released = (await db.changes(SQL.releaseReview, [channelId, seq])) > 0;
+        await db.changes(SQL.setNsfw, [channelId, seq, nsfw]);
+        return released;
+      }),
     async backfill(channelId) {
       const row = await db.first<{ backfill_token: string | null; backfill_done: boolean }>(SQL.backfill, [
         channelId,

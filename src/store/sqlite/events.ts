@@ -9,10 +9,14 @@ import { prepareAll } from "./prepare.ts";
 const SQL = {
   maxSeq: "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE channel_id = ?",
   minSeq: "SELECT MIN(seq) AS seq FROM events WHERE channel_id = ?",
-  insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
+  insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, pending_review)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
   replaceContent: "UPDATE events SET content = ?, edited = 1 WHERE channel_id = ? AND seq = ?",
   deleteEdits: `UPDATE events SET content = '{"type":"deleted"}' WHERE channel_id = ? AND replaces = ?`,
+  // Conditional: says whether this mark is the one that ended the hold.
+  releaseReview:
+    "UPDATE events SET pending_review = 0 WHERE channel_id = ? AND seq = ? AND pending_review = 1",
+  setNsfw: "UPDATE events SET nsfw = ? WHERE channel_id = ? AND seq = ?",
   eventByMatrixId: `SELECT ${EVENT_COLUMNS} FROM events WHERE matrix_event_id = ?`,
   eventBySeq: `SELECT ${EVENT_COLUMNS} FROM events WHERE channel_id = ? AND seq = ?`,
   // Paging back: the newest `count` below `before`, returned newest first and reversed in code.
@@ -42,7 +46,9 @@ export function eventQueries(db: Database.Database): EventStore {
   const optional = (row: unknown) => (row === undefined ? undefined : toEvent(row as EventRecord));
 
   const insertAt = (event: NewEvent, seq: EventSeq): StoredEvent | undefined =>
-    q.insertEvent.run(...newEventValues(event, seq)).changes === 0 ? undefined : appendedEvent(event, seq);
+    q.insertEvent.run(...newEventValues(event, seq, "sqlite")).changes === 0
+      ? undefined
+      : appendedEvent(event, seq);
   const appendEvent = db.transaction((event: NewEvent) => insertAt(event, nextSeq(event.channelId)));
   const prependEvent = db.transaction((event: NewEvent) => {
     const min = (q.minSeq.get(event.channelId) as { seq: number | null }).seq;
@@ -77,6 +83,11 @@ export function eventQueries(db: Database.Database): EventStore {
     deleteContent(channelId, seq) {
       q.replaceContent.run('{"type":"deleted"}', channelId, seq);
       q.deleteEdits.run(channelId, seq);
+    },
+    markMedia(channelId, seq, nsfw) {
+      const released = q.releaseReview.run(channelId, seq).changes > 0;
+      q.setNsfw.run(nsfw ? 1 : 0, channelId, seq);
+      return released;
     },
     backfill(channelId) {
       const row = q.backfill.get(channelId) as

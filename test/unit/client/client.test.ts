@@ -286,3 +286,26 @@ describe("withdrawn sends", () => {
     expect(failures).toHaveLength(1);
   });
 });
+
+describe("media review", () => {
+  it("markMedia sends chat.media.mark and answers the event; chat.event.update reaches update listeners only", async () => {
+    const { socket, channel, delivered } = await connectAndJoin();
+    const updates: unknown[] = [];
+    channel.on("update", (event) => updates.push(event));
+    const marking = channel.markMedia(3, true);
+    await flush();
+    expect(socket.requests("chat.media.mark").map((r) => r.payload)).toEqual([
+      { channel: "room", event: 3, nsfw: true },
+    ]);
+    socket.reply("chat.media.mark", { event: { ...ev(3), nsfw: true } });
+    expect(await marking).toMatchObject({ event_id: 3, nsfw: true });
+    socket.push(["chat.event", ev(3)]);
+    socket.push(["chat.event.update", { ...ev(3), nsfw: true }]);
+    // A held message approved: an update of an event this client never had.
+    socket.push(["chat.event.update", ev(2)]);
+    await flush();
+    expect(updates).toMatchObject([{ event_id: 3, nsfw: true }, { event_id: 2 }]);
+    // Updates are not new events: the stream delivers event 3 once, and nothing for them.
+    expect(delivered).toEqual([3]);
+  });
+});
