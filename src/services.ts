@@ -348,6 +348,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     naming,
     creation: { limiter, rules: limits.directCreation },
     presence,
+    nodeId: bus.nodeId,
     log: logger("Direct"),
   });
   const admin = createAdmin({ store, fanout, memberActions, powerLevels });

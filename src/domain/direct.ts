@@ -20,6 +20,8 @@ import type { MemberEvent } from "./room-events.ts";
 import type { Users } from "./users.ts";
 
 export const MAX_DIRECT_MEMBERS = 20;
+/** How long a node may take to make a conversation's room before another may try. */
+const DIRECT_LEASE_MS = 30_000;
 
 export interface Direct {
   create(actor: Actor, users: readonly UserId[]): Promise<ChannelSnapshot & { id: ChannelName }>;
@@ -55,6 +57,8 @@ export interface DirectDeps {
   readonly creation: { limiter: SharedRateLimiter; rules: UserAndAddressRule };
   /** Do-not-disturb keeps new direct channels away (existing ones still work). */
   readonly presence: Pick<Presence, "isDoNotDisturb">;
+  /** This node's name, for the lease that lets one node at a time make a conversation's room. */
+  readonly nodeId: string;
   readonly log: Logger;
 }
 
@@ -70,6 +74,7 @@ export function createDirect(deps: DirectDeps): Direct {
     naming,
     creation,
     presence,
+    nodeId,
     log,
   } = deps;
   const creating = new Map<ChannelName, Promise<ChannelRow>>();
@@ -184,14 +189,7 @@ export function createDirect(deps: DirectDeps): Direct {
         const pending = creating.get(name);
         if (pending) channel = await pending;
         else {
-          const making = (async (): Promise<ChannelRow> => {
-            await takeForActor(
-              creation.limiter,
-              "directs",
-              actor,
-              creation.rules,
-              "You are starting conversations too fast.",
-            );
+          const makeRoom = async (): Promise<ChannelRow> => {
             // The creator's puppet creates the room, so it must exist on the homeserver first.
             await users.ensureNative(actor.userId);
             await users.preparePuppet(actor.userId);
@@ -223,6 +221,36 @@ export function createDirect(deps: DirectDeps): Direct {
               ).catch((error: unknown) => log.warn(`m.direct for ${id} not updated`, error));
             }
             return (await store.channelById(made.id)) ?? made;
+          };
+          const making = (async (): Promise<ChannelRow> => {
+            await takeForActor(
+              creation.limiter,
+              "directs",
+              actor,
+              creation.rules,
+              "You are starting conversations too fast.",
+            );
+            // One node at a time makes a given conversation's room (the same two people on two
+            // nodes at once): the other waits for it and uses it.
+            const lease = `direct:${name}`;
+            for (let attempt = 0; ; attempt++) {
+              if (await store.acquireLease(lease, nodeId, DIRECT_LEASE_MS, Date.now())) break;
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              const madeElsewhere = await channels.find(name);
+              if (madeElsewhere) return madeElsewhere;
+              if (attempt > DIRECT_LEASE_MS / 100)
+                throw new Error(`the room of ${name} is taking too long elsewhere`);
+            }
+            const elsewhere = await channels.find(name);
+            if (elsewhere) {
+              await store.releaseLease(lease, nodeId);
+              return elsewhere;
+            }
+            try {
+              return await makeRoom();
+            } finally {
+              await store.releaseLease(lease, nodeId).catch(() => undefined);
+            }
           })().finally(() => creating.delete(name));
           creating.set(name, making);
           channel = await making;

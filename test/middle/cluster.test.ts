@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../src/domain/ports/store.ts";
 import { openSqliteStore } from "../../src/store/sqlite/store.ts";
 import { bodyOf, type TestClient } from "../support/client.ts";
-import { type Middle, SERVER, startMiddle } from "../support/middle.ts";
+import { type Middle, puppet, SERVER, startMiddle } from "../support/middle.ts";
 import { unique } from "../support/parley.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
 
@@ -122,6 +122,21 @@ describe("two nodes over Redis", () => {
       content: { type: "text", body: "second, through the other node" },
     });
     expect(refused.ok ? "success" : refused.error.code).toBe("channel.slow_mode");
+  });
+
+  it("make one room for a conversation both people open at once on two nodes", async () => {
+    const x = unique("x");
+    const y = unique("y");
+    const onA = await a.login(x, "X");
+    const onB = await b.login(y, "Y");
+    const before = a.fake.calls.filter((call) => call.method === "createDirectRoom").length;
+    const [first, second] = await Promise.all([
+      onA.ok("chat.direct.create", { users: [puppet(y)] }),
+      onB.ok("chat.direct.create", { users: [puppet(x)] }),
+    ]);
+    expect(first.id).toBe(second.id);
+    expect((first.state as { room_id: string }).room_id).toBe((second.state as { room_id: string }).room_id);
+    expect(a.fake.calls.filter((call) => call.method === "createDirectRoom").length - before).toBe(1);
   });
 
   it("end a timeout once in the whole cluster, whichever node's sweep sees it first", async () => {
