@@ -47,6 +47,8 @@ export interface SendOptions {
   readonly replaces?: number;
   /** Defaults to a fresh id, so the client can safely resend after a reconnect. */
   readonly txn_id?: string;
+  /** Only these users (and moderators) receive it; it is not posted to Matrix. */
+  readonly to?: readonly string[];
 }
 
 const randomId = () =>
@@ -124,6 +126,7 @@ export class Channel extends Emitter<ChannelEvents> {
       txn_id: options.txn_id ?? randomId(),
       ...(options.reply_to === undefined ? {} : { reply_to: options.reply_to }),
       ...(options.replaces === undefined ? {} : { replaces: options.replaces }),
+      ...(options.to === undefined ? {} : { to: options.to }),
     });
     return result.event;
   }
