@@ -43,7 +43,16 @@ const READ_ONLY = new Set([
 ]);
 /** Matrix echoes rewrite these as they arrive, whatever the fuzzer does: left out of the digest. */
 // Leases come and go as the outbox and inbox work, whatever the frames were.
-const VOLATILE = new Set(["inbox", "outbox", "meta", "registered_puppets", "sqlite_sequence", "leases"]);
+// Presence changes with Matrix users' EDUs and other connections, whatever the frames were.
+const VOLATILE = new Set([
+  "inbox",
+  "outbox",
+  "meta",
+  "registered_puppets",
+  "sqlite_sequence",
+  "leases",
+  "user_presence",
+]);
 const VOLATILE_COLUMNS: Record<string, ReadonlySet<string>> = {
   members: new Set(["updated_at", "last_seen", "display_name", "avatar_url"]),
   channels: new Set([

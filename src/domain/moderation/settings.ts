@@ -85,6 +85,19 @@ export interface SettingsDeps {
   readonly roomNotices: Pick<PowerLevelChanges, "say" | "showState">;
 }
 
+/**
+ * Matrix event content is canonical JSON: integers within 2^53 only, no floats. A number that is
+ * not one (a claim value like 1.5) travels as its string there.
+ */
+export function matrixSafe(value: unknown): unknown {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : String(value);
+  if (Array.isArray(value)) return value.map(matrixSafe);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, matrixSafe(inner)]));
+  }
+  return value;
+}
+
 /** The room state event that holds a channel's settings and rules (docs/protocol.md). */
 export const SETTINGS_STATE = "org.parley.settings";
 
@@ -177,7 +190,11 @@ export function createSettings(deps: SettingsDeps): Settings {
       JSON.stringify({ ...viewOf(before), rules: before.rules }) !==
       JSON.stringify({ ...view, rules: after.rules })
     ) {
-      await roomNotices.showState(channel, SETTINGS_STATE, { ...view, rules: after.rules });
+      await roomNotices.showState(
+        channel,
+        SETTINGS_STATE,
+        matrixSafe({ ...view, rules: after.rules }) as Record<string, unknown>,
+      );
     }
   };
 
