@@ -6,6 +6,8 @@ import type {
   ApiScope,
   ChannelRow,
   ChannelSettings,
+  FoundUser,
+  ListedChannel,
   MediaInfoRow,
   MemberRow,
   NativeUserRow,
@@ -385,6 +387,64 @@ export const notPrivateConversation = (dialect: "sqlite" | "postgres"): string =
 /** The directory's filter: open channels that are neither direct nor moderators' ones. */
 export const directoryWhere = (dialect: "sqlite" | "postgres"): string =>
   `c.closed_at IS NULL AND ${notPrivateConversation(dialect)}`;
+
+/** What the protocol's directory lists: public, guests allowed, open, not a private conversation. */
+export const listedWhere = (dialect: "sqlite" | "postgres"): string =>
+  `${directoryWhere(dialect)} AND c.join_rule = 'public' AND s.parent_channel_id IS NULL AND ${
+    dialect === "sqlite" ? "COALESCE(s.guests, 1) = 1" : "COALESCE(s.guests, true)"
+  }`;
+export const LISTED_COLUMNS = "c.id, c.name, c.topic, c.member_count, s.live";
+export interface ListedRecord {
+  id: number;
+  name: string;
+  topic: string | null;
+  member_count: number | string;
+  live: Flag | null;
+}
+export const toListed = (r: ListedRecord): ListedChannel => ({
+  id: Number(r.id),
+  name: asChannelName(r.name),
+  topic: r.topic,
+  members: Number(r.member_count),
+  live: r.live !== null && isSet(r.live),
+});
+
+/**
+ * user.list.search, both dialects: who is in a public channel (not guests) or shares one with the
+ * caller, integrations (`api-*`, `hook-*` native users) never. Scanned in user id order, so a
+ * common term stops after a page; `:p` (a contains pattern), `:caller`, `:exclude`.
+ */
+export const userSearchWhere = (dialect: "sqlite" | "postgres"): string => {
+  const like = dialect === "sqlite" ? "LIKE :p ESCAPE '\\'" : "ILIKE :p";
+  const notGuest = dialect === "sqlite" ? "COALESCE(n.is_guest, 0) = 0" : "NOT COALESCE(n.is_guest, false)";
+  const integration =
+    dialect === "sqlite"
+      ? "n.localpart GLOB 'api-*' OR n.localpart GLOB 'hook-*'"
+      : "n.localpart LIKE 'api-%' OR n.localpart LIKE 'hook-%'";
+  return `(d.user_id ${like} OR d.display_name ${like} OR n.display_name ${like}) AND d.user_id <> :caller AND d.user_id <> :exclude
+    AND NOT (n.localpart IS NOT NULL AND (${integration}))
+    AND ((${notGuest} AND EXISTS (SELECT 1 FROM members m JOIN channels c ON c.id = m.channel_id
+          WHERE m.user_id = d.user_id AND m.membership = 'join' AND c.join_rule = 'public'
+          AND ${directoryWhere(dialect)}))
+      OR EXISTS (SELECT 1 FROM members m JOIN members mine ON mine.channel_id = m.channel_id
+          WHERE m.user_id = d.user_id AND m.membership = 'join' AND mine.user_id = :caller
+          AND mine.membership = 'join'))`;
+};
+/** A native user's own profile, anyone else's latest in a channel. */
+export const FOUND_USER_COLUMNS = `d.user_id,
+  CASE WHEN n.user_id IS NULL THEN d.display_name ELSE n.display_name END AS display_name,
+  CASE WHEN n.user_id IS NULL THEN d.avatar_url ELSE n.avatar_url END AS avatar_url`;
+export interface FoundUserRecord {
+  user_id: string;
+  display_name: string | null;
+  avatar_url: string | null;
+}
+export const toFoundUser = (r: FoundUserRecord): FoundUser => ({
+  userId: asUserId(r.user_id),
+  displayName: r.display_name,
+  avatarUrl: r.avatar_url,
+});
+
 export interface SubscriptionRecord {
   id: string;
   url: string;

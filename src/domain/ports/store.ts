@@ -458,6 +458,54 @@ export interface DirectoryQuery {
   readonly includePrivate: boolean;
 }
 
+/** A channel as the protocol's directory (chat.directory) ranks it. */
+export interface ListedChannel {
+  readonly id: number;
+  readonly name: ChannelName;
+  readonly topic: string | null;
+  /** Joined members (kept by the store as memberships change). */
+  readonly members: number;
+  /** A live event is on (chat.settings `live`). */
+  readonly live: boolean;
+}
+
+/** A user as user.list.search shows them: their latest profile in any channel. */
+export interface FoundUser {
+  readonly userId: UserId;
+  readonly displayName: string | null;
+  readonly avatarUrl: string | null;
+}
+
+export interface UserSearchQuery {
+  /** Found in the user id or the display name (case-insensitive). */
+  readonly term: string;
+  /** Who asks: users sharing a channel with them are found, guests included. */
+  readonly caller: UserId;
+  /** Never found (the bridge bot). */
+  readonly exclude: UserId;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** What the protocol's directory and user search read (PROTOCOL.md section 8). */
+export interface DirectoryStore {
+  /**
+   * Every channel the directory lists: public (join rule), guests allowed, open, and neither
+   * direct nor moderators'. Unordered.
+   */
+  listedChannels(): ListedChannel[];
+  /** Those of these channels that are still listed, as they are now. */
+  listedAmong(channelIds: readonly number[]): ListedChannel[];
+  /** Per channel, how many of these users have joined it (channels with none are left out). */
+  joinedCountsAmong(userIds: readonly UserId[]): Map<number, number>;
+  /**
+   * Users (native and Matrix, never integrations, the caller or `exclude`) whose id or display
+   * name contains the term, who are in a public channel (guests only if they share a channel
+   * with the caller) or share any channel with the caller; by user id.
+   */
+  searchUsers(query: UserSearchQuery): FoundUser[];
+}
+
 /** What the server API keeps: its keys, channels' incoming webhooks, closed channels. */
 export interface IntegrationStore {
   insertApiKey(key: ApiKeyRow): void;
@@ -561,6 +609,7 @@ export interface PresenceStore {
 /** Every query of every concern, as an adapter writes them. */
 export interface StoreQueries
   extends ChannelStore,
+    DirectoryStore,
     IntegrationStore,
     LeaseStore,
     MediaInfoStore,

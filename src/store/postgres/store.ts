@@ -6,6 +6,7 @@ import { createLogger } from "../../logging.ts";
 import { channelQueries } from "./channels.ts";
 import { createDb } from "./db.ts";
 import { directQueries } from "./direct.ts";
+import { directoryQueries } from "./directory.ts";
 import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
 import { integrationQueries } from "./integrations.ts";
@@ -71,6 +72,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       ...directQueries(db),
       ...leaseQueries(db),
       ...integrationQueries(db),
+      ...directoryQueries(db),
       ...mediaInfoQueries(db),
       ...presenceQueries(db),
       ...subscriptionQueries(db),

@@ -7,6 +7,7 @@ import type { Async, Store, StoreQueries } from "../../domain/ports/store.ts";
 import { createLogger } from "../../logging.ts";
 import { channelQueries } from "./channels.ts";
 import { directQueries } from "./direct.ts";
+import { directoryQueries } from "./directory.ts";
 import { eventQueries } from "./events.ts";
 import { inboxQueries } from "./inbox.ts";
 import { integrationQueries } from "./integrations.ts";
@@ -44,6 +45,7 @@ export function openSqliteStore(path: string): Store {
     ...directQueries(db),
     ...leaseQueries(db),
     ...integrationQueries(db),
+    ...directoryQueries(db),
     ...mediaInfoQueries(db),
     ...presenceQueries(db),
     ...subscriptionQueries(db),
