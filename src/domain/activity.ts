@@ -13,6 +13,8 @@ export interface Activity {
   touch(userId: UserId, at: number): void;
   /** Those of `userIds` online now: native users connected to any node, Matrix users active lately. */
   onlineAmong(userIds: readonly UserId[], now?: number): Promise<Set<UserId>>;
+  /** Everyone online now, as onlineAmong counts them. */
+  onlineUsers(now?: number): Promise<UserId[]>;
   /** A native user's connection closed: they were seen in their channels until now. */
   connectionClosed(userId: UserId): void;
   connectionOpened(userId: UserId): void;
@@ -71,6 +73,11 @@ export function createActivity(
       for (const userId of userIds) {
         if (!isNative(userId) && now - (lastActive.get(userId) ?? 0) < RECENTLY_ACTIVE_MS) online.add(userId);
       }
+      return online;
+    },
+    async onlineUsers(now = Date.now()) {
+      const online = await fanout.onlineUsers();
+      for (const [userId, at] of lastActive) if (now - at < RECENTLY_ACTIVE_MS) online.push(userId);
       return online;
     },
     connectionOpened(userId) {

@@ -70,6 +70,7 @@ export function createLocalFanOut(): LocalFanOut {
       });
     },
     isConnectedHere: (userId) => byUser.size(userId) > 0,
+    connectedHere: () => [...byUser.keys()],
     connectionCountHere: (userId) => byUser.size(userId),
     disconnectUserHere(userId, reason) {
       for (const subscriber of [...byUser.values(userId)]) subscriber.close(reason);
@@ -88,6 +89,7 @@ export function createSingleNodeFanOut(): FanOut {
     unsubscribeUser: (channel, userId, notice) => here.unsubscribeUserHere(channel, userId, notice),
     disconnectUser: (userId, reason) => here.disconnectUserHere(userId, reason),
     onlineAmong: async (userIds) => new Set(userIds.filter((id) => here.isConnectedHere(id))),
+    onlineUsers: async () => here.connectedHere(),
     connectionCount: async (userId) => here.connectionCountHere(userId),
   };
 }

@@ -44,6 +44,7 @@ export function createClusterFanOut(here: LocalFanOut, bus: RedisBus, presence: 
       bus.elsewhere.disconnectUser(userId, reason);
     },
     onlineAmong: (userIds) => presence.onlineAmong(userIds),
+    onlineUsers: () => presence.onlineUsers(),
     connectionCount: async (userId) =>
       here.connectionCountHere(userId) + (await presence.connectionsElsewhere(userId)),
   };

@@ -14,6 +14,8 @@ export interface Presence {
   /** The user now has `connections` connections to this node (0: none left). */
   connections(userId: UserId, connections: number): void;
   onlineAmong(userIds: readonly UserId[]): Promise<Set<UserId>>;
+  /** Every user with a connection to a live node. */
+  onlineUsers(): Promise<UserId[]>;
   /** The user's connections on other nodes. */
   connectionsElsewhere(userId: UserId): Promise<number>;
   stop(): Promise<void>;
@@ -80,6 +82,20 @@ export function createPresence(redis: Redis, nodeId: string, log: Logger): Prese
           return found;
         },
         found,
+        warn,
+        "reading who is online elsewhere",
+      );
+    },
+    async onlineUsers() {
+      const found = new Set<UserId>(here.keys());
+      return orElse(
+        async () => {
+          for (const node of await otherNodes()) {
+            for (const userId of await redis.hkeys(online(node))) found.add(userId as UserId);
+          }
+          return [...found];
+        },
+        [...found],
         warn,
         "reading who is online elsewhere",
       );

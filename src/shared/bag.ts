@@ -56,6 +56,11 @@ export class Bag<K, V extends object | string> {
     return held instanceof Set ? (held.values().next().value as V | undefined) : held;
   }
 
+  /** The keys that hold values. */
+  keys(): IterableIterator<K> {
+    return this.#entries.keys();
+  }
+
   /** Removes the key with all its values. */
   clear(key: K): void {
     this.#entries.delete(key);

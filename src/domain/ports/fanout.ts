@@ -37,6 +37,8 @@ export interface LocalFanOut {
   subscribeUserHere(channel: ChannelName, userId: UserId): void;
   disconnectUserHere(userId: UserId, reason: CloseCodeName): void;
   isConnectedHere(userId: UserId): boolean;
+  /** Every user with a connection here. */
+  connectedHere(): UserId[];
   /** How many connections the user has here. */
   connectionCountHere(userId: UserId): number;
 }
@@ -55,6 +57,8 @@ export interface FanOut extends LocalFanOut {
   disconnectUser(userId: UserId, reason: CloseCodeName): void;
   /** Those of `userIds` with a connection on any node. */
   onlineAmong(userIds: readonly UserId[]): Promise<Set<UserId>>;
+  /** Every user with a connection on any node (the directory counts them per channel). */
+  onlineUsers(): Promise<UserId[]>;
   /** How many connections the user has on every node. */
   connectionCount(userId: UserId): Promise<number>;
 }
