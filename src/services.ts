@@ -8,6 +8,7 @@ import { createActivity } from "./domain/activity.ts";
 import { createAdmission } from "./domain/admission.ts";
 import { createChannels } from "./domain/channels.ts";
 import { createDirect } from "./domain/direct.ts";
+import { createDirectory } from "./domain/directory.ts";
 import { createEventLog, toChatEvent } from "./domain/event-log.ts";
 import { createEventPusher } from "./domain/event-pusher.ts";
 import { createEventStream } from "./domain/event-stream.ts";
@@ -402,6 +403,14 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     rate: { limiter, rule: limits.webhookPosts },
     urlOf: (id, secret) => `${publicUrl().replace(/\/+$/, "")}/hooks/${id}/${secret}`,
   });
+  const directory = createDirectory({
+    store,
+    activity,
+    featured: config.chat.featuredChannels,
+    refreshMs: config.chat.directoryRefreshMs,
+    botUserId: naming.botUserId,
+    log: logger("Directory"),
+  });
   const platformChannels = createPlatformChannels({
     store,
     channels,
@@ -451,6 +460,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     webhooks,
     apiKeys: createApiKeys(store, naming),
     platformChannels,
+    directory,
     integrationPosts,
     subscriptions,
     background: {

@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RateRule, UserAndAddressRule } from "../domain/ports/rate-limit.ts";
 import type { SubscriptionSettings } from "../domain/subscriptions/subscriptions.ts";
+import { asChannelName, type ChannelName } from "../protocol/ids.ts";
 import { configSchema } from "./schema.ts";
 
 export interface Limits {
@@ -67,6 +68,8 @@ export interface Config {
     readonly memberBatchThreshold: number;
     readonly memberBatchWindowMs: number;
     readonly presenceGraceMs: number;
+    readonly featuredChannels: readonly ChannelName[];
+    readonly directoryRefreshMs: number;
   };
   readonly outbox: { readonly concurrency: number; readonly retryDelaysMs: readonly number[] };
   readonly subscriptions: SubscriptionSettings;
@@ -187,6 +190,8 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       memberBatchThreshold: c.chat.member_batch_threshold,
       memberBatchWindowMs: c.chat.member_batch_window_ms,
       presenceGraceMs: c.chat.presence_grace_ms,
+      featuredChannels: c.chat.featured_channels.map(asChannelName),
+      directoryRefreshMs: c.chat.directory_refresh_ms,
     },
     outbox: { concurrency: c.outbox.concurrency, retryDelaysMs: c.outbox.retry_delays_ms },
     subscriptions: {

@@ -1,6 +1,7 @@
 // The configuration schema: every key, its default and its meaning. config/parley.sample.yaml is
 // checked against it by a test; `parley config check FILE` validates a file.
 import { z } from "zod";
+import { CHANNEL_NAME_PATTERN } from "../protocol/ids.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -173,6 +174,16 @@ export const configSchema = z
          * reconnect meanwhile keeps them online without a flicker).
          */
         presence_grace_ms: z.number().int().min(0).max(600_000).default(15_000),
+        /** Channels chat.directory lists first, in this order (while they are public). */
+        featured_channels: z
+          .array(z.string().regex(CHANNEL_NAME_PATTERN, "a channel name is 1-64 of A-Z a-z 0-9 . _ = -"))
+          .max(100)
+          .default([]),
+        /**
+         * How long one ranking of the directory (by online members) answers first pages; until six
+         * times as long a stale one still answers while the next is built.
+         */
+        directory_refresh_ms: z.number().int().min(0).max(600_000).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,7 @@ import type { Activity } from "../domain/activity.ts";
 import type { Admission } from "../domain/admission.ts";
 import type { Channels } from "../domain/channels.ts";
 import type { Direct } from "../domain/direct.ts";
+import type { Directory } from "../domain/directory.ts";
 import type { History } from "../domain/history.ts";
 import type { Webhooks } from "../domain/integrations/webhooks.ts";
 import type { Media } from "../domain/media.ts";
@@ -76,6 +77,7 @@ export interface Services {
   readonly fanout: MirroredFanOut;
   readonly webhooks: Webhooks;
   readonly presence: Presence;
+  readonly directory: Directory;
 }
 
 export interface HandlerContext {

@@ -22,6 +22,7 @@ import { authenticate } from "./authenticate.ts";
 import { channelActions } from "./channels.ts";
 import type { Action, ActionLimit, Services, Session } from "./context.ts";
 import { directActions } from "./direct.ts";
+import { directoryActions } from "./directory.ts";
 import { historyActions } from "./history.ts";
 import { messageActions } from "./messages.ts";
 import { moderationActions } from "./moderation.ts";
@@ -37,6 +38,7 @@ const ACTIONS: ReadonlyMap<string, Action<any>> = new Map(
     ...historyActions,
     ...moderationActions,
     ...directActions,
+    ...directoryActions,
     ...webhookActions,
   }),
 );

@@ -167,6 +167,18 @@ export const webhookDeletePayload = z.object({ channel: channelNameSchema, id: w
 
 export const presencePayload = z.object({ status: z.enum(["online", "away", "dnd", "invisible"]) });
 
+export const directoryPayload = z.object({
+  search: z.string().max(100).optional(),
+  count: z.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+
+export const userSearchPayload = z.object({
+  search_term: z.string().trim().min(1).max(100),
+  /** From 1; 20 users a page. */
+  page: z.number().int().min(1).max(1000).default(1),
+});
+
 export const subscribePayload = z.object({
   channel: channelNameSchema,
   /** Also take `chat.presence` pushes for the channel's members. */

@@ -277,3 +277,26 @@ export interface MediaPage<I extends Ids = Ids> {
   }>;
   readonly next_before_id: number | null;
 }
+
+/** One channel of `chat.directory`. */
+export interface DirectoryEntry<I extends Ids = Ids> {
+  readonly id: I["channel"];
+  readonly topic: string | null;
+  /** Joined members and how many of them are online, as of the ranking the page comes from. */
+  readonly members: number;
+  readonly online: number;
+  /** A live event is on. */
+  readonly live?: true;
+}
+
+/** What `chat.directory` answers; `next_cursor` asks for the next page of the same ranking. */
+export interface DirectoryPage<I extends Ids = Ids> {
+  readonly results: DirectoryEntry<I>[];
+  readonly next_cursor?: string;
+}
+
+/** What `user.list.search` answers: up to 20 users a page. */
+export interface UserSearchPage<I extends Ids = Ids> {
+  readonly results: UserView<I>[];
+  readonly isLastPage: boolean;
+}

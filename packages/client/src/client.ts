@@ -11,7 +11,15 @@ import { reconnectsAfter } from "./protocol.ts";
 import { routePush } from "./push-router.ts";
 import { Requests } from "./requests.ts";
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from "./socket.ts";
-import type { Authenticated, ChannelSnapshot, ChatEvent, FetchResult, User } from "./types.ts";
+import type {
+  Authenticated,
+  ChannelSnapshot,
+  ChatEvent,
+  DirectoryPage,
+  FetchResult,
+  User,
+  UserSearchPage,
+} from "./types.ts";
 
 export interface GuestStorage {
   getItem(key: string): string | null;
@@ -180,6 +188,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Up to 100 users at once; unknown ids are left out of the map. */
   fetchUsers(ids: readonly string[]): Promise<Record<string, User>> {
     return this.request("user.fetch", { ids: [...ids] });
+  }
+
+  /**
+   * A page of the public channels, featured ones first, then most online first (`chat.directory`);
+   * pass `next_cursor` back, with the same `search`, for the next page of the same ranking.
+   */
+  directory(query: { search?: string; count?: number; cursor?: string } = {}): Promise<DirectoryPage> {
+    return this.request("chat.directory", { ...query });
+  }
+
+  /** Users who share a channel with you, or a public one, by id or display name: 20 a page, from 1. */
+  searchUsers(term: string, page = 1): Promise<UserSearchPage> {
+    return this.request("user.list.search", { search_term: term, page });
   }
 
   /** Opens the direct channel with these users (none: with yourself) and keeps it recovered. */

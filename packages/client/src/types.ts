@@ -5,6 +5,8 @@ import type { MemberView, UserView, ChannelSnapshot as WireChannelSnapshot } fro
 export type {
   Authenticated,
   ChatEvent,
+  DirectoryEntry,
+  DirectoryPage,
   FetchResult,
   FileRef,
   MediaPage,
@@ -15,6 +17,7 @@ export type {
   Reactions,
   Role,
   SettingsView,
+  UserSearchPage,
 } from "./protocol.ts";
 
 export type User = UserView;
