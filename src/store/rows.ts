@@ -410,30 +410,27 @@ export const toListed = (r: ListedRecord): ListedChannel => ({
 });
 
 /**
- * user.list.search, both dialects: who is in a public channel (not guests) or shares one with the
- * caller, integrations (`api-*`, `hook-*` native users) never. Scanned in user id order, so a
- * common term stops after a page; `:p` (a contains pattern), `:caller`, `:exclude`.
+ * user.list.search, both dialects, over user_directory (one row per user, with their kind): who is
+ * in a public channel (not guests) or shares one with the caller, integrations never. Scanned in
+ * user id order, so a common term stops after a page; `:p` (a contains pattern), `:caller`,
+ * `:exclude`, `:mine` (the caller's joined channels: a JSON array in SQLite, an array in PostgreSQL).
  */
 export const userSearchWhere = (dialect: "sqlite" | "postgres"): string => {
-  const like = dialect === "sqlite" ? "LIKE :p ESCAPE '\\'" : "ILIKE :p";
-  const notGuest = dialect === "sqlite" ? "COALESCE(n.is_guest, 0) = 0" : "NOT COALESCE(n.is_guest, false)";
-  const integration =
-    dialect === "sqlite"
-      ? "n.localpart GLOB 'api-*' OR n.localpart GLOB 'hook-*'"
-      : "n.localpart LIKE 'api-%' OR n.localpart LIKE 'hook-%'";
-  return `(d.user_id ${like} OR d.display_name ${like} OR n.display_name ${like}) AND d.user_id <> :caller AND d.user_id <> :exclude
-    AND NOT (n.localpart IS NOT NULL AND (${integration}))
-    AND ((${notGuest} AND EXISTS (SELECT 1 FROM members m JOIN channels c ON c.id = m.channel_id
-          WHERE m.user_id = d.user_id AND m.membership = 'join' AND c.join_rule = 'public'
-          AND ${directoryWhere(dialect)}))
-      OR EXISTS (SELECT 1 FROM members m JOIN members mine ON mine.channel_id = m.channel_id
-          WHERE m.user_id = d.user_id AND m.membership = 'join' AND mine.user_id = :caller
-          AND mine.membership = 'join'))`;
+  const like = dialect === "sqlite" ? "LIKE :p ESCAPE '\\'" : "LIKE :p";
+  // One look at the user's memberships (a few index rows) per candidate. OFFSET 0 keeps PostgreSQL from turning the check into a
+  // join over every membership (it then hashes all 300,000 to answer 21 rows).
+  const fence = dialect === "postgres" ? " OFFSET 0" : "";
+  // The caller's channels, a parameter: looked up first, a handful of ids.
+  const mine = dialect === "postgres" ? "= ANY(:mine::bigint[])" : "IN (SELECT value FROM json_each(:mine))";
+  return `d.search ${like} AND d.user_id <> :caller AND d.user_id <> :exclude AND d.kind <> 'integration'
+    AND EXISTS (SELECT 1 FROM members m JOIN channels c ON c.id = m.channel_id
+      WHERE m.user_id = d.user_id AND m.membership = 'join'
+      AND ((d.kind <> 'guest' AND c.join_rule = 'public' AND ${directoryWhere(dialect)})
+        OR m.channel_id ${mine})${fence})`;
 };
-/** A native user's own profile, anyone else's latest in a channel. */
-export const FOUND_USER_COLUMNS = `d.user_id,
-  CASE WHEN n.user_id IS NULL THEN d.display_name ELSE n.display_name END AS display_name,
-  CASE WHEN n.user_id IS NULL THEN d.avatar_url ELSE n.avatar_url END AS avatar_url`;
+/** user_directory.search's case folding (ASCII only, as SQLite's and PostgreSQL's C lower()). */
+export const lowerAscii = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+export const FOUND_USER_COLUMNS = "d.user_id, d.display_name, d.avatar_url";
 export interface FoundUserRecord {
   user_id: string;
   display_name: string | null;

@@ -50,6 +50,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // notice a peer that vanished.
     idle_in_transaction_session_timeout: 60_000,
     keepAlive: true,
+    // No JIT: it pays off for long analytic queries, and Parley's are short; a plan whose cost
+    // estimate crosses its threshold (a deep page of user.list.search) spent 130 ms compiling
+    // for a query that runs in a few.
+    options: "-c jit=off",
   });
   // An idle connection that breaks (a restart, a failover) is dropped and replaced on demand; the
   // error must be heard, or it would crash the process.

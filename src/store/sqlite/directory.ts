@@ -8,6 +8,7 @@ import {
   LISTED_COLUMNS,
   type ListedRecord,
   listedWhere,
+  lowerAscii,
   toFoundUser,
   toListed,
   userSearchWhere,
@@ -22,8 +23,8 @@ const SQL = {
   listedAmong: `SELECT ${LISTED_COLUMNS} ${LISTED_FROM} AND c.id IN (SELECT value FROM json_each(?))`,
   joinedCounts: `SELECT channel_id, COUNT(*) AS n FROM members
     WHERE membership = 'join' AND user_id IN (SELECT value FROM json_each(?)) GROUP BY channel_id`,
+  joinedBy: "SELECT channel_id FROM members WHERE user_id = ? AND membership = 'join'",
   searchUsers: `SELECT ${FOUND_USER_COLUMNS} FROM user_directory d
-    LEFT JOIN native_users n ON n.user_id = d.user_id
     WHERE ${userSearchWhere("sqlite")} ORDER BY d.user_id LIMIT :limit OFFSET :offset`,
 } as const;
 
@@ -40,9 +41,14 @@ export function directoryQueries(db: Database.Database): DirectoryStore {
       for (const row of rows) counts.set(row.channel_id, row.n);
       return counts;
     },
-    searchUsers: ({ term, caller, exclude, limit, offset }) =>
-      (
-        q.searchUsers.all({ p: containsPattern(term), caller, exclude, limit, offset }) as FoundUserRecord[]
-      ).map(toFoundUser),
+    searchUsers({ term, caller, exclude, limit, offset }) {
+      const mine = JSON.stringify(
+        (q.joinedBy.all(caller) as Array<{ channel_id: number }>).map((r) => r.channel_id),
+      );
+      const p = containsPattern(lowerAscii(term));
+      return (q.searchUsers.all({ p, caller, exclude, mine, limit, offset }) as FoundUserRecord[]).map(
+        toFoundUser,
+      );
+    },
   };
 }
