@@ -415,14 +415,16 @@ export const toListed = (r: ListedRecord): ListedChannel => ({
  * user id order, so a common term stops after a page; `:p` (a contains pattern), `:caller`,
  * `:exclude`, `:mine` (the caller's joined channels: a JSON array in SQLite, an array in PostgreSQL).
  */
-export const userSearchWhere = (dialect: "sqlite" | "postgres"): string => {
+export const userSearchWhere = (dialect: "sqlite" | "postgres", scanned = false): string => {
   const like = dialect === "sqlite" ? "LIKE :p ESCAPE '\\'" : "LIKE :p";
   // One look at the user's memberships (a few index rows) per candidate. OFFSET 0 keeps PostgreSQL from turning the check into a
   // join over every membership (it then hashes all 300,000 to answer 21 rows).
   const fence = dialect === "postgres" ? " OFFSET 0" : "";
   // The caller's channels, a parameter: looked up first, a handful of ids.
   const mine = dialect === "postgres" ? "= ANY(:mine::bigint[])" : "IN (SELECT value FROM json_each(:mine))";
-  return `d.search ${like} AND d.user_id <> :caller AND d.user_id <> :exclude AND d.kind <> 'integration'
+  // `scanned`: an expression no index covers, for terms too short for trigrams (PostgreSQL would
+  // read the whole trigram index for one, slower than walking the rows).
+  return `${scanned ? "(d.search || '')" : "d.search"} ${like} AND d.user_id <> :caller AND d.user_id <> :exclude AND d.kind <> 'integration'
     AND EXISTS (SELECT 1 FROM members m JOIN channels c ON c.id = m.channel_id
       WHERE m.user_id = d.user_id AND m.membership = 'join'
       AND ((d.kind <> 'guest' AND c.join_rule = 'public' AND ${directoryWhere(dialect)})
