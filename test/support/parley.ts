@@ -20,6 +20,8 @@ export interface TestOverrides {
   readonly gateway?: Record<string, unknown>;
   /** Config `metrics` keys. */
   readonly metrics?: Record<string, unknown>;
+  /** Config `chat.directory_refresh_ms` (0: a fresh directory ranking for every first page). */
+  readonly directoryRefreshMs?: number;
 }
 
 export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides = {}): Config {
@@ -44,6 +46,9 @@ export function testConfig(env: E2EEnv, dbName: string, overrides: TestOverrides
         member_batch_threshold: overrides.memberBatchThreshold ?? 100,
         member_batch_window_ms: 300,
         presence_grace_ms: 300,
+        ...(overrides.directoryRefreshMs === undefined
+          ? {}
+          : { directory_refresh_ms: overrides.directoryRefreshMs }),
       },
       log: { level: process.env.PARLEY_TEST_LOG === "1" ? "info" : "error" },
       ...(overrides.metrics ? { metrics: overrides.metrics } : {}),

@@ -194,8 +194,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * A page of the public channels, featured ones first, then most online first (`chat.directory`);
    * pass `next_cursor` back, with the same `search`, for the next page of the same ranking.
    */
-  directory(query: { search?: string; count?: number; cursor?: string } = {}): Promise<DirectoryPage> {
-    return this.request("chat.directory", { ...query });
+  directory(
+    query: { search?: string | undefined; count?: number | undefined; cursor?: string | undefined } = {},
+  ): Promise<DirectoryPage> {
+    const payload: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) payload[key] = value;
+    return this.request("chat.directory", payload);
   }
 
   /** Users who share a channel with you, or a public one, by id or display name: 20 a page, from 1. */
