@@ -8,7 +8,10 @@
 //      Socket.IO (bench/fanout.ts);
 //   5. idle memory per connection, up to 19,800 connections, the same three (bench/memory.ts);
 //   6. outage: native chat and Matrix mirroring while Synapse is frozen for 30 s (bench/outage.ts);
-//   7. cluster: two Parley nodes over a private PostgreSQL and Redis, on a stack of their own
+//   7. directory: chat.directory and user.list.search on 10,000 channels and 100,000 users, SQLite
+//      and PostgreSQL, through the middle tier (bench/directory.ts; run first, before the stack:
+//      it needs no homeserver, and nothing else then shares the cores);
+//   8. cluster: two Parley nodes over a private PostgreSQL and Redis, on a stack of their own
 //      (bench/cluster.ts); the single-node stack is stopped first. BENCH_CLUSTER=0 leaves it out;
 //      `node bench/cluster-run.ts` runs it alone.
 // `node bench/run.ts`; BENCH_MESSAGES sets the number of measured latency messages (default 500,
@@ -17,6 +20,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type ClusterResult, clusterBench, clusterJson } from "./cluster.ts";
+import { directoryBench, printDirectory } from "./directory.ts";
 import { fanoutBench } from "./fanout.ts";
 import { historyBench } from "./history.ts";
 import { latencyBench, WARMUP } from "./latency.ts";
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     keep ? undefined : rmSync(scratch, { recursive: true, force: true }),
   );
 
+  const directory = await part("directory", () => directoryBench(scratch, progress));
   const stack = await startStack(scratch);
   const latency = await part("latency", () => latencyBench(stack, n));
   const history = await part("history", () => historyBench(stack));
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
   printFanout(fanout);
   printIdle(idle);
   printOutage(outage);
+  printDirectory(directory);
   if (cluster) printCluster(cluster, { native: paths.native, fanout });
 
   const results = {
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
     fanout,
     idle_memory: idle,
     outage,
+    directory,
     cluster: cluster && clusterJson(cluster),
     durations_s: durations,
   };
