@@ -135,7 +135,12 @@ export function createDirectory(deps: DirectoryDeps): Directory {
   const build = async (): Promise<Ranking> => {
     const startedAt = now();
     const listed = await store.listedChannels();
-    const online = await store.joinedCountsAmong([...new Set(await activity.onlineUsers(startedAt))]);
+    const around = [...new Set(await activity.onlineUsers(startedAt))];
+    // Invisible looks offline (PROTOCOL.md section 9): not counted, or a count could show them.
+    const chosen = await store.presenceOf(around);
+    const online = await store.joinedCountsAmong(
+      around.filter((id) => chosen.get(id)?.status !== "invisible"),
+    );
     const entries: Ranked[] = listed.map((c) => ({
       id: c.id,
       name: c.name,

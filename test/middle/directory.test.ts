@@ -116,6 +116,15 @@ describe("chat.directory", () => {
     expect((await page(q as TestClient, { search: `${tag}_nothing` })).results).toEqual([]);
   });
 
+  it("does not count a member who chose to look invisible as online", async () => {
+    const channel = unique("dirinvisible");
+    const [shy, open] = await fill(channel, 2);
+    await shy?.ok("user.presence", { status: "invisible" });
+    expect((await page(open as TestClient, { search: channel })).results).toEqual([
+      { id: channel, topic: null, members: 2, online: 1 },
+    ]);
+  });
+
   it("pages one ranking: no channel twice, none skipped, while counts move and channels come and go", async () => {
     const tag = unique("dirpage");
     const names = Array.from({ length: 7 }, (_, i) => `${tag}_${i}`);
