@@ -18,8 +18,10 @@ let b: Middle;
 beforeAll(async () => {
   redis = await startRedis();
   store = openSqliteStore(":memory:");
-  a = await startMiddle({ store, cluster: { redisUrl: redis.url, nodeId: "node-a" } });
-  b = await startMiddle({ store, fake: a.fake, cluster: { redisUrl: redis.url, nodeId: "node-b" } });
+  // A directory ranking per first page: each test sees what it just did.
+  const chat = { directory_refresh_ms: 0 };
+  a = await startMiddle({ store, chat, cluster: { redisUrl: redis.url, nodeId: "node-a" } });
+  b = await startMiddle({ store, chat, fake: a.fake, cluster: { redisUrl: redis.url, nodeId: "node-b" } });
 }, 30_000);
 afterAll(async () => {
   await b?.stop();
@@ -57,6 +59,28 @@ const until = async (check: () => boolean | Promise<boolean>, what: string, time
 };
 
 describe("two nodes over Redis", () => {
+  it("count in chat.directory who is online on either node; a cursor goes on on the other node", async () => {
+    const { channel, alice, bob } = await scene();
+    type Page = { results: Array<{ id: string; members: number; online: number }>; next_cursor?: string };
+    const listed = async (client: TestClient, payload: Record<string, unknown>) =>
+      (await client.ok("chat.directory", payload)) as unknown as Page;
+    await until(
+      async () => (await listed(alice, { search: channel })).results[0]?.online === 2,
+      "bob, on node B, counted online on node A",
+    );
+    expect((await listed(bob, { search: channel })).results).toEqual([
+      { id: channel, topic: null, members: 2, online: 2 },
+    ]);
+    const tag = unique("clusterdir");
+    for (let i = 0; i < 3; i++) await alice.ok("chat.join", { channel: `${tag}_${i}` });
+    const first = await listed(alice, { search: tag, count: 1 });
+    // Node B never made that ranking: it goes on after the last channel by rank in its own.
+    const rest = await listed(bob, { search: tag, count: 5, cursor: first.next_cursor });
+    expect([...first.results, ...rest.results].map((e) => e.id).sort()).toEqual(
+      [0, 1, 2].map((i) => `${tag}_${i}`),
+    );
+  });
+
   it("carry a conversation across nodes, and Matrix gets each message once", async () => {
     const { channel, alice, bob } = await scene();
     const sent = await alice.say(channel, "hello from A");
