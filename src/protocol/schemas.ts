@@ -130,6 +130,8 @@ export const settingsPayload = z.object({
     .nullable()
     .optional(),
   media_review: z.enum(["off", "before"]).optional(),
+  /** A live event is on (seed 003): owners and moderators mark it; shown in the directory. */
+  live: z.boolean().optional(),
 });
 
 export const mediaMarkPayload = z.object({

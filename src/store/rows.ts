@@ -244,9 +244,10 @@ export interface SettingsRecord {
   required_claim: string | null;
   parent_channel_id: number | null;
   media_review: string;
+  live: Flag;
 }
 export const SETTINGS_COLUMNS =
-  "slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id, media_review";
+  "slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id, media_review, live";
 /** What a channel without a settings row has (the columns' defaults). */
 export const DEFAULT_SETTINGS: SettingsRecord = {
   slow_mode: 0,
@@ -257,6 +258,7 @@ export const DEFAULT_SETTINGS: SettingsRecord = {
   required_claim: null,
   parent_channel_id: null,
   media_review: "off",
+  live: 0,
 };
 export const toSettings = (r: SettingsRecord): ChannelSettings => ({
   slowMode: r.slow_mode,
@@ -267,6 +269,7 @@ export const toSettings = (r: SettingsRecord): ChannelSettings => ({
   requiredClaim: r.required_claim === null ? null : (json(r.required_claim) as RequiredClaim),
   parentChannelId: r.parent_channel_id,
   mediaReview: r.media_review === "before" ? "before" : "off",
+  live: isSet(r.live),
 });
 
 /** The settings after `patch`; a change of the rules bumps their version. */
@@ -287,6 +290,7 @@ export function patchSettings(current: SettingsRecord, patch: SettingsPatch): Se
     parent_channel_id:
       patch.parentChannelId !== undefined ? patch.parentChannelId : current.parent_channel_id,
     media_review: patch.mediaReview ?? current.media_review,
+    live: patch.live === undefined ? current.live : patch.live ? 1 : 0,
   };
 }
 

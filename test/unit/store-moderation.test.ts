@@ -30,8 +30,12 @@ describe.each(storeAdapters())("$name moderation and direct queries", (adapter) 
       requiredClaim: null,
       parentChannelId: null,
       mediaReview: "off",
+      live: false,
     };
     expect(await store.settings(a)).toEqual(defaults);
+    // A live event on, and off again: nothing else moves.
+    expect(await store.updateSettings(a, { live: true })).toEqual({ ...defaults, live: true });
+    expect(await store.updateSettings(a, { live: false })).toEqual(defaults);
     const claim = { name: "tier", value: "gold" };
     const patched = await store.updateSettings(a, {
       rules: "be nice",

@@ -192,6 +192,8 @@ export interface SettingsView {
   readonly required_claim: RequiredClaim | null;
   /** "before": files from users below moderator are held until a moderator marks them. */
   readonly media_review: MediaReview;
+  /** A live event is on in the channel (`chat.settings {"live": true}`), as the directory shows. */
+  readonly live: boolean;
 }
 
 export type MediaReview = "off" | "before";

@@ -26,6 +26,7 @@ export interface SettingsRequest {
   readonly guests?: boolean | undefined;
   readonly required_claim?: RequiredClaim | null | undefined;
   readonly media_review?: MediaReviewMode | undefined;
+  readonly live?: boolean | undefined;
 }
 
 export type { SettingsView };
@@ -66,6 +67,7 @@ const viewOf = (s: ChannelSettings): SettingsView => ({
   guests: s.guests,
   required_claim: s.requiredClaim,
   media_review: s.mediaReview,
+  live: s.live,
 });
 
 export interface SettingsDeps {
@@ -214,8 +216,12 @@ export function createSettings(deps: SettingsDeps): Settings {
         throw new ProtocolError("chat.denied", "Only moderators and owners can change settings.");
       }
       const policyChange = request.guests !== undefined || request.required_claim !== undefined;
-      if (policyChange && roles.role(channel, actor.userId, actor.admin) !== "owner") {
-        throw new ProtocolError("chat.denied", "Only owners can change who may join.");
+      // Who may join, and whether a live event is on, are the owners' to say.
+      if (
+        (policyChange || request.live !== undefined) &&
+        roles.role(channel, actor.userId, actor.admin) !== "owner"
+      ) {
+        throw new ProtocolError("chat.denied", "Only owners can change who may join, or mark a live event.");
       }
       const before = await store.settings(channel.id);
       const updated = await store.updateSettings(channel.id, {
@@ -225,6 +231,7 @@ export function createSettings(deps: SettingsDeps): Settings {
         ...(request.guests === undefined ? {} : { guests: request.guests }),
         ...(request.required_claim === undefined ? {} : { requiredClaim: request.required_claim }),
         ...(request.media_review === undefined ? {} : { mediaReview: request.media_review }),
+        ...(request.live === undefined ? {} : { live: request.live }),
       });
       fanout.publish(
         channel.name,

@@ -133,6 +133,8 @@ export interface ChannelSettings {
   readonly parentChannelId: number | null;
   /** "before": files from users below moderator are held until a moderator marks them. */
   readonly mediaReview: MediaReviewMode;
+  /** The owners marked a live event on (seed 003): shown in the directory and the channel state. */
+  readonly live: boolean;
 }
 
 export type MediaReviewMode = "off" | "before";
@@ -140,7 +142,14 @@ export type MediaReviewMode = "off" | "before";
 export type SettingsPatch = Partial<
   Pick<
     ChannelSettings,
-    "slowMode" | "rules" | "rulesRequired" | "guests" | "requiredClaim" | "parentChannelId" | "mediaReview"
+    | "slowMode"
+    | "rules"
+    | "rulesRequired"
+    | "guests"
+    | "requiredClaim"
+    | "parentChannelId"
+    | "mediaReview"
+    | "live"
   >
 >;
 

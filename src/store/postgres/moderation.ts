@@ -22,7 +22,7 @@ const SQL = named("moderation", {
   ensureSettings: "INSERT INTO channel_settings (channel_id) VALUES ($1) ON CONFLICT DO NOTHING",
   lockSettings: `SELECT ${SETTINGS_COLUMNS} FROM channel_settings WHERE channel_id = $1 FOR UPDATE`,
   writeSettings: `UPDATE channel_settings SET slow_mode = $2, rules = $3, rules_required = $4, rules_version = $5,
-    guests = $6, required_claim = $7, parent_channel_id = $8, media_review = $9 WHERE channel_id = $1`,
+    guests = $6, required_claim = $7, parent_channel_id = $8, media_review = $9, live = $10 WHERE channel_id = $1`,
   modChannelOf: `SELECT ${CHANNEL_COLUMNS} FROM channels c
     JOIN channel_settings s ON s.channel_id = c.id WHERE s.parent_channel_id = $1`,
   acceptRules: `INSERT INTO rules_accepted (channel_id, user_id, version) VALUES ($1, $2, $3)
@@ -69,6 +69,7 @@ export function moderationQueries(db: Db): Async<ModerationStore> {
           next.required_claim,
           next.parent_channel_id,
           next.media_review,
+          next.live === 1 || next.live === true,
         ]);
         return toSettings(next);
       }),

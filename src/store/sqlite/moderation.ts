@@ -19,12 +19,12 @@ import { prepareAll } from "./prepare.ts";
 
 const SQL = {
   settings: `SELECT ${SETTINGS_COLUMNS} FROM channel_settings WHERE channel_id = ?`,
-  upsertSettings: `INSERT INTO channel_settings (channel_id, slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id, media_review)
-    VALUES (@channel_id, @slow_mode, @rules, @rules_required, @rules_version, @guests, @required_claim, @parent_channel_id, @media_review)
+  upsertSettings: `INSERT INTO channel_settings (channel_id, slow_mode, rules, rules_required, rules_version, guests, required_claim, parent_channel_id, media_review, live)
+    VALUES (@channel_id, @slow_mode, @rules, @rules_required, @rules_version, @guests, @required_claim, @parent_channel_id, @media_review, @live)
     ON CONFLICT (channel_id) DO UPDATE SET slow_mode = excluded.slow_mode, rules = excluded.rules,
       rules_required = excluded.rules_required, rules_version = excluded.rules_version, guests = excluded.guests,
       required_claim = excluded.required_claim, parent_channel_id = excluded.parent_channel_id,
-      media_review = excluded.media_review`,
+      media_review = excluded.media_review, live = excluded.live`,
   modChannelOf: `SELECT ${CHANNEL_COLUMNS} FROM channels c
     JOIN channel_settings s ON s.channel_id = c.id WHERE s.parent_channel_id = ?`,
   acceptRules:
