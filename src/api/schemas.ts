@@ -161,6 +161,7 @@ const settingsView = z.object({
     .object({ name: z.string(), value: z.union([z.string(), z.number(), z.boolean()]) })
     .nullable(),
   media_review: z.enum(["off", "before"]),
+  live: z.boolean(),
 });
 
 export const channelStatus = z.object({

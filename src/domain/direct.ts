@@ -92,6 +92,15 @@ export function createDirect(deps: DirectDeps): Direct {
         // Another native user invited into a direct room a Matrix user started (a group DM).
         const members = await store.directMembers(known.id);
         if (members.length === 0 || members.includes(target) || !(await users.native(target))) return;
+        // The same rules as a new conversation: someone they block, or do-not-disturb, is told no.
+        if (await personalControls.blocks(target, sender)) {
+          await decline(invitation, "This user does not take your messages.");
+          return;
+        }
+        if (await presence.isDoNotDisturb(target)) {
+          await decline(invitation, "This user does not want to be disturbed now; try later.");
+          return;
+        }
         await store.setDirectMembers(known.id, [...members, target].sort());
         await membership.addMember(known, target);
         fanout.subscribeUser(known.name, target);

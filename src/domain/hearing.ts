@@ -27,7 +27,10 @@ export function createHearing(deps: {
   store: Pick<Store, "eventBySeq">;
 }): Hearing {
   const { audiences, personalControls, roles, store } = deps;
-  /** Who, besides moderators, hears a held event: its sender, and the sender of what it changes. */
+  /**
+   * Who, besides moderators, hears a held (or private) event: its sender, and the sender of what
+   * it changes.
+   */
   const heldFor = async (channel: ChannelRow, event: ChatEvent): Promise<ReadonlySet<UserId>> => {
     const original =
       event.replaces === undefined
@@ -37,17 +40,16 @@ export function createHearing(deps: {
   };
   const filterFor = async (channel: ChannelRow, event: ChatEvent): Promise<ListenerFilter | null> => {
     if (event.event_type !== "channel.message") return null;
-    // To chosen recipients: they, the sender and the channel's moderators hear it, nobody else.
-    const to = event.to;
-    if (to !== undefined) {
-      return (listener) =>
-        listener === event.sender || to.includes(listener) || roles.canModerate(channel, listener);
-    }
     const audience = await audiences.filterFor(channel, event);
     const ignorers = event.sender === undefined ? undefined : await personalControls.ignorersOf(event.sender);
     const held = event.pending_review === true ? await heldFor(channel, event) : undefined;
-    if (!audience && !ignorers?.size && !held) return null;
+    // To chosen recipients: they, its sender (and the sender of what it edits or deletes) and the
+    // channel's moderators hear it, nobody else; the other rules still apply on top.
+    const to = event.to;
+    const privy = to === undefined ? undefined : new Set([...to, ...(await heldFor(channel, event))]);
+    if (!audience && !ignorers?.size && !held && !privy) return null;
     return (listener) =>
+      (!privy || privy.has(listener) || roles.canModerate(channel, listener)) &&
       (!held || held.has(listener) || roles.canModerate(channel, listener)) &&
       !ignorers?.has(listener) &&
       (!audience || audience(listener));

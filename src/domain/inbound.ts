@@ -6,6 +6,7 @@ import type { Activity } from "./activity.ts";
 import type { Channels } from "./channels.ts";
 import type { Direct } from "./direct.ts";
 import type { EventLog } from "./event-log.ts";
+import { SILENCED_UNTIL } from "./moderation/moderation.ts";
 import type { PowerLevelChanges } from "./moderation/power-level-changes.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
 import type { Settings } from "./moderation/settings.ts";
@@ -317,6 +318,20 @@ export function createInbound(deps: InboundDeps): Inbound {
           const channel = await store.channelByRoom(input.roomId);
           if (!channel) return skip("room is not a channel");
           await powerLevels.fromMatrix(channel.id, input.content);
+          // A timeout or mute lifted in Element (the user's level back where they may post) ends
+          // in Parley too. Read with native changes still on their way applied: our own -1 that
+          // has not reached the room yet is not taken for a lift.
+          const levels = readPowerLevels((await store.channelById(channel.id))?.powerLevels ?? input.content);
+          for (const row of await store.allTimeouts()) {
+            if (row.channelId !== channel.id || row.until === SILENCED_UNTIL) continue;
+            if (levels.of(row.userId) < levels.post) continue;
+            if (await store.removeTimeout(channel.id, row.userId, row.until)) {
+              fanout.publish(channel.name, [
+                "chat.moderation",
+                { channel: channel.name, action: "untimeout", user: row.userId },
+              ]);
+            }
+          }
           return done;
         }
         case "alias":

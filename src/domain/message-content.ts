@@ -72,3 +72,9 @@ export function mentionsIn(content: MessageContent): UserId[] {
   const text = content.type === "deleted" ? "" : (content.body ?? "");
   return [...new Set(text.match(MENTION) ?? [])].map(asUserId);
 }
+
+/** The chosen recipients (`to`) a stored message's content carries, if it has them. */
+export const recipientsOf = (content: unknown): UserId[] | undefined => {
+  const to = (content as { to?: unknown } | null)?.to;
+  return Array.isArray(to) ? (to as UserId[]) : undefined;
+};

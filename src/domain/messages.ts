@@ -10,7 +10,7 @@ import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Media } from "./media.ts";
 import type { Membership } from "./membership.ts";
-import { mentionsIn, parseMessageContent } from "./message-content.ts";
+import { mentionsIn, parseMessageContent, recipientsOf } from "./message-content.ts";
 import type { Gatekeeper } from "./moderation/gatekeeper.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
 import type { Settings } from "./moderation/settings.ts";
@@ -28,12 +28,6 @@ export interface SendRequest {
   /** Only these users (and the sender, and moderators) receive it; it stays off Matrix. */
   readonly to?: readonly UserId[] | undefined;
 }
-
-/** The chosen recipients a stored message's content carries, if it has them. */
-export const recipientsOf = (content: unknown): UserId[] | undefined => {
-  const to = (content as { to?: unknown } | null)?.to;
-  return Array.isArray(to) ? (to as UserId[]) : undefined;
-};
 
 export interface Messages {
   send(actor: Actor, request: SendRequest): Promise<ChatEvent>;

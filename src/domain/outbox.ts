@@ -233,7 +233,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // or a member's where the bot is not in the room. One nobody can give (a DM a Matrix user
         // invited them to: they hold the invitation already) is left to the join, which says
         // whether they may.
-        if (p.invite) {
+        // (The room's join rule as it is now: it may have turned invite-only since the join.)
+        if (p.invite || channel.joinRule !== "public") {
           await matrix.invite(channel.roomId, userId).catch((error: unknown) => {
             if (!(error instanceof UpstreamRejectedError && error.status === 403)) throw error;
           });

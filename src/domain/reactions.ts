@@ -9,7 +9,7 @@ import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
 import type { Membership } from "./membership.ts";
-import { recipientsOf } from "./messages.ts";
+import { recipientsOf } from "./message-content.ts";
 import type { NewMirror } from "./outbox.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
 

@@ -121,8 +121,9 @@ export function createReadState(deps: ReadStateDeps): ReadState {
     },
 
     onLogged(channel, event) {
-      // A message held for media review tells nobody: most members would find nothing new.
-      if (event.event_type !== "channel.message" || event.pending_review) return;
+      // A message held for media review, or to chosen recipients, tells nobody: most members would
+      // find nothing new (and learn that something was said).
+      if (event.event_type !== "channel.message" || event.pending_review || event.to !== undefined) return;
       const frame = pushFrame("chat.unread_pointers", { [channel.name]: event.event_id });
       // Who is told first does not matter: each member is told once until they read.
       nativeMembers(channel.id).then(

@@ -4,6 +4,7 @@
 import { pushFrame } from "../protocol/frames.ts";
 import type { EventPublisher } from "./event-log.ts";
 import type { LocalFanOut } from "./ports/fanout.ts";
+import { presenceKey } from "./presence.ts";
 
 export function endSubscriptionsOfRemoved(fanout: LocalFanOut): EventPublisher {
   return (channel, event) => {
@@ -15,6 +16,12 @@ export function endSubscriptionsOfRemoved(fanout: LocalFanOut): EventPublisher {
       channel.name,
       user.id,
       pushFrame("chat.unsubscribed", { channel: channel.name, reason }),
+    );
+    // Their presence pushes for the channel end with it (told as "nothing more").
+    fanout.unsubscribeUserHere(
+      presenceKey(channel.name),
+      user.id,
+      pushFrame("chat.presence", { channel: channel.name, users: {} }),
     );
   };
 }

@@ -37,7 +37,10 @@ export const historyActions = {
   "chat.members": action(channelPayload, async (ctx, { channel }) => {
     await checkReader(ctx, channel);
     const list = await ctx.services.membership.list(ctx.user, channel);
-    return { ...list, presence: await ctx.services.presence.seen(list.members.map((member) => member.id)) };
+    const presence = await ctx.services.presence.seen(list.members.map((member) => member.id));
+    // Someone invisible looks offline to others here too.
+    const online = list.online.filter((id) => presence[id] !== "offline" || id === ctx.user.userId);
+    return { ...list, online, presence };
   }),
 
   "chat.media": action(mediaPayload, async (ctx, { channel, ...page }) => {

@@ -1,6 +1,7 @@
 // chat.send (with slash commands), chat.react, chat.typing.
 import { parseSlash, type SlashCommand } from "../domain/moderation/slash.ts";
-import type { ChannelName } from "../protocol/ids.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import type { ChannelName, UserId } from "../protocol/ids.ts";
 import { reactPayload, sendPayload, typingPayload } from "../protocol/schemas.ts";
 import { action, type HandlerContext } from "./context.ts";
 
@@ -8,8 +9,18 @@ async function runCommand(
   { user, services }: HandlerContext,
   channel: ChannelName,
   command: SlashCommand,
-  options: { txn_id?: string | undefined; reply_to?: number | undefined },
+  options: {
+    txn_id?: string | undefined;
+    reply_to?: number | undefined;
+    to?: readonly UserId[] | undefined;
+  },
 ) {
+  // Only /me posts something: the other commands act on the channel, for everyone to see.
+  if (options.to !== undefined && command.name !== "me") {
+    throw new ProtocolError("protocol.invalid_payload", "Slash commands take no recipients.", {
+      fields: ["to"],
+    });
+  }
   const moderation = services.moderation;
   switch (command.name) {
     case "me":
@@ -67,6 +78,7 @@ export const messageActions = {
           return runCommand(ctx, payload.channel, command, {
             txn_id: payload.txn_id,
             reply_to: payload.reply_to,
+            to: payload.to,
           });
       }
       return { event: await ctx.services.messages.send(ctx.user, payload) };

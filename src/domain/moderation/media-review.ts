@@ -10,7 +10,7 @@ import { asEventSeq, type ChannelName } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
 import type { Channels } from "../channels.ts";
 import { toChatEvent } from "../event-log.ts";
-import { mentionsIn } from "../message-content.ts";
+import { mentionsIn, recipientsOf } from "../message-content.ts";
 import type { Naming } from "../naming.ts";
 import type { Outbox } from "../outbox.ts";
 import type { ChannelRow, Store, StoredEvent } from "../ports/store.ts";
@@ -59,7 +59,9 @@ export function createMediaReview(deps: MediaReviewDeps): MediaReview {
           released &&
           before.matrixEventId === null &&
           before.sender !== null &&
-          naming.isNativeUser(before.sender);
+          naming.isNativeUser(before.sender) &&
+          // A message to chosen recipients never goes to Matrix, approved or not.
+          recipientsOf(before.content) === undefined;
         if (mirror && before.sender !== null) {
           const content = before.content as Extract<MessageContent, { type: "files" }>;
           await mirrors.enqueue(

@@ -13,6 +13,7 @@ import type { FanOut } from "../ports/fanout.ts";
 import type { MatrixPort } from "../ports/matrix.ts";
 import type { PostWindows } from "../ports/shared-state.ts";
 import type { ChannelRow, ChannelSettings, MediaReviewMode, RequiredClaim, Store } from "../ports/store.ts";
+import { presenceKey } from "../presence.ts";
 import { retryWhenRateLimited } from "../retry.ts";
 import type { MemberActions } from "./member-actions.ts";
 import { nameIn, rulesNotice, slowModeNotice } from "./notices.ts";
@@ -139,6 +140,7 @@ export function createSettings(deps: SettingsDeps): Settings {
       const why = await failsPolicy(settings, subscriber.userId, await isGuest(subscriber.userId));
       if (!why) continue;
       fanout.unsubscribe(channel.name, subscriber);
+      fanout.unsubscribe(presenceKey(channel.name), subscriber);
       subscriber.deliver(
         new EncodedFrame(pushFrame("chat.unsubscribed", { channel: channel.name, reason: why })),
       );
