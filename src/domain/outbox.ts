@@ -229,6 +229,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       case "join": {
         const p = entry.payload as OutboxPayload["join"];
         const userId = need(actor);
+        // A join queued just before the channel was closed: the close removes them anyway.
+        if (channel.closedAt != null) return null;
         // Invite-only rooms (direct and moderators' channels) need an invitation first: the bot's,
         // or a member's where the bot is not in the room. One nobody can give (a DM a Matrix user
         // invited them to: they hold the invitation already) is left to the join, which says
@@ -264,13 +266,20 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }
       case "membership": {
         const p = entry.payload as OutboxPayload["membership"];
-        return matrix.setMembership(
-          channel.roomId,
-          actor,
-          p.target,
-          { membership: p.membership, reason: p.reason },
-          mirroring,
-        );
+        try {
+          return await matrix.setMembership(
+            channel.roomId,
+            actor,
+            p.target,
+            { membership: p.membership, reason: p.reason },
+            mirroring,
+          );
+        } catch (error) {
+          // Closing removes everyone; one whose join never reached the room is simply not there.
+          if (channel.closedAt != null && error instanceof UpstreamRejectedError && error.status === 403)
+            return null;
+          throw error;
+        }
       }
       case "notice": {
         const p = entry.payload as OutboxPayload["notice"];
