@@ -154,10 +154,14 @@ describe("two nodes over Redis", () => {
     const onA = await a.login(x, "X");
     const onB = await b.login(y, "Y");
     const before = a.fake.calls.filter((call) => call.method === "createDirectRoom").length;
+    // A homeserver slow enough that both asks are in flight together.
+    a.fake.answerAfterMs = 150;
     const [first, second] = await Promise.all([
       onA.ok("chat.direct.create", { users: [puppet(y)] }),
       onB.ok("chat.direct.create", { users: [puppet(x)] }),
-    ]);
+    ]).finally(() => {
+      a.fake.answerAfterMs = 0;
+    });
     expect(first.id).toBe(second.id);
     expect((first.state as { room_id: string }).room_id).toBe((second.state as { room_id: string }).room_id);
     expect(a.fake.calls.filter((call) => call.method === "createDirectRoom").length - before).toBe(1);
