@@ -127,8 +127,20 @@ export function createPlatformChannels(deps: PlatformChannelsDeps): PlatformChan
         : await channels.ensureNoting(name, request.public === false ? "private" : "public");
       const joinRule = request.public === undefined ? undefined : request.public ? "public" : "invite";
       if (joinRule !== undefined && joinRule !== channel.joinRule) {
-        await matrix.setRoomState(channel.roomId, "m.room.join_rules", { join_rule: joinRule });
-        await store.setJoinRule(channel.id, joinRule);
+        // The outbox reads Parley's copy to know whether a queued join must invite first: it has to
+        // say "invite" before the room does, and "public" only once the room is.
+        if (joinRule === "invite") {
+          await store.setJoinRule(channel.id, joinRule);
+          try {
+            await matrix.setRoomState(channel.roomId, "m.room.join_rules", { join_rule: joinRule });
+          } catch (error) {
+            await store.setJoinRule(channel.id, channel.joinRule);
+            throw error;
+          }
+        } else {
+          await matrix.setRoomState(channel.roomId, "m.room.join_rules", { join_rule: joinRule });
+          await store.setJoinRule(channel.id, joinRule);
+        }
         if (publish) await matrix.publishRoom(channel.roomId, joinRule === "public");
       }
       if (request.topic !== undefined && request.topic !== channel.topic) {
