@@ -10,7 +10,10 @@
 set -euo pipefail
 
 CHROMIUM="/usr/bin/chromium"
-PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng docker-compose shellcheck postgresql redis-server haproxy)
+# The emoji font: reactions and icons in the web page's screenshots show as glyphs, not boxes.
+PACKAGES=(chromium tesseract-ocr tesseract-ocr-eng docker-compose shellcheck postgresql redis-server haproxy
+  fonts-noto-color-emoji)
+EMOJI_FONT="/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
 
 die() { echo "test-tools.sh: $*" >&2; exit 1; }
 
@@ -27,7 +30,7 @@ have_postgres() {
 have_all() {
   [ -x "$CHROMIUM" ] && command -v tesseract >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 \
     && command -v shellcheck >/dev/null 2>&1 && have_postgres && command -v redis-server >/dev/null 2>&1 \
-    && command -v haproxy >/dev/null 2>&1
+    && command -v haproxy >/dev/null 2>&1 && [ -f "$EMOJI_FONT" ]
 }
 
 apt_install() {
@@ -52,7 +55,7 @@ cmd_install() {
   fi
   have_all && return 0
   apt_install "${PACKAGES[@]}"
-  have_all || die "after installing ${PACKAGES[*]}, $CHROMIUM, tesseract, docker-compose, shellcheck, PostgreSQL or redis-server is still missing"
+  have_all || die "after installing ${PACKAGES[*]}, $CHROMIUM, tesseract, docker-compose, shellcheck, PostgreSQL, redis-server, haproxy or the emoji font is still missing"
 }
 
 case "${1:-}" in

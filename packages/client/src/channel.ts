@@ -224,11 +224,12 @@ export class Channel extends Emitter<ChannelEvents> {
     await this.#client.request("chat.unban", { channel: this.name, user });
   }
 
-  timeout(user: string, seconds: number, reason?: string): Promise<{ until: number; karma: number }> {
+  /** Without `seconds`, the timeout lasts until a moderator lifts it (`until` is then null). */
+  timeout(user: string, seconds?: number, reason?: string): Promise<{ until: number | null; karma: number }> {
     return this.#client.request("chat.timeout", {
       channel: this.name,
       user,
-      duration: seconds,
+      ...(seconds === undefined ? {} : { duration: seconds }),
       ...(reason ? { reason } : {}),
     });
   }

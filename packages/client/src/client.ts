@@ -17,9 +17,13 @@ import type {
   ChatEvent,
   DirectoryPage,
   FetchResult,
+  FileRef,
   User,
   UserSearchPage,
 } from "./types.ts";
+
+/** What `upload` answers: a file reference for a `files` message, and its mxc:// URI. */
+export type UploadedFile = FileRef & { readonly mxc: string };
 
 export interface GuestStorage {
   getItem(key: string): string | null;
@@ -243,6 +247,36 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   reactivateUser(id: string): Promise<{ channels: number }> {
     return this.request("user.reactivate", { id });
+  }
+
+  /**
+   * Uploads a file to the gateway's `POST /media/upload` (same host as the WebSocket) with this
+   * client's credentials; post the result in a `files` message. Fails with the server's code
+   * (`media.too_large`, `media.unsupported_type`, ...).
+   */
+  async upload(data: Blob, filename: string, mimeType?: string): Promise<UploadedFile> {
+    const credentials = await this.#credentials();
+    const target = new URL("/media/upload", this.#options.url.replace(/^ws/, "http"));
+    target.searchParams.set("filename", filename);
+    const response = await fetch(target, {
+      method: "POST",
+      headers: {
+        authorization: credentials.token
+          ? `Bearer ${credentials.token}`
+          : `Guest ${credentials.client_id ?? ""}`,
+        "content-type": mimeType || data.type || "application/octet-stream",
+      },
+      body: data,
+    });
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) {
+      throw ParleyError.from(
+        typeof body.code === "string"
+          ? body
+          : { code: "media.bad_request", message: `HTTP ${response.status}` },
+      );
+    }
+    return body as unknown as UploadedFile;
   }
 
   // --- the connection --------------------------------------------------------------------------

@@ -2,7 +2,13 @@
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { Channel, type ChannelEvents, type SendOptions } from "./channel.ts";
 export { ChannelStream } from "./channel-stream.ts";
-export { type ClientEvents, type GuestStorage, ParleyClient, type ParleyClientOptions } from "./client.ts";
+export {
+  type ClientEvents,
+  type GuestStorage,
+  ParleyClient,
+  type ParleyClientOptions,
+  type UploadedFile,
+} from "./client.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { type ClientErrorCode, ParleyError, type ParleyErrorCode } from "./errors.ts";
 export { CLOSE_CODES, type CloseCodeName, ERROR_CODES, type ErrorCode, reconnectsAfter } from "./protocol.ts";

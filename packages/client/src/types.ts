@@ -34,4 +34,6 @@ export interface ChannelSettingsChange {
   readonly required_claim?: { readonly name: string; readonly value: string | number | boolean } | null;
   /** "before": files from users below moderator are held until a moderator marks them. */
   readonly media_review?: "off" | "before";
+  /** Owners: a live event is on (shown in the directory). */
+  readonly live?: boolean;
 }

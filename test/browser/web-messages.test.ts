@@ -1,0 +1,187 @@
+// The web page's messages against the real stack: a page, a native SDK client and an ordinary
+// Matrix user in one channel — times, groups, replies, edits (Up arrow), deletes, reactions with
+// who reacted, emotes, mentions, typing, presence, and history scrolled back without duplicates.
+
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ParleyClient } from "../../packages/client/src/index.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { MatrixUser } from "../support/matrix-user.ts";
+import { startTestParley, type TestParley, unique } from "../support/parley.ts";
+import { freePort } from "../support/synapse.ts";
+import { log, message, openAs, say, waitForChannel } from "../support/web-page.ts";
+
+let parley: TestParley;
+let browser: Browser;
+let carol: MatrixUser;
+const clients: ParleyClient[] = [];
+
+beforeAll(async () => {
+  parley = await startTestParley({ gatewayPort: await freePort() });
+  browser = await launchBrowser();
+  carol = await MatrixUser.register(parley.env.homeserverUrl, unique("carol"), "Carol");
+});
+afterAll(async () => {
+  for (const client of clients) client.close();
+  carol?.stop();
+  await browser?.close();
+  await parley?.stop();
+});
+
+function sdkUser(name: string, displayName: string): ParleyClient {
+  const client = new ParleyClient({ url: parley.url(), token: () => parley.token(name, displayName) });
+  clients.push(client);
+  return client;
+}
+
+it("shows a conversation with a native client and a Matrix user, and every message action works", async () => {
+  const channelName = unique("talk");
+  const olive = await openAs(browser, parley, unique("olive"), "Olive", `?channel=${channelName}`);
+  await waitForChannel(olive, channelName);
+  expect(await olive.locator("#status").textContent()).toContain("Olive");
+
+  const sam = sdkUser(unique("sam"), "Sam");
+  const samAuth = await sam.connect();
+  const samChannel = sam.channel(channelName);
+  await samChannel.join();
+  const received: Array<{ event_id: number; content: unknown; replaces?: number; reply_to?: number }> = [];
+  samChannel.on("message", (event) => received.push(event));
+  const reactions: Array<Record<string, readonly string[]>> = [];
+  samChannel.on("reaction", (change) => reactions.push(change.reactions));
+  await log(olive).getByText("Sam joined").waitFor();
+
+  // Times and groups: two messages from Sam in a row are one group.
+  const first = await samChannel.sendText("first from sam");
+  await samChannel.sendText("second from sam");
+  await message(olive, "second from sam").waitFor();
+  await expect(message(olive, "first from sam").locator("time").textContent()).resolves.toMatch(/\d/);
+  await expect(message(olive, "first from sam").locator(".sender").textContent()).resolves.toBe("Sam");
+  expect(await message(olive, "second from sam").getAttribute("class")).toContain("continued");
+
+  // A Matrix user in the same room.
+  const roomId = await carol.join(`#chat_${channelName}:localhost`);
+  await log(olive).getByText("Carol joined").waitFor();
+  await carol.sendText(roomId, "hello from element");
+  await message(olive, "hello from element").waitFor();
+
+  // Reply (quoted), by keyboard: focus the message's Reply button and press Enter.
+  const reply = message(olive, "first from sam").getByRole("button", { name: "Reply" });
+  await reply.focus();
+  await reply.press("Enter");
+  await say(olive, "replying to sam");
+  await expect
+    .poll(() => received.find((event) => JSON.stringify(event.content).includes("replying to sam"))?.reply_to)
+    .toBe(first.event_id);
+  await expect(message(olive, "replying to sam").locator(".quote").textContent()).resolves.toContain(
+    "Sam: first from sam",
+  );
+  await carol.waitForEvent(
+    (r) => r.roomId === roomId && String(r.event.content.body ?? "").includes("replying to sam"),
+  );
+
+  // Up arrow edits one's last message.
+  const input = olive.getByRole("textbox", { name: "Message" });
+  await input.focus();
+  await input.press("ArrowUp");
+  expect(await input.inputValue()).toBe("replying to sam");
+  await input.fill("replying to sam, edited");
+  await input.press("Enter");
+  await expect
+    .poll(() =>
+      received.some(
+        (event) => event.replaces !== undefined && JSON.stringify(event.content).includes("edited"),
+      ),
+    )
+    .toBe(true);
+  await message(olive, "replying to sam, edited").getByText("(edited)").waitFor();
+  await carol.waitForEvent(
+    (r) =>
+      r.roomId === roomId &&
+      (r.event.content["m.new_content"] as { body?: string } | undefined)?.body === "replying to sam, edited",
+  );
+
+  // Reactions: the page adds one; Sam's shows with who reacted; a click adds ours to it.
+  await message(olive, "second from sam").getByRole("button", { name: "React", exact: true }).click();
+  await olive.getByRole("button", { name: "React with 👍" }).click();
+  await expect.poll(() => reactions.at(-1)?.["👍"]?.length).toBe(1);
+  await samChannel.react(first.event_id, "🎉");
+  const party = message(olive, "first from sam").getByRole("button", { name: /^🎉 1/ });
+  await party.waitFor();
+  expect(await party.getAttribute("title")).toContain("Sam");
+  await party.click();
+  await message(olive, "first from sam").getByRole("button", { name: /^🎉 2/ }).waitFor();
+  expect(
+    await message(olive, "first from sam")
+      .getByRole("button", { name: /^🎉 2/ })
+      .getAttribute("aria-pressed"),
+  ).toBe("true");
+  await carol.waitForEvent(
+    (r) =>
+      r.roomId === roomId &&
+      r.event.type === "m.reaction" &&
+      (r.event.content["m.relates_to"] as { key?: string }).key === "🎉",
+  );
+
+  // Emote and a mention of the page's user.
+  const oliveUserId = (await samChannel.members()).members.find(
+    (member) => member.profile.display_name === "Olive",
+  )?.id;
+  expect(oliveUserId).toBeDefined();
+  await samChannel.send({ type: "emote", body: "waves" });
+  await message(olive, "* Sam waves").waitFor();
+  await samChannel.sendText(`look here ${oliveUserId}`);
+  const mention = message(olive, "look here");
+  await mention.getByText("@Olive").waitFor();
+  expect(await mention.getAttribute("class")).toContain("mentions-me");
+
+  // Delete one's own message.
+  await say(olive, "a line to take back");
+  olive.once("dialog", (dialog) => void dialog.accept());
+  await message(olive, "a line to take back").getByRole("button", { name: "Delete" }).click();
+  await expect
+    .poll(() => received.some((event) => (event.content as { type?: string }).type === "deleted"))
+    .toBe(true);
+  await log(olive).getByText("Message deleted").waitFor();
+
+  // Typing and presence.
+  await samChannel.typing(true);
+  await olive.getByText("Sam is typing…").waitFor();
+  await olive.getByRole("button", { name: /^Sam, online/ }).waitFor();
+  await sam.setPresence("away");
+  await olive.getByRole("button", { name: /^Sam, away/ }).waitFor();
+  expect(samAuth.user.profile.display_name).toBe("Sam");
+});
+
+it("loads older history as you scroll up, each message once", async () => {
+  const channelName = unique("history");
+  const sam = sdkUser(unique("sam"), "Sam");
+  await sam.connect();
+  const channel = sam.channel(channelName);
+  await channel.join();
+  for (let i = 1; i <= 130; i++) await channel.sendText(`line ${i}`);
+  const page = await openAs(browser, parley, unique("reader"), "Reader", `?channel=${channelName}`);
+  await waitForChannel(page, channelName);
+  await message(page, "line 130").waitFor();
+  expect(
+    await log(page)
+      .locator(".body", { hasText: /^line 1$/ })
+      .count(),
+  ).toBe(0);
+  for (
+    let round = 0;
+    round < 6 && (await log(page).getByText("This is the beginning of the channel.").count()) === 0;
+    round++
+  ) {
+    await log(page).evaluate((list) => {
+      list.scrollTop = 0;
+      list.dispatchEvent(new Event("scroll"));
+    });
+    await page.waitForTimeout(300);
+  }
+  await log(page).getByText("This is the beginning of the channel.").waitFor();
+  const texts = await log(page).locator("li.message .body").allTextContents();
+  const lines = texts.filter((text) => /^line \d+$/.test(text));
+  expect(lines).toHaveLength(130);
+  expect(lines[0]).toBe("line 1");
+  expect(lines.at(-1)).toBe("line 130");
+});

@@ -1,0 +1,53 @@
+// What every part of the page shares: the client, who we are, the names and presence we have
+// learned of people, and the page's mode.
+import type { ParleyClient, User } from "../../packages/client/src/index.ts";
+
+export type Presence = "online" | "away" | "dnd" | "offline";
+
+export class People {
+  readonly #names = new Map<string, string>();
+  readonly #presence = new Map<string, Presence>();
+
+  remember(user: User): void {
+    if (user.profile.display_name) this.#names.set(user.id, user.profile.display_name);
+  }
+
+  rememberAll(users: Iterable<User>): void {
+    for (const user of users) this.remember(user);
+  }
+
+  /** The display name, or the id's local part without the puppet prefix as a last resort. */
+  name(id: string | null | undefined): string {
+    if (!id) return "Someone";
+    return this.#names.get(id) ?? id.replace(/^@/, "").replace(/:.*$/, "");
+  }
+
+  known(id: string): boolean {
+    return this.#names.has(id);
+  }
+
+  setPresence(id: string, status: string): void {
+    this.#presence.set(id, status === "unavailable" ? "away" : (status as Presence));
+  }
+
+  presence(id: string): Presence {
+    return this.#presence.get(id) ?? "offline";
+  }
+}
+
+export interface Session {
+  readonly client: ParleyClient;
+  readonly people: People;
+  /** `?embed=1`: one channel, no chrome, for a live-event player's page. */
+  readonly embed: boolean;
+  me(): User | undefined;
+  /** Shows a short-lived error under the composer. */
+  fail(error: unknown): void;
+}
+
+/** A colour for someone's name and avatar, the same for them on every page. */
+export function hueOf(id: string): number {
+  let hash = 0;
+  for (const char of id) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) | 0;
+  return Math.abs(hash) % 360;
+}

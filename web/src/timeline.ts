@@ -1,0 +1,294 @@
+// The messages of the open channel: each event once, in event_id order whether it came live, from
+// history or after a reconnect; edits, deletes, reactions and review marks applied in place;
+// older history loaded as you scroll up; the "new messages" marker at the read pointer; and what
+// you have read reported as you read it.
+import type { ChatEvent, Reactions } from "../../packages/client/src/index.ts";
+import { h } from "./dom.ts";
+import { type MessageActions, type MessageEvent, renderMessage } from "./message-view.ts";
+import type { Session } from "./session.ts";
+
+const PAGE = 50;
+/** Messages by one sender closer together than this are drawn as one group. */
+const GROUP_MS = 5 * 60 * 1000;
+
+export interface TimelineHooks extends Omit<MessageActions, "original" | "jumpTo"> {
+  /** The newest message the reader has now seen. */
+  read(eventId: number): void;
+  fetchOlder(beforeId: number): Promise<{ results: ChatEvent[] }>;
+}
+
+export class Timeline {
+  readonly #list: HTMLOListElement;
+  readonly #session: Session;
+  readonly #hooks: TimelineHooks;
+  readonly #messages = new Map<number, MessageEvent>();
+  readonly #seen = new Set<number>();
+  #oldestFetched = Number.POSITIVE_INFINITY;
+  #noMoreHistory = false;
+  #loadingOlder: Promise<void> | undefined;
+  #readPointer: number;
+  #markerPlaced = false;
+  #closed = false;
+
+  constructor(list: HTMLOListElement, session: Session, hooks: TimelineHooks, readPointer: number) {
+    this.#list = list;
+    this.#session = session;
+    this.#hooks = hooks;
+    this.#readPointer = readPointer;
+    list.replaceChildren();
+    list.setAttribute("aria-busy", "true");
+    list.onscroll = () => {
+      if (list.scrollTop < 150) void this.loadOlder();
+      this.checkRead();
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#list.onscroll = null;
+  }
+
+  get lastOwnText(): MessageEvent | undefined {
+    const me = this.#session.me()?.id;
+    let found: MessageEvent | undefined;
+    for (const message of this.#messages.values()) {
+      if (message.sender !== me || message.content.type === "deleted" || message.content.type === "files")
+        continue;
+      if (!found || message.event_id > found.event_id) found = message;
+    }
+    return found;
+  }
+
+  /** The first page of history, older than anything pushed since we subscribed. */
+  async start(nextEventId: number): Promise<void> {
+    const history = await this.#hooks.fetchOlder(nextEventId);
+    this.#noteFetched(history.results, nextEventId);
+    this.add(history.results);
+    this.#placeMarker();
+    this.#list.removeAttribute("aria-busy");
+    this.scrollToEnd();
+  }
+
+  /** Events in any order and any number of times: each counts once. */
+  add(events: readonly ChatEvent[]): void {
+    if (this.#closed) return;
+    const atEnd = this.#atEnd();
+    for (const event of [...events].sort((a, b) => a.event_id - b.event_id)) {
+      if (this.#seen.has(event.event_id)) continue;
+      this.#seen.add(event.event_id);
+      this.#apply(event);
+    }
+    if (atEnd) this.scrollToEnd();
+    this.checkRead();
+  }
+
+  /** A message as it now is (a review mark): redrawn, or shown now that it may be. */
+  update(event: ChatEvent): void {
+    if (event.event_type !== "channel.message" || this.#closed) return;
+    this.#seen.add(event.event_id);
+    this.#messages.set(event.event_id, event);
+    this.#redraw(event.event_id, true);
+  }
+
+  notice(text: string): void {
+    const atEnd = this.#atEnd();
+    this.#list.append(h("li", { class: "notice" }, text));
+    if (atEnd) this.scrollToEnd();
+  }
+
+  /** Redraws every message (our role changed, or names became known). */
+  redrawAll(): void {
+    for (const id of this.#messages.keys()) this.#redraw(id, false);
+  }
+
+  original(eventId: number): MessageEvent | undefined {
+    return this.#messages.get(eventId);
+  }
+
+  jumpTo(eventId: number): void {
+    const item = this.#item(eventId);
+    if (!item) return;
+    item.scrollIntoView({ block: "center" });
+    item.focus();
+    item.classList.add("flash");
+    setTimeout(() => item.classList.remove("flash"), 1500);
+  }
+
+  scrollToEnd(): void {
+    this.#list.scrollTop = this.#list.scrollHeight;
+  }
+
+  async loadOlder(): Promise<void> {
+    if (this.#noMoreHistory || this.#closed || !Number.isFinite(this.#oldestFetched)) return;
+    this.#loadingOlder ??= (async () => {
+      try {
+        const before = this.#oldestFetched;
+        const page = await this.#hooks.fetchOlder(before);
+        this.#noteFetched(page.results, before);
+        const height = this.#list.scrollHeight;
+        const top = this.#list.scrollTop;
+        this.add(page.results);
+        // Keep what the reader looks at in place.
+        this.#list.scrollTop = top + (this.#list.scrollHeight - height);
+      } finally {
+        this.#loadingOlder = undefined;
+      }
+    })();
+    return this.#loadingOlder;
+  }
+
+  /** Reports the newest message fully in view, when the page is visible. */
+  checkRead(): void {
+    if (this.#closed || document.visibilityState !== "visible") return;
+    const bottom = this.#list.getBoundingClientRect().bottom;
+    let newest = 0;
+    for (let item = this.#list.lastElementChild; item; item = item.previousElementSibling) {
+      const id = Number((item as HTMLElement).dataset.eventId);
+      if (!id) continue;
+      if (item.getBoundingClientRect().top < bottom - 4) {
+        newest = id;
+        break;
+      }
+    }
+    if (newest > this.#readPointer) {
+      this.#readPointer = newest;
+      this.#hooks.read(newest);
+    }
+  }
+
+  #noteFetched(results: readonly ChatEvent[], before: number): void {
+    const oldest = results.reduce((min, event) => Math.min(min, event.event_id), before);
+    if (results.length < PAGE || oldest <= 1) this.#noMoreHistory = true;
+    this.#oldestFetched = Math.min(this.#oldestFetched, oldest);
+    if (this.#noMoreHistory && !this.#list.querySelector(".start")) {
+      this.#list.prepend(h("li", { class: "notice start" }, "This is the beginning of the channel."));
+    }
+  }
+
+  #apply(event: ChatEvent): void {
+    if (event.event_type === "channel.reaction") {
+      const target = this.#messages.get(event.content.event);
+      if (!target) return;
+      this.#messages.set(target.event_id, { ...target, reactions: event.content.reactions as Reactions });
+      this.#redraw(target.event_id, false);
+      return;
+    }
+    if (event.event_type === "channel.member") {
+      const content = event.content;
+      this.#session.people.remember(content.user);
+      const name = this.#session.people.name(content.user.id);
+      const by =
+        content.by && content.by !== content.user.id ? ` by ${this.#session.people.name(content.by)}` : "";
+      const reason = content.reason ? `: ${content.reason}` : "";
+      const text =
+        content.membership === "join"
+          ? `${name} joined`
+          : content.membership === "ban"
+            ? `${name} was banned${by}${reason}`
+            : by
+              ? `${name} was removed${by}${reason}`
+              : `${name} left`;
+      this.#insert(event.event_id, h("li", { class: "notice", "data-event-id": event.event_id }, text));
+      return;
+    }
+    if (event.replaces !== undefined) {
+      // An edit or a delete: the original changes in place; the event itself is not a line.
+      const original = this.#messages.get(event.replaces);
+      if (!original) return;
+      this.#messages.set(original.event_id, {
+        ...original,
+        content: event.content,
+        ...(event.content.type === "deleted" ? {} : { edited: true as const }),
+      });
+      this.#redraw(original.event_id, false);
+      return;
+    }
+    this.#messages.set(event.event_id, event);
+    this.#redraw(event.event_id, true);
+  }
+
+  #actions(): MessageActions {
+    return {
+      ...this.#hooks,
+      original: (id) => this.#messages.get(id),
+      jumpTo: (id) => this.jumpTo(id),
+    };
+  }
+
+  #redraw(eventId: number, insertIfMissing: boolean): void {
+    const event = this.#messages.get(eventId);
+    if (!event) return;
+    const fresh = renderMessage(event, this.#session, this.#actions());
+    const existing = this.#item(eventId);
+    if (existing) {
+      fresh.className =
+        `${fresh.className} ${existing.classList.contains("continued") ? "continued" : ""}`.trim();
+      const hadFocus = existing.contains(document.activeElement);
+      existing.replaceWith(fresh);
+      if (hadFocus) fresh.focus();
+    } else if (insertIfMissing) this.#insert(eventId, fresh);
+    this.#group(fresh);
+    const next = fresh.nextElementSibling;
+    if (next) this.#group(next as HTMLElement);
+    // Replies quoting this message show its new text.
+    for (const reply of this.#messages.values()) {
+      if (reply.reply_to === eventId && reply.event_id !== eventId && this.#item(reply.event_id)) {
+        const item = this.#item(reply.event_id);
+        const quote = item?.querySelector(".quote");
+        const redrawn = renderMessage(reply, this.#session, this.#actions());
+        const newQuote = redrawn.querySelector(".quote");
+        if (quote && newQuote) quote.replaceWith(newQuote);
+      }
+    }
+  }
+
+  #item(eventId: number): HTMLElement | null {
+    return this.#list.querySelector<HTMLElement>(`li[data-event-id="${eventId}"]`);
+  }
+
+  /** Puts an item where its event_id belongs (almost always at the end). */
+  #insert(eventId: number, item: HTMLElement): void {
+    let after: Element | null = this.#list.lastElementChild;
+    while (after) {
+      const id = Number((after as HTMLElement).dataset.eventId);
+      if (id && id < eventId) break;
+      if (!id && after.classList.contains("start")) break;
+      after = after.previousElementSibling;
+    }
+    if (after) after.after(item);
+    else this.#list.prepend(item);
+  }
+
+  /** Drawn as part of the previous message's group: same sender, close in time, not a reply. */
+  #group(item: HTMLElement): void {
+    if (!item.classList.contains("message")) return;
+    const previous = item.previousElementSibling as HTMLElement | null;
+    const continued =
+      previous?.classList.contains("message") === true &&
+      previous.dataset.sender === item.dataset.sender &&
+      Number(item.dataset.ts) - Number(previous.dataset.ts) < GROUP_MS &&
+      !item.querySelector(".quote");
+    item.classList.toggle("continued", continued);
+  }
+
+  #placeMarker(): void {
+    if (this.#markerPlaced) return;
+    this.#markerPlaced = true;
+    // Someone who never read here has no place to come back to: everything is new.
+    if (this.#readPointer === 0) return;
+    const me = this.#session.me()?.id;
+    for (const [id, message] of [...this.#messages].sort((a, b) => a[0] - b[0])) {
+      if (id > this.#readPointer && message.sender !== me) {
+        this.#item(id)?.before(
+          h("li", { class: "marker", role: "separator", "aria-label": "New messages" }, "New messages"),
+        );
+        return;
+      }
+    }
+  }
+
+  #atEnd(): boolean {
+    const list = this.#list;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  }
+}
