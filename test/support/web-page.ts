@@ -41,6 +41,5 @@ export async function say(page: Page, text: string): Promise<void> {
 }
 
 export async function waitForChannel(page: Page, channel: string): Promise<void> {
-  await page.getByRole("heading", { name: `#${channel}`, exact: true }).waitFor();
-  await log(page).and(page.locator(":not([aria-busy])")).waitFor();
+  await page.locator(`#chat[data-channel="${channel}"]`).waitFor({ state: "attached" });
 }

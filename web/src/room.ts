@@ -55,6 +55,7 @@ export class Room {
     const channel = this.channel;
     const session = this.#session;
     byId("channel-title").textContent = this.#hooks.title(channel.name);
+    delete byId("chat").dataset.channel;
     byId("channel-topic").textContent = "";
     const pending: ChatEvent[] = [];
     this.#stops.push(
@@ -98,12 +99,18 @@ export class Room {
     );
     const named = Boolean(session.me()?.profile.display_name);
     const snapshot = named ? await channel.join() : await channel.subscribe({ presence: true });
+    // Joined even if the reader moved on meanwhile: the channel belongs in their list.
+    if (named) this.#hooks.joined(channel.name);
     if (named) await channel.subscribe({ presence: true });
     if (this.#closed) return;
     this.#joined = named;
-    if (named) this.#hooks.joined(channel.name);
     this.#state = snapshot.state;
     session.people.rememberAll(snapshot.members);
+    if (channel.name.startsWith("dm.")) {
+      const others = snapshot.members.filter((member) => member.id !== session.me()?.id);
+      byId("channel-title").textContent =
+        others.map((member) => session.people.name(member.id)).join(", ") || "Notes to yourself";
+    }
     this.#members = new Members(session, channel, snapshot.state.role, {
       directMessage: (id) => this.#hooks.directMessage(id),
       mention: (id) => this.#composer.insert(id),
@@ -144,6 +151,8 @@ export class Room {
     });
     await this.#members.refresh().catch(() => undefined);
     if (!session.embed) this.#composer.focus();
+    // For tests and embedding pages: the channel is shown and live.
+    byId("chat").dataset.channel = channel.name;
   }
 
   /** After a name is set: from reading to taking part. */

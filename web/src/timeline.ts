@@ -27,6 +27,8 @@ export class Timeline {
   #noMoreHistory = false;
   #loadingOlder: Promise<void> | undefined;
   #readPointer: number;
+  /** Where the reader stopped last time: the marker stays there while they read on. */
+  readonly #markerAfter: number;
   #markerPlaced = false;
   #closed = false;
 
@@ -35,6 +37,7 @@ export class Timeline {
     this.#session = session;
     this.#hooks = hooks;
     this.#readPointer = readPointer;
+    this.#markerAfter = readPointer;
     list.replaceChildren();
     list.setAttribute("aria-busy", "true");
     list.onscroll = () => {
@@ -275,10 +278,10 @@ export class Timeline {
     if (this.#markerPlaced) return;
     this.#markerPlaced = true;
     // Someone who never read here has no place to come back to: everything is new.
-    if (this.#readPointer === 0) return;
+    if (this.#markerAfter === 0) return;
     const me = this.#session.me()?.id;
     for (const [id, message] of [...this.#messages].sort((a, b) => a[0] - b[0])) {
-      if (id > this.#readPointer && message.sender !== me) {
+      if (id > this.#markerAfter && message.sender !== me) {
         this.#item(id)?.before(
           h("li", { class: "marker", role: "separator", "aria-label": "New messages" }, "New messages"),
         );
