@@ -16,7 +16,7 @@ test: setup
 	@scripts/test.sh
 
 bench: setup
-	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent bench'
+	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent build && npm run --silent bench'
 
 fuzz: setup
 	@bash -c 'source scripts/env.sh && ensure_node && npm run --silent fuzz'

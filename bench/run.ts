@@ -11,7 +11,9 @@
 //   7. directory: chat.directory and user.list.search on 10,000 channels and 100,000 users, SQLite
 //      and PostgreSQL, through the middle tier (bench/directory.ts; run first, before the stack:
 //      it needs no homeserver, and nothing else then shares the cores);
-//   8. cluster: two Parley nodes over a private PostgreSQL and Redis, on a stack of their own
+//   8. web page: the built page's script weight and its cold first paint in Chromium (bench/web.ts;
+//      run first too: it needs only Parley's web route);
+//   9. cluster: two Parley nodes over a private PostgreSQL and Redis, on a stack of their own
 //      (bench/cluster.ts); the single-node stack is stopped first. BENCH_CLUSTER=0 leaves it out;
 //      `node bench/cluster-run.ts` runs it alone.
 // `node bench/run.ts`; BENCH_MESSAGES sets the number of measured latency messages (default 500,
@@ -42,6 +44,7 @@ import {
 } from "./report.ts";
 import { cleanUp, onCleanup, progress, startStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
+import { printWeb, webBench } from "./web.ts";
 
 function messageCount(): number {
   const raw = process.env.BENCH_MESSAGES;
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
   );
 
   const directory = await part("directory", () => directoryBench(scratch, progress));
+  const web = await part("web page", () => webBench());
   const stack = await startStack(scratch);
   const latency = await part("latency", () => latencyBench(stack, n));
   const history = await part("history", () => historyBench(stack));
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
   printIdle(idle);
   printOutage(outage);
   printDirectory(directory);
+  printWeb(web);
   if (cluster) printCluster(cluster, { native: paths.native, fanout });
 
   const results = {
@@ -156,6 +161,7 @@ async function main(): Promise<void> {
     idle_memory: idle,
     outage,
     directory,
+    web,
     cluster: cluster && clusterJson(cluster),
     durations_s: durations,
   };

@@ -103,7 +103,7 @@ export function startClientGateway(
           rate: { limiter: sharedLimiter, rule: config.limits.apiRequests },
           version: VERSION,
         }),
-        ...(config.gateway.webClient ? [webRoutes(config.gateway.path)] : []),
+        ...(config.gateway.webClient ? [webRoutes(config.gateway.path, config.gateway.webEmbedOrigins)] : []),
       ],
     },
   );

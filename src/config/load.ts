@@ -44,6 +44,8 @@ export interface Config {
     readonly port: number;
     readonly path: string;
     readonly webClient: boolean;
+    /** Origins allowed to frame the web page (besides its own). */
+    readonly webEmbedOrigins: readonly string[];
     /** Explicitly configured; otherwise http://<bind>:<actual port>, known once listening. */
     readonly publicUrl: string | undefined;
     readonly maxPayloadBytes: number;
@@ -137,6 +139,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       port: c.gateway.port,
       path: c.gateway.path,
       webClient: c.gateway.web_client,
+      webEmbedOrigins: c.gateway.web_embed_origins.map((origin) => new URL(origin).origin),
       publicUrl: c.gateway.public_url?.replace(/\/+$/, ""),
       maxPayloadBytes: c.gateway.max_payload_bytes,
       maxBufferedBytes: c.gateway.max_buffered_bytes,

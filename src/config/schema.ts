@@ -59,6 +59,8 @@ export const configSchema = z
         path: z.string().startsWith("/").default("/chat"),
         /** Serve the web chat page (web/) at `/`. */
         web_client: z.boolean().default(false),
+        /** Pages that may show the web page in a frame (its embed mode beside a player). */
+        web_embed_origins: z.array(z.url()).default([]),
         /** How clients reach this server over HTTP, for media URLs; default http://<bind>:<port>. */
         public_url: z.url().optional(),
         /** Frames larger than this close the connection with 1009. */

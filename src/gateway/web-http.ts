@@ -13,14 +13,17 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".map": "application/json",
 };
-const SECURITY = {
+/** The page may be framed by its own origin and those the operator lists (`web_embed_origins`). */
+const securityHeaders = (embedOrigins: readonly string[]) => ({
   ...BASE_HEADERS,
   "content-security-policy":
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; " +
+    `frame-ancestors ${["'self'", ...embedOrigins].join(" ")}`,
   "referrer-policy": "no-referrer",
-};
+});
 
-export function webRoutes(wsPath: string): HttpRoute {
+export function webRoutes(wsPath: string, embedOrigins: readonly string[] = []): HttpRoute {
+  const SECURITY = securityHeaders(embedOrigins);
   return (req, res, url) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const path = url.pathname;

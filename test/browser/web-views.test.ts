@@ -3,6 +3,8 @@
 // Screenshots of each view go to the test's data directory, or to docs/screenshots with
 // PARLEY_SCREENSHOTS=docs (how the README's pictures are made).
 import { readdir, readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
@@ -24,8 +26,29 @@ const shots = () =>
     ? resolve("docs/screenshots")
     : join(parley.env.root, "screenshots");
 
+/** A live-event player's page on another origin, framing the chat in its embed mode. */
+let player: Server;
+let playerOrigin: string;
+let strangerOrigin: string;
+function playerPage(req: IncomingMessage, res: ServerResponse): void {
+  const src = `${parley.httpUrl()}/?channel=${channelName}&embed=1`;
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  res.end(
+    `<!doctype html><title>Player</title><h1>The set</h1><iframe title="Chat" src="${src}" width="400" height="500"></iframe>`,
+  );
+  void req;
+}
+
 beforeAll(async () => {
-  parley = await startTestParley({ gatewayPort: await freePort() });
+  player = createServer(playerPage);
+  await new Promise<void>((done) => player.listen(0, "127.0.0.1", done));
+  playerOrigin = `http://127.0.0.1:${(player.address() as AddressInfo).port}`;
+  // The same page under another name: an origin the operator did not list.
+  strangerOrigin = `http://localhost:${(player.address() as AddressInfo).port}`;
+  parley = await startTestParley({
+    gatewayPort: await freePort(),
+    gateway: { web_embed_origins: [playerOrigin] },
+  });
   browser = await launchBrowser();
   carol = await MatrixUser.register(parley.env.homeserverUrl, unique("carol"), "Carol");
   // A conversation to look at: the page's user owns the channel, Sam and Carol talk in it.
@@ -45,6 +68,7 @@ beforeAll(async () => {
   await owner.context().close();
 });
 afterAll(async () => {
+  player?.close();
   sam?.close();
   carol?.stop();
   await browser?.close();
@@ -115,6 +139,24 @@ it("embeds one channel without chrome beside a player", async () => {
     .toBe(true);
   await screenshotText(embed, join(shots(), "embed.png"));
   await embed.context().close();
+});
+
+it("can be framed by the player pages the operator lists, and by no other", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${playerOrigin}/`);
+  const chat = page.frameLocator('iframe[title="Chat"]');
+  await chat.getByRole("log", { name: "Messages" }).getByText("Hello from Element").waitFor();
+  await page.goto(`${strangerOrigin}/`);
+  await page.getByRole("heading", { name: "The set" }).waitFor();
+  // Chromium refuses the frame (frame-ancestors) and shows its error page in it instead.
+  const frameUrl = () =>
+    page
+      .frames()
+      .find((candidate) => candidate !== page.mainFrame())
+      ?.url() ?? "";
+  await expect.poll(frameUrl).toMatch(/^chrome-error:/);
+  await context.close();
 });
 
 it("a guest in the embed chooses a name before posting, and reads before that", async () => {
