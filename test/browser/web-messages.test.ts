@@ -121,6 +121,10 @@ it("shows a conversation with a native client and a Matrix user, and every messa
       r.event.type === "m.reaction" &&
       (r.event.content["m.relates_to"] as { key?: string }).key === "🎉",
   );
+  // A second click takes ours back.
+  await message(olive, "first from sam").getByRole("button", { name: /^🎉 2/ }).click();
+  await message(olive, "first from sam").getByRole("button", { name: /^🎉 1/ }).waitFor();
+  await expect.poll(() => reactions.at(-1)?.["🎉"]?.length).toBe(1);
 
   // Emote and a mention of the page's user.
   const oliveUserId = (await samChannel.members()).members.find(
@@ -143,7 +147,19 @@ it("shows a conversation with a native client and a Matrix user, and every messa
     .toBe(true);
   await log(olive).getByText("Message deleted").waitFor();
 
-  // Typing and presence.
+  // An emote from the page, with the slash command people know.
+  await say(olive, "/me cheers");
+  await expect
+    .poll(() => received.find((event) => JSON.stringify(event.content).includes("cheers"))?.content)
+    .toEqual({ type: "emote", body: "cheers" });
+  await message(olive, "* Olive cheers").waitFor();
+
+  // Typing both ways, and presence.
+  const typing: string[][] = [];
+  samChannel.on("typing", (users) => typing.push(users));
+  await olive.getByRole("textbox", { name: "Message" }).pressSequentially("hm", { delay: 50 });
+  await expect.poll(() => typing.some((users) => users.length === 1)).toBe(true);
+  await olive.getByRole("textbox", { name: "Message" }).fill("");
   await samChannel.typing(true);
   await olive.getByText("Sam is typing…").waitFor();
   await olive.getByRole("button", { name: /^Sam, online/ }).waitFor();
