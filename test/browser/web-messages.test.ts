@@ -138,6 +138,21 @@ it("shows a conversation with a native client and a Matrix user, and every messa
   await mention.getByText("@Olive").waitFor();
   expect(await mention.getAttribute("class")).toContain("mentions-me");
 
+  // Mentioning by name: "@Sa" offers Sam, Enter puts his id in, and the message mentions him.
+  const composer = olive.getByRole("textbox", { name: "Message" });
+  await composer.pressSequentially("thanks @Sa");
+  await olive
+    .getByRole("listbox", { name: "People to mention" })
+    .getByRole("option", { name: /^Sam/ })
+    .waitFor();
+  await composer.press("Enter");
+  expect(await composer.inputValue()).toBe(`thanks ${samAuth.user.id} `);
+  await composer.press("Enter");
+  await expect
+    .poll(() => received.some((event) => JSON.stringify(event.content).includes(`thanks ${samAuth.user.id}`)))
+    .toBe(true);
+  await message(olive, "thanks").getByText("@Sam").waitFor();
+
   // Delete one's own message.
   await say(olive, "a line to take back");
   olive.once("dialog", (dialog) => void dialog.accept());

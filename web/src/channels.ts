@@ -118,6 +118,12 @@ export class ChannelList {
       );
       (isDirect(entry.name) ? directs : channels).push(h("li", {}, link));
     }
+    const mentions = [...this.#entries.values()].reduce(
+      (sum, entry) => sum + (entry.name === this.#active ? 0 : entry.mentions),
+      0,
+    );
+    // The tab says so too, for a reader in another tab.
+    document.title = mentions > 0 ? `(${mentions}) Parley chat` : "Parley chat";
     byId("channel-list").replaceChildren(...channels);
     byId("direct-list").replaceChildren(...directs);
     byId("direct-section").hidden = directs.length === 0;

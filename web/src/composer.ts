@@ -14,7 +14,12 @@ export interface ComposerTarget {
   lastOwnText(): MessageEvent | undefined;
   /** A send was refused because the channel's rules must be accepted first: ask, then retry. */
   needsRules(retry: () => void): void;
+  /** Members to offer after an "@" (display name or id). */
+  mentionable(prefix: string): Array<{ id: string; name: string }>;
 }
+
+/** "@" and the start of a name just before the caret. */
+const MENTION_PREFIX = /(?:^|\s)@([^\s@]{1,40})$/u;
 
 export class Composer {
   readonly #session: Session;
@@ -27,6 +32,9 @@ export class Composer {
   #target: ComposerTarget | undefined;
   #replyTo: MessageEvent | undefined;
   #editing: MessageEvent | undefined;
+  readonly #suggestions = byId<HTMLUListElement>("mention-suggestions");
+  #choices: Array<{ id: string; name: string }> = [];
+  #chosen = 0;
   #typingSentAt = 0;
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -38,7 +46,10 @@ export class Composer {
     });
     this.#input.addEventListener("keydown", (event) => this.#onKey(event));
     this.#input.addEventListener("input", () => this.#onInput());
-    this.#input.addEventListener("blur", () => this.#stopTyping());
+    this.#input.addEventListener("blur", () => {
+      this.#stopTyping();
+      this.#closeSuggestions();
+    });
     this.#context.querySelector("button")?.addEventListener("click", () => {
       if (this.#editing) this.#input.value = "";
       this.#cancel();
@@ -175,6 +186,26 @@ export class Composer {
   }
 
   #onKey(event: KeyboardEvent): void {
+    if (this.#choices.length > 0) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : this.#choices.length - 1;
+        this.#chosen = (this.#chosen + step) % this.#choices.length;
+        this.#renderSuggestions();
+        return;
+      }
+      if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        const choice = this.#choices[this.#chosen];
+        if (choice) this.#complete(choice.id);
+        return;
+      }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.#closeSuggestions();
+        return;
+      }
+    }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.#submit();
@@ -194,6 +225,7 @@ export class Composer {
   #onInput(): void {
     const target = this.#target;
     if (!target) return;
+    this.#suggest(target);
     if (this.#input.value === "") {
       this.#stopTyping();
       return;
@@ -205,6 +237,58 @@ export class Composer {
     }
     clearTimeout(this.#typingTimer);
     this.#typingTimer = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS);
+  }
+
+  #suggest(target: ComposerTarget): void {
+    const before = this.#input.value.slice(0, this.#input.selectionStart ?? this.#input.value.length);
+    const prefix = MENTION_PREFIX.exec(before)?.[1];
+    this.#choices = prefix ? target.mentionable(prefix) : [];
+    this.#chosen = 0;
+    this.#renderSuggestions();
+  }
+
+  /** Replaces the "@prefix" before the caret with the member's id, which is what mentions them. */
+  #complete(userId: string): void {
+    const input = this.#input;
+    const caret = input.selectionStart ?? input.value.length;
+    const before = input.value.slice(0, caret).replace(/@[^\s@]*$/u, `${userId} `);
+    input.value = before + input.value.slice(caret);
+    input.setSelectionRange(before.length, before.length);
+    this.#closeSuggestions();
+    input.focus();
+  }
+
+  #renderSuggestions(): void {
+    const list = this.#suggestions;
+    list.hidden = this.#choices.length === 0;
+    this.#input.setAttribute("aria-expanded", String(this.#choices.length > 0));
+    list.replaceChildren(
+      ...this.#choices.map((choice, index) => {
+        const item = document.createElement("li");
+        item.id = `mention-${index}`;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", String(index === this.#chosen));
+        item.textContent = `${choice.name} `;
+        const id = document.createElement("span");
+        id.className = "muted";
+        id.textContent = choice.id;
+        item.append(id);
+        // mousedown, not click: the textarea must keep its focus and caret.
+        item.addEventListener("mousedown", (event) => {
+          event.preventDefault();
+          this.#complete(choice.id);
+        });
+        return item;
+      }),
+    );
+    if (this.#choices.length > 0)
+      this.#input.setAttribute("aria-activedescendant", `mention-${this.#chosen}`);
+    else this.#input.removeAttribute("aria-activedescendant");
+  }
+
+  #closeSuggestions(): void {
+    this.#choices = [];
+    this.#renderSuggestions();
   }
 
   #stopTyping(): void {
@@ -220,6 +304,7 @@ export class Composer {
   }
 
   #cancel(): void {
+    this.#closeSuggestions();
     this.#replyTo = undefined;
     this.#editing = undefined;
     this.#context.hidden = true;

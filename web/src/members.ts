@@ -71,6 +71,24 @@ export class Members {
     return this.#refreshing;
   }
 
+  /** Members whose name or id starts with (or has a word starting with) `prefix`, for @-completion. */
+  matching(prefix: string, limit = 6): Array<{ id: string; name: string }> {
+    const wanted = prefix.toLowerCase();
+    const me = this.#session.me()?.id;
+    return this.#rows
+      .filter(
+        (row) =>
+          row.id !== me &&
+          (row.name
+            .toLowerCase()
+            .split(/\s+/)
+            .some((word) => word.startsWith(wanted)) ||
+            row.id.slice(1).toLowerCase().startsWith(wanted)),
+      )
+      .slice(0, limit)
+      .map(({ id, name }) => ({ id, name }));
+  }
+
   presenceChanged(users: Record<string, string>): void {
     for (const [id, status] of Object.entries(users)) this.#session.people.setPresence(id, status);
     this.render();

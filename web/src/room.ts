@@ -148,6 +148,7 @@ export class Room {
       channel,
       lastOwnText: () => timeline.lastOwnText,
       needsRules: (retry) => this.#askRules(retry),
+      mentionable: (prefix) => this.#members?.matching(prefix) ?? [],
     });
     await this.#members.refresh().catch(() => undefined);
     if (!session.embed) this.#composer.focus();
