@@ -18,8 +18,6 @@ export async function openAs(
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error (${displayName}): ${error.message}`));
-  page.on("console", (m) => console.error(`console (${displayName}): ${m.text()}`));
-  page.on("requestfailed", (r) => console.error(`failed (${displayName}): ${r.url()}`));
   await page.goto(`${pageUrl(parley, query)}#token=${token}`);
   await page
     .getByRole("status")
