@@ -60,7 +60,11 @@ export const configSchema = z
         /** Serve the web chat page (web/) at `/`. */
         web_client: z.boolean().default(false),
         /** Pages that may show the web page in a frame (its embed mode beside a player). */
-        web_embed_origins: z.array(z.url()).default([]),
+        web_embed_origins: z
+          .array(
+            z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "an origin: http(s)://host[:port]"),
+          )
+          .default([]),
         /** How clients reach this server over HTTP, for media URLs; default http://<bind>:<port>. */
         public_url: z.url().optional(),
         /** Frames larger than this close the connection with 1009. */

@@ -9,7 +9,7 @@ import { launchBrowser } from "../support/browser.ts";
 import { MatrixUser } from "../support/matrix-user.ts";
 import { startTestParley, type TestParley, unique } from "../support/parley.ts";
 import { freePort } from "../support/synapse.ts";
-import { message, openAs, waitForChannel } from "../support/web-page.ts";
+import { message, openAs, say, waitForChannel } from "../support/web-page.ts";
 
 let parley: TestParley;
 let browser: Browser;
@@ -83,7 +83,15 @@ it("uploads by picker, drop and paste; everyone gets the image, shown inline", a
   await expect.poll(() => got.flatMap(fileNames)).toContain("picked.png");
   const image = message(page, "Olive").getByRole("img", { name: "picked.png" });
   await image.waitFor();
-  expect(await image.evaluate("this.naturalWidth", undefined).catch(() => undefined)).not.toBe(0);
+  // Loaded and decoded: a broken image has no natural width.
+  await expect
+    .poll(() =>
+      image.evaluate((img) => {
+        const loaded = img as unknown as { complete: boolean; naturalWidth: number };
+        return loaded.complete ? loaded.naturalWidth : 0;
+      }),
+    )
+    .toBe(64);
   await carol.waitForEvent(
     (r) =>
       r.roomId === roomId && r.event.content.msgtype === "m.image" && r.event.content.body === "picked.png",
@@ -142,17 +150,19 @@ it("blurs media a moderator marked sensitive until clicked, and holds files for 
   await settings.waitFor({ state: "hidden" });
   await expect.poll(async () => (await channel.subscribe()).state.settings.media_review).toBe("before");
 
+  // Sam (a member, not a moderator) listens from before the upload: he must not get it yet.
+  const heldForSam: ChatEvent[] = [];
+  channel.on("event", (event) => heldForSam.push(event));
+  channel.on("update", (event) => heldForSam.push(event));
   await viewer
     .getByLabel("Attach files")
     .setInputFiles({ name: "held.png", mimeType: "image/png", buffer: await picture(30) });
   await message(viewer, "Vic").getByText("Waiting for a moderator's review").waitFor();
-  const heldForSam: ChatEvent[] = [];
-  channel.on("event", (event) => heldForSam.push(event));
-  channel.on("update", (event) => heldForSam.push(event));
-  await message(owner, "held.png")
-    .or(owner.locator("li.message", { has: owner.getByRole("img", { name: "held.png" }) }))
-    .first()
-    .waitFor();
+  await owner.locator("li.message", { has: owner.getByRole("img", { name: "held.png" }) }).waitFor();
+  await say(viewer, "after the held file");
+  await expect
+    .poll(() => heldForSam.some((event) => JSON.stringify(event.content).includes("after the held")))
+    .toBe(true);
   expect(heldForSam.flatMap(fileNames)).not.toContain("held.png");
   await owner.getByRole("button", { name: "Approve", exact: true }).click();
   await expect.poll(() => heldForSam.flatMap(fileNames)).toContain("held.png");

@@ -183,13 +183,88 @@ it("shows a conversation with a native client and a Matrix user, and every messa
   expect(samAuth.user.profile.display_name).toBe("Sam");
 });
 
+/** The read pointer the server keeps for `name` in `channel`, as a fresh login reports it. */
+async function readPointerOf(name: string, channel: string): Promise<number | undefined> {
+  const client = sdkUser(name, "Reader");
+  const auth = await client.connect();
+  client.close();
+  return auth["chat.read_pointers"][channel];
+}
+
+it("opens where you stopped reading, and counts as read only what you scrolled past", async () => {
+  const channelName = unique("away");
+  const sam = sdkUser(unique("sam"), "Sam");
+  await sam.connect();
+  const channel = sam.channel(channelName);
+  await channel.join();
+  await channel.sendText("before you left");
+  const reader = unique("reader");
+  const first = await openAs(browser, parley, reader, "Reader", `?channel=${channelName}`);
+  await waitForChannel(first, channelName);
+  await message(first, "before you left").waitFor();
+  await first.context().close();
+  for (let i = 1; i <= 60; i++) await channel.sendText(`while away ${i}`);
+
+  const second = await openAs(browser, parley, reader, "Reader", `?channel=${channelName}`);
+  await waitForChannel(second, channelName);
+  const marker = log(second).getByRole("separator", { name: "New messages" });
+  await marker.waitFor();
+  // The marker is on screen, just above the first unread line; the newest is below the fold.
+  const view = await log(second).boundingBox();
+  const at = await marker.boundingBox();
+  expect(at && view && at.y >= view.y - 1 && at.y < view.y + view.height, JSON.stringify({ at, view })).toBe(
+    true,
+  );
+  expect(
+    await log(second)
+      .locator("li.message", { has: second.locator(".body", { hasText: /^while away 1$/ }) })
+      .evaluate((item) =>
+        (
+          item as unknown as { previousElementSibling: { getAttribute(name: string): string | null } }
+        ).previousElementSibling.getAttribute("role"),
+      ),
+  ).toBe("separator");
+  // What is below the fold is not read yet.
+  const newestSeen = await readPointerOf(reader, channelName);
+  const last = (await channel.fetch({ count: 1 })).results[0]?.event_id ?? 0;
+  expect(newestSeen).toBeLessThan(last);
+  await second.context().close();
+
+  // Not read yet: the marker is still there on the next visit. Then read to the end.
+  const third = await openAs(browser, parley, reader, "Reader", `?channel=${channelName}`);
+  await waitForChannel(third, channelName);
+  await log(third).getByRole("separator", { name: "New messages" }).waitFor();
+  await log(third).evaluate((list) => {
+    list.scrollTop = list.scrollHeight;
+  });
+  // Reading reaches the server as a read pointer: the newest line's.
+  const newest = (await channel.fetch({ count: 1 })).results[0]?.event_id;
+  await expect.poll(() => readPointerOf(reader, channelName)).toBe(newest);
+  await third.context().close();
+
+  const fourth = await openAs(browser, parley, reader, "Reader", `?channel=${channelName}`);
+  await waitForChannel(fourth, channelName);
+  await message(fourth, "while away 60").waitFor();
+  expect(await log(fourth).getByRole("separator", { name: "New messages" }).count()).toBe(0);
+});
+
 it("loads older history as you scroll up, each message once", async () => {
   const channelName = unique("history");
   const sam = sdkUser(unique("sam"), "Sam");
   await sam.connect();
   const channel = sam.channel(channelName);
   await channel.join();
-  for (let i = 1; i <= 130; i++) await channel.sendText(`line ${i}`);
+  const sent: number[] = [];
+  for (let i = 1; i <= 130; i++) sent.push((await channel.sendText(`line ${i}`)).event_id);
+  // Changes made after the fact, far from what they change: the first page holds these events,
+  // the messages they change come pages later, already showing their current state.
+  await channel.edit(sent[9] as number, "line 10, edited once");
+  await channel.edit(sent[9] as number, "line 10, edited twice");
+  await channel.edit(sent[19] as number, "line 20, edited");
+  await channel.delete(sent[19] as number);
+  await channel.react(sent[4] as number, "🎉");
+  await channel.react(sent[4] as number, "👍");
+  await channel.react(sent[4] as number, "🎉", true);
   const page = await openAs(browser, parley, unique("reader"), "Reader", `?channel=${channelName}`);
   await waitForChannel(page, channelName);
   await message(page, "line 130").waitFor();
@@ -212,7 +287,12 @@ it("loads older history as you scroll up, each message once", async () => {
   await log(page).getByText("This is the beginning of the channel.").waitFor();
   const texts = await log(page).locator("li.message .body").allTextContents();
   const lines = texts.filter((text) => /^line \d+$/.test(text));
-  expect(lines).toHaveLength(130);
+  expect(lines).toHaveLength(128);
+  expect(texts.filter((text) => text.startsWith("line 10,"))).toEqual(["line 10, edited twice (edited)"]);
+  expect(texts.filter((text) => text.startsWith("line 20"))).toEqual([]);
+  expect(texts).toContain("Message deleted");
+  const fifth = log(page).locator("li.message", { has: page.locator(".body", { hasText: /^line 5$/ }) });
+  expect(await fifth.locator(".reaction").allTextContents()).toEqual(["👍 1"]);
   expect(lines[0]).toBe("line 1");
   expect(lines.at(-1)).toBe("line 130");
 });

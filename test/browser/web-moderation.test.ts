@@ -122,6 +122,10 @@ it("sets slow mode and required rules; a member accepts the rules in a dialog, t
   await say(member, "first post");
   const rules = member.getByRole("dialog", { name: "Channel rules" });
   await rules.getByText("Be kind. No spoilers.").waitFor();
+  // "Not now" keeps what was written; sending again asks again.
+  await rules.getByRole("button", { name: "Not now" }).click();
+  expect(await member.getByRole("textbox", { name: "Message" }).inputValue()).toBe("first post");
+  await member.getByRole("textbox", { name: "Message" }).press("Enter");
   await rules.getByRole("button", { name: "Accept rules" }).click();
   await message(member, "first post").waitFor();
   await message(owner, "first post").waitFor();

@@ -260,6 +260,8 @@ export class ChannelList {
     const numbers = Object.entries(payload).filter(
       (pair): pair is [string, number] => typeof pair[1] === "number",
     );
+    // A channel first heard of here (a DM someone else started) gets its people looked up.
+    for (const [name] of numbers) if (!this.#entries.has(name) && isDirect(name)) this.add(name);
     if (action === "chat.unread_pointers") {
       for (const [name, id] of numbers)
         this.#entry(name).unreadPointer = Math.max(this.#entry(name).unreadPointer, id);

@@ -143,7 +143,8 @@ export class Composer {
       })
       .then(
         () => {
-          if (caption) this.#input.value = "";
+          // Only what became the caption: a draft typed meanwhile stays.
+          if (caption && this.#input.value.trim() === caption) this.#input.value = "";
           this.#cancel();
         },
         (error: unknown) => {
@@ -164,7 +165,11 @@ export class Composer {
     this.#stopTyping();
     const send = () =>
       (editing
-        ? target.channel.edit(editing.event_id, body)
+        ? target.channel.send(
+            // An emote stays an emote.
+            { type: editing.content.type === "emote" ? "emote" : "text", body },
+            { replaces: editing.event_id },
+          )
         : target.channel.sendText(body, replyTo ? { reply_to: replyTo.event_id } : {})
       ).then(
         () => {
@@ -172,7 +177,12 @@ export class Composer {
         },
         (error: unknown) => {
           if ((error as { code?: string }).code === "channel.rules_not_accepted") {
-            target.needsRules(send);
+            // Kept in the composer until the rules are accepted ("Not now" must not lose it).
+            if (!this.#input.value) this.#input.value = body;
+            target.needsRules(() => {
+              if (this.#input.value === body) this.#input.value = "";
+              send();
+            });
             return;
           }
           // Give the text back, with what it was for.

@@ -28,6 +28,8 @@ export class Members {
   #rows: MemberRow[] = [];
   #myRole: Role;
   #refreshing: Promise<void> | undefined;
+  /** A change came while a refresh was on its way: its answer may predate it. */
+  #stale = false;
 
   constructor(session: Session, channel: Channel, role: Role, hooks: MemberHooks) {
     this.#session = session;
@@ -46,7 +48,11 @@ export class Members {
   }
 
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#channel
+    if (this.#refreshing) {
+      this.#stale = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = this.#channel
       .members()
       .then((list) => {
         const me = this.#session.me()?.id;
@@ -67,6 +73,10 @@ export class Members {
       })
       .finally(() => {
         this.#refreshing = undefined;
+        if (this.#stale) {
+          this.#stale = false;
+          void this.refresh().catch(() => undefined);
+        }
       });
     return this.#refreshing;
   }

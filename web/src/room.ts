@@ -79,7 +79,7 @@ export class Room {
         if (this.#state) {
           this.#state = {
             ...this.#state,
-            rules: (change.rules as string | null | undefined) ?? this.#state.rules,
+            rules: "rules" in change ? ((change.rules as string | null) ?? null) : this.#state.rules,
             settings: (change.settings as SettingsView | undefined) ?? this.#state.settings,
           };
           this.#renderHeader();
@@ -143,6 +143,7 @@ export class Room {
     this.#timeline = timeline;
     timeline.add(pending);
     await timeline.start(snapshot.next_event_id);
+    if (this.#closed) return;
     this.#renderHeader();
     this.#composer.attach({
       channel,
@@ -151,6 +152,7 @@ export class Room {
       mentionable: (prefix) => this.#members?.matching(prefix) ?? [],
     });
     await this.#members.refresh().catch(() => undefined);
+    if (this.#closed) return;
     if (!session.embed) this.#composer.focus();
     // For tests and embedding pages: the channel is shown and live.
     byId("chat").dataset.channel = channel.name;
@@ -189,7 +191,10 @@ export class Room {
     for (const stop of this.#stops) stop();
     this.#timeline?.close();
     this.#composer.attach(undefined);
-    byId("typing").textContent = "";
+    // Nothing of this channel may stay clickable while the next one loads (or fails to).
+    for (const id of ["typing", "channel-facts", "channel-topic"]) byId(id).textContent = "";
+    byId("channel-tools").replaceChildren();
+    byId("members").replaceChildren();
   }
 
   #remove(event: MessageEvent): void {

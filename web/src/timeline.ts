@@ -7,9 +7,18 @@ import { h } from "./dom.ts";
 import { type MessageActions, type MessageEvent, renderMessage } from "./message-view.ts";
 import type { Session } from "./session.ts";
 
-const PAGE = 50;
+/** Pages of history loaded at most to reach the reader's read pointer when a channel opens. */
+const MAX_PAGES_TO_MARKER = 10;
 /** Messages by one sender closer together than this are drawn as one group. */
 const GROUP_MS = 5 * 60 * 1000;
+
+/** The event_id a list item shows, if it shows one (ids from Matrix backfill can be 0 or below). */
+const idOf = (element: Element | null): number | undefined => {
+  const raw = (element as HTMLElement | null)?.dataset.eventId;
+  return raw === undefined ? undefined : Number(raw);
+};
+
+type ChangeEvent = Exclude<ChatEvent, MessageEvent>;
 
 export interface TimelineHooks extends Omit<MessageActions, "original" | "jumpTo"> {
   /** The newest message the reader has now seen. */
@@ -23,10 +32,18 @@ export class Timeline {
   readonly #hooks: TimelineHooks;
   readonly #messages = new Map<number, MessageEvent>();
   readonly #seen = new Set<number>();
+  /**
+   * Live edits, deletes and reactions of messages not loaded yet, by the message's id: applied
+   * when history brings the message (it may predate them). History's own such events are not:
+   * fetched messages already show their current state.
+   */
+  readonly #waiting = new Map<number, ChatEvent[]>();
   #oldestFetched = Number.POSITIVE_INFINITY;
   #noMoreHistory = false;
   #loadingOlder: Promise<void> | undefined;
   #readPointer: number;
+  /** History is shown and placed: reading may be reported, live events may scroll. */
+  #started = false;
   /** Where the reader stopped last time: the marker stays there while they read on. */
   readonly #markerAfter: number;
   #markerPlaced = false;
@@ -65,31 +82,62 @@ export class Timeline {
   /** The first page of history, older than anything pushed since we subscribed. */
   async start(nextEventId: number): Promise<void> {
     const history = await this.#hooks.fetchOlder(nextEventId);
+    if (this.#closed) return;
     this.#noteFetched(history.results, nextEventId);
-    this.add(history.results);
-    this.#placeMarker();
+    this.#addAll(history.results, true);
+    // Back to where the reader stopped (within reason), so the marker has its place.
+    for (let pages = 1; pages < MAX_PAGES_TO_MARKER && this.#markerAfter > 0; pages++) {
+      if (this.#noMoreHistory || this.#oldestFetched <= this.#markerAfter + 1) break;
+      const older = await this.#hooks.fetchOlder(this.#oldestFetched);
+      if (this.#closed) return;
+      this.#noteFetched(older.results, this.#oldestFetched);
+      this.#addAll(older.results, true);
+    }
+    const marker = this.#placeMarker();
     this.#list.removeAttribute("aria-busy");
-    this.scrollToEnd();
+    // Where the reader stopped, if they did; else the newest. Only then is anything read.
+    if (marker) marker.scrollIntoView({ block: "start" });
+    else this.scrollToEnd();
+    this.#started = true;
+    this.checkRead();
+    this.#fillView();
   }
 
-  /** Events in any order and any number of times: each counts once. */
+  /** While the view cannot scroll there is no scrolling up to ask for more: ask now. */
+  #fillView(): void {
+    const list = this.#list;
+    if (!this.#noMoreHistory && !this.#closed && list.scrollHeight <= list.clientHeight + 150) {
+      void this.loadOlder().then(() => this.#fillView());
+    }
+  }
+
+  /** Live events, in any order and any number of times: each counts once. */
   add(events: readonly ChatEvent[]): void {
     if (this.#closed) return;
     const atEnd = this.#atEnd();
+    this.#addAll(events, false);
+    if (atEnd && this.#started) this.scrollToEnd();
+    this.checkRead();
+  }
+
+  #addAll(events: readonly ChatEvent[], fromHistory: boolean): void {
     for (const event of [...events].sort((a, b) => a.event_id - b.event_id)) {
       if (this.#seen.has(event.event_id)) continue;
       this.#seen.add(event.event_id);
-      this.#apply(event);
+      this.#apply(event, fromHistory);
     }
-    if (atEnd) this.scrollToEnd();
-    this.checkRead();
   }
 
   /** A message as it now is (a review mark): redrawn, or shown now that it may be. */
   update(event: ChatEvent): void {
     if (event.event_type !== "channel.message" || this.#closed) return;
     this.#seen.add(event.event_id);
-    this.#messages.set(event.event_id, event);
+    // An update says what changed (its review marks); it does not carry the reactions.
+    const known = this.#messages.get(event.event_id);
+    this.#messages.set(
+      event.event_id,
+      known?.reactions && !event.reactions ? { ...event, reactions: known.reactions } : event,
+    );
     this.#redraw(event.event_id, true);
   }
 
@@ -127,10 +175,11 @@ export class Timeline {
       try {
         const before = this.#oldestFetched;
         const page = await this.#hooks.fetchOlder(before);
+        if (this.#closed) return;
         this.#noteFetched(page.results, before);
         const height = this.#list.scrollHeight;
         const top = this.#list.scrollTop;
-        this.add(page.results);
+        this.#addAll(page.results, true);
         // Keep what the reader looks at in place.
         this.#list.scrollTop = top + (this.#list.scrollHeight - height);
       } finally {
@@ -142,18 +191,18 @@ export class Timeline {
 
   /** Reports the newest message fully in view, when the page is visible. */
   checkRead(): void {
-    if (this.#closed || document.visibilityState !== "visible") return;
+    if (this.#closed || !this.#started || document.visibilityState !== "visible") return;
     const bottom = this.#list.getBoundingClientRect().bottom;
-    let newest = 0;
+    let newest: number | undefined;
     for (let item = this.#list.lastElementChild; item; item = item.previousElementSibling) {
-      const id = Number((item as HTMLElement).dataset.eventId);
-      if (!id) continue;
-      if (item.getBoundingClientRect().top < bottom - 4) {
+      const id = idOf(item);
+      if (id === undefined) continue;
+      if (item.getBoundingClientRect().bottom <= bottom + 1) {
         newest = id;
         break;
       }
     }
-    if (newest > this.#readPointer) {
+    if (newest !== undefined && newest > this.#readPointer) {
       this.#readPointer = newest;
       this.#hooks.read(newest);
     }
@@ -161,19 +210,28 @@ export class Timeline {
 
   #noteFetched(results: readonly ChatEvent[], before: number): void {
     const oldest = results.reduce((min, event) => Math.min(min, event.event_id), before);
-    if (results.length < PAGE || oldest <= 1) this.#noMoreHistory = true;
+    // Only an empty page is the start: the server leaves out what this reader may not see, so a
+    // page can be short with more before it.
+    if (results.length === 0) this.#noMoreHistory = true;
     this.#oldestFetched = Math.min(this.#oldestFetched, oldest);
     if (this.#noMoreHistory && !this.#list.querySelector(".start")) {
       this.#list.prepend(h("li", { class: "notice start" }, "This is the beginning of the channel."));
     }
   }
 
-  #apply(event: ChatEvent): void {
-    if (event.event_type === "channel.reaction") {
-      const target = this.#messages.get(event.content.event);
-      if (!target) return;
-      this.#messages.set(target.event_id, { ...target, reactions: event.content.reactions as Reactions });
-      this.#redraw(target.event_id, false);
+  #apply(event: ChatEvent, fromHistory: boolean): void {
+    if (
+      event.event_type === "channel.reaction" ||
+      (event.event_type === "channel.message" && event.replaces !== undefined)
+    ) {
+      if (fromHistory) return; // the fetched message already shows it
+      const targetId =
+        event.event_type === "channel.reaction" ? event.content.event : (event.replaces as number);
+      if (!this.#messages.has(targetId)) {
+        this.#waiting.set(targetId, [...(this.#waiting.get(targetId) ?? []), event]);
+        return;
+      }
+      this.#change(event as ChangeEvent | MessageEvent);
       return;
     }
     if (event.event_type === "channel.member") {
@@ -194,20 +252,33 @@ export class Timeline {
       this.#insert(event.event_id, h("li", { class: "notice", "data-event-id": event.event_id }, text));
       return;
     }
-    if (event.replaces !== undefined) {
-      // An edit or a delete: the original changes in place; the event itself is not a line.
-      const original = this.#messages.get(event.replaces);
-      if (!original) return;
-      this.#messages.set(original.event_id, {
-        ...original,
-        content: event.content,
-        ...(event.content.type === "deleted" ? {} : { edited: true as const }),
-      });
-      this.#redraw(original.event_id, false);
-      return;
-    }
     this.#messages.set(event.event_id, event);
     this.#redraw(event.event_id, true);
+    const waiting = this.#waiting.get(event.event_id);
+    if (waiting) {
+      this.#waiting.delete(event.event_id);
+      for (const change of waiting) this.#change(change as ChangeEvent | MessageEvent);
+    }
+  }
+
+  /** An edit, delete or reaction applied to its loaded message, which is redrawn in place. */
+  #change(event: ChangeEvent | MessageEvent): void {
+    if (event.event_type === "channel.reaction") {
+      const target = this.#messages.get(event.content.event);
+      if (!target) return;
+      this.#messages.set(target.event_id, { ...target, reactions: event.content.reactions as Reactions });
+      this.#redraw(target.event_id, false);
+      return;
+    }
+    if (event.event_type !== "channel.message" || event.replaces === undefined) return;
+    const original = this.#messages.get(event.replaces);
+    if (!original) return;
+    this.#messages.set(original.event_id, {
+      ...original,
+      content: event.content,
+      ...(event.content.type === "deleted" ? {} : { edited: true as const }),
+    });
+    this.#redraw(original.event_id, false);
   }
 
   #actions(): MessageActions {
@@ -253,9 +324,9 @@ export class Timeline {
   #insert(eventId: number, item: HTMLElement): void {
     let after: Element | null = this.#list.lastElementChild;
     while (after) {
-      const id = Number((after as HTMLElement).dataset.eventId);
-      if (id && id < eventId) break;
-      if (!id && after.classList.contains("start")) break;
+      const id = idOf(after);
+      if (id !== undefined && id < eventId) break;
+      if (after.classList.contains("start")) break;
       after = after.previousElementSibling;
     }
     if (after) after.after(item);
@@ -274,20 +345,24 @@ export class Timeline {
     item.classList.toggle("continued", continued);
   }
 
-  #placeMarker(): void {
-    if (this.#markerPlaced) return;
+  #placeMarker(): HTMLElement | undefined {
+    if (this.#markerPlaced) return undefined;
     this.#markerPlaced = true;
     // Someone who never read here has no place to come back to: everything is new.
-    if (this.#markerAfter === 0) return;
+    if (this.#markerAfter === 0) return undefined;
     const me = this.#session.me()?.id;
     for (const [id, message] of [...this.#messages].sort((a, b) => a[0] - b[0])) {
       if (id > this.#markerAfter && message.sender !== me) {
-        this.#item(id)?.before(
-          h("li", { class: "marker", role: "separator", "aria-label": "New messages" }, "New messages"),
+        const marker = h(
+          "li",
+          { class: "marker", role: "separator", "aria-label": "New messages" },
+          "New messages",
         );
-        return;
+        this.#item(id)?.before(marker);
+        return marker;
       }
     }
+    return undefined;
   }
 
   #atEnd(): boolean {

@@ -82,6 +82,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   #connecting: Promise<Authenticated> | undefined;
   user: User | undefined;
   #lastAuth: Authenticated | undefined;
+  #memoryGuestId: string | undefined;
 
   constructor(options: ParleyClientOptions) {
     super();
@@ -285,11 +286,28 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const { token, clientId, storage } = this.#options;
     if (token !== undefined) return { token: typeof token === "function" ? await token() : token };
     if (clientId !== undefined) return { client_id: clientId };
-    const store = storage ?? (globalThis as { localStorage?: GuestStorage }).localStorage;
-    let id = store?.getItem(GUEST_KEY) ?? null;
+    let store = storage;
+    try {
+      store ??= (globalThis as { localStorage?: GuestStorage }).localStorage;
+    } catch {
+      // reading localStorage itself throws where the page's storage is blocked
+    }
+    // A page framed on another site may be refused its storage (it throws): then the guest lasts
+    // as long as this client does.
+    let id: string | null = null;
+    try {
+      id = store?.getItem(GUEST_KEY) ?? null;
+    } catch {
+      id = this.#memoryGuestId ?? null;
+    }
     if (!id) {
       id = crypto.randomUUID();
-      store?.setItem(GUEST_KEY, id);
+      this.#memoryGuestId = id;
+      try {
+        store?.setItem(GUEST_KEY, id);
+      } catch {
+        // kept in memory only
+      }
     }
     return { client_id: id };
   }
@@ -371,6 +389,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
           ...(tracked.mode === "subscribe" && this.#withPresence.has(name) ? { presence: true } : {}),
         },
       );
+      // chat.join takes no presence option: ask for the presence pushes again as the app did.
+      if (tracked.mode === "join" && this.#withPresence.has(name)) {
+        await this.request("chat.subscribe", { channel: name, presence: true });
+      }
       const newest = snapshot.next_event_id - 1;
       for (let guard = 0; guard < 1000 && (tracked.stream.last ?? newest) < newest; guard++) {
         if (generation !== this.#generation) return;

@@ -143,6 +143,57 @@ describe("reconnection", () => {
     expect(client.connected).toBe(true);
   });
 
+  it("a joined channel that asked for presence asks again after reconnecting", async () => {
+    const { socket, channel } = await connectAndJoin();
+    const subscribing = channel.subscribe({ presence: true });
+    await flush();
+    expect(socket.requests("chat.subscribe")[0]?.payload).toEqual({ channel: "room", presence: true });
+    socket.reply("chat.subscribe", snapshot(3));
+    await subscribing;
+    socket.close(1006, "gone");
+    clock.advance(1000);
+    const again = FakeSocket.latest();
+    again.open();
+    await flush();
+    again.push(["authenticated", authenticated]);
+    await flush();
+    again.reply("chat.join", snapshot(3));
+    await flush();
+    expect(again.requests("chat.subscribe")[0]?.payload).toEqual({ channel: "room", presence: true });
+  });
+
+  it("a guest whose page may not use its storage (a framed page) keeps one id for the client's life", async () => {
+    const refusing = {
+      getItem(): string | null {
+        throw new Error("SecurityError: storage is blocked");
+      },
+      setItem(): void {
+        throw new Error("SecurityError: storage is blocked");
+      },
+    };
+    const guest = new ParleyClient({
+      url: "ws://parley.test/chat",
+      WebSocket: FakeSocket,
+      clock,
+      storage: refusing,
+    });
+    void guest.connect();
+    const first = FakeSocket.latest();
+    first.open();
+    await flush();
+    const id = (first.sent[0]?.[1] as { client_id?: string }).client_id;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    first.push(["authenticated", authenticated]);
+    await flush();
+    first.close(1006, "gone");
+    clock.advance(1000);
+    const again = FakeSocket.latest();
+    again.open();
+    await flush();
+    expect(again.sent[0]?.[1]).toMatchObject({ client_id: id });
+    guest.close();
+  });
+
   it("resends an unanswered send after reconnecting, with the same txn_id", async () => {
     const socket = await connect();
     const sending = client.channel("room").sendText("important");
