@@ -32,7 +32,7 @@ export class Composer {
   #target: ComposerTarget | undefined;
   #replyTo: MessageEvent | undefined;
   #editing: MessageEvent | undefined;
-  readonly #suggestions = byId<HTMLUListElement>("mention-suggestions");
+  readonly #suggestions = byId<HTMLDivElement>("mention-suggestions");
   #choices: Array<{ id: string; name: string }> = [];
   #chosen = 0;
   #typingSentAt = 0;
@@ -274,7 +274,7 @@ export class Composer {
     this.#input.setAttribute("aria-expanded", String(this.#choices.length > 0));
     list.replaceChildren(
       ...this.#choices.map((choice, index) => {
-        const item = document.createElement("li");
+        const item = document.createElement("div");
         item.id = `mention-${index}`;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", String(index === this.#chosen));

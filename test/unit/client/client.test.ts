@@ -181,7 +181,7 @@ describe("reconnection", () => {
     const first = FakeSocket.latest();
     first.open();
     await flush();
-    const id = (first.sent[0]?.[1] as { client_id?: string }).client_id;
+    const id = (first.sent[0]?.[1] as { client_id?: string } | undefined)?.client_id;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     first.push(["authenticated", authenticated]);
     await flush();
