@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ParleyClient } from "../../packages/client/src/index.ts";
 import { launchBrowser, screenshotText } from "../support/browser.ts";
@@ -64,7 +65,23 @@ beforeAll(async () => {
   await channel.react(track.event_id, "🔥");
   await carol.sendText(roomId, "Hello from Element 👋");
   await channel.send({ type: "emote", body: "dances" });
-  await message(owner, "dances").waitFor();
+  const welcome = (await channel.fetch({ count: 20 })).results.find((event) =>
+    JSON.stringify(event.content).includes("Welcome to the Friday set"),
+  );
+  await channel.sendText("Can we get the encore at midnight?", {
+    ...(welcome ? { reply_to: welcome.event_id } : {}),
+  });
+  const flyer = await sharp({
+    create: { width: 480, height: 200, channels: 3, background: { r: 40, g: 60, b: 160 } },
+  })
+    .png()
+    .toBuffer();
+  const { mxc: _mxc, ...file } = await sam.upload(
+    new Blob([new Uint8Array(flyer)], { type: "image/png" }),
+    "flyer.png",
+  );
+  await channel.send({ type: "files", files: [file], body: "Tonight's flyer" });
+  await message(owner, "Tonight's flyer").waitFor();
   await owner.context().close();
 });
 afterAll(async () => {

@@ -47,7 +47,8 @@ export interface Session {
 
 /** A colour for someone's name and avatar, the same for them on every page. */
 export function hueOf(id: string): number {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) | 0;
-  return Math.abs(hash) % 360;
+  // FNV-1a: ids that differ in a few characters still land far apart.
+  let hash = 0x811c9dc5;
+  for (const char of id) hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193);
+  return (hash >>> 0) % 360;
 }
