@@ -44,6 +44,8 @@ export class Timeline {
   #readPointer: number;
   /** History is shown and placed: reading may be reported, live events may scroll. */
   #started = false;
+  /** The reader is at the newest line (and should stay there as things grow). */
+  #pinned = true;
   /** Where the reader stopped last time: the marker stays there while they read on. */
   readonly #markerAfter: number;
   #markerPlaced = false;
@@ -58,14 +60,22 @@ export class Timeline {
     list.replaceChildren();
     list.setAttribute("aria-busy", "true");
     list.onscroll = () => {
+      this.#pinned = this.#atEnd();
       if (list.scrollTop < 150) void this.loadOlder();
       this.checkRead();
     };
+    // Images take their height when they load: a reader at the newest line stays there.
+    list.addEventListener("load", this.#onMediaLoad, true);
   }
+
+  readonly #onMediaLoad = () => {
+    if (this.#pinned && this.#started) this.scrollToEnd();
+  };
 
   close(): void {
     this.#closed = true;
     this.#list.onscroll = null;
+    this.#list.removeEventListener("load", this.#onMediaLoad, true);
   }
 
   get lastOwnText(): MessageEvent | undefined {
@@ -167,6 +177,7 @@ export class Timeline {
 
   scrollToEnd(): void {
     this.#list.scrollTop = this.#list.scrollHeight;
+    this.#pinned = true;
   }
 
   async loadOlder(): Promise<void> {
