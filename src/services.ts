@@ -325,6 +325,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     gatekeeper,
     settings,
     files: media,
+    roles,
   });
   const reactions = createReactions({ store, channels, membership, eventLog });
   const typing = createTyping({

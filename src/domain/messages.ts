@@ -13,6 +13,7 @@ import type { Membership } from "./membership.ts";
 import { mentionsIn, parseMessageContent, recipientsOf } from "./message-content.ts";
 import type { Gatekeeper } from "./moderation/gatekeeper.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
+import type { Roles } from "./moderation/roles.ts";
 import type { Settings } from "./moderation/settings.ts";
 import type { Notifications } from "./notifications.ts";
 import type { NewMirror } from "./outbox.ts";
@@ -62,13 +63,14 @@ export interface MessagesDeps {
   readonly settings: Settings;
   /** Adds what Parley knows of the message's files (size, pixel size, thumbnail). */
   readonly files: Pick<Media, "withFileInfo">;
+  readonly roles: Pick<Roles, "canModerate">;
 }
 
 /** Thrown inside the log's transaction when the same txn_id was logged meanwhile. */
 class RetriedTxn extends Error {}
 
 export function createMessages(deps: MessagesDeps): Messages {
-  const { store, channels, membership, eventLog, notifications, gatekeeper, settings, files } = deps;
+  const { store, channels, membership, eventLog, notifications, gatekeeper, settings, files, roles } = deps;
   const target = async (channel: ChannelRow, seq: number, field: string): Promise<StoredEvent> => {
     const event = await store.eventBySeq(channel.id, asEventSeq(seq));
     if (event?.eventType !== "channel.message") {
@@ -76,6 +78,22 @@ export function createMessages(deps: MessagesDeps): Messages {
         fields: [field],
       });
     }
+    return event;
+  };
+  /**
+   * The message, if the actor may see it: a message to other recipients, or one held for review,
+   * gets the answer a missing one gets (a "denied" would tell that it exists).
+   */
+  const visibleTarget = async (channel: ChannelRow, actor: Actor, seq: number, field: string) => {
+    const event = await target(channel, seq, field);
+    const hidden =
+      event.sender !== actor.userId &&
+      !roles.canModerate(channel, actor.userId, actor.admin) &&
+      (event.pendingReview === true || recipientsOf(event.content)?.includes(actor.userId) === false);
+    if (hidden)
+      throw new ProtocolError("chat.unknown_event", `No message ${seq} in ${channel.name}.`, {
+        fields: [field],
+      });
     return event;
   };
 
@@ -133,7 +151,9 @@ export function createMessages(deps: MessagesDeps): Messages {
         throw new ProtocolError("chat.denied", "Join the channel before sending to it.");
       }
       const original =
-        request.replaces === undefined ? undefined : await target(channel, request.replaces, "replaces");
+        request.replaces === undefined
+          ? undefined
+          : await visibleTarget(channel, actor, request.replaces, "replaces");
       if (original) checkReplace(channel, actor, original, content);
       const isPost = original === undefined;
       // Media review: a new post with files is held; what changes a held message is held with it;
@@ -149,7 +169,9 @@ export function createMessages(deps: MessagesDeps): Messages {
       const held = original ? original.pendingReview === true : heldByReview;
       await gatekeeper.checkPost(channel, actor, isPost ? "post" : "change");
       const repliedTo =
-        request.reply_to === undefined ? undefined : await target(channel, request.reply_to, "reply_to");
+        request.reply_to === undefined
+          ? undefined
+          : await visibleTarget(channel, actor, request.reply_to, "reply_to");
 
       // A message to chosen recipients (`to`) stays native: only they, its sender and moderators
       // hear it, and it is not posted to the room. An edit or delete of one stays as private.
@@ -193,7 +215,7 @@ export function createMessages(deps: MessagesDeps): Messages {
                   });
                 }
                 await (content.type === "deleted"
-                  ? store.deleteContent(channel.id, original.seq)
+                  ? store.deleteContent(channel.id, original.seq, recipients)
                   : store.replaceContent(channel.id, original.seq, stored));
               },
             }

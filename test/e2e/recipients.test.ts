@@ -68,4 +68,28 @@ it("a message to chosen recipients reaches only them and moderators, in fetch to
       reaction: "👍",
     }),
   ).toBe("chat.denied");
+
+  // Someone it was not for cannot learn it exists: replying to it or deleting it gets the answer
+  // a missing message gets.
+  const privateId = (sent.event as { event_id: number }).event_id;
+  const message = (extra: Record<string, unknown>) => ({
+    channel,
+    event_type: "channel.message",
+    content: { type: "text", body: "what is that?" },
+    ...extra,
+  });
+  expect(await dave.errorCode("chat.send", message({ reply_to: privateId }))).toBe("chat.unknown_event");
+  expect(
+    await dave.errorCode("chat.send", { ...message({ replaces: privateId }), content: { type: "deleted" } }),
+  ).toBe("chat.unknown_event");
+  await bob.ok("chat.send", message({ reply_to: privateId, to: [id(names.sender)] }));
+
+  // Deleted, it stays theirs: the others' history has no trace of it, not even a stub.
+  await sender.ok("chat.send", { ...message({ replaces: privateId }), content: { type: "deleted" } });
+  const idsFetchedBy = async (client: typeof dave) =>
+    ((await client.ok("chat.fetch", { channel, count: 50 })).results as Array<{ event_id: number }>).map(
+      (e) => e.event_id,
+    );
+  expect(await idsFetchedBy(dave)).not.toContain(privateId);
+  expect(await idsFetchedBy(bob)).toContain(privateId);
 });

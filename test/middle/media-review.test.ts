@@ -273,6 +273,29 @@ describe("media_review: before", () => {
     expect(filesInRoom(c.roomId)).toEqual([]);
   });
 
+  it("a held message cannot be replied to or deleted by those it is held from: it does not exist for them", async () => {
+    const c = await cast("before");
+    const held = await post(c.user, c.channel, picture("secret.png"));
+    const send = (
+      extra: Record<string, unknown>,
+      content: Record<string, unknown> = { type: "text", body: "?" },
+    ) => ({
+      channel: c.channel,
+      event_type: "channel.message",
+      content,
+      ...extra,
+    });
+    expect(await c.other.errorCode("chat.send", send({ reply_to: held.event_id }))).toBe(
+      "chat.unknown_event",
+    );
+    expect(await c.other.errorCode("chat.send", send({ replaces: held.event_id }, { type: "deleted" }))).toBe(
+      "chat.unknown_event",
+    );
+    // Its sender and the moderators see it, and may answer it.
+    await c.user.ok("chat.send", send({ reply_to: held.event_id }));
+    await c.mod.ok("chat.send", send({ reply_to: held.event_id }));
+  });
+
   it("an edit may not bring files into a message everyone sees", async () => {
     const c = await cast("before");
     const text = await c.user.say(c.channel, "soon a picture");

@@ -181,6 +181,12 @@ describe.each(storeAdapters())("$name queries", (adapter) => {
       edited: false,
     });
     expect((await store.eventBySeq(id, asEventSeq(1)))?.edited).toBe(false);
+    // A message to chosen recipients stays theirs when deleted, its edits too.
+    await store.deleteContent(id, 1, ["@chat_bob:x"]);
+    expect((await store.eventBySeq(id, asEventSeq(1)))?.content).toEqual({
+      type: "deleted",
+      to: ["@chat_bob:x"],
+    });
   });
 
   it("events: media review holds, marks release once, nsfw comes and goes", async () => {

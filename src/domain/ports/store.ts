@@ -292,8 +292,11 @@ export interface EventStore {
   latestMessageSeq(channelId: number): number;
   /** Rewrites a logged event's content (an edit) and marks it edited. */
   replaceContent(channelId: number, seq: number, content: unknown): void;
-  /** A delete: the message and every edit of it become `{type: "deleted"}`, so no text survives. */
-  deleteContent(channelId: number, seq: number): void;
+  /**
+   * A delete: the message and every edit of it become `{type: "deleted"}`, so no text survives;
+   * a message to chosen recipients keeps them (`to`), so its stub stays as private as it was.
+   */
+  deleteContent(channelId: number, seq: number, recipients?: readonly string[]): void;
   /**
    * A moderator's media mark: sets the message's `nsfw` and ends its hold. True when this call
    * ended the hold (it was pending_review), so exactly one of two racing marks releases it.

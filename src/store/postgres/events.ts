@@ -27,7 +27,7 @@ const SQL = named("events", {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (matrix_event_id) DO NOTHING`,
   replaceContent: "UPDATE events SET content = $1, edited = true WHERE channel_id = $2 AND seq = $3",
   // The message and its edits at once; only the message counts as edited.
-  deleteContent: `UPDATE events SET content = '${DELETED}', edited = (edited OR seq = $2)
+  deleteContent: `UPDATE events SET content = $3, edited = (edited OR seq = $2)
     WHERE channel_id = $1 AND (seq = $2 OR replaces = $2)`,
   // Conditional: says whether this mark is the one that ended the hold (another node's waits on the row).
   releaseReview:
@@ -109,8 +109,9 @@ export function eventQueries(db: Db): Async<EventStore> {
     async replaceContent(channelId, seq, content) {
       await db.changes(SQL.replaceContent, [JSON.stringify(content), channelId, seq]);
     },
-    async deleteContent(channelId, seq) {
-      await db.changes(SQL.deleteContent, [channelId, seq]);
+    async deleteContent(channelId, seq, recipients) {
+      const deleted = recipients ? JSON.stringify({ type: "deleted", to: recipients }) : DELETED;
+      await db.changes(SQL.deleteContent, [channelId, seq, deleted]);
     },
     markMedia: (channelId, seq, nsfw) =>
       db.atomic(async () => {

@@ -12,7 +12,7 @@ const SQL = {
   insertEvent: `INSERT INTO events (channel_id, seq, matrix_event_id, event_type, sender, content, ts, reply_to, replaces, pending_review)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (matrix_event_id) DO NOTHING`,
   replaceContent: "UPDATE events SET content = ?, edited = 1 WHERE channel_id = ? AND seq = ?",
-  deleteEdits: `UPDATE events SET content = '{"type":"deleted"}' WHERE channel_id = ? AND replaces = ?`,
+  deleteEdits: "UPDATE events SET content = ? WHERE channel_id = ? AND replaces = ?",
   // Conditional: says whether this mark is the one that ended the hold.
   releaseReview:
     "UPDATE events SET pending_review = 0 WHERE channel_id = ? AND seq = ? AND pending_review = 1",
@@ -80,9 +80,10 @@ export function eventQueries(db: Database.Database): EventStore {
     replaceContent(channelId, seq, content) {
       q.replaceContent.run(JSON.stringify(content), channelId, seq);
     },
-    deleteContent(channelId, seq) {
-      q.replaceContent.run('{"type":"deleted"}', channelId, seq);
-      q.deleteEdits.run(channelId, seq);
+    deleteContent(channelId, seq, recipients) {
+      const deleted = JSON.stringify(recipients ? { type: "deleted", to: recipients } : { type: "deleted" });
+      q.replaceContent.run(deleted, channelId, seq);
+      q.deleteEdits.run(deleted, channelId, seq);
     },
     markMedia(channelId, seq, nsfw) {
       const released = q.releaseReview.run(channelId, seq).changes > 0;
