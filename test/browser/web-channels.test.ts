@@ -87,7 +87,7 @@ it("marks unread channels and counts mentions, clearing both as you read", async
   const page = await openAs(browser, parley, rita, "Rita", `?channel=${second}`);
   await waitForChannel(page, second);
   await page.getByRole("button", { name: "Browse channels" }).click();
-  await page.getByRole("textbox", { name: "Channel" }).fill(first);
+  await page.getByRole("textbox", { name: "Or open a channel by name" }).fill(first);
   await page.getByRole("button", { name: "Open", exact: true }).click();
   await waitForChannel(page, first);
   const ritaId = (await sam.channel(second).join()).members.find(

@@ -178,7 +178,7 @@ export class ChannelList {
     const byName = h(
       "form",
       { class: "row" },
-      h("label", { for: "channel-name" }, "Channel"),
+      h("label", { for: "channel-name" }, "Or open a channel by name"),
       name,
       h("button", { type: "submit" }, "Open"),
     );

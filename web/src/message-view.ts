@@ -290,7 +290,7 @@ function toolbar(
   }
   if (moderator && !mine && event.sender && event.sender !== session.me()?.id) {
     const sender = event.sender;
-    bar.append(button("Moderate", "⛨", () => actions.moderate(sender)));
+    bar.append(button("Moderate", "🛡️", () => actions.moderate(sender)));
   }
   return bar;
 }
