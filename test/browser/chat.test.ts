@@ -4,7 +4,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { ParleyClient } from "../../packages/client/src/index.ts";
 import { launchBrowser, screenshotText } from "../support/browser.ts";
 import { MatrixUser } from "../support/matrix-user.ts";
 import { startTestParley, type TestParley, unique } from "../support/parley.ts";
@@ -128,5 +130,40 @@ it("a token handed to the page in its fragment logs in, and leaves the address b
     expect(requested.some((url) => url.includes(token))).toBe(false);
   } finally {
     await context.close();
+  }
+});
+
+it("after a reconnect, shows what changed in place while it was away (a moderator's sensitive mark)", async () => {
+  const channel = unique("marks");
+  const modName = unique("mod");
+  const mod = new ParleyClient({ url: parley.url(), token: () => parley.token(modName, "Mod") });
+  try {
+    await mod.connect();
+    const owned = mod.channel(channel);
+    await owned.join();
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#c33" } })
+      .png()
+      .toBuffer();
+    const { mxc: _mxc, ...file } = await mod.upload(
+      new Blob([new Uint8Array(png)], { type: "image/png" }),
+      "stage.png",
+    );
+    const posted = await owned.send({ type: "files", files: [file] });
+    const page = await openChat("Vera", channel);
+    await log(page).getByRole("img", { name: "stage.png" }).waitFor();
+    expect(await log(page).getByRole("button", { name: "Sensitive media: show" }).count()).toBe(0);
+
+    // The page is cut off (offline) across a Parley restart, and the mark is made meanwhile.
+    await parley.stop();
+    await page.getByRole("status").filter({ hasText: "reconnecting" }).waitFor();
+    await page.context().setOffline(true);
+    await parley.restart();
+    await mod.connect();
+    await owned.markMedia(posted.event_id, true);
+    await page.context().setOffline(false);
+    await page.getByRole("status").filter({ hasText: "Connected as Vera" }).waitFor({ timeout: 40_000 });
+    await log(page).getByRole("button", { name: "Sensitive media: show" }).waitFor();
+  } finally {
+    mod.close();
   }
 });

@@ -55,7 +55,8 @@ beforeAll(async () => {
   // A conversation to look at: the page's user owns the channel, Sam and Carol talk in it.
   const owner = await openAs(browser, parley, unique("dj"), "DJ Nova", `?channel=${channelName}`);
   await waitForChannel(owner, channelName);
-  sam = new ParleyClient({ url: parley.url(), token: () => parley.token(unique("sam"), "Sam") });
+  const samName = unique("sam");
+  sam = new ParleyClient({ url: parley.url(), token: () => parley.token(samName, "Sam") });
   await sam.connect();
   const channel = sam.channel(channelName);
   await channel.join();

@@ -176,6 +176,10 @@ export class Room {
   /** After a reconnection: members and presence may have changed while we were away. */
   reconnected(): void {
     void this.#members?.refresh().catch(() => undefined);
+    this.channel.fetch({ count: 50 }).then(
+      (page) => this.#timeline?.resync(page.results),
+      () => undefined,
+    );
   }
 
   checkRead(): void {

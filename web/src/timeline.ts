@@ -151,6 +151,22 @@ export class Timeline {
     this.#redraw(event.event_id, true);
   }
 
+  /**
+   * After a reconnect: the newest messages as fetched now. Messages changed in place meanwhile
+   * (review marks, approvals) are not in the recovered gap, which has only new events.
+   */
+  resync(results: readonly ChatEvent[]): void {
+    if (this.#closed) return;
+    for (const event of results) {
+      if (event.event_type !== "channel.message" || event.replaces !== undefined) continue;
+      const known = this.#messages.get(event.event_id);
+      const changed = known
+        ? known.nsfw !== event.nsfw || known.pending_review !== event.pending_review
+        : event.event_id > this.#oldestFetched && !this.#seen.has(event.event_id);
+      if (changed) this.update(event);
+    }
+  }
+
   notice(text: string): void {
     const atEnd = this.#atEnd();
     this.#list.append(h("li", { class: "notice" }, text));
