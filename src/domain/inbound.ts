@@ -322,8 +322,8 @@ export function createInbound(deps: InboundDeps): Inbound {
           // in Parley too. Read with native changes still on their way applied: our own -1 that
           // has not reached the room yet is not taken for a lift.
           const levels = readPowerLevels((await store.channelById(channel.id))?.powerLevels ?? input.content);
-          for (const row of await store.allTimeouts()) {
-            if (row.channelId !== channel.id || row.until === SILENCED_UNTIL) continue;
+          for (const row of await store.channelTimeouts(channel.id)) {
+            if (row.until === SILENCED_UNTIL) continue;
             if (levels.of(row.userId) < levels.post) continue;
             if (await store.removeTimeout(channel.id, row.userId, row.until)) {
               fanout.publish(channel.name, [

@@ -99,6 +99,8 @@ describe.each(storeAdapters())("$name moderation and direct queries", (adapter) 
     await store.putTimeout({ ...timeout, channelId: mod, until: 100 });
     expect(await store.timeout(a, bob)).toEqual({ ...timeout, until: 900, reason: null });
     expect((await store.allTimeouts()).map((t) => t.until)).toEqual([100, 900]);
+    expect((await store.channelTimeouts(a)).map((t) => [t.channelId, t.until])).toEqual([[a, 900]]);
+    expect((await store.channelTimeouts(mod)).map((t) => [t.channelId, t.until])).toEqual([[mod, 100]]);
     // A timer that read the first end does not end the extended timeout.
     expect(await store.removeTimeout(a, bob, 500)).toBe(false);
     expect(await store.timeout(a, bob)).toBeDefined();

@@ -184,6 +184,8 @@ export interface ModerationStore {
    */
   removeTimeout(channelId: number, userId: UserId, onlyIfUntil?: number): boolean;
   allTimeouts(): TimeoutRow[];
+  /** The channel's timeouts and mutes (the primary key's prefix: no scan of the others). */
+  channelTimeouts(channelId: number): TimeoutRow[];
   /** Adds one timeout to the user's record; returns their karma (minus the timeouts). */
   addKarma(userId: UserId): number;
   karma(userId: UserId): number;

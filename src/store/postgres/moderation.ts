@@ -34,6 +34,7 @@ const SQL = named("moderation", {
   removeTimeout: "DELETE FROM timeouts WHERE channel_id = $1 AND user_id = $2",
   removeTimeoutIfUntil: "DELETE FROM timeouts WHERE channel_id = $1 AND user_id = $2 AND until = $3",
   allTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts ORDER BY until`,
+  channelTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts WHERE channel_id = $1 ORDER BY until`,
   addKarma: `INSERT INTO karma AS k (user_id, timeouts) VALUES ($1, 1)
     ON CONFLICT (user_id) DO UPDATE SET timeouts = k.timeouts + 1 RETURNING timeouts`,
   karma: "SELECT timeouts FROM karma WHERE user_id = $1",
@@ -101,6 +102,8 @@ export function moderationQueries(db: Db): Async<ModerationStore> {
         ? await db.changes(SQL.removeTimeout, [channelId, userId])
         : await db.changes(SQL.removeTimeoutIfUntil, [channelId, userId, onlyIfUntil])) > 0,
     allTimeouts: async () => (await db.rows<TimeoutRecord>(SQL.allTimeouts)).map(toTimeout),
+    channelTimeouts: async (channelId) =>
+      (await db.rows<TimeoutRecord>(SQL.channelTimeouts, [channelId])).map(toTimeout),
     addKarma: async (userId) =>
       -((await db.first<{ timeouts: number }>(SQL.addKarma, [userId]))?.timeouts ?? 0),
     karma: async (userId) => -((await db.first<{ timeouts: number }>(SQL.karma, [userId]))?.timeouts ?? 0),

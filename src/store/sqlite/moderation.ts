@@ -36,6 +36,7 @@ const SQL = {
   removeTimeout: "DELETE FROM timeouts WHERE channel_id = ? AND user_id = ?",
   removeTimeoutIfUntil: "DELETE FROM timeouts WHERE channel_id = ? AND user_id = ? AND until = ?",
   allTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts ORDER BY until`,
+  channelTimeouts: `SELECT ${TIMEOUT_COLUMNS} FROM timeouts WHERE channel_id = ? ORDER BY until`,
   addKarma:
     "INSERT INTO karma (user_id, timeouts) VALUES (?, 1) ON CONFLICT DO UPDATE SET timeouts = timeouts + 1",
   karma: "SELECT timeouts FROM karma WHERE user_id = ?",
@@ -87,6 +88,7 @@ export function moderationQueries(db: Database.Database): ModerationStore {
       return result.changes > 0;
     },
     allTimeouts: () => (q.allTimeouts.all() as TimeoutRecord[]).map(toTimeout),
+    channelTimeouts: (channelId) => (q.channelTimeouts.all(channelId) as TimeoutRecord[]).map(toTimeout),
     addKarma(userId) {
       q.addKarma.run(userId);
       return karma(userId);
