@@ -103,7 +103,9 @@ export function startClientGateway(
           rate: { limiter: sharedLimiter, rule: config.limits.apiRequests },
           version: VERSION,
         }),
-        ...(config.gateway.webClient ? [webRoutes(config.gateway.path, config.gateway.webEmbedOrigins)] : []),
+        ...(config.gateway.webClient
+          ? [webRoutes(config.gateway.path, config.gateway.webEmbedOrigins, config.gateway.publicUrl)]
+          : []),
       ],
     },
   );

@@ -327,7 +327,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     files: media,
     roles,
   });
-  const reactions = createReactions({ store, channels, membership, eventLog });
+  const reactions = createReactions({ store, channels, membership, eventLog, roles });
   const typing = createTyping({
     store,
     channels,

@@ -34,6 +34,8 @@ export interface History {
 /** Pages of Matrix history read per backfill, at most, so one fetch cannot run away. */
 const BACKFILL_PAGES = 5;
 const BACKFILL_PAGE_SIZE = 100;
+/** Pages a fetch reads at most looking for one this listener may hear, before answering empty. */
+const HIDDEN_PAGES_SCANNED = 20;
 
 export interface HistoryDeps {
   readonly hearing: Hearing;
@@ -142,21 +144,33 @@ export function createHistory(deps: HistoryDeps): History {
         ...(request.after_id === undefined ? {} : { after: request.after_id }),
         ...(request.before_id === undefined ? {} : { before: request.before_id }),
       };
-      let stored = await store.eventsBetween(channel.id, range, request.count, !forward);
-      if (!forward && stored.length < request.count && request.after_id === undefined) {
-        await backfillOnce(channel, request.count - stored.length);
-        stored = await store.eventsBetween(channel.id, range, request.count, true);
-      }
-      const summaries = await store.reactionSummaries(
-        channel.id,
-        stored.filter((e) => e.eventType === "channel.message").map((e) => e.seq),
-      );
+      const read = async (between: { after?: number; before?: number }) => {
+        const page = await store.eventsBetween(channel.id, between, request.count, !forward);
+        if (forward || page.length >= request.count || request.after_id !== undefined) return page;
+        // Short when paging back: older history may still be on the homeserver.
+        await backfillOnce(channel, request.count - page.length);
+        return store.eventsBetween(channel.id, between, request.count, true);
+      };
+      let stored = await read(range);
       const results: ChatEvent[] = [];
-      for (const event of stored) {
-        const chatEvent = toChatEvent(channel, event);
-        if (!(await hearing.hears(channel, listener, chatEvent))) continue;
-        const reactions = summaries.get(event.seq);
-        results.push(reactions ? ({ ...chatEvent, reactions } as ChatEvent) : chatEvent);
+      for (let round = 1; ; round++) {
+        const summaries = await store.reactionSummaries(
+          channel.id,
+          stored.filter((e) => e.eventType === "channel.message").map((e) => e.seq),
+        );
+        for (const event of stored) {
+          const chatEvent = toChatEvent(channel, event);
+          if (!(await hearing.hears(channel, listener, chatEvent))) continue;
+          const reactions = summaries.get(event.seq);
+          results.push(reactions ? ({ ...chatEvent, reactions } as ChatEvent) : chatEvent);
+        }
+        // A full page this listener hears none of (someone they ignore, private messages) is not
+        // the end: look further, so that an empty answer means there is nothing more to page to.
+        if (results.length > 0 || stored.length < request.count || round >= HIDDEN_PAGES_SCANNED) break;
+        const edge = forward ? stored.at(-1)?.seq : stored[0]?.seq;
+        if (edge === undefined) break;
+        const next = forward ? { ...range, after: edge } : { ...range, before: edge };
+        stored = await read(next);
       }
       return { results, users: await usersOf(results) };
     },

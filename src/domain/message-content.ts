@@ -73,6 +73,19 @@ export function mentionsIn(content: MessageContent): UserId[] {
   return [...new Set(text.match(MENTION) ?? [])].map(asUserId);
 }
 
+/**
+ * Whether a logged message is hidden from a user: to other recipients, or held for media review,
+ * unless they sent it or moderate the channel. Such a message must answer as a missing one.
+ */
+export const hiddenFrom = (
+  event: { readonly sender: string | null; readonly pendingReview?: boolean; readonly content: unknown },
+  userId: string,
+  moderator: boolean,
+): boolean =>
+  event.sender !== userId &&
+  !moderator &&
+  (event.pendingReview === true || recipientsOf(event.content)?.includes(userId as UserId) === false);
+
 /** The chosen recipients (`to`) a stored message's content carries, if it has them. */
 export const recipientsOf = (content: unknown): UserId[] | undefined => {
   const to = (content as { to?: unknown } | null)?.to;

@@ -10,7 +10,7 @@ import type { Channels } from "./channels.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Media } from "./media.ts";
 import type { Membership } from "./membership.ts";
-import { mentionsIn, parseMessageContent, recipientsOf } from "./message-content.ts";
+import { hiddenFrom, mentionsIn, parseMessageContent, recipientsOf } from "./message-content.ts";
 import type { Gatekeeper } from "./moderation/gatekeeper.ts";
 import { readPowerLevels } from "./moderation/power-levels.ts";
 import type { Roles } from "./moderation/roles.ts";
@@ -32,6 +32,8 @@ export interface SendRequest {
 
 export interface Messages {
   send(actor: Actor, request: SendRequest): Promise<ChatEvent>;
+  /** The message `seq` if `actor` may see it; `chat.unknown_event` (naming `field`) if not. */
+  visibleMessage(channel: ChannelRow, actor: Actor, seq: number, field: string): Promise<StoredEvent>;
 }
 
 /** The outbox entry that carries a native message, edit or delete to Matrix. */
@@ -86,11 +88,7 @@ export function createMessages(deps: MessagesDeps): Messages {
    */
   const visibleTarget = async (channel: ChannelRow, actor: Actor, seq: number, field: string) => {
     const event = await target(channel, seq, field);
-    const hidden =
-      event.sender !== actor.userId &&
-      !roles.canModerate(channel, actor.userId, actor.admin) &&
-      (event.pendingReview === true || recipientsOf(event.content)?.includes(actor.userId) === false);
-    if (hidden)
+    if (hiddenFrom(event, actor.userId, roles.canModerate(channel, actor.userId, actor.admin)))
       throw new ProtocolError("chat.unknown_event", `No message ${seq} in ${channel.name}.`, {
         fields: [field],
       });
@@ -120,6 +118,7 @@ export function createMessages(deps: MessagesDeps): Messages {
   };
 
   return {
+    visibleMessage: visibleTarget,
     async send(actor, request) {
       const userId = actor.userId;
       if (request.event_type !== "channel.message") {

@@ -9,7 +9,8 @@ import type { Actor } from "./actor.ts";
 import type { Channels } from "./channels.ts";
 import type { EventLog, LoggedContent } from "./event-log.ts";
 import type { Membership } from "./membership.ts";
-import { recipientsOf } from "./message-content.ts";
+import { hiddenFrom, recipientsOf } from "./message-content.ts";
+import type { Roles } from "./moderation/roles.ts";
 import type { NewMirror } from "./outbox.ts";
 import type { ChannelRow, Store } from "./ports/store.ts";
 
@@ -42,10 +43,11 @@ export interface ReactionsDeps {
   readonly channels: Channels;
   readonly membership: Membership;
   readonly eventLog: EventLog;
+  readonly roles: Pick<Roles, "canModerate">;
 }
 
 export function createReactions(deps: ReactionsDeps): Reactions {
-  const { store, channels, membership, eventLog } = deps;
+  const { store, channels, membership, eventLog, roles } = deps;
   const record = (
     channel: ChannelRow,
     userId: UserId,
@@ -89,7 +91,13 @@ export function createReactions(deps: ReactionsDeps): Reactions {
           fields: ["event"],
         });
       }
-      // A message to chosen recipients takes no reactions: they would be pushed to everyone.
+      // One the reactor cannot see answers as missing; a message to chosen recipients takes no
+      // reactions (they would be pushed to everyone).
+      if (hiddenFrom(target, userId, roles.canModerate(channel, userId, actor.admin))) {
+        throw new ProtocolError("chat.unknown_event", `No message ${request.event} to react to.`, {
+          fields: ["event"],
+        });
+      }
       if (recipientsOf(target.content)) {
         throw new ProtocolError("chat.denied", "Messages to chosen recipients take no reactions.");
       }

@@ -13,17 +13,25 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".map": "application/json",
 };
-/** The page may be framed by its own origin and those the operator lists (`web_embed_origins`). */
-const securityHeaders = (embedOrigins: readonly string[]) => ({
+/**
+ * The page may be framed by its own origin and those the operator lists (`web_embed_origins`), and
+ * shows images from its own origin and from `public_url`'s (media URLs are built on it; behind a
+ * proxy it may be another origin than the page's).
+ */
+const securityHeaders = (embedOrigins: readonly string[], mediaOrigin: string | undefined) => ({
   ...BASE_HEADERS,
   "content-security-policy":
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; " +
-    `frame-ancestors ${["'self'", ...embedOrigins].join(" ")}`,
+    `default-src 'self'; connect-src 'self' ws: wss:; img-src ${["'self'", "data:", mediaOrigin].filter(Boolean).join(" ")}; ` +
+    `style-src 'self'; frame-ancestors ${["'self'", ...embedOrigins].join(" ")}`,
   "referrer-policy": "no-referrer",
 });
 
-export function webRoutes(wsPath: string, embedOrigins: readonly string[] = []): HttpRoute {
-  const SECURITY = securityHeaders(embedOrigins);
+export function webRoutes(
+  wsPath: string,
+  embedOrigins: readonly string[] = [],
+  publicUrl?: string,
+): HttpRoute {
+  const SECURITY = securityHeaders(embedOrigins, publicUrl ? new URL(publicUrl).origin : undefined);
   return (req, res, url) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const path = url.pathname;

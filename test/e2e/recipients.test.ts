@@ -79,6 +79,9 @@ it("a message to chosen recipients reaches only them and moderators, in fetch to
     ...extra,
   });
   expect(await dave.errorCode("chat.send", message({ reply_to: privateId }))).toBe("chat.unknown_event");
+  expect(await dave.errorCode("chat.react", { channel, event: privateId, reaction: "👍" })).toBe(
+    "chat.unknown_event",
+  );
   expect(
     await dave.errorCode("chat.send", { ...message({ replaces: privateId }), content: { type: "deleted" } }),
   ).toBe("chat.unknown_event");

@@ -402,6 +402,29 @@ describe("what the API never reaches or changes", () => {
       (await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`)).body.members,
     ).toEqual([]);
 
+    // A reply to a message the integration may not see (to chosen recipients) is a missing one.
+    const talkerName = unique("talker");
+    const talker = await m.login(talkerName, "Talker");
+    await talker.ok("chat.join", { channel: name });
+    const secret = (
+      await talker.ok("chat.send", {
+        channel: name,
+        event_type: "channel.message",
+        content: { type: "text", body: "for one" },
+        to: [puppet(talkerName)],
+      })
+    ).event as { event_id: number };
+    const hiddenReply = await poster("POST", `/api/v1/channels/${name}/messages`, {
+      content: { type: "text", body: "hi" },
+      reply_to: secret.event_id,
+    });
+    expect(hiddenReply.body).toMatchObject({ code: "chat.unknown_event", fields: ["reply_to"] });
+    expect(
+      (
+        await admin<{ members: Array<{ user: string }> }>("GET", `/api/v1/channels/${name}/members`)
+      ).body.members.map((member) => member.user),
+    ).toEqual([puppet(talkerName)]);
+
     // `as` a native user who is not in the channel: refused, and they are not put in.
     const erin = unique("erin");
     await m.login(erin, "Erin");
@@ -411,8 +434,10 @@ describe("what the API never reaches or changes", () => {
     });
     expect([as.status, as.body.code]).toEqual([403, "chat.denied"]);
     expect(
-      (await admin<{ members: unknown[] }>("GET", `/api/v1/channels/${name}/members`)).body.members,
-    ).toEqual([]);
+      (
+        await admin<{ members: Array<{ user: string }> }>("GET", `/api/v1/channels/${name}/members`)
+      ).body.members.map((member) => member.user),
+    ).toEqual([puppet(talkerName)]);
 
     await admin("DELETE", `/api/v1/channels/${name}`);
     expect((await admin("POST", `/api/v1/channels/${name}/webhooks`, { name: "late" })).status).toBe(404);

@@ -46,6 +46,14 @@ export class Composer {
     });
     this.#input.addEventListener("keydown", (event) => this.#onKey(event));
     this.#input.addEventListener("input", () => this.#onInput());
+    // The caret moved away from an "@name": offer again for where it is now.
+    for (const kind of ["click", "keyup"] as const) {
+      this.#input.addEventListener(kind, (event) => {
+        const key = (event as KeyboardEvent).key;
+        if (kind === "keyup" && !["ArrowLeft", "ArrowRight", "Home", "End"].includes(key)) return;
+        if (this.#target) this.#suggest(this.#target);
+      });
+    }
     this.#input.addEventListener("blur", () => {
       this.#stopTyping();
       this.#closeSuggestions();
@@ -127,7 +135,8 @@ export class Composer {
   uploadAndSend(files: readonly File[]): void {
     const target = this.#target;
     if (!target || files.length === 0) return;
-    const caption = this.#input.value.trim();
+    // The text being written is the caption, unless it is an edit of another message.
+    const caption = this.#editing ? "" : this.#input.value.trim();
     this.#error.textContent = "";
     this.#showContext(`Uploading ${files.map((file) => file.name || "a file").join(", ")}…`);
     const replyTo = this.#replyTo?.event_id;
@@ -143,11 +152,13 @@ export class Composer {
       })
       .then(
         () => {
+          if (this.#target !== target) return; // another channel is shown now
           // Only what became the caption: a draft typed meanwhile stays.
           if (caption && this.#input.value.trim() === caption) this.#input.value = "";
           this.#cancel();
         },
         (error: unknown) => {
+          if (this.#target !== target) return;
           this.#cancel();
           this.#error.textContent = `The upload failed: ${describeError(error)}`;
         },
@@ -176,6 +187,7 @@ export class Composer {
           this.#error.textContent = "";
         },
         (error: unknown) => {
+          if (this.#target !== target) return; // another channel is shown now
           if ((error as { code?: string }).code === "channel.rules_not_accepted") {
             // Kept in the composer until the rules are accepted ("Not now" must not lose it).
             if (!this.#input.value) this.#input.value = body;
@@ -196,7 +208,7 @@ export class Composer {
   }
 
   #onKey(event: KeyboardEvent): void {
-    if (this.#choices.length > 0) {
+    if (this.#choices.length > 0 && !event.isComposing) {
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
         const step = event.key === "ArrowDown" ? 1 : this.#choices.length - 1;
@@ -271,7 +283,6 @@ export class Composer {
   #renderSuggestions(): void {
     const list = this.#suggestions;
     list.hidden = this.#choices.length === 0;
-    this.#input.setAttribute("aria-expanded", String(this.#choices.length > 0));
     list.replaceChildren(
       ...this.#choices.map((choice, index) => {
         const item = document.createElement("div");

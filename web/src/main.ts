@@ -79,6 +79,7 @@ function openChannel(channel: Channel): Promise<void> {
     history.replaceState(null, "", wanted);
   }
   return next.open().catch((error: unknown) => {
+    next.close();
     if (room === next) {
       room = undefined;
       byId("channel-title").textContent = "Not in a channel";

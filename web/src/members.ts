@@ -28,6 +28,7 @@ export class Members {
   #rows: MemberRow[] = [];
   #myRole: Role;
   #refreshing: Promise<void> | undefined;
+  #closed = false;
   /** A change came while a refresh was on its way: its answer may predate it. */
   #stale = false;
 
@@ -37,6 +38,11 @@ export class Members {
     this.#myRole = role;
     this.#hooks = hooks;
     this.#list.replaceChildren();
+  }
+
+  /** The channel is no longer shown: answers still on their way draw nothing. */
+  close(): void {
+    this.#closed = true;
   }
 
   get role(): Role {
@@ -55,6 +61,7 @@ export class Members {
     this.#refreshing = this.#channel
       .members()
       .then((list) => {
+        if (this.#closed) return;
         const me = this.#session.me()?.id;
         for (const [id, status] of Object.entries(list.presence ?? {}))
           this.#session.people.setPresence(id, status);
@@ -73,7 +80,7 @@ export class Members {
       })
       .finally(() => {
         this.#refreshing = undefined;
-        if (this.#stale) {
+        if (this.#stale && !this.#closed) {
           this.#stale = false;
           void this.refresh().catch(() => undefined);
         }
@@ -105,6 +112,7 @@ export class Members {
   }
 
   render(): void {
+    if (this.#closed) return;
     const me = this.#session.me()?.id;
     this.#list.replaceChildren(
       ...this.#rows.map((row) => {

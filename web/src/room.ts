@@ -194,6 +194,9 @@ export class Room {
     this.#closed = true;
     for (const stop of this.#stops) stop();
     this.#timeline?.close();
+    this.#members?.close();
+    // A channel only read, not joined, is not kept subscribed once it is left on screen.
+    if (!this.#joined) this.channel.unsubscribe().catch(() => undefined);
     this.#composer.attach(undefined);
     // Nothing of this channel may stay clickable while the next one loads (or fails to).
     for (const id of ["typing", "channel-facts", "channel-topic"]) byId(id).textContent = "";
@@ -255,7 +258,7 @@ export class Room {
 
   #renderHeader(): void {
     const state = this.#state;
-    if (!state) return;
+    if (!state || this.#closed) return;
     const moderator = this.#members?.canModerate ?? state.role !== "user";
     byId("channel-topic").textContent = state.topic ?? "";
     const facts: string[] = [];

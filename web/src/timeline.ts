@@ -18,6 +18,12 @@ const idOf = (element: Element | null): number | undefined => {
   return raw === undefined ? undefined : Number(raw);
 };
 
+/** For a notice without an event of its own: the newest event_id shown when it came. */
+const afterOf = (element: Element): number | undefined => {
+  const raw = (element as HTMLElement).dataset.after;
+  return raw === undefined ? undefined : Number(raw);
+};
+
 type ChangeEvent = Exclude<ChatEvent, MessageEvent>;
 
 export interface TimelineHooks extends Omit<MessageActions, "original" | "jumpTo"> {
@@ -106,18 +112,21 @@ export class Timeline {
     const marker = this.#placeMarker();
     this.#list.removeAttribute("aria-busy");
     // Where the reader stopped, if they did; else the newest. Only then is anything read.
-    if (marker) marker.scrollIntoView({ block: "start" });
+    // Scrolled in the list itself: scrollIntoView would also move a page that frames this one.
+    if (marker) this.#list.scrollTop = marker.offsetTop;
     else this.scrollToEnd();
+    this.#pinned = this.#atEnd();
     this.#started = true;
     this.checkRead();
     this.#fillView();
   }
 
   /** While the view cannot scroll there is no scrolling up to ask for more: ask now. */
-  #fillView(): void {
+  #fillView(pages = 0): void {
     const list = this.#list;
+    if (pages >= MAX_PAGES_TO_MARKER || list.clientHeight === 0) return; // a hidden frame: nothing to fill
     if (!this.#noMoreHistory && !this.#closed && list.scrollHeight <= list.clientHeight + 150) {
-      void this.loadOlder().then(() => this.#fillView());
+      void this.loadOlder().then(() => this.#fillView(pages + 1));
     }
   }
 
@@ -141,14 +150,17 @@ export class Timeline {
   /** A message as it now is (a review mark): redrawn, or shown now that it may be. */
   update(event: ChatEvent): void {
     if (event.event_type !== "channel.message" || this.#closed) return;
+    const known = this.#messages.get(event.event_id);
+    // Older than anything loaded: it shows in its place when history gets there.
+    if (!known && event.event_id < this.#oldestFetched) return;
     this.#seen.add(event.event_id);
     // An update says what changed (its review marks); it does not carry the reactions.
-    const known = this.#messages.get(event.event_id);
     this.#messages.set(
       event.event_id,
       known?.reactions && !event.reactions ? { ...event, reactions: known.reactions } : event,
     );
     this.#redraw(event.event_id, true);
+    if (!known) this.#applyWaiting(event.event_id);
   }
 
   /**
@@ -169,7 +181,11 @@ export class Timeline {
 
   notice(text: string): void {
     const atEnd = this.#atEnd();
-    this.#list.append(h("li", { class: "notice" }, text));
+    // It happened after the newest event shown: later ones go below it.
+    const after = Math.max(-Infinity, ...[...this.#seen]);
+    this.#list.append(
+      h("li", { class: "notice", "data-after": Number.isFinite(after) ? after : undefined }, text),
+    );
     if (atEnd) this.scrollToEnd();
   }
 
@@ -185,7 +201,7 @@ export class Timeline {
   jumpTo(eventId: number): void {
     const item = this.#item(eventId);
     if (!item) return;
-    item.scrollIntoView({ block: "center" });
+    this.#list.scrollTop = item.offsetTop - this.#list.clientHeight / 2;
     item.focus();
     item.classList.add("flash");
     setTimeout(() => item.classList.remove("flash"), 1500);
@@ -281,11 +297,14 @@ export class Timeline {
     }
     this.#messages.set(event.event_id, event);
     this.#redraw(event.event_id, true);
-    const waiting = this.#waiting.get(event.event_id);
-    if (waiting) {
-      this.#waiting.delete(event.event_id);
-      for (const change of waiting) this.#change(change as ChangeEvent | MessageEvent);
-    }
+    this.#applyWaiting(event.event_id);
+  }
+
+  #applyWaiting(eventId: number): void {
+    const waiting = this.#waiting.get(eventId);
+    if (!waiting) return;
+    this.#waiting.delete(eventId);
+    for (const change of waiting) this.#change(change as ChangeEvent | MessageEvent);
   }
 
   /** An edit, delete or reaction applied to its loaded message, which is redrawn in place. */
@@ -351,7 +370,7 @@ export class Timeline {
   #insert(eventId: number, item: HTMLElement): void {
     let after: Element | null = this.#list.lastElementChild;
     while (after) {
-      const id = idOf(after);
+      const id = idOf(after) ?? afterOf(after);
       if (id !== undefined && id < eventId) break;
       if (after.classList.contains("start")) break;
       after = after.previousElementSibling;

@@ -292,14 +292,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
     } catch {
       // reading localStorage itself throws where the page's storage is blocked
     }
-    // A page framed on another site may be refused its storage (it throws): then the guest lasts
-    // as long as this client does.
+    // Without storage (Node), or where it is refused (a page framed on another site) or full, the
+    // guest lasts as long as this client does: one id for every reconnect and upload.
     let id: string | null = null;
     try {
       id = store?.getItem(GUEST_KEY) ?? null;
     } catch {
-      id = this.#memoryGuestId ?? null;
+      // refused: the one kept in memory below
     }
+    id ??= this.#memoryGuestId ?? null;
     if (!id) {
       id = crypto.randomUUID();
       this.#memoryGuestId = id;

@@ -3,7 +3,7 @@
 // under its current name, is in the channel and has accepted its rules.
 import { ProtocolError } from "../../protocol/errors.ts";
 import type { ChatEvent } from "../../protocol/events.ts";
-import { asEventSeq, type ChannelName, type UserId } from "../../protocol/ids.ts";
+import type { ChannelName, UserId } from "../../protocol/ids.ts";
 import type { Actor } from "../actor.ts";
 import type { Membership } from "../membership.ts";
 import { parseMessageContent } from "../message-content.ts";
@@ -70,17 +70,9 @@ export function createIntegrationPosts(deps: {
         throw new ProtocolError("chat.unsupported_content_type", "An integration posts; it does not delete.");
       }
       const channel = await membership.find(request.channel);
+      // Checked before joining: a refused post leaves no membership behind.
       if (channel && request.reply_to !== undefined) {
-        const repliedTo = await store.eventBySeq(channel.id, asEventSeq(request.reply_to));
-        if (repliedTo?.eventType !== "channel.message") {
-          throw new ProtocolError(
-            "chat.unknown_event",
-            `No message ${request.reply_to} in ${request.channel}.`,
-            {
-              fields: ["reply_to"],
-            },
-          );
-        }
+        await messages.visibleMessage(channel, actor, request.reply_to, "reply_to");
       }
       await enter(actor, request.channel);
       return messages.send(actor, request);

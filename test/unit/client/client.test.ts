@@ -194,6 +194,29 @@ describe("reconnection", () => {
     guest.close();
   });
 
+  it("a guest without any storage keeps one id across reconnects too", async () => {
+    const guest = new ParleyClient({
+      url: "ws://parley.test/chat",
+      WebSocket: FakeSocket,
+      clock,
+      storage: { getItem: () => null, setItem: () => undefined },
+    });
+    void guest.connect();
+    const first = FakeSocket.latest();
+    first.open();
+    await flush();
+    const id = (first.sent[0]?.[1] as { client_id?: string } | undefined)?.client_id;
+    first.push(["authenticated", authenticated]);
+    await flush();
+    first.close(1006, "gone");
+    clock.advance(1000);
+    const again = FakeSocket.latest();
+    again.open();
+    await flush();
+    expect(again.sent[0]?.[1]).toMatchObject({ client_id: id });
+    guest.close();
+  });
+
   it("resends an unanswered send after reconnecting, with the same txn_id", async () => {
     const socket = await connect();
     const sending = client.channel("room").sendText("important");
