@@ -3,6 +3,7 @@
 // who reacted, emotes, mentions, typing, presence, and history scrolled back without duplicates.
 
 import type { Browser } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ParleyClient } from "../../packages/client/src/index.ts";
 import { launchBrowser } from "../support/browser.ts";
@@ -58,11 +59,25 @@ it("shows a conversation with a native client and a Matrix user, and every messa
   await expect(message(olive, "first from sam").locator(".sender").textContent()).resolves.toBe("Sam");
   expect(await message(olive, "second from sam").getAttribute("class")).toContain("continued");
 
-  // A Matrix user in the same room.
+  // A Matrix user in the same room, with her profile picture.
+  const picture = await sharp({ create: { width: 48, height: 48, channels: 3, background: "#7a3" } })
+    .png()
+    .toBuffer();
+  await carol.client.setAvatarUrl(await carol.client.uploadContent(picture, "image/png", "carol.png"));
   const roomId = await carol.join(`#chat_${channelName}:localhost`);
   await log(olive).getByText("Carol joined").waitFor();
   await carol.sendText(roomId, "hello from element");
   await message(olive, "hello from element").waitFor();
+  const avatar = message(olive, "hello from element").locator("img.avatar");
+  expect(await avatar.getAttribute("src")).toMatch(/^\/media\/localhost\//);
+  await expect
+    .poll(() =>
+      avatar.evaluate((img) => {
+        const loaded = img as unknown as { complete: boolean; naturalWidth: number };
+        return loaded.complete ? loaded.naturalWidth : 0;
+      }),
+    )
+    .toBe(48);
 
   // Reply (quoted), by keyboard: focus the message's Reply button and press Enter.
   const reply = message(olive, "first from sam").getByRole("button", { name: "Reply" });
@@ -168,6 +183,17 @@ it("shows a conversation with a native client and a Matrix user, and every messa
     .poll(() => received.find((event) => JSON.stringify(event.content).includes("cheers"))?.content)
     .toEqual({ type: "emote", body: "cheers" });
   await message(olive, "* Olive cheers").waitFor();
+
+  // A picture of her own, from the sidebar: the others get it with her profile.
+  await olive
+    .getByLabel("Picture")
+    .setInputFiles({ name: "olive.png", mimeType: "image/png", buffer: picture });
+  await expect
+    .poll(
+      async () => (await samChannel.members()).members.find((m) => m.id === oliveUserId)?.profile.avatar_url,
+    )
+    .toMatch(/^mxc:\/\/localhost\//);
+  await message(olive, "* Olive cheers").locator("img.avatar").waitFor({ state: "attached" });
 
   // Typing both ways, and presence.
   const typing: string[][] = [];

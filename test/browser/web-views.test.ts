@@ -60,6 +60,10 @@ beforeAll(async () => {
   await sam.connect();
   const channel = sam.channel(channelName);
   await channel.join();
+  const face = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#d9822b" } })
+    .png()
+    .toBuffer();
+  await carol.client.setAvatarUrl(await carol.client.uploadContent(face, "image/png", "carol.png"));
   const roomId = await carol.join(`#chat_${channelName}:localhost`);
   await say(owner, "Welcome to the Friday set! Requests are open.");
   const track = await channel.sendText("This track is unreal");

@@ -116,6 +116,29 @@ function setName(displayName: string): Promise<void> {
   });
 }
 
+byId<HTMLInputElement>("avatar-file").addEventListener("change", (event) => {
+  const input = event.target as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = "";
+  const displayName = client.user?.profile.display_name;
+  if (!file) return;
+  if (!displayName) {
+    session.fail("Choose a name first.");
+    return;
+  }
+  client
+    .upload(file, file.name || "picture.png", file.type)
+    .then(async ({ mxc }) => {
+      await client.updateProfile({ display_name: displayName, avatar_url: mxc });
+      if (client.user) {
+        client.user = { ...client.user, profile: { ...client.user.profile, avatar_url: mxc } };
+        session.people.remember(client.user);
+      }
+      room?.redraw();
+    })
+    .catch((error: unknown) => session.fail(error));
+});
+
 for (const [formId, inputId] of [
   ["profile-form", "display-name"],
   ["name-gate", "gate-name"],

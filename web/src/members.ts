@@ -2,7 +2,7 @@
 // mention or (for moderators) kick, ban, time out or change the role of them.
 import type { Channel, Role } from "../../packages/client/src/index.ts";
 import { byId, describeError, h } from "./dom.ts";
-import { hueOf, type Session } from "./session.ts";
+import { avatarElement, hueOf, type Session } from "./session.ts";
 
 interface MemberRow {
   readonly id: string;
@@ -127,7 +127,7 @@ export class Members {
             onclick: () => this.open(row.id),
           },
           h("span", { class: `dot ${presence}`, "aria-hidden": "true" }),
-          h("span", { class: "avatar small", "aria-hidden": "true" }, row.name.slice(0, 1).toUpperCase()),
+          avatarElement(this.#session.people, row.id, row.name, true),
           h("span", { class: "name" }, row.name),
           row.role === "user" ? null : h("span", { class: `role ${row.role}` }, row.role),
         );

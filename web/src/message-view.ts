@@ -3,7 +3,7 @@
 // and its actions as buttons with names, reachable by keyboard.
 import type { ChatEvent, FileRef, MessageContent, Reactions } from "../../packages/client/src/index.ts";
 import { formatSize, h, timeElement } from "./dom.ts";
-import { hueOf, type Session } from "./session.ts";
+import { avatarElement, hueOf, type Session } from "./session.ts";
 
 export type MessageEvent = Extract<ChatEvent, { event_type: "channel.message" }>;
 
@@ -190,7 +190,7 @@ export function renderMessage(event: MessageEvent, session: Session, actions: Me
     tabindex: "-1",
   });
   item.style.setProperty("--hue", String(hueOf(event.sender ?? "")));
-  const avatar = h("span", { class: "avatar", "aria-hidden": "true" }, sender.slice(0, 1).toUpperCase());
+  const avatar = avatarElement(session.people, event.sender ?? "", sender);
   const header = h(
     "div",
     { class: "meta" },

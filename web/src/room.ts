@@ -186,8 +186,10 @@ export class Room {
     this.#timeline?.checkRead();
   }
 
+  /** Names or pictures changed: messages and members are drawn again. */
   redraw(): void {
     this.#timeline?.redrawAll();
+    this.#members?.render();
   }
 
   close(): void {
