@@ -311,6 +311,11 @@ it("loads older history as you scroll up, each message once", async () => {
     await page.waitForTimeout(300);
   }
   await log(page).getByText("This is the beginning of the channel.").waitFor();
+  // Up in history when something new comes: a button brings the reader down to it.
+  await channel.sendText("news while you read old lines");
+  await page.getByRole("button", { name: "Jump to newest" }).click();
+  await expect.poll(() => message(page, "news while you read old lines").isVisible()).toBe(true);
+  await page.getByRole("button", { name: "Jump to newest" }).waitFor({ state: "hidden" });
   const texts = await log(page).locator("li.message .body").allTextContents();
   const lines = texts.filter((text) => /^line \d+$/.test(text));
   expect(lines).toHaveLength(128);

@@ -3,7 +3,7 @@
 // older history loaded as you scroll up; the "new messages" marker at the read pointer; and what
 // you have read reported as you read it.
 import type { ChatEvent, Reactions } from "../../packages/client/src/index.ts";
-import { h } from "./dom.ts";
+import { byId, h } from "./dom.ts";
 import { type MessageActions, type MessageEvent, renderMessage } from "./message-view.ts";
 import type { Session } from "./session.ts";
 
@@ -34,6 +34,8 @@ export interface TimelineHooks extends Omit<MessageActions, "original" | "jumpTo
 
 export class Timeline {
   readonly #list: HTMLOListElement;
+  /** "Jump to newest", shown while the reader is up in history and something new came. */
+  readonly #jump = byId<HTMLButtonElement>("jump");
   readonly #session: Session;
   readonly #hooks: TimelineHooks;
   readonly #messages = new Map<number, MessageEvent>();
@@ -65,8 +67,14 @@ export class Timeline {
     this.#markerAfter = readPointer;
     list.replaceChildren();
     list.setAttribute("aria-busy", "true");
+    this.#jump.hidden = true;
+    this.#jump.onclick = () => {
+      this.scrollToEnd();
+      this.checkRead();
+    };
     list.onscroll = () => {
       this.#pinned = this.#atEnd();
+      if (this.#pinned) this.#jump.hidden = true;
       if (list.scrollTop < 150) void this.loadOlder();
       this.checkRead();
     };
@@ -81,6 +89,8 @@ export class Timeline {
   close(): void {
     this.#closed = true;
     this.#list.onscroll = null;
+    this.#jump.hidden = true;
+    this.#jump.onclick = null;
     this.#list.removeEventListener("load", this.#onMediaLoad, true);
   }
 
@@ -136,6 +146,11 @@ export class Timeline {
     const atEnd = this.#atEnd();
     this.#addAll(events, false);
     if (atEnd && this.#started) this.scrollToEnd();
+    else if (
+      this.#started &&
+      events.some((event) => event.event_type === "channel.message" && event.replaces === undefined)
+    )
+      this.#jump.hidden = false;
     this.checkRead();
   }
 
@@ -210,6 +225,7 @@ export class Timeline {
   scrollToEnd(): void {
     this.#list.scrollTop = this.#list.scrollHeight;
     this.#pinned = true;
+    this.#jump.hidden = true;
   }
 
   async loadOlder(): Promise<void> {
