@@ -70,6 +70,7 @@ export interface Config {
     readonly memberBatchThreshold: number;
     readonly memberBatchWindowMs: number;
     readonly presenceGraceMs: number;
+    readonly presenceRefreshMs: number;
     readonly featuredChannels: readonly ChannelName[];
     readonly directoryRefreshMs: number;
   };
@@ -193,6 +194,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       memberBatchThreshold: c.chat.member_batch_threshold,
       memberBatchWindowMs: c.chat.member_batch_window_ms,
       presenceGraceMs: c.chat.presence_grace_ms,
+      presenceRefreshMs: c.chat.presence_refresh_ms,
       featuredChannels: c.chat.featured_channels.map(asChannelName),
       directoryRefreshMs: c.chat.directory_refresh_ms,
     },

@@ -364,4 +364,30 @@ describe("faults", () => {
     expect(alice.events(channel).map(bodyOf)).not.toContain("a hologram");
     alice.close();
   });
+
+  it("a connected native user stays online on Matrix past Synapse's presence timeout, and goes offline when Parley is killed", async () => {
+    const { alice, aliceName } = await setUp("presence");
+    const aliceId = `@chat_${aliceName}:${stack.config.homeserver.serverName}`;
+    const presenceOf = async () =>
+      (
+        (await carol.client.doRequest(
+          "GET",
+          `/_matrix/client/v3/presence/${encodeURIComponent(aliceId)}/status`,
+        )) as {
+          presence: string;
+        }
+      ).presence;
+    await expect.poll(presenceOf, { timeout: 10_000 }).toBe("online");
+    // Synapse shows a user offline 30 s after it last heard from them: Parley keeps telling it.
+    await new Promise((resolve) => setTimeout(resolve, 40_000));
+    expect(await presenceOf()).toBe("online");
+    // Killed, Parley says nothing more: Synapse's own timeout shows her offline, no sweeper needed.
+    await stack.killParley();
+    try {
+      await expect.poll(presenceOf, { timeout: 50_000, interval: 1_000 }).toBe("offline");
+    } finally {
+      alice.close();
+      await stack.startParley();
+    }
+  }, 150_000);
 });
