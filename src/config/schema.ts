@@ -181,11 +181,16 @@ export const configSchema = z
          */
         presence_grace_ms: z.number().int().min(0).max(600_000).default(15_000),
         /**
-         * How often a connected native user's presence is told to the homeserver again: less than
-         * the time after which it shows a silent user offline (Synapse's
+         * How often a connected native user's presence is told to the homeserver again: a few
+         * seconds less than the time after which it shows a silent user offline (Synapse's
          * `presence.sync_online_timeout`, 30 s by default). 0 never tells again (presence off).
          */
-        presence_refresh_ms: z.number().int().min(0).max(3_600_000).default(20_000),
+        presence_refresh_ms: z
+          .number()
+          .int()
+          .max(3_600_000)
+          .refine((ms) => ms === 0 || ms >= 1_000, "0 (never) or at least 1000 ms")
+          .default(20_000),
         /** Channels chat.directory lists first, in this order (while they are public). */
         featured_channels: z
           .array(z.string().regex(CHANNEL_NAME_PATTERN, "a channel name is 1-64 of A-Z a-z 0-9 . _ = -"))

@@ -3,9 +3,11 @@
 // flicker. Told to the puppet on Matrix (best effort: the homeserver being away only leaves a
 // stale dot, logged at debug) and to the user's channels (chat.presence).
 //
-// Synapse shows a user offline 30 s after it last heard from them (a sync or a presence PUT), so
-// while a user is shown online or away here it is told again every `refreshMs`. That is also the
-// heartbeat that ends a killed node's presence: its users go offline on Matrix by themselves.
+// Synapse shows a user offline once it has not heard from them for 30 s (a puppet never syncs, so
+// only our presence PUTs count; it checks on timers of its own, so in practice 30-70 s). So each
+// node tells it again, every `refreshMs`, about the users connected to it, re-reading what they
+// chose: a status chosen on another node is followed here too. Nothing else ends a killed node's
+// presence: its users go offline on Matrix by themselves once its refreshes stop.
 import type { Logger } from "../logging.ts";
 import type { UserId } from "../protocol/ids.ts";
 import { KeyedQueue } from "../shared/keyed-queue.ts";
@@ -15,21 +17,21 @@ import { type ChosenStatus, type MatrixPresence, matrixPresenceOf, type Presence
 
 export interface PresenceMirrorDeps {
   readonly matrix: Pick<MatrixPort, "setPresence">;
-  readonly presence: Pick<Presence, "chosen" | "changed">;
+  readonly presence: Pick<Presence, "chosenOf" | "changed">;
   /** Registers the puppet (and its name) before it first says anything. */
   readonly preparePuppet: (userId: UserId) => Promise<void>;
   readonly isNative: (userId: UserId) => boolean;
   readonly graceMs: number;
-  /** How often a user shown online or away is told to the homeserver again; 0: never. */
+  /** How often a user connected here is told to the homeserver again; 0: never. */
   readonly refreshMs: number;
   readonly log: Logger;
 }
 
-/** What this node last told the homeserver about a connected user, and when. */
-interface Shown {
-  readonly key: string;
+/** What this node last told the homeserver about a user connected to it (or in their grace period). */
+interface Told {
   readonly presence: MatrixPresence;
   readonly statusMsg: string | undefined;
+  /** When it was told, or last refreshed. */
   at: number;
 }
 
@@ -43,52 +45,88 @@ export type MirroredFanOut = FanOut & {
 /** The fan-out, telling Matrix and the user's channels when a native user comes and goes. */
 export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): MirroredFanOut {
   const { matrix, presence, preparePuppet, isNative, graceMs, refreshMs, log } = deps;
-  const shown = new Map<UserId, Shown>();
+  // The users this node tells Matrix about: connected here, or in their grace period.
+  const told = new Map<UserId, Told>();
   const leaving = new Map<UserId, NodeJS.Timeout>();
+  // Refreshes on their way: a slow homeserver gets one per user at a time, not a growing pile.
+  const refreshing = new Set<UserId>();
   let refresher: NodeJS.Timeout | undefined;
+  let stopped = false;
   // One change at a time per user, in order: an offline never overtakes the online after it.
   const queue = new KeyedQueue<UserId>();
-  const tell = (userId: UserId, state: MatrixPresence, statusMsg: string | undefined) => {
+  const tell = (userId: UserId, state: MatrixPresence, statusMsg: string | undefined): Promise<void> =>
     queue
       .run(userId, async () => {
         await preparePuppet(userId);
         await matrix.setPresence(userId, state, statusMsg);
       })
       .catch((error: unknown) => log.debug(`presence of ${userId} not shown on Matrix`, error));
-  };
-  // Each user is told again `refreshMs` after the last time, so the load spreads as connections do.
-  const refresh = () => {
+  const matrixPresence = (status: ChosenStatus | "offline") =>
+    status === "offline" ? { presence: "offline" as const, statusMsg: undefined } : matrixPresenceOf(status);
+
+  // Each user is told again `refreshMs` after the last time (so the load spreads as connections
+  // do), as they chose it now: a status chosen through another node is followed here as well.
+  const refresh = async () => {
     const due = Date.now() - refreshMs;
-    for (const [userId, last] of shown) {
-      if (last.at > due) continue;
-      last.at = Date.now();
-      tell(userId, last.presence, last.statusMsg);
+    const picked = [...told].filter(([userId, last]) => last.at <= due && !refreshing.has(userId));
+    if (picked.length === 0) return;
+    for (const [userId] of picked) refreshing.add(userId);
+    let chosen: Map<UserId, ChosenStatus>;
+    try {
+      chosen = await presence.chosenOf(picked.map(([userId]) => userId));
+    } catch (error: unknown) {
+      for (const [userId] of picked) refreshing.delete(userId);
+      log.debug("presence not refreshed", error);
+      return;
+    }
+    for (const [userId, before] of picked) {
+      const last = told.get(userId);
+      // Gone or told something else meanwhile (that is newer than what was read).
+      if (stopped || last !== before) {
+        refreshing.delete(userId);
+        continue;
+      }
+      const { presence: state, statusMsg } = matrixPresence(chosen.get(userId) ?? "online");
+      const now = { presence: state, statusMsg, at: Date.now() };
+      told.set(userId, now);
+      // Offline (invisible) needs no repeating: Synapse keeps it.
+      if (state === "offline" && last.presence === "offline") refreshing.delete(userId);
+      else void tell(userId, state, statusMsg).finally(() => refreshing.delete(userId));
     }
   };
-  const show = (userId: UserId, status: ChosenStatus | "offline") => {
-    const { presence: state, statusMsg } =
-      status === "offline"
-        ? { presence: "offline" as const, statusMsg: undefined }
-        : matrixPresenceOf(status);
-    const key = `${state}\n${statusMsg ?? ""}`;
-    if (shown.get(userId)?.key === key) return;
-    if (state === "offline") shown.delete(userId);
-    else shown.set(userId, { key, presence: state, statusMsg, at: Date.now() });
-    if (refreshMs > 0 && refresher === undefined) {
-      refresher = setInterval(refresh, Math.max(250, Math.floor(refreshMs / 4)));
-      refresher.unref();
-    }
-    tell(userId, state, statusMsg);
+  const refreshEvery = Math.min(1_000, Math.max(250, Math.floor(refreshMs / 10)));
+  const startRefreshing = () => {
+    if (stopped || refreshMs <= 0 || refresher !== undefined) return;
+    refresher = setInterval(() => {
+      if (told.size === 0) {
+        clearInterval(refresher);
+        refresher = undefined;
+        return;
+      }
+      void refresh();
+    }, refreshEvery);
+    refresher.unref();
+  };
+
+  const show = (userId: UserId, status: ChosenStatus) => {
+    const { presence: state, statusMsg } = matrixPresence(status);
+    const last = told.get(userId);
+    if (last?.presence === state && last.statusMsg === statusMsg) return;
+    told.set(userId, { presence: state, statusMsg, at: Date.now() });
+    startRefreshing();
+    void tell(userId, state, statusMsg);
   };
   const settle = async (userId: UserId) => {
     leaving.delete(userId);
-    if ((await fanout.connectionCount(userId)) > 0) {
-      // Still connected on another node, which tells Matrix from now on: what this node showed
-      // is no longer its to know (a later reconnect here must show online again).
-      shown.delete(userId);
-      return;
-    }
-    show(userId, "offline");
+    const elsewhere = (await fanout.connectionCount(userId)) > 0;
+    // Back here meanwhile: this node goes on telling.
+    if (fanout.connectionCountHere(userId) > 0 || leaving.has(userId)) return;
+    const last = told.get(userId);
+    told.delete(userId);
+    // Still connected on another node, which tells Matrix from now on (a later reconnect here
+    // shows them again).
+    if (elsewhere) return;
+    if (last?.presence !== "offline") void tell(userId, "offline", undefined);
     presence.changed(userId);
   };
   return {
@@ -102,8 +140,12 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
       leaving.delete(userId);
       if (fanout.connectionCountHere(userId) === 1 && !wasLeaving) presence.changed(userId);
       presence
-        .chosen(userId)
-        .then((status) => show(userId, status))
+        .chosenOf([userId])
+        .then((chosen) => {
+          // Gone again while this was read: settling has told (or will tell) Matrix.
+          if (fanout.connectionCountHere(userId) > 0 || leaving.has(userId))
+            show(userId, chosen.get(userId) ?? "online");
+        })
         .catch((error: unknown) => log.debug(`presence of ${userId} not read`, error));
     },
     removeConnection(subscriber: Subscriber) {
@@ -121,6 +163,7 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
       if (fanout.connectionCountHere(userId) > 0) show(userId, status);
     },
     async stopPresence() {
+      stopped = true;
       clearInterval(refresher);
       refresher = undefined;
       const gone = [...leaving.keys()];

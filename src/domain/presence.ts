@@ -27,6 +27,8 @@ export interface Presence {
   /** `user.presence`: the status the user chose, kept until they choose another. */
   choose(userId: UserId, status: ChosenStatus): Promise<void>;
   chosen(userId: UserId): Promise<ChosenStatus>;
+  /** The chosen status of each of `userIds`, in one read. */
+  chosenOf(userIds: readonly UserId[]): Promise<Map<UserId, ChosenStatus>>;
   /** How each of `userIds` looks to others now. */
   seen(userIds: readonly UserId[]): Promise<Record<string, SeenStatus>>;
   isDoNotDisturb(userId: UserId): Promise<boolean>;
@@ -74,6 +76,15 @@ export function createPresence(deps: PresenceDeps): Presence {
   const dirty = new Map<ChannelName, Set<UserId>>();
   let timer: NodeJS.Timeout | undefined;
 
+  const chosenOf = async (userIds: readonly UserId[]): Promise<Map<UserId, ChosenStatus>> => {
+    const stored = await store.presenceOf(userIds);
+    return new Map(
+      userIds.map((userId) => {
+        const status = stored.get(userId)?.status;
+        return [userId, isChosen(status) ? status : "online"];
+      }),
+    );
+  };
   const seen = async (userIds: readonly UserId[]): Promise<Record<string, SeenStatus>> => {
     const online = await activity.onlineAmong(userIds);
     const stored = await store.presenceOf(userIds);
@@ -121,9 +132,9 @@ export function createPresence(deps: PresenceDeps): Presence {
       changed(userId);
     },
     async chosen(userId) {
-      const status = (await store.presenceOf([userId])).get(userId)?.status;
-      return isChosen(status) ? status : "online";
+      return (await chosenOf([userId])).get(userId) ?? "online";
     },
+    chosenOf,
     seen,
     async isDoNotDisturb(userId) {
       return (await store.presenceOf([userId])).get(userId)?.status === "dnd";

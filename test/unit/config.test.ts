@@ -70,5 +70,10 @@ describe("configuration", () => {
         "/",
       ),
     ).toThrow(/url/);
+    const withRefresh = (ms: number) =>
+      parseConfig({ ...base, auth: { jwt_secret: "x".repeat(32) }, chat: { presence_refresh_ms: ms } }, "/");
+    expect(() => withRefresh(250)).toThrow(/0 \(never\) or at least 1000 ms\n.*at chat\.presence_refresh_ms/);
+    expect(withRefresh(0).chat.presenceRefreshMs).toBe(0);
+    expect(withRefresh(25_000).chat.presenceRefreshMs).toBe(25_000);
   });
 });
