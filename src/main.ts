@@ -6,6 +6,7 @@ import { API_KEY_USAGE, apiKeyCommand } from "./api-key-cli.ts";
 import { signToken } from "./auth/jwt.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { buildRegistration, isTemplateFile, registrationYaml } from "./matrix/registration.ts";
+import { SchemaTooNewError } from "./store/migration-files.ts";
 
 const USAGE = `usage: parley <command> [options]
 
@@ -134,6 +135,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (
       error instanceof ConfigError ||
+      error instanceof SchemaTooNewError ||
       (error instanceof Error && error.name === "TypeError" && "code" in error)
     ) {
       process.stderr.write(`parley: ${error.message}\n`);

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../src/domain/ports/store.ts";
 import { asChannelName, asMatrixEventId, asRoomId, asUserId } from "../../src/protocol/ids.ts";
+import { SchemaTooNewError } from "../../src/store/migration-files.ts";
 import { loadMigrations as loadPostgresMigrations, migrate } from "../../src/store/postgres/migrate.ts";
 import { openPostgresStore } from "../../src/store/postgres/store.ts";
 import {
@@ -122,6 +123,22 @@ describe("migrations", () => {
     expect(nodes[0]?.instanceId).toMatch(/^[0-9a-f]{16}$/);
     expect(nodes[1]?.instanceId).toBe(nodes[0]?.instanceId);
     await Promise.all(nodes.map((node) => node.close()));
+  });
+
+  it("refuse a database a newer Parley migrated further, and leave it as it was", async () => {
+    const url = await adapter.server().createDatabase();
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      await migrate(pool);
+      const newer = loadPostgresMigrations().length + 1;
+      await pool.query("INSERT INTO schema_version (version, name) VALUES ($1, 'from_the_future')", [newer]);
+      await expect(migrate(pool)).rejects.toThrow(SchemaTooNewError);
+      await expect(openPostgresStore(url)).rejects.toThrow(`the database has schema migration ${newer}`);
+      const versions = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM schema_version");
+      expect(versions.rows[0]?.n).toBe(newer);
+    } finally {
+      await pool.end();
+    }
   });
 
   it("leave the same tables and columns as SQLite's", async () => {

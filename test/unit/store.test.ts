@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { asChannelName, asMatrixEventId, asRoomId, asUserId } from "../../src/protocol/ids.ts";
+import { SchemaTooNewError } from "../../src/store/migration-files.ts";
 import { loadMigrations, migrate } from "../../src/store/sqlite/migrate.ts";
 import { storeAdapters } from "../support/stores.ts";
 
@@ -22,6 +23,19 @@ describe("migrations", () => {
     const db = new Database(":memory:");
     expect(migrate(db)).toEqual(migrations.map((m) => m.version));
     expect(migrate(db)).toEqual([]);
+  });
+
+  it("refuse a database a newer Parley migrated further, and leave it as it was", () => {
+    const migrations = loadMigrations();
+    const db = new Database(":memory:");
+    migrate(db);
+    const newer = migrations.length + 1;
+    db.pragma(`user_version = ${newer}`);
+    expect(() => migrate(db)).toThrow(SchemaTooNewError);
+    expect(() => migrate(db)).toThrow(
+      `the database has schema migration ${newer}, and this Parley knows migrations up to ${migrations.length}`,
+    );
+    expect(db.pragma("user_version", { simple: true })).toBe(newer);
   });
 });
 

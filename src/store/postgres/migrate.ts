@@ -3,7 +3,7 @@
 // starting together take turns on an advisory lock, so each migration runs once.
 import { join } from "node:path";
 import type pg from "pg";
-import { loadMigrations as loadFrom, type Migration } from "../migration-files.ts";
+import { loadMigrations as loadFrom, type Migration, refuseNewerSchema } from "../migration-files.ts";
 
 const MIGRATIONS_DIR = join(import.meta.dirname, "migrations");
 
@@ -17,7 +17,10 @@ const VERSIONS = `CREATE TABLE IF NOT EXISTS schema_version (
   applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )`;
 
-/** Applies the migrations this database has not had; returns the versions applied. */
+/**
+ * Applies the migrations this database has not had; returns the versions applied. Throws for a
+ * database a newer Parley migrated further (one node of a cluster left behind in an upgrade).
+ */
 export async function migrate(pool: pg.Pool, migrations = loadMigrations()): Promise<number[]> {
   const client = await pool.connect();
   let failed: Error | undefined;
@@ -31,6 +34,7 @@ export async function migrate(pool: pg.Pool, migrations = loadMigrations()): Pro
           (r) => r.version,
         ),
       );
+      refuseNewerSchema(Math.max(0, ...done), migrations);
       const applied: number[] = [];
       for (const migration of migrations) {
         if (done.has(migration.version)) continue;
