@@ -32,7 +32,9 @@ interface Told {
   readonly presence: MatrixPresence;
   readonly statusMsg: string | undefined;
   /** When it was told, or last refreshed. */
-  at: number;
+  readonly at: number;
+  /** The puppet is registered: refreshes need not ask again. */
+  prepared: boolean;
 }
 
 export type MirroredFanOut = FanOut & {
@@ -54,15 +56,17 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
   let stopped = false;
   // One change at a time per user, in order: an offline never overtakes the online after it.
   const queue = new KeyedQueue<UserId>();
-  const tell = (userId: UserId, state: MatrixPresence, statusMsg: string | undefined): Promise<void> =>
+  const tell = (userId: UserId, state: MatrixPresence, statusMsg: string | undefined, entry?: Told) =>
     queue
       .run(userId, async () => {
-        await preparePuppet(userId);
+        if (!entry?.prepared) await preparePuppet(userId);
         await matrix.setPresence(userId, state, statusMsg);
+        if (entry) entry.prepared = true;
       })
       .catch((error: unknown) => log.debug(`presence of ${userId} not shown on Matrix`, error));
   const matrixPresence = (status: ChosenStatus | "offline") =>
     status === "offline" ? { presence: "offline" as const, statusMsg: undefined } : matrixPresenceOf(status);
+  const isHere = (userId: UserId) => fanout.connectionCountHere(userId) > 0 || leaving.has(userId);
 
   // Each user is told again `refreshMs` after the last time (so the load spreads as connections
   // do), as they chose it now: a status chosen through another node is followed here as well.
@@ -71,27 +75,24 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
     const picked = [...told].filter(([userId, last]) => last.at <= due && !refreshing.has(userId));
     if (picked.length === 0) return;
     for (const [userId] of picked) refreshing.add(userId);
-    let chosen: Map<UserId, ChosenStatus>;
-    try {
-      chosen = await presence.chosenOf(picked.map(([userId]) => userId));
-    } catch (error: unknown) {
-      for (const [userId] of picked) refreshing.delete(userId);
-      log.debug("presence not refreshed", error);
-      return;
-    }
+    // When the store cannot say, what was told last is repeated: it must not time out meanwhile.
+    const chosen = await presence.chosenOf(picked.map(([userId]) => userId)).catch((error: unknown) => {
+      log.debug("presence not re-read: repeating what was told", error);
+      return new Map<UserId, ChosenStatus>();
+    });
     for (const [userId, before] of picked) {
-      const last = told.get(userId);
       // Gone or told something else meanwhile (that is newer than what was read).
-      if (stopped || last !== before) {
+      if (stopped || told.get(userId) !== before) {
         refreshing.delete(userId);
         continue;
       }
-      const { presence: state, statusMsg } = matrixPresence(chosen.get(userId) ?? "online");
-      const now = { presence: state, statusMsg, at: Date.now() };
-      told.set(userId, now);
+      const status = chosen.get(userId);
+      const { presence: state, statusMsg } = status === undefined ? before : matrixPresence(status);
+      const entry: Told = { presence: state, statusMsg, at: Date.now(), prepared: before.prepared };
+      told.set(userId, entry);
       // Offline (invisible) needs no repeating: Synapse keeps it.
-      if (state === "offline" && last.presence === "offline") refreshing.delete(userId);
-      else void tell(userId, state, statusMsg).finally(() => refreshing.delete(userId));
+      if (state === "offline" && before.presence === "offline") refreshing.delete(userId);
+      else void tell(userId, state, statusMsg, entry).finally(() => refreshing.delete(userId));
     }
   };
   const refreshEvery = Math.min(1_000, Math.max(250, Math.floor(refreshMs / 10)));
@@ -108,25 +109,27 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
     refresher.unref();
   };
 
-  const show = (userId: UserId, status: ChosenStatus) => {
+  /** Tells Matrix the status unless it is what was told last (`always`: even then). */
+  const show = (userId: UserId, status: ChosenStatus, always = false) => {
     const { presence: state, statusMsg } = matrixPresence(status);
     const last = told.get(userId);
-    if (last?.presence === state && last.statusMsg === statusMsg) return;
-    told.set(userId, { presence: state, statusMsg, at: Date.now() });
+    if (!always && last?.presence === state && last.statusMsg === statusMsg) return;
+    const entry: Told = { presence: state, statusMsg, at: Date.now(), prepared: last?.prepared ?? false };
+    told.set(userId, entry);
     startRefreshing();
-    void tell(userId, state, statusMsg);
+    void tell(userId, state, statusMsg, entry);
   };
   const settle = async (userId: UserId) => {
     leaving.delete(userId);
     const elsewhere = (await fanout.connectionCount(userId)) > 0;
     // Back here meanwhile: this node goes on telling.
-    if (fanout.connectionCountHere(userId) > 0 || leaving.has(userId)) return;
-    const last = told.get(userId);
+    if (isHere(userId)) return;
     told.delete(userId);
     // Still connected on another node, which tells Matrix from now on (a later reconnect here
     // shows them again).
     if (elsewhere) return;
-    if (last?.presence !== "offline") void tell(userId, "offline", undefined);
+    // Even after an invisible: what this node last told may be older than a choice made elsewhere.
+    void tell(userId, "offline", undefined);
     presence.changed(userId);
   };
   return {
@@ -139,14 +142,20 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
       clearTimeout(leaving.get(userId));
       leaving.delete(userId);
       if (fanout.connectionCountHere(userId) === 1 && !wasLeaving) presence.changed(userId);
-      presence
-        .chosenOf([userId])
-        .then((chosen) => {
-          // Gone again while this was read: settling has told (or will tell) Matrix.
-          if (fanout.connectionCountHere(userId) > 0 || leaving.has(userId))
-            show(userId, chosen.get(userId) ?? "online");
-        })
-        .catch((error: unknown) => log.debug(`presence of ${userId} not read`, error));
+      const before = told.get(userId);
+      presence.chosenOf([userId]).then(
+        (chosen) => {
+          // Gone again while this was read (settling tells Matrix), or told something newer.
+          if (isHere(userId) && told.get(userId) === before) show(userId, chosen.get(userId) ?? "online");
+        },
+        (error: unknown) => {
+          log.debug(`presence of ${userId} not read: the next refresh reads it again`, error);
+          if (isHere(userId) && !told.has(userId)) {
+            told.set(userId, { presence: "offline", statusMsg: undefined, at: 0, prepared: false });
+            startRefreshing();
+          }
+        },
+      );
     },
     removeConnection(subscriber: Subscriber) {
       fanout.removeConnection(subscriber);
@@ -160,7 +169,8 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
       leaving.set(userId, timer);
     },
     showChosen(userId, status) {
-      if (fanout.connectionCountHere(userId) > 0) show(userId, status);
+      // Always told: what this node showed last may be older than a choice made elsewhere.
+      if (fanout.connectionCountHere(userId) > 0) show(userId, status, true);
     },
     async stopPresence() {
       stopped = true;

@@ -399,5 +399,5 @@ describe("faults", () => {
       dana.close();
       await stack.startParley();
     }
-  }, 240_000);
+  }, 300_000);
 });

@@ -25,6 +25,8 @@ function mirrorWith(options: Options = {}) {
   const told: Array<[string, string, string | undefined]> = [];
   // What each user chose, as the store holds it (a choice made through any node).
   const chosen = new Map<UserId, ChosenStatus>();
+  let failingReads = 0;
+  const prepared: UserId[] = [];
   const mirror = withPresenceMirror(options.fanout ?? createSingleNodeFanOut(), {
     matrix: {
       setPresence: async (userId, presence, statusMsg) => {
@@ -34,13 +36,19 @@ function mirrorWith(options: Options = {}) {
     },
     presence: {
       chosenOf: async (userIds) => {
+        if (failingReads > 0) {
+          failingReads--;
+          throw new Error("the store is away");
+        }
         const read = new Map(userIds.map((userId) => [userId, chosen.get(userId) ?? "online"] as const));
         await options.readDelay?.();
         return read;
       },
       changed: () => undefined,
     },
-    preparePuppet: async () => undefined,
+    preparePuppet: async (userId) => {
+      prepared.push(userId);
+    },
     isNative: () => true,
     graceMs: 1_000,
     refreshMs: options.refreshMs ?? 20_000,
@@ -59,7 +67,29 @@ function mirrorWith(options: Options = {}) {
     return subscriber;
   };
   const presences = (userId = alice) => told.filter(([id]) => id === userId).map(([, presence]) => presence);
-  return { mirror, told, chosen, connect, presences };
+  /** The store's next `count` reads fail. */
+  const failReads = (count: number) => {
+    failingReads = count;
+  };
+  return { mirror, told, chosen, connect, presences, failReads, prepared };
+}
+
+/** Reads that answer at once until `slowDown()`, then each only when `answer()` is called. */
+function slowStore() {
+  let slow = false;
+  let answer: () => void = () => undefined;
+  return {
+    readDelay: () =>
+      slow
+        ? new Promise<void>((resolve) => {
+            answer = resolve;
+          })
+        : Promise.resolve(),
+    slowDown: () => {
+      slow = true;
+    },
+    answer: () => answer(),
+  };
 }
 
 describe("presence mirror", () => {
@@ -67,10 +97,11 @@ describe("presence mirror", () => {
   afterEach(() => vi.useRealTimers());
 
   it("tells Synapse again every refresh while connected, and not after going offline", async () => {
-    const { mirror, told, connect, presences } = mirrorWith();
+    const { mirror, told, connect, presences, prepared } = mirrorWith();
     const connection = connect();
     await vi.advanceTimersByTimeAsync(0);
     expect(told).toEqual([[alice, "online", undefined]]);
+    expect(prepared).toEqual([alice]);
 
     await vi.advanceTimersByTimeAsync(19_000);
     expect(told).toHaveLength(1);
@@ -80,6 +111,7 @@ describe("presence mirror", () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(told).toHaveLength(5);
     expect(presences().every((presence) => presence === "online")).toBe(true);
+    expect(prepared).toEqual([alice]); // the puppet is registered once, not at each refresh
 
     mirror.removeConnection(connection);
     await vi.advanceTimersByTimeAsync(1_000); // the grace period: then offline, once
@@ -127,26 +159,95 @@ describe("presence mirror", () => {
   });
 
   it("a status chosen here while a refresh reads the old one is not overwritten by it", async () => {
-    let readDone: () => void = () => undefined;
-    let slowReads = false;
-    const { mirror, chosen, connect, presences } = mirrorWith({
-      readDelay: () =>
-        slowReads
-          ? new Promise<void>((resolve) => {
-              readDone = resolve;
-            })
-          : Promise.resolve(),
-    });
+    const store = slowStore();
+    const { mirror, chosen, connect, presences } = mirrorWith({ readDelay: store.readDelay });
     connect();
     await vi.advanceTimersByTimeAsync(0);
-    slowReads = true;
+    store.slowDown();
     await vi.advanceTimersByTimeAsync(20_500); // the refresh has read "online", not answered yet
     chosen.set(alice, "invisible");
     mirror.showChosen(alice, "invisible");
-    readDone();
+    store.answer();
     await vi.advanceTimersByTimeAsync(0);
     expect(presences()).toEqual(["online", "offline"]);
     await mirror.stopPresence();
+  });
+
+  it("a status chosen here is told even when this node showed it last (another node showed something since)", async () => {
+    const { mirror, chosen, connect, presences } = mirrorWith();
+    connect();
+    await vi.advanceTimersByTimeAsync(0);
+    // dnd through another node, then online again here before this node's refresh read it.
+    chosen.set(alice, "dnd");
+    await vi.advanceTimersByTimeAsync(5_000);
+    chosen.set(alice, "online");
+    mirror.showChosen(alice, "online");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(presences()).toEqual(["online", "online"]);
+    await mirror.stopPresence();
+  });
+
+  it("tells offline when the last connection settles, even after an invisible told from here", async () => {
+    const { mirror, chosen, connect, presences } = mirrorWith();
+    chosen.set(alice, "invisible");
+    const connection = connect();
+    await vi.advanceTimersByTimeAsync(0);
+    chosen.set(alice, "online"); // through another node, whose connection then closes
+    mirror.removeConnection(connection);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(presences()).toEqual(["offline", "offline"]);
+    await mirror.stopPresence();
+  });
+
+  it("a store that cannot say what a user chose delays nothing for long", async () => {
+    // The first read fails: the next refresh reads again and shows them.
+    const first = mirrorWith();
+    first.failReads(1);
+    first.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(first.presences()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(first.presences()).toEqual(["online"]);
+    await first.mirror.stopPresence();
+
+    // A refresh's read fails: what was told is repeated (Synapse must not time it out), and the
+    // refreshes after it read again.
+    const later = mirrorWith();
+    later.chosen.set(alice, "dnd");
+    later.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    later.failReads(1);
+    later.chosen.set(alice, "online");
+    await vi.advanceTimersByTimeAsync(21_000);
+    expect(later.presences()).toEqual(["unavailable", "unavailable"]);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(later.presences()).toEqual(["unavailable", "unavailable", "online"]);
+    await later.mirror.stopPresence();
+  });
+
+  it("a user gone before their first read answered is not shown online after their offline", async () => {
+    const store = slowStore();
+    store.slowDown();
+    const { mirror, connect, presences } = mirrorWith({ readDelay: store.readDelay });
+    mirror.removeConnection(connect());
+    await vi.advanceTimersByTimeAsync(1_000); // grace over, offline told
+    store.answer();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(presences()).toEqual(["offline"]);
+    await mirror.stopPresence();
+  });
+
+  it("a refresh still reading when the node stops tells nothing", async () => {
+    const store = slowStore();
+    const { mirror, connect, told } = mirrorWith({ readDelay: store.readDelay });
+    connect();
+    await vi.advanceTimersByTimeAsync(0);
+    store.slowDown();
+    await vi.advanceTimersByTimeAsync(20_500);
+    await mirror.stopPresence();
+    store.answer();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(told).toHaveLength(1);
   });
 
   it("never tells again with a refresh of 0, nor after stopping, even for users it settles then", async () => {
