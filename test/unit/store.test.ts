@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { asChannelName, asMatrixEventId, asRoomId, asUserId } from "../../src/protocol/ids.ts";
 import { SchemaTooNewError } from "../../src/store/migration-files.ts";
 import { loadMigrations, migrate } from "../../src/store/sqlite/migrate.ts";
+import { openSqliteStore } from "../../src/store/sqlite/store.ts";
 import { storeAdapters } from "../support/stores.ts";
 
 const alice = asUserId("@chat_alice:example.org");
@@ -29,13 +33,22 @@ describe("migrations", () => {
     const migrations = loadMigrations();
     const db = new Database(":memory:");
     migrate(db);
-    const newer = migrations.length + 1;
+    const newest = migrations.at(-1)?.version ?? 0;
+    const newer = newest + 1;
     db.pragma(`user_version = ${newer}`);
     expect(() => migrate(db)).toThrow(SchemaTooNewError);
     expect(() => migrate(db)).toThrow(
-      `the database has schema migration ${newer}, and this Parley knows migrations up to ${migrations.length}`,
+      `the database has schema migration ${newer}, and this Parley knows migrations up to ${newest}`,
     );
     expect(db.pragma("user_version", { simple: true })).toBe(newer);
+
+    // Opening the store says the same, and lets go of the file.
+    const path = join(mkdtempSync(join(tmpdir(), "parley-schema-")), "parley.db");
+    const file = new Database(path);
+    file.pragma(`user_version = ${newer}`);
+    file.close();
+    expect(() => openSqliteStore(path)).toThrow(SchemaTooNewError);
+    rmSync(path);
   });
 });
 

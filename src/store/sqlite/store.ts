@@ -31,7 +31,12 @@ export function openSqliteStore(path: string): Store {
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
-  migrate(db);
+  try {
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const { instanceId, ...outbox } = outboxQueries(db);
   const queries: StoreQueries = {
     ...channelQueries(db),
