@@ -392,6 +392,7 @@ export function createServices(deps: ServiceDeps): ParleyServices {
     isNative: (userId) => naming.isNativeUser(userId),
     graceMs: config.chat.presenceGraceMs,
     refreshMs: config.chat.presenceRefreshMs,
+    maxRefreshPerSecond: config.chat.presenceRefreshMaxPerSecond,
     log: logger("Presence"),
   });
   const integrationPosts = createIntegrationPosts({ store, users, membership, settings, messages, naming });

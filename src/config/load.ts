@@ -71,6 +71,7 @@ export interface Config {
     readonly memberBatchWindowMs: number;
     readonly presenceGraceMs: number;
     readonly presenceRefreshMs: number;
+    readonly presenceRefreshMaxPerSecond: number;
     readonly featuredChannels: readonly ChannelName[];
     readonly directoryRefreshMs: number;
   };
@@ -195,6 +196,7 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
       memberBatchWindowMs: c.chat.member_batch_window_ms,
       presenceGraceMs: c.chat.presence_grace_ms,
       presenceRefreshMs: c.chat.presence_refresh_ms,
+      presenceRefreshMaxPerSecond: c.chat.presence_refresh_max_per_second,
       featuredChannels: c.chat.featured_channels.map(asChannelName),
       directoryRefreshMs: c.chat.directory_refresh_ms,
     },

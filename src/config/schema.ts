@@ -191,6 +191,13 @@ export const configSchema = z
           .max(3_600_000)
           .refine((ms) => ms === 0 || ms >= 1_000, "0 (never) or at least 1000 ms")
           .default(20_000),
+        /**
+         * At most this many presence refreshes a second from one node (100: about 2,000 connected
+         * users at the default refresh; a 2-core Synapse spends about half a core on that). Past
+         * it refreshes come late and some users may look offline on Matrix, but messages keep the
+         * homeserver.
+         */
+        presence_refresh_max_per_second: z.number().int().min(1).max(100_000).default(100),
         /** Channels chat.directory lists first, in this order (while they are public). */
         featured_channels: z
           .array(z.string().regex(CHANNEL_NAME_PATTERN, "a channel name is 1-64 of A-Z a-z 0-9 . _ = -"))

@@ -24,6 +24,11 @@ export interface PresenceMirrorDeps {
   readonly graceMs: number;
   /** How often a user connected here is told to the homeserver again; 0: never. */
   readonly refreshMs: number;
+  /**
+   * At most this many refreshes a second from this node: a crowd's presence must not take the
+   * homeserver from its messages. Past it, refreshes come later (and may come too late).
+   */
+  readonly maxRefreshPerSecond: number;
   readonly log: Logger;
 }
 
@@ -46,7 +51,7 @@ export type MirroredFanOut = FanOut & {
 
 /** The fan-out, telling Matrix and the user's channels when a native user comes and goes. */
 export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): MirroredFanOut {
-  const { matrix, presence, preparePuppet, isNative, graceMs, refreshMs, log } = deps;
+  const { matrix, presence, preparePuppet, isNative, graceMs, refreshMs, maxRefreshPerSecond, log } = deps;
   // The users this node tells Matrix about: connected here, or in their grace period.
   const told = new Map<UserId, Told>();
   const leaving = new Map<UserId, NodeJS.Timeout>();
@@ -68,11 +73,38 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
     status === "offline" ? { presence: "offline" as const, statusMsg: undefined } : matrixPresenceOf(status);
   const isHere = (userId: UserId) => fanout.connectionCountHere(userId) > 0 || leaving.has(userId);
 
+  const refreshEvery = Math.min(1_000, Math.max(250, Math.floor(refreshMs / 10)));
+  let allowance = 0;
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  const warnOverCap = (late: number) => {
+    if (Date.now() - warnedAt < 60_000) return;
+    warnedAt = Date.now();
+    const needed = Math.ceil(told.size / (refreshMs / 1_000));
+    log.warn(
+      `presence: ${told.size} users connected here need ${needed} refreshes a second, over ` +
+        `chat.presence_refresh_max_per_second (${maxRefreshPerSecond}); ${late} are late, and ` +
+        "may look offline on Matrix. Raise Synapse's presence.sync_online_timeout and " +
+        "chat.presence_refresh_ms together (docs/deploy.md)",
+    );
+  };
   // Each user is told again `refreshMs` after the last time (so the load spreads as connections
   // do), as they chose it now: a status chosen through another node is followed here as well.
   const refresh = async () => {
     const due = Date.now() - refreshMs;
-    const picked = [...told].filter(([userId, last]) => last.at <= due && !refreshing.has(userId));
+    const picked = [...told]
+      .filter(([userId, last]) => last.at <= due && !refreshing.has(userId))
+      .sort(([, a], [, b]) => a.at - b.at);
+    // A second's worth at most, however long the homeserver or the loop was away.
+    allowance = Math.min(
+      allowance + (maxRefreshPerSecond * refreshEvery) / 1_000,
+      Math.max(1, maxRefreshPerSecond),
+    );
+    const budget = Math.floor(allowance);
+    if (picked.length > budget) {
+      warnOverCap(picked.length - budget);
+      picked.length = budget; // the longest waiting first; the rest at the next tick
+    }
+    allowance -= picked.length;
     if (picked.length === 0) return;
     for (const [userId] of picked) refreshing.add(userId);
     // When the store cannot say, what was told last is repeated: it must not time out meanwhile.
@@ -95,7 +127,6 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
       else void tell(userId, state, statusMsg, entry).finally(() => refreshing.delete(userId));
     }
   };
-  const refreshEvery = Math.min(1_000, Math.max(250, Math.floor(refreshMs / 10)));
   const startRefreshing = () => {
     if (stopped || refreshMs <= 0 || refresher !== undefined) return;
     refresher = setInterval(() => {

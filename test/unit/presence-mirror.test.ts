@@ -14,6 +14,7 @@ const bob = "@chat_bob:localhost" as UserId;
 
 interface Options {
   readonly refreshMs?: number;
+  readonly maxRefreshPerSecond?: number;
   readonly fanout?: FanOut;
   /** Answers each presence PUT; by default at once. */
   readonly setPresence?: () => Promise<void>;
@@ -27,6 +28,8 @@ function mirrorWith(options: Options = {}) {
   const chosen = new Map<UserId, ChosenStatus>();
   let failingReads = 0;
   const prepared: UserId[] = [];
+  const warnings: string[] = [];
+  const quiet = createLogger("Presence");
   const mirror = withPresenceMirror(options.fanout ?? createSingleNodeFanOut(), {
     matrix: {
       setPresence: async (userId, presence, statusMsg) => {
@@ -52,7 +55,8 @@ function mirrorWith(options: Options = {}) {
     isNative: () => true,
     graceMs: 1_000,
     refreshMs: options.refreshMs ?? 20_000,
-    log: createLogger("Presence"),
+    maxRefreshPerSecond: options.maxRefreshPerSecond ?? 100,
+    log: { ...quiet, warn: (message: string) => warnings.push(message) },
   });
   let ids = 0;
   const connect = (userId = alice): Subscriber => {
@@ -71,7 +75,7 @@ function mirrorWith(options: Options = {}) {
   const failReads = (count: number) => {
     failingReads = count;
   };
-  return { mirror, told, chosen, connect, presences, failReads, prepared };
+  return { mirror, told, chosen, connect, presences, failReads, prepared, warnings };
 }
 
 /** Reads that answer at once until `slowDown()`, then each only when `answer()` is called. */
@@ -248,6 +252,36 @@ describe("presence mirror", () => {
     store.answer();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(told).toHaveLength(1);
+  });
+
+  it("refreshes no more than the cap a second, the longest waiting first, and says so", async () => {
+    // 50 users want 2.5 refreshes a second; the cap allows 1.
+    const users = Array.from({ length: 50 }, (_, i) => `@chat_u${i}:localhost` as UserId);
+    const capped = mirrorWith({ maxRefreshPerSecond: 1 });
+    for (const userId of users) capped.connect(userId);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(capped.told).toHaveLength(50);
+    await vi.advanceTimersByTimeAsync(80_000);
+    const refreshes = capped.told.slice(50).map(([userId]) => userId);
+    expect(refreshes.length).toBeGreaterThanOrEqual(59);
+    expect(refreshes.length).toBeLessThanOrEqual(61);
+    // In order of waiting: each user once before anyone twice.
+    expect(refreshes.slice(0, 50)).toEqual(users);
+    // Once a minute at most.
+    expect(capped.warnings.length).toBeGreaterThanOrEqual(1);
+    expect(capped.warnings.length).toBeLessThanOrEqual(2);
+    expect(capped.warnings[0]).toMatch(
+      /50 users connected here need 3 refreshes a second, over chat\.presence_refresh_max_per_second \(1\)/,
+    );
+    await capped.mirror.stopPresence();
+
+    // Under the cap: every user every 20 s, and no warning.
+    const free = mirrorWith({ maxRefreshPerSecond: 100 });
+    for (const userId of users) free.connect(userId);
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(free.told).toHaveLength(200);
+    expect(free.warnings).toEqual([]);
+    await free.mirror.stopPresence();
   });
 
   it("never tells again with a refresh of 0, nor after stopping, even for users it settles then", async () => {
