@@ -195,7 +195,7 @@ export const configSchema = z
          * At most this many presence refreshes a second from one node (100: about 2,000 connected
          * users at the default refresh; a 2-core Synapse spends about half a core on that). Past
          * it refreshes come late and some users may look offline on Matrix, but messages keep the
-         * homeserver.
+         * homeserver. Changes (a connection, a chosen status, an offline) are not counted.
          */
         presence_refresh_max_per_second: z.number().int().min(1).max(100_000).default(100),
         /** Channels chat.directory lists first, in this order (while they are public). */
