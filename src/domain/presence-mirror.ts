@@ -71,13 +71,11 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
         if (entry) entry.prepared = true;
       })
       .catch((error: unknown) => log.debug(`presence of ${userId} not shown on Matrix`, error));
-  const matrixPresence = (status: ChosenStatus | "offline") =>
-    status === "offline" ? { presence: "offline" as const, statusMsg: undefined } : matrixPresenceOf(status);
   const isHere = (userId: UserId) => fanout.connectionCountHere(userId) > 0 || leaving.has(userId);
 
   const refreshEvery = Math.min(1_000, Math.max(250, Math.floor(refreshMs / 10)));
   let allowance = 0;
-  const ceiling = Math.max(1, maxRefreshPerSecond); // a second's worth
+  const ceiling = maxRefreshPerSecond; // a second's worth
   let warnedAt = Number.NEGATIVE_INFINITY;
   /** Some refreshes wait for the cap: said once a minute when one is over 5 s late. */
   const warnIfLate = (oldestAt: number) => {
@@ -134,7 +132,7 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
         continue;
       }
       const status = chosen.get(userId);
-      const { presence: state, statusMsg } = status === undefined ? before : matrixPresence(status);
+      const { presence: state, statusMsg } = status === undefined ? before : matrixPresenceOf(status);
       const entry: Told = { presence: state, statusMsg, at: Date.now(), prepared: before.prepared };
       record(userId, entry);
       // Offline (invisible) needs no repeating: Synapse keeps it. The other way, a change.
@@ -157,7 +155,7 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
 
   /** Tells Matrix the status unless it is what was told last (`always`: even then). */
   const show = (userId: UserId, status: ChosenStatus, always = false) => {
-    const { presence: state, statusMsg } = matrixPresence(status);
+    const { presence: state, statusMsg } = matrixPresenceOf(status);
     const last = told.get(userId);
     if (!always && last?.presence === state && last.statusMsg === statusMsg) return;
     const entry: Told = { presence: state, statusMsg, at: Date.now(), prepared: last?.prepared ?? false };
@@ -197,7 +195,7 @@ export function withPresenceMirror(fanout: FanOut, deps: PresenceMirrorDeps): Mi
         (error: unknown) => {
           log.debug(`presence of ${userId} not read: the next refresh reads it again`, error);
           if (isHere(userId) && !told.has(userId)) {
-            told.set(userId, { presence: "offline", statusMsg: undefined, at: 0, prepared: false });
+            record(userId, { presence: "offline", statusMsg: undefined, at: 0, prepared: false });
             startRefreshing();
           }
         },

@@ -26,7 +26,6 @@ const PUSH_EVERY_MS = 1_000;
 export interface Presence {
   /** `user.presence`: the status the user chose, kept until they choose another. */
   choose(userId: UserId, status: ChosenStatus): Promise<void>;
-  chosen(userId: UserId): Promise<ChosenStatus>;
   /** The chosen status of each of `userIds`, in one read. */
   chosenOf(userIds: readonly UserId[]): Promise<Map<UserId, ChosenStatus>>;
   /** How each of `userIds` looks to others now. */
@@ -130,9 +129,6 @@ export function createPresence(deps: PresenceDeps): Presence {
     async choose(userId, status) {
       await store.setPresence(userId, status, Date.now());
       changed(userId);
-    },
-    async chosen(userId) {
-      return (await chosenOf([userId])).get(userId) ?? "online";
     },
     chosenOf,
     seen,
